@@ -1,0 +1,134 @@
+// FIFO raise, clear, unmask and predicates, hypervisor side (spec §9.5, §9.7).
+
+import {
+  EVTCHN_FIFO_PENDING, EVTCHN_FIFO_MASKED, EVTCHN_FIFO_LINKED,
+  SET_PENDING_LOCK_ATTEMPTS, EVTCHN_FIFO_MAX_QUEUES,
+} from "../shared/fifo-abi";
+import {
+  CF_FIFO_PENDING, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, D_STAT_LOCK_GAVE_UP,
+  D_STAT_NO_CONTROL_BLOCK, D_STAT_RAISES,
+} from "../shared/layout";
+import { addrDomField } from "../domain/table";
+import { addrQueue } from "../domain/vcpu";
+import {
+  loadPriority, loadLastq, storeLastq, addrChannelFlags, loadNotifyVcpu,
+} from "../channel/record";
+import { fifoWordAddr } from "./event-word";
+import {
+  loadTail, storeTail, lockQueuePair, unlockQueue, unlockQueuePair,
+  controlBlockAddr, addrCbReady, addrCbHead,
+} from "./queue";
+import { setLink } from "./set-link";
+import { markEventsPending } from "../upcall";
+
+@inline export function packLastq(prio: u32, vcpu: u32): u32 { return prio | (vcpu << LASTQ_VCPU_SHIFT); }
+@inline function lastqPrio(q: u32): u32 { return q & LASTQ_PRIO_MASK; }
+@inline function lastqVcpu(q: u32): u32 { return q >> LASTQ_VCPU_SHIFT; }
+
+/**
+ * Raise `port` of domain `dom` on vCPU `vcpu` (the caller resolved it from
+ * notify_vcpu_id). Returns 1 if PENDING went 0 → 1 (the caller then checks
+ * pollers, spec §6.6), else 0.
+ *
+ * Ordering (I11): PENDING → MASKED test → LINKED → tail LINK or HEAD store →
+ * READY → upcall flag; HEAD is stored before READY is set, so a guest that
+ * sees READY reads the new HEAD.
+ */
+export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
+  let w = fifoWordAddr(dom, port);
+  if (w == 0) {
+    atomic.or<u32>(addrChannelFlags(dom, port), CF_FIFO_PENDING); // replayed by expand_array
+    return 0;
+  }
+
+  // Lock the target queue and the queue the event was last linked on; both
+  // can change under us (set_priority, bind_vcpu, other raisers), so
+  // re-validate and give up after SET_PENDING_LOCK_ATTEMPTS (I12).
+  let prio: u32 = 0;
+  let target: usize = 0;
+  let previous: usize = 0;
+  let attempt: i32 = 0;
+  while (true) {
+    if (attempt == SET_PENDING_LOCK_ATTEMPTS) {
+      atomic.add<u32>(addrDomField(dom, D_STAT_LOCK_GAVE_UP), 1);
+      return 0; // nothing set, no poller woken (commit 8aa0e9d2)
+    }
+    let last = loadLastq(dom, port);
+    prio = loadPriority(dom, port) & (<u32>EVTCHN_FIFO_MAX_QUEUES - 1);
+    target = addrQueue(dom, vcpu, prio);
+    previous = addrQueue(dom, lastqVcpu(last), lastqPrio(last));
+    lockQueuePair(target, previous);
+    let last2 = loadLastq(dom, port);
+    if ((loadPriority(dom, port) & (<u32>EVTCHN_FIFO_MAX_QUEUES - 1)) == prio && last2 == last) break;
+    unlockQueuePair(target, previous);
+    attempt++;
+  }
+
+  let cb = controlBlockAddr(dom, vcpu);
+  if (cb == 0) {
+    unlockQueuePair(target, previous);
+    atomic.add<u32>(addrDomField(dom, D_STAT_NO_CONTROL_BLOCK), 1);
+    return 0; // XSA-107: dropped, PENDING untouched
+  }
+  atomic.add<u32>(addrDomField(dom, D_STAT_RAISES), 1);
+
+  let newlyPending = (atomic.or<u32>(w, EVTCHN_FIFO_PENDING) & EVTCHN_FIFO_PENDING) == 0;
+  let linkedToTail = true; // true: leave HEAD and READY alone
+
+  if ((atomic.load<u32>(w) & EVTCHN_FIFO_MASKED) == 0
+      && (atomic.or<u32>(w, EVTCHN_FIFO_LINKED) & EVTCHN_FIFO_LINKED) == 0) {
+    // The event enters a queue now.
+    if (loadTail(previous) == port) storeTail(previous, 0); // stale tail of its old queue (I13)
+    if (previous != target) {
+      storeLastq(dom, port, packLastq(prio, vcpu));
+      unlockQueue(previous);
+      previous = target;
+    }
+    linkedToTail = false;
+    let tail = loadTail(target);
+    if (tail != 0) {
+      let tw = fifoWordAddr(dom, tail);
+      if (tw != 0) linkedToTail = setLink(dom, tw, port);
+    }
+    if (!linkedToTail) atomic.store<u32>(addrCbHead(cb, prio), port);
+    storeTail(target, port);
+  }
+  unlockQueuePair(target, previous);
+
+  if (!linkedToTail) {
+    let bit: u32 = <u32>1 << prio;
+    if ((atomic.or<u32>(addrCbReady(cb), bit) & bit) == 0) markEventsPending(dom, vcpu);
+  }
+  return newlyPending ? 1 : 0;
+}
+
+/** spec §9.7: clears PENDING only; the guest skips non-pending entries. */
+export function fifoClearPending(dom: u32, port: u32): void {
+  let w = fifoWordAddr(dom, port);
+  if (w != 0) atomic.and<u32>(w, ~EVTCHN_FIFO_PENDING);
+}
+
+/** EVTCHNOP_unmask's FIFO hook (spec §9.7): clear MASKED, relink if pending. */
+export function fifoUnmask(dom: u32, port: u32): void {
+  let w = fifoWordAddr(dom, port);
+  if (w == 0) return;
+  let vcpu = loadNotifyVcpu(dom, port);
+  atomic.and<u32>(w, ~EVTCHN_FIFO_MASKED);
+  if ((atomic.load<u32>(w) & EVTCHN_FIFO_PENDING) != 0) fifoSetPending(dom, vcpu, port);
+}
+
+export function fifoIsPending(dom: u32, port: u32): bool {
+  let w = fifoWordAddr(dom, port);
+  return w != 0 && (atomic.load<u32>(w) & EVTCHN_FIFO_PENDING) != 0;
+}
+
+export function fifoIsMasked(dom: u32, port: u32): bool {
+  let w = fifoWordAddr(dom, port);
+  return w == 0 || (atomic.load<u32>(w) & EVTCHN_FIFO_MASKED) != 0;
+}
+
+/** LINKED ports are "busy": allocation skips them (spec §9.8). */
+export function fifoIsBusy(dom: u32, port: u32): bool {
+  let w = fifoWordAddr(dom, port);
+  return w != 0 && (atomic.load<u32>(w) & EVTCHN_FIFO_LINKED) != 0;
+}

@@ -1,0 +1,91 @@
+// The complete export list of the wasmxen data plane: thin wrappers with
+// integers in and out. A u64 gfn crosses as two u32 halves (lo, hi) so the
+// TypeScript side never needs BigInt. Functions that return u32 values above
+// 2^31 arrive in JS as negative numbers; src/wasm/ normalises them.
+
+import { domainCreate as create, domainDestroy as destroy } from "./domain/create";
+import { domainExists as exists, privBase, guestBase, gfnAddr } from "./domain/table";
+import { addrVcpu, addrQueue, addrVcpuInfo } from "./domain/vcpu";
+import { addrChannel, storeNotifyVcpu } from "./channel/record";
+import { fifoWordAddr } from "./fifo/event-word";
+import { controlBlockAddr } from "./fifo/queue";
+import {
+  fifoSetPending as setPending, fifoClearPending as clearPending, fifoUnmask as unmask,
+  fifoIsPending as isPending, fifoIsMasked as isMasked, fifoIsBusy as isBusy,
+} from "./fifo/raise";
+import {
+  initControl, expandArray, fifoPortInit as portInit, fifoSetPriority as setPriority,
+} from "./fifo/control";
+import {
+  guestFifoSetup as gSetup, guestFifoInitVcpu as gInitVcpu, guestFifoAddArrayPage as gAddPage,
+  guestFifoNext as gNext, guestFifoMask as gMask, guestFifoUnmask as gUnmask, guestWordAddr,
+} from "./guest/fifo-guest";
+import {
+  markEventsPending as markPending, clearUpcallPending as clearUpcall,
+  loadUpcallPending, vcpuBlock as block, kickVcpu as kick,
+} from "./upcall";
+import { waitCanary as canary } from "./canary";
+
+@inline function gfn64(lo: u32, hi: u32): u64 { return (<u64>hi << 32) | <u64>lo; }
+
+// ------------------------------------------------------------ domains
+export function domainCreate(dom: u32, gbase: u32, frames: u32, pbase: u32, pbytes: u32,
+  nrVcpus: u32, maxPort: u32, width: u32, capacity: u32): void {
+  create(dom, gbase, frames, pbase, pbytes, nrVcpus, maxPort, width, capacity);
+}
+export function domainDestroy(dom: u32): void { destroy(dom); }
+export function domainExists(dom: u32): bool { return exists(dom); }
+
+// ------------------------------------------- addresses (for src/wasm views)
+export function addrDomainPriv(dom: u32): usize { return privBase(dom); }
+export function addrGuestBase(dom: u32): usize { return guestBase(dom); }
+export function addrGfn(dom: u32, gfn: u32): usize { return gfnAddr(dom, <u64>gfn); }
+export function addrVcpuRecord(dom: u32, vcpu: u32): usize { return addrVcpu(dom, vcpu); }
+export function addrQueueRecord(dom: u32, vcpu: u32, prio: u32): usize { return addrQueue(dom, vcpu, prio); }
+export function addrChannelRecord(dom: u32, port: u32): usize { return addrChannel(dom, port); }
+export function addrVcpuInfoOf(dom: u32, vcpu: u32): usize { return addrVcpuInfo(dom, vcpu); }
+export function addrEventWord(dom: u32, port: u32): usize { return fifoWordAddr(dom, port); }
+export function addrControlBlock(dom: u32, vcpu: u32): usize { return controlBlockAddr(dom, vcpu); }
+
+// ------------------------------------------------------ FIFO, Xen side
+export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 { return setPending(dom, vcpu, port); }
+export function fifoClearPending(dom: u32, port: u32): void { clearPending(dom, port); }
+export function fifoUnmask(dom: u32, port: u32): void { unmask(dom, port); }
+export function fifoIsPending(dom: u32, port: u32): bool { return isPending(dom, port); }
+export function fifoIsMasked(dom: u32, port: u32): bool { return isMasked(dom, port); }
+export function fifoIsBusy(dom: u32, port: u32): bool { return isBusy(dom, port); }
+export function fifoInitControl(dom: u32, gfnLo: u32, gfnHi: u32, offset: u32, vcpu: u32): i32 {
+  return initControl(dom, gfn64(gfnLo, gfnHi), offset, vcpu);
+}
+export function fifoExpandArray(dom: u32, gfnLo: u32, gfnHi: u32): i32 {
+  return expandArray(dom, gfn64(gfnLo, gfnHi));
+}
+export function fifoPortInit(dom: u32, port: u32): void { portInit(dom, port); }
+export function fifoSetPriority(dom: u32, port: u32, priority: u32): i32 { return setPriority(dom, port, priority); }
+export function channelSetNotifyVcpu(dom: u32, port: u32, vcpu: u32): void { storeNotifyVcpu(dom, port, vcpu); }
+
+// ------------------------------------------------------------- upcalls
+export function markEventsPending(dom: u32, vcpu: u32): bool { return markPending(dom, vcpu); }
+export function kickVcpu(dom: u32, vcpu: u32): void { kick(dom, vcpu); }
+export function upcallPending(dom: u32, vcpu: u32): u32 { return loadUpcallPending(dom, vcpu); }
+export function clearUpcallPending(dom: u32, vcpu: u32): void { clearUpcall(dom, vcpu); }
+export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: f64): u32 {
+  return block(dom, vcpu, timeoutNs < 0 ? <i64>-1 : <i64>timeoutNs);
+}
+
+// ---------------------------------------------------------- FIFO, guest side
+export function guestFifoSetup(dom: u32, gsGfn: u32): i32 { return gSetup(dom, gsGfn); }
+export function guestFifoInitVcpu(dom: u32, gsGfn: u32, vcpu: u32, cbGfn: u32, offset: u32): i32 {
+  return gInitVcpu(dom, gsGfn, vcpu, cbGfn, offset);
+}
+export function guestFifoAddArrayPage(dom: u32, gsGfn: u32, gfn: u32): i32 { return gAddPage(dom, gsGfn, gfn); }
+export function guestFifoNext(dom: u32, gsGfn: u32, vcpu: u32): u32 { return gNext(dom, gsGfn, vcpu); }
+export function guestFifoMask(dom: u32, gsGfn: u32, port: u32): i32 { return gMask(dom, gsGfn, port); }
+export function guestFifoUnmask(dom: u32, gsGfn: u32, port: u32): i32 { return gUnmask(dom, gsGfn, port); }
+export function guestEventWordAddr(dom: u32, gsGfn: u32, port: u32): usize {
+  let gs = gfnAddr(dom, <u64>gsGfn);
+  return gs == 0 ? 0 : guestWordAddr(dom, gs, port);
+}
+
+// -------------------------------------------------------------- canary
+export function waitCanary(addr: usize): i32 { return canary(addr); }

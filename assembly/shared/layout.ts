@@ -1,0 +1,157 @@
+// The memory map of one wasmxen hypervisor: the single definition, compiled by
+// AssemblyScript (assembly/) and imported by TypeScript (src/). Constants only,
+// written in the syntax both compilers accept; address arithmetic lives in the
+// accessors of assembly/ and is exported to TypeScript from there (I1).
+//
+// One shared WebAssembly.Memory, initial == maximum, laid out by the TS shell:
+//
+//   0 ┌──────────────────────────────────────────────┐
+//     │ global header (GLOBAL_BYTES)                 │ magic, canary scratch,
+//     │   domain table: MAX_DOMAINS × DOMTAB_ENTRY   │ domid → region bases
+//     ├──────────────────────────────────────────────┤ GLOBAL_BYTES
+//     │ domain A guest frames  (frames × 4 KiB)      │ guest-visible, gfn 0..n-1
+//     │   gfn 0 = shared_info (SHARED_INFO_GFN)      │
+//     ├──────────────────────────────────────────────┤
+//     │ domain A hypervisor-private region           │ header, FIFO array table,
+//     │                                              │ vCPU records, channel table
+//     ├──────────────────────────────────────────────┤
+//     │ domain B guest frames …                      │
+//     └──────────────────────────────────────────────┘
+//
+// Every region starts on a 4 KiB boundary. Shared state never stores an
+// absolute address (I2): the guest names memory by gfn, the private region
+// names ports, vCPU ids and gfns. Only the domain table, which is the
+// hypervisor's translation of a domid into region bases, holds addresses; a
+// domain restored elsewhere gets a new table entry and nothing else changes.
+
+export const PAGE_SIZE = 4096;
+export const PAGE_SHIFT = 12;
+export const WASM_PAGE_SIZE = 65536;
+
+// ---------------------------------------------------------------- global header
+export const GLOBAL_MAGIC = 0x4e455857; // "WXEN" little-endian
+export const LAYOUT_VERSION = 1;
+
+export const G_MAGIC = 0;            // u32
+export const G_VERSION = 4;          // u32
+export const G_TOTAL_PAGES = 8;      // u32, wasm pages of the memory
+export const G_CANARY = 64;          // 64 bytes of scratch for the wait canary
+export const G_SCRATCH = 128;        // 128 bytes the TS shell may use for argument structs in tests
+
+export const MAX_DOMAINS = 256;      // domids 0..255 are supported
+export const DOMTAB = 1024;          // the domain table
+export const DOMTAB_ENTRY = 16;      // bytes per entry
+export const DT_GUEST_BASE = 0;      // u32 byte address of gfn 0; 0 = no such domain
+export const DT_GUEST_FRAMES = 4;    // u32 number of guest frames
+export const DT_PRIV_BASE = 8;       // u32 byte address of the private region
+export const DT_PRIV_BYTES = 12;     // u32 size of the private region
+
+export const GLOBAL_BYTES = 8192;    // DOMTAB + 256 × 16 = 5120, rounded to pages
+
+// ------------------------------------------------------------ guest frames (ABI)
+// shared_info lives at a fixed gfn; the guest owns every other frame.
+export const SHARED_INFO_GFN = 0;
+export const XEN_LEGACY_MAX_VCPUS = 32;
+export const VCPU_INFO_SIZE = 64;    // x86, both widths (spec §2.1)
+export const VI_UPCALL_PENDING = 0;  // u8, set by Xen, cleared by the guest
+export const VI_UPCALL_MASK = 1;     // u8
+export const VI_PENDING_SEL_64 = 8;  // x86-64 selector (u64)
+export const VI_PENDING_SEL_32 = 4;  // x86-32 selector (u32)
+// 2-level bitmaps inside shared_info (spec §2.2)
+export const SI_EVTCHN_PENDING = 0x800;
+export const SI_EVTCHN_MASK_64 = 0xa00;
+export const SI_EVTCHN_MASK_32 = 0x880;
+
+// ---------------------------------------------------- domain private region
+// ┌ header (DOM_HEADER_BYTES) ┬ FIFO array gfns (128 × u32) ┬ vCPU records ┬ channels ┐
+export const DOM_HEADER_BYTES = 256;
+export const D_DOMID = 0;            // u32
+export const D_NR_VCPUS = 4;         // u32, 1..XEN_LEGACY_MAX_VCPUS
+export const D_MAX_EVTCHN_PORT = 8;  // u32, highest port the domain may use
+export const D_ABI = 12;             // u32 ABI_2L / ABI_FIFO; stored after FIFO state is built (I9)
+export const D_VALID_EVTCHNS = 16;   // u32, multiple of 64, only grows (XSA-338/340)
+export const D_ACTIVE_EVTCHNS = 20;  // u32
+export const D_XEN_EVTCHNS = 24;     // u32
+export const D_NEXT_EVTCHN = 28;     // u32, reset progress (0 = none)
+export const D_EVENT_LOCK = 32;      // i32 rwlock word
+export const D_FIFO_NUM_EVTCHNS = 36;// u32, = pages × 1024, stored after the page gfn (I8)
+export const D_GUEST_WIDTH = 40;     // u32 64 or 32: the 2-level word width
+export const D_FLAGS = 44;           // u32 DF_* bits
+export const D_CHANNEL_CAPACITY = 48;// u32 ports with storage reserved (multiple of 64)
+// statistics, hypervisor-private counters (u32, atomic add)
+export const D_STAT_LINK_TRIES = 64;       // u32 × 8: histogram of setLink cmpxchg attempts (index = attempts, 7 = more)
+export const D_STAT_LINK_GAVE_UP = 96;     // u32: setLink bound reached, event lost (spec §9.6)
+export const D_STAT_LOCK_GAVE_UP = 100;    // u32: queue-lock loop gave up after 3 tries (spec §9.5)
+export const D_STAT_NO_CONTROL_BLOCK = 104;// u32: raise dropped, vCPU has no control block
+export const D_STAT_UPCALLS = 108;         // u32: markEventsPending that set the flag 0→1
+export const D_STAT_KICKS = 112;           // u32: wake-ups sent to a blocked vCPU
+export const D_STAT_RAISES = 116;          // u32: FIFO raises that reached the word
+export const LINK_TRIES_BUCKETS = 8;
+
+export const DF_DYING = 1;
+export const DF_PAUSED = 2;
+
+export const ABI_2L = 0;
+export const ABI_FIFO = 1;
+
+export const D_FIFO_ARRAY = DOM_HEADER_BYTES;           // 128 × u32 gfn
+export const EVTCHN_FIFO_MAX_ARRAY_PAGES = 128;
+export const D_VCPUS = D_FIFO_ARRAY + 4 * EVTCHN_FIFO_MAX_ARRAY_PAGES; // 768
+
+// vCPU record
+// ┌ cb state/gfn/offset ┬ kick, blocked ┬ 16 queues {tail, lock} ┬ virq_to_evtchn[24] ┐
+export const VCPU_BYTES = 256;
+export const V_CB_STATE = 0;         // u32 CB_NONE / CB_READY; stored after gfn and offset (I7)
+export const V_CB_GFN = 4;           // u32
+export const V_CB_OFFSET = 8;        // u32
+export const V_KICK = 12;            // i32 futex word: bumped on every wake-up
+export const V_BLOCKED = 16;         // i32 1 while the vCPU is (about to be) asleep
+export const V_POLL = 20;            // i32 reserved for SCHEDOP_poll
+export const V_QUEUES = 32;          // 16 × QUEUE_BYTES
+export const QUEUE_BYTES = 8;
+export const Q_TAIL = 0;             // u32 port, 0 = empty/unknown; written under Q_LOCK only
+export const Q_LOCK = 4;             // i32 lock word
+export const V_VIRQ_TO_EVTCHN = 160; // 24 × u32
+
+export const CB_NONE = 0;
+export const CB_READY = 1;
+
+// channel table: right after the largest possible set of vCPU records, so its
+// offset is the same for every domain
+export const D_CHANNELS = D_VCPUS + XEN_LEGACY_MAX_VCPUS * VCPU_BYTES; // 8960
+
+// channel record, one per port with storage
+// ┌ lock ┬ state ┬ notify ┬ priority ┬ lastq ┬ remote dom ┬ remote port/virq ┬ flags ┐
+export const CHANNEL_BYTES = 32;
+export const C_LOCK = 0;             // i32 rwlock word
+export const C_STATE = 4;            // u32 ECS_*
+export const C_NOTIFY_VCPU = 8;      // u32
+export const C_PRIORITY = 12;        // u32 0..15
+export const C_FIFO_LASTQ = 16;      // u32 prio | vcpu << 8, read and written as one unit
+export const C_REMOTE_DOM = 20;      // u32
+export const C_REMOTE_PORT = 24;     // u32 (interdomain peer port, or VIRQ number)
+export const C_FLAGS = 28;           // u32 CF_* bits
+
+export const CF_FIFO_PENDING = 1;    // sticky "raised without an array page" (spec §9.3), never cleared
+export const CF_CONSUMER_SHIFT = 1;  // 3-bit xen_consumer index
+export const CF_CONSUMER_MASK = 0xe;
+
+export const LASTQ_VCPU_SHIFT = 8;
+export const LASTQ_PRIO_MASK = 0xff;
+
+export const EVTCHNS_PER_BUCKET = 64;
+
+// ------------------------------------------------ guest-private driver state
+// Kept in one guest frame chosen by the guest (not ABI; our Linux-like driver's
+// own memory, spec §10): the array pages it registered and, per vCPU, its
+// private queue cursors.
+// ┌ nr_pages ┬ pad ┬ page gfns[128] ┬ … ┬ per vCPU (GS_VCPU_BYTES each) at GS_VCPUS ┐
+export const GS_NR_PAGES = 0;        // u32, stored after the gfn it covers
+export const GS_LOCK = 4;            // i32 the guest driver's own lock (array growth)
+export const GS_PAGES = 8;           // 128 × u32 gfn
+export const GS_VCPUS = 1024;
+export const GS_VCPU_BYTES = 96;
+export const GSV_CB_GFN = 0;         // u32
+export const GSV_CB_OFFSET = 4;      // u32
+export const GSV_READY = 8;          // u32 ready bits taken but not yet drained
+export const GSV_HEADS = 16;         // 16 × u32 private head cursors (0 = at end)

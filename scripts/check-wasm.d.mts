@@ -1,0 +1,1 @@
+export function checkWasm(bytes: Uint8Array): string[];

@@ -1,0 +1,166 @@
+// A thread's handle on the data plane: the wasm exports over the shared
+// memory plus the named TypeScript accessors of shared words (I1). Reads are
+// Atomics loads; TypeScript writes shared state only through wasm exports.
+import type { DataPlaneExports, WasmBuild } from './exports.ts';
+import { compileDataPlane, instantiateDataPlane } from './module.ts';
+import { planMemory, createSharedMemory, type DomainConfig, type MemoryPlan, type DomainRegion } from './memory-map.ts';
+import {
+  Q_TAIL, Q_LOCK, C_STATE, C_NOTIFY_VCPU, C_PRIORITY, C_FIFO_LASTQ, C_REMOTE_DOM, C_REMOTE_PORT,
+  C_FLAGS, D_ABI, D_VALID_EVTCHNS, D_FIFO_NUM_EVTCHNS, D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP,
+  D_STAT_LOCK_GAVE_UP, D_STAT_NO_CONTROL_BLOCK, D_STAT_UPCALLS, D_STAT_KICKS, D_STAT_RAISES,
+  LINK_TRIES_BUCKETS, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, CF_FIFO_PENDING, D_ACTIVE_EVTCHNS,
+  V_CB_STATE, V_BLOCKED, V_KICK,
+} from '../../assembly/shared/layout.ts';
+import { CB_READY_OFFSET, CB_HEAD_OFFSET, EVTCHN_FIFO_MAX_QUEUES } from '../../assembly/shared/fifo-abi.ts';
+
+export interface ChannelRecord {
+  state: number;
+  notifyVcpu: number;
+  priority: number;
+  lastq: { prio: number; vcpu: number };
+  remoteDom: number;
+  remotePort: number;
+  stickyPending: boolean;
+}
+
+export interface DomainStats {
+  /** linkTries[n]: setLink calls that made n cmpxchg attempts (last bucket: n or more). */
+  linkTries: number[];
+  linkGaveUp: number;
+  lockGaveUp: number;
+  noControlBlock: number;
+  upcalls: number;
+  kicks: number;
+  raises: number;
+}
+
+export class DataPlane {
+  readonly u32: Uint32Array;
+  readonly i32: Int32Array;
+  readonly u8: Uint8Array;
+
+  constructor(readonly x: DataPlaneExports, readonly memory: WebAssembly.Memory) {
+    this.u32 = new Uint32Array(memory.buffer);
+    this.i32 = new Int32Array(memory.buffer);
+    this.u8 = new Uint8Array(memory.buffer);
+  }
+
+  /** Attach the calling thread to an existing memory (workers). */
+  static attach(mod: WebAssembly.Module, memory: WebAssembly.Memory): DataPlane {
+    return new DataPlane(instantiateDataPlane(mod, memory), memory);
+  }
+
+  load32(addr: number): number {
+    return Atomics.load(this.u32, addr >>> 2);
+  }
+
+  // ---------------------------------------------------------------- FIFO views
+  /** The event word of `port`, or undefined if no array page covers it. */
+  eventWord(dom: number, port: number): number | undefined {
+    const a = this.x.addrEventWord(dom, port) >>> 0;
+    return a === 0 ? undefined : this.load32(a);
+  }
+
+  queueTail(dom: number, vcpu: number, prio: number): number {
+    return this.load32((this.x.addrQueueRecord(dom, vcpu, prio) >>> 0) + Q_TAIL);
+  }
+
+  queueLockWord(dom: number, vcpu: number, prio: number): number {
+    return this.load32((this.x.addrQueueRecord(dom, vcpu, prio) >>> 0) + Q_LOCK);
+  }
+
+  /** The guest's control block of `vcpu` as Xen sees it, or undefined if none is registered. */
+  controlBlock(dom: number, vcpu: number): { ready: number; head: number[] } | undefined {
+    const cb = this.x.addrControlBlock(dom, vcpu) >>> 0;
+    if (cb === 0) return undefined;
+    const head: number[] = [];
+    for (let q = 0; q < EVTCHN_FIFO_MAX_QUEUES; q++) head.push(this.load32(cb + CB_HEAD_OFFSET + 4 * q));
+    return { ready: this.load32(cb + CB_READY_OFFSET), head };
+  }
+
+  controlBlockState(dom: number, vcpu: number): number {
+    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + V_CB_STATE);
+  }
+
+  upcallPending(dom: number, vcpu: number): number {
+    return this.x.upcallPending(dom, vcpu);
+  }
+
+  vcpuBlocked(dom: number, vcpu: number): number {
+    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + V_BLOCKED);
+  }
+
+  vcpuKicks(dom: number, vcpu: number): number {
+    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + V_KICK);
+  }
+
+  channel(dom: number, port: number): ChannelRecord {
+    const c = this.x.addrChannelRecord(dom, port) >>> 0;
+    const lastq = this.load32(c + C_FIFO_LASTQ);
+    return {
+      state: this.load32(c + C_STATE),
+      notifyVcpu: this.load32(c + C_NOTIFY_VCPU),
+      priority: this.load32(c + C_PRIORITY),
+      lastq: { prio: lastq & LASTQ_PRIO_MASK, vcpu: lastq >>> LASTQ_VCPU_SHIFT },
+      remoteDom: this.load32(c + C_REMOTE_DOM),
+      remotePort: this.load32(c + C_REMOTE_PORT),
+      stickyPending: (this.load32(c + C_FLAGS) & CF_FIFO_PENDING) !== 0,
+    };
+  }
+
+  // ------------------------------------------------------------ domain views
+  domainField(dom: number, off: number): number {
+    return this.load32((this.x.addrDomainPriv(dom) >>> 0) + off);
+  }
+
+  abi(dom: number): 'fifo' | '2l' {
+    return this.domainField(dom, D_ABI) === 1 ? 'fifo' : '2l';
+  }
+
+  validEvtchns(dom: number): number { return this.domainField(dom, D_VALID_EVTCHNS); }
+  activeEvtchns(dom: number): number { return this.domainField(dom, D_ACTIVE_EVTCHNS); }
+  fifoNumEvtchns(dom: number): number { return this.domainField(dom, D_FIFO_NUM_EVTCHNS); }
+
+  stats(dom: number): DomainStats {
+    const linkTries: number[] = [];
+    for (let i = 0; i < LINK_TRIES_BUCKETS; i++) linkTries.push(this.domainField(dom, D_STAT_LINK_TRIES + 4 * i));
+    return {
+      linkTries,
+      linkGaveUp: this.domainField(dom, D_STAT_LINK_GAVE_UP),
+      lockGaveUp: this.domainField(dom, D_STAT_LOCK_GAVE_UP),
+      noControlBlock: this.domainField(dom, D_STAT_NO_CONTROL_BLOCK),
+      upcalls: this.domainField(dom, D_STAT_UPCALLS),
+      kicks: this.domainField(dom, D_STAT_KICKS),
+      raises: this.domainField(dom, D_STAT_RAISES),
+    };
+  }
+}
+
+/** A memory with its domains created and the calling thread attached. */
+export interface Machine {
+  plan: MemoryPlan;
+  memory: WebAssembly.Memory;
+  module: WebAssembly.Module;
+  dp: DataPlane;
+  build: WasmBuild;
+  domain(domid: number): DomainRegion;
+}
+
+export function createMachine(domains: readonly DomainConfig[], build: WasmBuild = 'release'): Machine {
+  const plan = planMemory(domains);
+  const memory = createSharedMemory(plan);
+  const module = compileDataPlane(build);
+  const dp = DataPlane.attach(module, memory);
+  for (const r of plan.domains) {
+    dp.x.domainCreate(r.domid, r.guestBase, r.frames, r.privBase, r.privBytes, r.vcpus, r.maxEvtchnPort,
+      r.guestWidth, r.channelCapacity);
+  }
+  return {
+    plan, memory, module, dp, build,
+    domain(domid: number): DomainRegion {
+      const r = plan.domains.find((d) => d.domid === domid);
+      if (!r) throw new RangeError(`no domain ${domid} in this machine`);
+      return r;
+    },
+  };
+}

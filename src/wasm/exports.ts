@@ -1,0 +1,53 @@
+// The typed export list of build/wasmxen*.wasm (assembly/index.ts). Values
+// typed u32 on the wasm side arrive as signed i32 here; callers normalise
+// with `>>> 0` where the full range matters (ports and addresses never
+// exceed 2^31 in practice: memory is at most 4 GiB and ports < 2^17).
+
+export interface DataPlaneExports {
+  readonly memory: WebAssembly.Memory;
+
+  domainCreate(dom: number, gbase: number, frames: number, pbase: number, pbytes: number,
+    nrVcpus: number, maxPort: number, width: number, capacity: number): void;
+  domainDestroy(dom: number): void;
+  domainExists(dom: number): number;
+
+  addrDomainPriv(dom: number): number;
+  addrGuestBase(dom: number): number;
+  addrGfn(dom: number, gfn: number): number;
+  addrVcpuRecord(dom: number, vcpu: number): number;
+  addrQueueRecord(dom: number, vcpu: number, prio: number): number;
+  addrChannelRecord(dom: number, port: number): number;
+  addrVcpuInfoOf(dom: number, vcpu: number): number;
+  addrEventWord(dom: number, port: number): number;
+  addrControlBlock(dom: number, vcpu: number): number;
+
+  fifoSetPending(dom: number, vcpu: number, port: number): number;
+  fifoClearPending(dom: number, port: number): void;
+  fifoUnmask(dom: number, port: number): void;
+  fifoIsPending(dom: number, port: number): number;
+  fifoIsMasked(dom: number, port: number): number;
+  fifoIsBusy(dom: number, port: number): number;
+  fifoInitControl(dom: number, gfnLo: number, gfnHi: number, offset: number, vcpu: number): number;
+  fifoExpandArray(dom: number, gfnLo: number, gfnHi: number): number;
+  fifoPortInit(dom: number, port: number): void;
+  fifoSetPriority(dom: number, port: number, priority: number): number;
+  channelSetNotifyVcpu(dom: number, port: number, vcpu: number): void;
+
+  markEventsPending(dom: number, vcpu: number): number;
+  kickVcpu(dom: number, vcpu: number): void;
+  upcallPending(dom: number, vcpu: number): number;
+  clearUpcallPending(dom: number, vcpu: number): void;
+  vcpuBlock(dom: number, vcpu: number, timeoutNs: number): number;
+
+  guestFifoSetup(dom: number, gsGfn: number): number;
+  guestFifoInitVcpu(dom: number, gsGfn: number, vcpu: number, cbGfn: number, offset: number): number;
+  guestFifoAddArrayPage(dom: number, gsGfn: number, gfn: number): number;
+  guestFifoNext(dom: number, gsGfn: number, vcpu: number): number;
+  guestFifoMask(dom: number, gsGfn: number, port: number): number;
+  guestFifoUnmask(dom: number, gsGfn: number, port: number): number;
+  guestEventWordAddr(dom: number, gsGfn: number, port: number): number;
+
+  waitCanary(addr: number): number;
+}
+
+export type WasmBuild = 'release' | 'debug';

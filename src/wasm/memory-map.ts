@@ -1,0 +1,103 @@
+// Plans the one shared WebAssembly.Memory of a hypervisor (layout in
+// assembly/shared/layout.ts): the global header, then per domain its guest
+// frames and its hypervisor-private region, each 4 KiB-aligned. Fails early,
+// with a message naming the offending value, when a configuration can not fit.
+import {
+  GLOBAL_BYTES, PAGE_SIZE, WASM_PAGE_SIZE, MAX_DOMAINS, XEN_LEGACY_MAX_VCPUS, D_CHANNELS,
+  CHANNEL_BYTES, EVTCHNS_PER_BUCKET, GLOBAL_MAGIC, LAYOUT_VERSION, G_MAGIC, G_VERSION, G_TOTAL_PAGES,
+} from '../../assembly/shared/layout.ts';
+import { EVTCHN_FIFO_NR_CHANNELS } from '../../assembly/shared/fifo-abi.ts';
+import { ConfigError } from '../errors.ts';
+
+export interface DomainConfig {
+  /** Domain id, 0..255. */
+  domid: number;
+  /** vCPUs, 1..32 (vcpu_info lives in shared_info). */
+  vcpus: number;
+  /** Guest frames of 4 KiB; frame 0 is shared_info. */
+  frames: number;
+  /** Highest port the domain may use (Xen's max_evtchn_port); default 1023. */
+  maxEvtchnPort?: number;
+  /** 2-level word width: 64 (x86-64, 4096 ports) or 32 (x86-32, 1024 ports). */
+  guestWidth?: 64 | 32;
+}
+
+export interface DomainRegion {
+  domid: number;
+  vcpus: number;
+  frames: number;
+  maxEvtchnPort: number;
+  guestWidth: 64 | 32;
+  /** Ports with channel storage reserved: max port + 1 rounded up to 64, at most 2^17. */
+  channelCapacity: number;
+  guestBase: number;
+  privBase: number;
+  privBytes: number;
+}
+
+export interface MemoryPlan {
+  pages: number;
+  bytes: number;
+  domains: DomainRegion[];
+}
+
+const MAX_MEMORY_BYTES = 65536 * WASM_PAGE_SIZE; // wasm32: 4 GiB
+const DEFAULT_MAX_EVTCHN_PORT = 1023;
+
+function roundUp(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
+
+function isInt(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n);
+}
+
+export function planMemory(domains: readonly DomainConfig[]): MemoryPlan {
+  const seen = new Set<number>();
+  let cursor = GLOBAL_BYTES;
+  const regions: DomainRegion[] = [];
+  for (const d of domains) {
+    if (!isInt(d.domid) || d.domid < 0 || d.domid >= MAX_DOMAINS) {
+      throw new ConfigError(`domain id ${d.domid} is out of range: use an integer 0..${MAX_DOMAINS - 1}`);
+    }
+    if (seen.has(d.domid)) throw new ConfigError(`domain id ${d.domid} is used twice: give every domain its own id`);
+    seen.add(d.domid);
+    if (!isInt(d.vcpus) || d.vcpus < 1 || d.vcpus > XEN_LEGACY_MAX_VCPUS) {
+      throw new ConfigError(`domain ${d.domid}: ${d.vcpus} vCPUs is out of range: use 1..${XEN_LEGACY_MAX_VCPUS}`);
+    }
+    if (!isInt(d.frames) || d.frames < 2 || d.frames > 262144) {
+      throw new ConfigError(`domain ${d.domid}: ${d.frames} guest frames is out of range: use 2..262144 (4 KiB each, frame 0 is shared_info)`);
+    }
+    const maxPort = d.maxEvtchnPort ?? DEFAULT_MAX_EVTCHN_PORT;
+    if (!isInt(maxPort) || maxPort < 1 || maxPort >= EVTCHN_FIFO_NR_CHANNELS) {
+      throw new ConfigError(`domain ${d.domid}: maxEvtchnPort ${maxPort} is out of range: use 1..${EVTCHN_FIFO_NR_CHANNELS - 1}`);
+    }
+    const width = d.guestWidth ?? 64;
+    if (width !== 64 && width !== 32) throw new ConfigError(`domain ${d.domid}: guestWidth must be 64 or 32, not ${width}`);
+    const capacity = Math.min(roundUp(maxPort + 1, EVTCHNS_PER_BUCKET), EVTCHN_FIFO_NR_CHANNELS);
+    const guestBase = cursor;
+    cursor += d.frames * PAGE_SIZE;
+    const privBase = cursor;
+    const privBytes = roundUp(D_CHANNELS + capacity * CHANNEL_BYTES, PAGE_SIZE);
+    cursor += privBytes;
+    regions.push({
+      domid: d.domid, vcpus: d.vcpus, frames: d.frames, maxEvtchnPort: maxPort, guestWidth: width,
+      channelCapacity: capacity, guestBase, privBase, privBytes,
+    });
+  }
+  const bytes = roundUp(cursor, WASM_PAGE_SIZE);
+  if (bytes > MAX_MEMORY_BYTES - WASM_PAGE_SIZE) {
+    throw new ConfigError(`the configuration needs ${(bytes / 2 ** 20).toFixed(0)} MiB of shared memory, more than wasm32's 4 GiB: use fewer or smaller domains`);
+  }
+  return { pages: bytes / WASM_PAGE_SIZE, bytes, domains: regions };
+}
+
+/** A shared memory of exactly `plan.pages` (initial == maximum: JS views never go stale). */
+export function createSharedMemory(plan: MemoryPlan): WebAssembly.Memory {
+  const memory = new WebAssembly.Memory({ initial: plan.pages, maximum: plan.pages, shared: true });
+  const u32 = new Uint32Array(memory.buffer);
+  u32[G_MAGIC / 4] = GLOBAL_MAGIC;
+  u32[G_VERSION / 4] = LAYOUT_VERSION;
+  u32[G_TOTAL_PAGES / 4] = plan.pages;
+  return memory;
+}
