@@ -25,10 +25,14 @@ import { markEventsPending } from "../upcall";
 @inline function lastqPrio(q: u32): u32 { return q & LASTQ_PRIO_MASK; }
 @inline function lastqVcpu(q: u32): u32 { return q >> LASTQ_VCPU_SHIFT; }
 
+/** fifoSetPending result bits. */
+export const RAISE_NEWLY_PENDING: u32 = 1; // PENDING went 0 → 1: the caller checks pollers (spec §6.6)
+export const RAISE_DROPPED: u32 = 2;       // given up (I12) or no control block: nothing was set
+
 /**
  * Raise `port` of domain `dom` on vCPU `vcpu` (the caller resolved it from
- * notify_vcpu_id). Returns 1 if PENDING went 0 → 1 (the caller then checks
- * pollers, spec §6.6), else 0.
+ * notify_vcpu_id). Returns RAISE_* bits; 0 means "raised, was already
+ * pending" or "remembered as sticky pending (no array page)".
  *
  * Ordering (I11): PENDING → MASKED test → LINKED → tail LINK or HEAD store →
  * READY → upcall flag; HEAD is stored before READY is set, so a guest that
@@ -51,7 +55,7 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
   while (true) {
     if (attempt == SET_PENDING_LOCK_ATTEMPTS) {
       atomic.add<u32>(addrDomField(dom, D_STAT_LOCK_GAVE_UP), 1);
-      return 0; // nothing set, no poller woken (commit 8aa0e9d2)
+      return RAISE_DROPPED; // nothing set, no poller woken (commit 8aa0e9d2)
     }
     let last = loadLastq(dom, port);
     prio = loadPriority(dom, port) & (<u32>EVTCHN_FIFO_MAX_QUEUES - 1);
@@ -68,7 +72,7 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
   if (cb == 0) {
     unlockQueuePair(target, previous);
     atomic.add<u32>(addrDomField(dom, D_STAT_NO_CONTROL_BLOCK), 1);
-    return 0; // XSA-107: dropped, PENDING untouched
+    return RAISE_DROPPED; // XSA-107: dropped, PENDING untouched
   }
   atomic.add<u32>(addrDomField(dom, D_STAT_RAISES), 1);
 
@@ -99,7 +103,7 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
     let bit: u32 = <u32>1 << prio;
     if ((atomic.or<u32>(addrCbReady(cb), bit) & bit) == 0) markEventsPending(dom, vcpu);
   }
-  return newlyPending ? 1 : 0;
+  return newlyPending ? RAISE_NEWLY_PENDING : 0;
 }
 
 /** spec §9.7: clears PENDING only; the guest skips non-pending entries. */

@@ -94,6 +94,10 @@ export class DataPlane {
     return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + V_KICK);
   }
 
+  notifyVcpu(dom: number, port: number): number {
+    return this.load32((this.x.addrChannelRecord(dom, port) >>> 0) + C_NOTIFY_VCPU);
+  }
+
   channel(dom: number, port: number): ChannelRecord {
     const c = this.x.addrChannelRecord(dom, port) >>> 0;
     const lastq = this.load32(c + C_FIFO_LASTQ);

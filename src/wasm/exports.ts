@@ -21,6 +21,7 @@ export interface DataPlaneExports {
   addrEventWord(dom: number, port: number): number;
   addrControlBlock(dom: number, vcpu: number): number;
 
+  /** RAISE_NEWLY_PENDING (1) | RAISE_DROPPED (2) bits, see assembly/fifo/raise.ts. */
   fifoSetPending(dom: number, vcpu: number, port: number): number;
   fifoClearPending(dom: number, port: number): void;
   fifoUnmask(dom: number, port: number): void;

@@ -132,7 +132,7 @@ describe('raise without an array page or control block', () => {
     y.fifoPortInit(2, 8);
     y.channelSetNotifyVcpu(2, 8, 1);
     expect(y.guestFifoUnmask(2, 1, 8)).toBe(0);
-    expect(y.fifoSetPending(2, 1, 8)).toBe(0);
+    expect(y.fifoSetPending(2, 1, 8)).toBe(2); // RAISE_DROPPED
     expect(n.dp.eventWord(2, 8)).toBe(0);
     expect(n.dp.stats(2).noControlBlock).toBe(1);
     expect(n.dp.upcallPending(2, 1)).toBe(0);

@@ -1,0 +1,283 @@
+// Parties of the FIFO data-plane races (test/litmus/). Each runs on its own
+// worker thread; hypervisor-side parties call the raise path exactly as a
+// sending vCPU's hypercall would, guest-side parties run the guest driver.
+//
+// Exactly-once accounting per port p (slot s): a sender raises p only after
+// delivered[s,p] == sent[s,p], bumping sent first; the receiver dispatches p
+// only after acking PENDING, checks delivered < sent (else the event was
+// duplicated or invented), then bumps delivered. So no raise ever coalesces
+// with an undelivered one, and every raise must be delivered exactly once.
+import type { PartyContext } from '../registry.ts';
+import {
+  EVTCHN_FIFO_MASKED, EVTCHN_FIFO_PENDING, EVTCHN_FIFO_LINKED, EVTCHN_FIFO_LINK_MASK,
+} from '../../../assembly/shared/fifo-abi.ts';
+
+export const PORTS_PER_SLOT = 1024;
+export const SLOTS = 2;
+export const F_SENDERS_DONE = 0;
+export const F_DROPPED = 1;
+export const F_DELIVERED_TOTAL = 2;  // + slot
+export const F_LAST_RAISED = 4;      // + slot
+export const F_SENT = 64;
+export const F_DELIV = F_SENT + SLOTS * PORTS_PER_SLOT;
+export const F_SEQ = F_DELIV + SLOTS * PORTS_PER_SLOT;
+export const FIFO_CTL_WORDS = F_SEQ + SLOTS * PORTS_PER_SLOT;
+
+const RAISE_DROPPED = 2;
+const MAX_DROP_RETRIES = 100_000;
+
+/** xorshift32: deterministic per seed, cheap enough for inner loops. */
+export function rng(seed: number): () => number {
+  let s = (seed >>> 0) || 0x9e3779b9;
+  return () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s;
+  };
+}
+
+export interface SenderGroup {
+  dom: number;
+  slot: number;
+  ports: number[];
+  /** target vCPU, or 'notify' to read the channel's notify vCPU at raise time (as send does) */
+  vcpu: number | 'notify';
+  /** exactly-once accounting (a well-behaved receiver) or fire-and-forget (a misbehaving one) */
+  exact: boolean;
+  /** queue priority of each port, for the FIFO-order check (index = port) */
+  prioOf?: number[];
+}
+
+export interface SenderArgs {
+  groups: SenderGroup[];
+  rounds: number;
+  sender: number;
+}
+
+export function fifoSender(ctx: PartyContext): { raises: number; dropped: number } {
+  const { dp, ctl } = ctx;
+  const args = ctx.args as SenderArgs;
+  const x = dp.x;
+  const seq = new Map<number, number>();
+  let raises = 0;
+  let dropped = 0;
+  for (let r = 0; r < args.rounds; r++) {
+    for (const g of args.groups) {
+      for (const p of g.ports) {
+        const idx = g.slot * PORTS_PER_SLOT + p;
+        if (g.exact) {
+          for (;;) {
+            const d = ctl.load(F_DELIV + idx);
+            if (d === ctl.load(F_SENT + idx)) break;
+            if (ctl.stopped) return { raises, dropped };
+            ctl.waitWhile(F_DELIV + idx, d, 1);
+          }
+          if (g.prioOf) {
+            const key = g.slot * 16 + g.prioOf[p];
+            const n = (seq.get(key) ?? 0) + 1;
+            seq.set(key, n);
+            ctl.store(F_SEQ + idx, n);
+          }
+          ctl.add(F_SENT + idx, 1);
+        }
+        ctl.store(F_LAST_RAISED + g.slot, p);
+        for (let tries = 0; ; tries++) {
+          const vcpu = g.vcpu === 'notify' ? dp.notifyVcpu(g.dom, p) : g.vcpu;
+          const rc = x.fifoSetPending(g.dom, vcpu, p);
+          raises++;
+          if (!(rc & RAISE_DROPPED)) break;
+          dropped++;
+          ctl.add(F_DROPPED, 1);
+          if (tries > MAX_DROP_RETRIES) throw new Error(`port ${p}: raise dropped ${tries} times in a row`);
+        }
+        ctl.progress(ctx.index);
+      }
+    }
+  }
+  ctl.add(F_SENDERS_DONE, 1);
+  return { raises, dropped };
+}
+
+export interface ReceiverArgs {
+  dom: number;
+  slot: number;
+  vcpu: number;
+  gsGfn: number;
+  /** stop when the slot's delivered total reaches this */
+  expected: number;
+  /** FIFO-order check within (sender's slot, queue): priority of each port */
+  prioOf?: number[];
+  /** mask and unmask the most recently raised port after every event (unmask vs set_pending) */
+  maskUnmaskLastRaised?: boolean;
+}
+
+export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: number; unmaskHypercalls: number } {
+  const { dp, ctl } = ctx;
+  const a = ctx.args as ReceiverArgs;
+  const x = dp.x;
+  const lastSeq = new Map<number, number>();
+  let delivered = 0;
+  let upcalls = 0;
+  let unmaskHypercalls = 0;
+  const handle = (p: number) => {
+    const idx = a.slot * PORTS_PER_SLOT + p;
+    if (p >= PORTS_PER_SLOT) throw new Error(`dispatched port ${p} outside the scenario's ports`);
+    const d = ctl.load(F_DELIV + idx);
+    const s = ctl.load(F_SENT + idx);
+    if (d >= s) throw new Error(`domain ${a.dom} port ${p}: delivery ${d + 1} but only ${s} sent (duplicated or invented event)`);
+    if (a.prioOf) {
+      const key = a.slot * 16 + a.prioOf[p];
+      const n = ctl.load(F_SEQ + idx);
+      const last = lastSeq.get(key) ?? 0;
+      if (n <= last) throw new Error(`domain ${a.dom} queue ${a.prioOf[p]}: event #${n} (port ${p}) delivered after #${last}: FIFO order violated`);
+      lastSeq.set(key, n);
+    }
+    ctl.add(F_DELIV + idx, 1);
+    ctl.notify(F_DELIV + idx);
+    ctl.add(F_DELIVERED_TOTAL + a.slot, 1);
+    delivered++;
+    ctl.progress(ctx.index);
+    if (a.maskUnmaskLastRaised) {
+      const v = ctl.load(F_LAST_RAISED + a.slot);
+      if (v !== 0) {
+        x.guestFifoMask(a.dom, a.gsGfn, v);
+        if (x.guestFifoUnmask(a.dom, a.gsGfn, v) === 1) { x.fifoUnmask(a.dom, v); unmaskHypercalls++; }
+      }
+    }
+  };
+  while (ctl.load(F_DELIVERED_TOTAL + a.slot) < a.expected) {
+    if (ctl.stopped) break;
+    x.vcpuBlock(a.dom, a.vcpu, 2e6);
+    do {
+      x.clearUpcallPending(a.dom, a.vcpu);
+      upcalls++;
+      for (let p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu); p !== 0; p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu)) handle(p);
+    } while (x.upcallPending(a.dom, a.vcpu) !== 0);
+  }
+  return { delivered, upcalls, unmaskHypercalls };
+}
+
+export interface HammerArgs {
+  dom: number;
+  gsGfn: number;
+  vcpu: number;
+  ports: number[];
+  seed: number;
+  garbage: boolean;
+  /** run until this many senders are done */
+  senders: number;
+}
+
+/**
+ * A misbehaving guest: keeps rewriting its own event words — every change a
+ * guest may legally make to a LINKED word, plus (with `garbage`) arbitrary
+ * values — and now and then consumes its queue as a guest would.
+ */
+export function tailHammer(ctx: PartyContext): { ops: number } {
+  const { dp, ctl } = ctx;
+  const a = ctx.args as HammerArgs;
+  const x = dp.x;
+  const next = rng(a.seed);
+  const words = a.ports.map((p) => x.guestEventWordAddr(a.dom, a.gsGfn, p) >>> 2);
+  const u32 = dp.u32;
+  const kinds = a.garbage ? 7 : 5;
+  let ops = 0;
+  while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
+    const w = words[next() % words.length];
+    switch (next() % kinds) {
+      case 0: Atomics.or(u32, w, EVTCHN_FIFO_MASKED); break;
+      case 1: Atomics.and(u32, w, ~EVTCHN_FIFO_MASKED); break;
+      case 2: Atomics.and(u32, w, ~EVTCHN_FIFO_PENDING); break;
+      case 3: Atomics.and(u32, w, ~(EVTCHN_FIFO_LINKED | EVTCHN_FIFO_LINK_MASK)); break;
+      case 4:
+        x.clearUpcallPending(a.dom, a.vcpu);
+        for (let i = 0; i < 8 && x.guestFifoNext(a.dom, a.gsGfn, a.vcpu) !== 0; i++);
+        break;
+      default: Atomics.store(u32, w, next()); break;
+    }
+    if ((++ops & 255) === 0) ctl.progress(ctx.index);
+  }
+  return { ops };
+}
+
+export interface ChangerArgs {
+  dom: number;
+  ports: number[];
+  seed: number;
+  senders: number;
+  /** 'priority': set_priority to random priorities; 'vcpu': bind_vcpu to random vCPUs */
+  what: 'priority' | 'vcpu';
+  vcpus: number;
+}
+
+/** Keeps changing the queue future raises of `ports` go to (set_priority or bind_vcpu). */
+export function queueChanger(ctx: PartyContext): { changes: number } {
+  const { dp, ctl } = ctx;
+  const a = ctx.args as ChangerArgs;
+  const next = rng(a.seed);
+  let changes = 0;
+  while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
+    const p = a.ports[next() % a.ports.length];
+    if (a.what === 'priority') dp.x.fifoSetPriority(a.dom, p, next() % 16);
+    else dp.x.channelSetNotifyVcpu(a.dom, p, next() % a.vcpus);
+    if ((++changes & 63) === 0) ctl.progress(ctx.index);
+  }
+  return { changes };
+}
+
+export interface PhasedArgs {
+  dom: number;
+  vcpu: number;
+  gsGfn: number;
+  rounds: number;
+  parties: number;
+  /** sender: ports raised per round, in order */
+  ports?: number[];
+  /** receiver: port → [sender, priority] */
+  owner?: Record<number, [number, number]>;
+  total?: number;
+}
+
+/** Raises its ports once per round between two barriers, concurrently with other phased senders. */
+export function phasedSender(ctx: PartyContext): { rounds: number } {
+  const a = ctx.args as PhasedArgs;
+  for (let r = 0; r < a.rounds; r++) {
+    if (!ctx.ctl.barrier(a.parties)) break;
+    for (const p of a.ports!) ctx.dp.x.fifoSetPending(a.dom, a.vcpu, p);
+    ctx.ctl.progress(ctx.index);
+    if (!ctx.ctl.barrier(a.parties) || !ctx.ctl.barrier(a.parties)) break;
+  }
+  return { rounds: a.rounds };
+}
+
+/**
+ * After each raise phase drains everything and checks priority order across
+ * queues and each sender's order within a queue (I15).
+ */
+export function phasedReceiver(ctx: PartyContext): { rounds: number } {
+  const a = ctx.args as PhasedArgs;
+  const x = ctx.dp.x;
+  for (let r = 0; r < a.rounds; r++) {
+    if (!ctx.ctl.barrier(a.parties) || !ctx.ctl.barrier(a.parties)) break;
+    const got: number[] = [];
+    do {
+      x.clearUpcallPending(a.dom, a.vcpu);
+      for (let p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu); p !== 0; p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu)) got.push(p);
+    } while (x.upcallPending(a.dom, a.vcpu) !== 0);
+    if (got.length !== a.total) throw new Error(`round ${r}: drained ${got.length} events, expected ${a.total}: [${got.join(',')}]`);
+    const lastIdx = new Map<string, number>();
+    let lastPrio = -1;
+    got.forEach((p, i) => {
+      const [sender, prio] = a.owner![p];
+      if (prio < lastPrio) throw new Error(`round ${r}: port ${p} (priority ${prio}) came after priority ${lastPrio}: [${got.join(',')}]`);
+      lastPrio = prio;
+      const key = `${sender}:${prio}`;
+      if ((lastIdx.get(key) ?? -1) > p) throw new Error(`round ${r}: sender ${sender} queue ${prio} out of order at ${i}: [${got.join(',')}]`);
+      lastIdx.set(key, p);
+    });
+    ctx.ctl.progress(ctx.index);
+    if (!ctx.ctl.barrier(a.parties)) break;
+  }
+  return { rounds: a.rounds };
+}

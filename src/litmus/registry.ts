@@ -1,0 +1,18 @@
+// Every party a litmus/stress worker can run, by name.
+import type { DataPlane } from '../wasm/data-plane.ts';
+import type { Ctl } from './ctl.ts';
+import { fifoSender, fifoReceiver, tailHammer, queueChanger, phasedSender, phasedReceiver } from './parties/fifo.ts';
+
+export interface PartyContext {
+  dp: DataPlane;
+  ctl: Ctl;
+  args: unknown;
+  /** this party's index: its progress counter */
+  index: number;
+}
+
+export type Party = (ctx: PartyContext) => unknown;
+
+export const PARTIES: Record<string, Party> = {
+  fifoSender, fifoReceiver, tailHammer, queueChanger, phasedSender, phasedReceiver,
+};

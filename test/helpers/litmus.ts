@@ -1,0 +1,37 @@
+// Shared setup for the real-thread race tests.
+import { runParties, type PartySpec } from '../../src/litmus/run.ts';
+import { Ctl } from '../../src/litmus/ctl.ts';
+import { FIFO_CTL_WORDS, F_DELIVERED_TOTAL, F_DROPPED, F_SENDERS_DONE } from '../../src/litmus/parties/fifo.ts';
+import type { FifoMachine } from './fifo-machine.ts';
+import type { WasmBuild } from '../../src/wasm/exports.ts';
+
+/** Multiplier for iteration counts: WASMXEN_STRESS_SCALE=10 runs ten times longer. */
+export function stressScale(): number {
+  const v = Number(process.env.WASMXEN_STRESS_SCALE ?? '1');
+  return Number.isFinite(v) && v > 0 ? v : 1;
+}
+
+/** Build used by race tests: release (the product) unless WASMXEN_LITMUS_BUILD=debug. */
+export function litmusBuild(): WasmBuild {
+  return process.env.WASMXEN_LITMUS_BUILD === 'debug' ? 'debug' : 'release';
+}
+
+export function fifoCtl(): Ctl {
+  return Ctl.create(FIFO_CTL_WORDS);
+}
+
+export async function runFifoParties(m: FifoMachine, ctl: Ctl, parties: PartySpec[], budgetMs = 60_000): Promise<unknown[]> {
+  return runParties({
+    module: m.module,
+    memory: m.memory,
+    ctl,
+    parties,
+    timeoutMs: budgetMs * stressScale(),
+    stallMs: 10_000,
+    dump: () => [
+      ...[...m.guest.keys()].map((d) => m.dump(d)),
+      `ctl: sendersDone=${ctl.load(F_SENDERS_DONE)} dropped=${ctl.load(F_DROPPED)} ` +
+        `delivered[slot0]=${ctl.load(F_DELIVERED_TOTAL)} delivered[slot1]=${ctl.load(F_DELIVERED_TOTAL + 1)}`,
+    ].join('\n'),
+  });
+}

@@ -1,0 +1,21 @@
+// Thin entry point of a litmus/stress party: attach to the shared memory,
+// run the named party to completion, report its result or its error.
+import { parentPort, workerData } from 'node:worker_threads';
+import { DataPlane } from '../src/wasm/data-plane.ts';
+import { Ctl } from '../src/litmus/ctl.ts';
+import { PARTIES } from '../src/litmus/registry.ts';
+
+const { module, memory, ctl, party, args, index } = workerData as {
+  module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: SharedArrayBuffer;
+  party: string; args: unknown; index: number;
+};
+
+try {
+  const fn = PARTIES[party];
+  if (!fn) throw new Error(`unknown party '${party}'`);
+  const dp = DataPlane.attach(module, memory);
+  const result = fn({ dp, ctl: new Ctl(ctl), args, index });
+  parentPort!.postMessage({ ok: true, result });
+} catch (e) {
+  parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+}
