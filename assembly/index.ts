@@ -25,6 +25,8 @@ import {
   loadUpcallPending, vcpuBlock as block, kickVcpu as kick,
 } from "./upcall";
 import { waitCanary as canary } from "./canary";
+import { noiseSeed } from "./stress/noise";
+import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_INJECT } from "./shared/layout";
 
 @inline function gfn64(lo: u32, hi: u32): u64 { return (<u64>hi << 32) | <u64>lo; }
 
@@ -85,6 +87,22 @@ export function guestFifoUnmask(dom: u32, gsGfn: u32, port: u32): i32 { return g
 export function guestEventWordAddr(dom: u32, gsGfn: u32, port: u32): usize {
   let gs = gfnAddr(dom, <u64>gsGfn);
   return gs == 0 ? 0 : guestWordAddr(dom, gs, port);
+}
+
+// ------------------------------------------------- stress build controls
+/** Scheduling noise and bug injection; inert outside the stress build. */
+export function stressConfigure(rate: u32, spins: u32, yieldLog2: u32, inject: u32): void {
+  atomic.store<u32>(G_NOISE_SPINS, spins);
+  atomic.store<u32>(G_NOISE_YIELD, yieldLog2);
+  atomic.store<u32>(G_INJECT, inject);
+  atomic.store<u32>(G_NOISE_RATE, rate);
+}
+/** Seed this thread's noise PRNG. */
+export function stressSeed(seed: u32): void { noiseSeed(seed); }
+/** 1 if this module is the stress build. */
+export function isStressBuild(): u32 {
+  // @ts-ignore: WASMXEN_STRESS is defined per asconfig target (--use)
+  return WASMXEN_STRESS ? 1 : 0;
 }
 
 // -------------------------------------------------------------- canary

@@ -11,8 +11,12 @@ import { checkWasm } from './check-wasm.mjs';
 import { readFileSync } from 'node:fs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const wasmTargets = ['release', 'debug'];
-const wasmOutputs = { release: 'build/wasmxen.wasm', debug: 'build/wasmxen.debug.wasm' };
+const wasmOutputs = {
+  release: 'build/wasmxen.wasm',
+  debug: 'build/wasmxen.debug.wasm',
+  stress: 'build/wasmxen.stress.wasm',
+};
+const wasmTargets = Object.keys(wasmOutputs);
 
 function walk(dir, out = []) {
   if (!existsSync(dir)) return out;

@@ -5,15 +5,16 @@ import { DataPlane } from '../src/wasm/data-plane.ts';
 import { Ctl } from '../src/litmus/ctl.ts';
 import { PARTIES } from '../src/litmus/registry.ts';
 
-const { module, memory, ctl, party, args, index } = workerData as {
+const { module, memory, ctl, party, args, index, seed } = workerData as {
   module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: SharedArrayBuffer;
-  party: string; args: unknown; index: number;
+  party: string; args: unknown; index: number; seed: number;
 };
 
 try {
   const fn = PARTIES[party];
   if (!fn) throw new Error(`unknown party '${party}'`);
   const dp = DataPlane.attach(module, memory);
+  dp.x.stressSeed((Math.imul(seed, 0x9e3779b1) + index + 1) >>> 0); // this thread's noise stream
   const result = fn({ dp, ctl: new Ctl(ctl), args, index });
   parentPort!.postMessage({ ok: true, result });
 } catch (e) {

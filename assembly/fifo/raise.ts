@@ -20,6 +20,7 @@ import {
 } from "./queue";
 import { setLink } from "./set-link";
 import { markEventsPending } from "../upcall";
+import { noise, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY } from "../stress/noise";
 
 @inline export function packLastq(prio: u32, vcpu: u32): u32 { return prio | (vcpu << LASTQ_VCPU_SHIFT); }
 @inline function lastqPrio(q: u32): u32 { return q & LASTQ_PRIO_MASK; }
@@ -78,10 +79,12 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
 
   let newlyPending = (atomic.or<u32>(w, EVTCHN_FIFO_PENDING) & EVTCHN_FIFO_PENDING) == 0;
   let linkedToTail = true; // true: leave HEAD and READY alone
+  noise(NP_RAISE_AFTER_PENDING);
 
   if ((atomic.load<u32>(w) & EVTCHN_FIFO_MASKED) == 0
       && (atomic.or<u32>(w, EVTCHN_FIFO_LINKED) & EVTCHN_FIFO_LINKED) == 0) {
     // The event enters a queue now.
+    noise(NP_RAISE_AFTER_LINKED);
     if (loadTail(previous) == port) storeTail(previous, 0); // stale tail of its old queue (I13)
     if (previous != target) {
       storeLastq(dom, port, packLastq(prio, vcpu));
@@ -100,6 +103,7 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
   unlockQueuePair(target, previous);
 
   if (!linkedToTail) {
+    noise(NP_RAISE_BEFORE_READY);
     let bit: u32 = <u32>1 << prio;
     if ((atomic.or<u32>(addrCbReady(cb), bit) & bit) == 0) markEventsPending(dom, vcpu);
   }

@@ -12,6 +12,7 @@ import {
 } from "../shared/fifo-abi";
 import { D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP, LINK_TRIES_BUCKETS } from "../shared/layout";
 import { addrDomField } from "../domain/table";
+import { noise, NP_LINK_BEFORE_CAS } from "../stress/noise";
 
 /** The value the tail should take to link `port`, keeping PENDING/MASKED/LINKED and reserved bits. */
 @inline function linkedTo(cur: u32, port: u32): u32 {
@@ -31,6 +32,7 @@ function countTries(dom: u32, tries: u32): void {
 export function setLink(dom: u32, addr: usize, port: u32): bool {
   let cur = atomic.load<u32>(addr);
   if ((cur & EVTCHN_FIFO_LINKED) == 0) { countTries(dom, 0); return false; }
+  noise(NP_LINK_BEFORE_CAS);
   let seen = atomic.cmpxchg<u32>(addr, cur, linkedTo(cur, port));
   if (seen == cur) { countTries(dom, 1); return true; }
 
@@ -42,6 +44,7 @@ export function setLink(dom: u32, addr: usize, port: u32): bool {
       countTries(dom, i + 1);
       return false;
     }
+    noise(NP_LINK_BEFORE_CAS);
     seen = atomic.cmpxchg<u32>(addr, cur, linkedTo(cur, port));
     if (seen == cur) { countTries(dom, i + 2); return true; } // the CAS also dropped BUSY
     cur = seen;

@@ -17,6 +17,7 @@ import { EFAULT, EINVAL } from "../shared/errno";
 import { gfnAddr } from "../domain/table";
 import { mutexAcquire, mutexRelease } from "../sync/lock";
 import { initControl, expandArray } from "../fifo/control";
+import { noise, NP_GUEST_CLEAR_LINKED, NP_GUEST_UNMASK, NP_GUEST_HEAD } from "../stress/noise";
 
 @inline function gsVcpu(gs: usize, vcpu: u32): usize {
   return gs + <usize>GS_VCPUS + <usize>vcpu * <usize>GS_VCPU_BYTES;
@@ -94,6 +95,7 @@ function clearLinked(w: usize): u32 {
   let old = atomic.load<u32>(w);
   while (true) {
     let desired = old & ~(EVTCHN_FIFO_LINKED | EVTCHN_FIFO_LINK_MASK);
+    noise(NP_GUEST_CLEAR_LINKED);
     let seen = atomic.cmpxchg<u32>(w, old, desired);
     if (seen == old) return old & EVTCHN_FIFO_LINK_MASK;
     old = seen; // Xen changes a LINKED word a bounded number of times (§9.6)
@@ -126,6 +128,7 @@ export function guestFifoNext(dom: u32, gsGfn: u32, vcpu: u32): u32 {
       ready &= ~(<u32>1 << q);
       continue;
     }
+    noise(NP_GUEST_HEAD);
     let next = clearLinked(w);
     if (next == 0) ready &= ~(<u32>1 << q);
     store<u32>(headSlot, next);
@@ -166,6 +169,7 @@ export function guestFifoUnmask(dom: u32, gsGfn: u32, port: u32): i32 {
     if ((old & EVTCHN_FIFO_MASKED) == 0) return 0;
     if ((old & EVTCHN_FIFO_PENDING) != 0) return 1;
     let expected = old & ~EVTCHN_FIFO_BUSY;
+    noise(NP_GUEST_UNMASK);
     let seen = atomic.cmpxchg<u32>(w, expected, expected & ~EVTCHN_FIFO_MASKED);
     if (seen == expected) return 0;
     old = seen; // spins while Xen holds BUSY, a bounded time (§9.6)

@@ -37,6 +37,12 @@ export const G_VERSION = 4;          // u32
 export const G_TOTAL_PAGES = 8;      // u32, wasm pages of the memory
 export const G_CANARY = 64;          // 64 bytes of scratch for the wait canary
 export const G_SCRATCH = 128;        // 128 bytes the TS shell may use for argument structs in tests
+// stress build only (WASMXEN_STRESS=1): scheduling noise and bug injection
+export const G_NOISE_RATE = 256;     // u32: a noise point delays with probability rate/65536
+export const G_NOISE_SPINS = 260;    // u32: longest delay, in spin iterations
+export const G_NOISE_YIELD = 264;    // u32: one delay in 2^n also sleeps briefly (0 = never)
+export const G_INJECT = 268;         // u32: bitmask of re-injected bugs (src/stress)
+export const G_NOISE_FUTEX = 272;    // i32: never notified; timed waits on it yield the thread
 
 export const MAX_DOMAINS = 256;      // domids 0..255 are supported
 export const DOMTAB = 1024;          // the domain table

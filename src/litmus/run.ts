@@ -23,6 +23,8 @@ export interface RunSpec {
   stallMs: number;
   /** Diagnostic text for failures: queues decoded, counters. */
   dump: () => string;
+  /** Seed of the parties' noise streams (stress build): same seed, same noise decisions per thread. */
+  seed?: number;
 }
 
 export class LitmusFailure extends Error {
@@ -79,7 +81,10 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
 
     spec.parties.forEach((p, index) => {
       const w = new Worker(file, {
-        workerData: { module: spec.module, memory: spec.memory, ctl: spec.ctl.sab, party: p.party, args: p.args, index },
+        workerData: {
+          module: spec.module, memory: spec.memory, ctl: spec.ctl.sab, party: p.party, args: p.args, index,
+          seed: spec.seed ?? 1,
+        },
       });
       workers.push(w);
       w.on('message', (m: PartyMessage) => {

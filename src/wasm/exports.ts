@@ -48,7 +48,12 @@ export interface DataPlaneExports {
   guestFifoUnmask(dom: number, gsGfn: number, port: number): number;
   guestEventWordAddr(dom: number, gsGfn: number, port: number): number;
 
+  stressConfigure(rate: number, spins: number, yieldLog2: number, inject: number): void;
+  stressSeed(seed: number): void;
+  isStressBuild(): number;
+
   waitCanary(addr: number): number;
 }
 
-export type WasmBuild = 'release' | 'debug';
+/** release: the product; debug: asserts on, unoptimised; stress: asserts on, noise points and bug injection compiled in. */
+export type WasmBuild = 'release' | 'debug' | 'stress';

@@ -15,7 +15,7 @@ export const CANARY_EXPECT = 168;
 const compiled = new Map<WasmBuild, WebAssembly.Module>();
 
 export function wasmFile(build: WasmBuild): string {
-  return join(projectRoot(), 'build', build === 'release' ? 'wasmxen.wasm' : 'wasmxen.debug.wasm');
+  return join(projectRoot(), 'build', build === 'release' ? 'wasmxen.wasm' : `wasmxen.${build}.wasm`);
 }
 
 /** The compiled data plane for `build`, compiled at most once per process. */

@@ -11,9 +11,24 @@ export function stressScale(): number {
   return Number.isFinite(v) && v > 0 ? v : 1;
 }
 
-/** Build used by race tests: release (the product) unless WASMXEN_LITMUS_BUILD=debug. */
-export function litmusBuild(): WasmBuild {
-  return process.env.WASMXEN_LITMUS_BUILD === 'debug' ? 'debug' : 'release';
+export interface LitmusConfig {
+  name: string;
+  build: WasmBuild;
+  /** scheduling noise (stress build): probability/65536 per point, max spins, 1 in 2^yield sleeps */
+  noise?: { rate: number; spins: number; yieldLog2: number };
+}
+
+/**
+ * Every race runs twice: on the release build as shipped, and on the stress
+ * build with seeded scheduling noise at the data plane's race points.
+ */
+export const LITMUS_CONFIGS: LitmusConfig[] = [
+  { name: 'release', build: 'release' },
+  { name: 'stress+noise', build: 'stress', noise: { rate: 20000, spins: 4000, yieldLog2: 4 } },
+];
+
+export function applyNoise(m: FifoMachine, cfg: LitmusConfig): void {
+  if (cfg.noise) m.dp.x.stressConfigure(cfg.noise.rate, cfg.noise.spins, cfg.noise.yieldLog2, 0);
 }
 
 export function fifoCtl(): Ctl {
@@ -28,6 +43,7 @@ export async function runFifoParties(m: FifoMachine, ctl: Ctl, parties: PartySpe
     parties,
     timeoutMs: budgetMs * stressScale(),
     stallMs: 10_000,
+    seed: Number(process.env.WASMXEN_SEED ?? 1),
     dump: () => [
       ...[...m.guest.keys()].map((d) => m.dump(d)),
       `ctl: sendersDone=${ctl.load(F_SENDERS_DONE)} dropped=${ctl.load(F_DROPPED)} ` +

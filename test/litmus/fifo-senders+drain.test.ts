@@ -5,13 +5,14 @@
 // Always (phased variant): queues drained in priority order (I11, I13, I15).
 import { describe, it, expect } from 'vitest';
 import { fifoMachine } from '../helpers/fifo-machine.ts';
-import { fifoCtl, runFifoParties, stressScale, litmusBuild } from '../helpers/litmus.ts';
+import { fifoCtl, runFifoParties, stressScale, LITMUS_CONFIGS, applyNoise } from '../helpers/litmus.ts';
 import type { ReceiverArgs, SenderArgs, PhasedArgs } from '../../src/litmus/parties/fifo.ts';
 import { F_DELIVERED_TOTAL } from '../../src/litmus/parties/fifo.ts';
 
-describe('litmus: set_pending × 2 senders + guest drain on one vCPU', () => {
+for (const cfg of LITMUS_CONFIGS) describe(`litmus [${cfg.name}]: set_pending × 2 senders + guest drain on one vCPU`, () => {
   it('delivers every event exactly once, in FIFO order per sender and queue (I11, I13, I15)', async () => {
-    const m = fifoMachine({ domains: [{ domid: 1, vcpus: 1, maxPort: 1023 }], build: litmusBuild() });
+    const m = fifoMachine({ domains: [{ domid: 1, vcpus: 1, maxPort: 1023 }], build: cfg.build });
+    applyNoise(m, cfg);
     const prioOf: number[] = [];
     const senderPorts = [[] as number[], [] as number[]];
     for (let p = 1; p <= 128; p++) {
@@ -42,7 +43,8 @@ describe('litmus: set_pending × 2 senders + guest drain on one vCPU', () => {
   });
 
   it('phased: after concurrent raise phases, the guest drains queues in priority order', async () => {
-    const m = fifoMachine({ domains: [{ domid: 1, vcpus: 1, maxPort: 1023 }], build: litmusBuild() });
+    const m = fifoMachine({ domains: [{ domid: 1, vcpus: 1, maxPort: 1023 }], build: cfg.build });
+    applyNoise(m, cfg);
     const owner: Record<number, [number, number]> = {};
     const ports = [[] as number[], [] as number[]];
     for (let p = 1; p <= 96; p++) {

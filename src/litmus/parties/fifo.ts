@@ -81,7 +81,6 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
           }
           ctl.add(F_SENT + idx, 1);
         }
-        ctl.store(F_LAST_RAISED + g.slot, p);
         for (let tries = 0; ; tries++) {
           const vcpu = g.vcpu === 'notify' ? dp.notifyVcpu(g.dom, p) : g.vcpu;
           const rc = x.fifoSetPending(g.dom, vcpu, p);
@@ -91,6 +90,7 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
           ctl.add(F_DROPPED, 1);
           if (tries > MAX_DROP_RETRIES) throw new Error(`port ${p}: raise dropped ${tries} times in a row`);
         }
+        ctl.store(F_LAST_RAISED + g.slot, p); // the queue's tail now: what the next raise links behind
         ctl.progress(ctx.index);
       }
     }
@@ -160,11 +160,15 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
 
 export interface HammerArgs {
   dom: number;
+  /** ctl slot whose last-raised port is the likely tail: hammered 3 times in 4 */
+  slot: number;
   gsGfn: number;
   vcpu: number;
   ports: number[];
   seed: number;
   garbage: boolean;
+  /** only toggle MASKED on the likely tail, as fast as possible (defeats the LINK update) */
+  flipOnly?: boolean;
   /** run until this many senders are done */
   senders: number;
 }
@@ -179,12 +183,28 @@ export function tailHammer(ctx: PartyContext): { ops: number } {
   const a = ctx.args as HammerArgs;
   const x = dp.x;
   const next = rng(a.seed);
-  const words = a.ports.map((p) => x.guestEventWordAddr(a.dom, a.gsGfn, p) >>> 2);
+  const wordOf: number[] = [];
+  for (const p of a.ports) wordOf[p] = x.guestEventWordAddr(a.dom, a.gsGfn, p) >>> 2;
   const u32 = dp.u32;
   const kinds = a.garbage ? 7 : 5;
   let ops = 0;
+  if (a.flipOnly) {
+    while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
+      const w = wordOf[ctl.load(F_LAST_RAISED + a.slot)];
+      if (w !== undefined) for (let i = 0; i < 64; i++) Atomics.xor(u32, w, EVTCHN_FIFO_MASKED);
+      if ((++ops & 255) === 0) {
+        // consume, so that the sender's next round links the ports again
+        x.clearUpcallPending(a.dom, a.vcpu);
+        for (let i = 0; i < 64 && x.guestFifoNext(a.dom, a.gsGfn, a.vcpu) !== 0; i++);
+        ctl.progress(ctx.index);
+      }
+    }
+    return { ops };
+  }
   while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
-    const w = words[next() % words.length];
+    // an adversary knows its tail: the LINKED word whose LINK is 0, i.e. the port raised last
+    const last = ctl.load(F_LAST_RAISED + a.slot);
+    const w = wordOf[(next() & 3) !== 0 && wordOf[last] !== undefined ? last : a.ports[next() % a.ports.length]];
     switch (next() % kinds) {
       case 0: Atomics.or(u32, w, EVTCHN_FIFO_MASKED); break;
       case 1: Atomics.and(u32, w, ~EVTCHN_FIFO_MASKED); break;
