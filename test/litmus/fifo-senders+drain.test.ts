@@ -23,7 +23,7 @@ for (const cfg of LITMUS_CONFIGS) describe(`litmus [${cfg.name}]: set_pending ×
       m.dp.x.fifoSetPriority(1, p, prioOf[p]);
       senderPorts[p % 2].push(p);
     }
-    const rounds = Math.ceil(40 * stressScale());
+    const rounds = Math.ceil(160 * stressScale());
     const ctl = fifoCtl();
     const expected = rounds * 128;
     const sender = (s: number): SenderArgs => ({
@@ -56,7 +56,7 @@ for (const cfg of LITMUS_CONFIGS) describe(`litmus [${cfg.name}]: set_pending ×
       m.unmask(1, p);
       m.dp.x.fifoSetPriority(1, p, prio);
     }
-    const rounds = Math.ceil(200 * stressScale());
+    const rounds = Math.ceil(400 * stressScale());
     const base = { dom: 1, vcpu: 0, gsGfn: m.guest.get(1)!.gsGfn, rounds, parties: 3 };
     await runFifoParties(m, fifoCtl(), [
       { party: 'phasedReceiver', args: { ...base, owner, total: 96 } satisfies PhasedArgs },

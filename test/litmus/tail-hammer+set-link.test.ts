@@ -25,7 +25,7 @@ for (const cfg of LITMUS_CONFIGS) for (const garbage of [false, true]) {
       const goodPorts = Array.from({ length: 32 }, (_, i) => i + 1);
       for (const p of badPorts) { m.bind(BAD, p); m.unmask(BAD, p); }
       for (const p of goodPorts) { m.bind(GOOD, p); m.unmask(GOOD, p); }
-      const rounds = Math.ceil(400 * stressScale());
+      const rounds = Math.ceil(1000 * stressScale());
       const ctl = fifoCtl();
       const sender: SenderArgs = {
         sender: 0, rounds, groups: [
@@ -65,13 +65,13 @@ describe('litmus [stress+noise]: a guest flipping MASKED on its tail without pau
     m.dp.x.stressConfigure(65535, 20000, 0, 0); // long delays before every cmpxchg
     const ports = Array.from({ length: 16 }, (_, i) => i + 1);
     for (const p of ports) { m.bind(BAD, p); m.unmask(BAD, p); }
-    const rounds = Math.ceil(60 * stressScale());
+    const rounds = 20_000; // a maximum: the sender stops at the first give-up
     const ctl = fifoCtl();
     const results = await runFifoParties(m, ctl, [
-      { party: 'fifoSender', args: { sender: 0, rounds, groups: [{ dom: BAD, slot: 1, ports, vcpu: 0, exact: false }] } satisfies SenderArgs },
+      { party: 'fifoSender', args: { sender: 0, rounds, untilLinkGaveUp: true, groups: [{ dom: BAD, slot: 1, ports, vcpu: 0, exact: false }] } satisfies SenderArgs },
       { party: 'tailHammer', args: { dom: BAD, slot: 1, gsGfn: m.guest.get(BAD)!.gsGfn, vcpu: 0, ports, seed: 7, garbage: false, flipOnly: true, senders: 1 } satisfies HammerArgs },
     ]);
-    expect((results[0] as { raises: number }).raises).toBe(rounds * 16);
+    expect((results[0] as { raises: number }).raises).toBeLessThan(rounds * 16);
     const s = m.dp.stats(BAD);
     expect(s.linkGaveUp).toBeGreaterThan(0);
     expect(s.linkTries[5]).toBeGreaterThanOrEqual(s.linkGaveUp);

@@ -53,6 +53,8 @@ export interface SenderArgs {
   groups: SenderGroup[];
   rounds: number;
   sender: number;
+  /** end early once the first group's domain has seen a setLink give up (rounds is then a maximum) */
+  untilLinkGaveUp?: boolean;
 }
 
 export function fifoSender(ctx: PartyContext): { raises: number; dropped: number } {
@@ -63,6 +65,7 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
   let raises = 0;
   let dropped = 0;
   for (let r = 0; r < args.rounds; r++) {
+    if (args.untilLinkGaveUp && dp.stats(args.groups[0].dom).linkGaveUp > 0) break;
     for (const g of args.groups) {
       for (const p of g.ports) {
         const idx = g.slot * PORTS_PER_SLOT + p;

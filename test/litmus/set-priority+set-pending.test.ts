@@ -1,0 +1,36 @@
+// Litmus (d): the guest keeps changing the priority of ports (set_priority)
+// while a hypervisor-side sender raises them and the guest drains.
+// Never: a lost or duplicated event other than a raise the queue-lock loop
+// gave up on (I12: the raiser sees RAISE_DROPPED, nothing was set, and the
+// test re-raises); an event moved off a queue it is LINKED on (I14).
+import { describe, it, expect } from 'vitest';
+import { fifoMachine } from '../helpers/fifo-machine.ts';
+import { fifoCtl, runFifoParties, stressScale, LITMUS_CONFIGS, applyNoise } from '../helpers/litmus.ts';
+import type { ReceiverArgs, SenderArgs, ChangerArgs } from '../../src/litmus/parties/fifo.ts';
+import { F_DELIVERED_TOTAL, F_DROPPED } from '../../src/litmus/parties/fifo.ts';
+
+for (const cfg of LITMUS_CONFIGS) {
+  describe(`litmus [${cfg.name}]: set_priority × set_pending`, () => {
+    it('every raise not dropped by the 3-try lock loop is delivered exactly once (I12, I14)', async () => {
+      const m = fifoMachine({ domains: [{ domid: 1, vcpus: 1, maxPort: 1023 }], build: cfg.build });
+      applyNoise(m, cfg);
+      const ports = Array.from({ length: 32 }, (_, i) => i + 1);
+      for (const p of ports) { m.bind(1, p); m.unmask(1, p); }
+      const rounds = Math.ceil(500 * stressScale());
+      const ctl = fifoCtl();
+      const expected = rounds * ports.length;
+      const results = await runFifoParties(m, ctl, [
+        { party: 'fifoReceiver', args: { dom: 1, slot: 0, vcpu: 0, gsGfn: m.guest.get(1)!.gsGfn, expected } satisfies ReceiverArgs },
+        { party: 'fifoSender', args: { sender: 0, rounds, groups: [{ dom: 1, slot: 0, ports, vcpu: 0, exact: true }] } satisfies SenderArgs },
+        { party: 'queueChanger', args: { dom: 1, ports, seed: 99, senders: 1, what: 'priority', vcpus: 1 } satisfies ChangerArgs },
+      ]);
+      expect(ctl.load(F_DELIVERED_TOTAL)).toBe(expected);
+      const sent = results[1] as { dropped: number };
+      // every drop the sender saw is one give-up of the lock loop, and nothing else was lost
+      expect(m.dp.stats(1).lockGaveUp).toBe(sent.dropped);
+      expect(ctl.load(F_DROPPED)).toBe(sent.dropped);
+      expect((results[2] as { changes: number }).changes).toBeGreaterThan(0);
+      expect(m.drain(1, 0)).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,35 @@
+// Litmus (c): the guest masks and unmasks the queue's tail (the port raised
+// last) after every event it handles — the unmask fast path, falling back to
+// EVTCHNOP_unmask when the event is pending — while a hypervisor-side sender
+// keeps raising and linking behind that tail.
+// Never: a lost event (pending and unmasked but on no queue), a duplicated
+// one, MASKED cleared by the guest while BUSY (I16), a send that does not
+// return (I10, I11).
+import { describe, it, expect } from 'vitest';
+import { fifoMachine } from '../helpers/fifo-machine.ts';
+import { fifoCtl, runFifoParties, stressScale, LITMUS_CONFIGS, applyNoise } from '../helpers/litmus.ts';
+import type { ReceiverArgs, SenderArgs } from '../../src/litmus/parties/fifo.ts';
+import { F_DELIVERED_TOTAL } from '../../src/litmus/parties/fifo.ts';
+
+for (const cfg of LITMUS_CONFIGS) {
+  describe(`litmus [${cfg.name}]: unmask × set_pending on a tail event`, () => {
+    it('every event is delivered exactly once (I16, I11)', async () => {
+      const m = fifoMachine({ domains: [{ domid: 1, vcpus: 1, maxPort: 1023 }], build: cfg.build });
+      applyNoise(m, cfg);
+      const ports = Array.from({ length: 24 }, (_, i) => i + 1);
+      for (const p of ports) { m.bind(1, p); m.unmask(1, p); }
+      const rounds = Math.ceil(500 * stressScale());
+      const ctl = fifoCtl();
+      const expected = rounds * ports.length;
+      const results = await runFifoParties(m, ctl, [
+        { party: 'fifoReceiver', args: { dom: 1, slot: 0, vcpu: 0, gsGfn: m.guest.get(1)!.gsGfn, expected, maskUnmaskLastRaised: true } satisfies ReceiverArgs },
+        { party: 'fifoSender', args: { sender: 0, rounds, groups: [{ dom: 1, slot: 0, ports, vcpu: 0, exact: true }] } satisfies SenderArgs },
+      ]);
+      expect(ctl.load(F_DELIVERED_TOTAL)).toBe(expected);
+      const r = results[0] as { unmaskHypercalls: number };
+      expect(r.unmaskHypercalls).toBeGreaterThanOrEqual(0);
+      expect(m.drain(1, 0)).toEqual([]);
+      for (const p of ports) expect(m.dp.eventWord(1, p)).toBe(0); // nothing left pending, masked or linked
+    });
+  });
+}
