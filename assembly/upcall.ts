@@ -45,22 +45,30 @@ export function clearUpcallPending(dom: u32, vcpu: u32): void {
   atomic.and<u32>(addrVcpuInfo(dom, vcpu) + VI_UPCALL_PENDING, ~(<u32>0xff));
 }
 
+/** vcpuBlock results. */
+export const VB_IDLE: u32 = 0;   // woken or timed out, no upcall pending
+export const VB_UPCALL: u32 = 1; // an upcall is pending
+export const VB_LATE: u32 = 2;   // an upcall is pending but the sleep ran into its timeout: a lost wake-up (I3)
+
 /**
  * Block `vcpu` until an upcall is pending or a kick arrives: spin briefly
  * (a wake-up across cores costs tens of µs here), then sleep.
- * timeoutNs < 0 sleeps without limit. Returns 1 if an upcall is pending.
+ * timeoutNs < 0 sleeps without limit. Returns VB_*.
  */
 export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64): u32 {
   for (let i = 0; i < BLOCK_SPINS; i++) {
-    if (loadUpcallPending(dom, vcpu) != 0) return 1;
+    if (loadUpcallPending(dom, vcpu) != 0) return VB_UPCALL;
   }
   let blocked = addrBlocked(dom, vcpu);
   let kick = addrKick(dom, vcpu);
   atomic.store<i32>(blocked, 1);
   let k = atomic.load<i32>(kick);
-  if (loadUpcallPending(dom, vcpu) == 0) {
-    atomic.wait<i32>(kick, k, timeoutNs);
-  }
+  let r = 1; // "not-equal": did not sleep
+  if (loadUpcallPending(dom, vcpu) == 0) r = atomic.wait<i32>(kick, k, timeoutNs);
   atomic.store<i32>(blocked, 0);
-  return loadUpcallPending(dom, vcpu);
+  if (loadUpcallPending(dom, vcpu) == 0) return VB_IDLE;
+  // A kick always follows the flag (I3), so a timed-out sleep with the flag
+  // set means the kick was lost; the flag landing in the last nanoseconds
+  // before the timeout is the only benign cause.
+  return r == 2 ? VB_LATE : VB_UPCALL;
 }

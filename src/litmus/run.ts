@@ -10,6 +10,8 @@ export interface PartySpec {
   /** A name registered in src/litmus/registry.ts. */
   party: string;
   args: unknown;
+  /** Background parties (hammers, changers) run until the others finish; their progress does not count against a stall. */
+  background?: boolean;
 }
 
 export interface RunSpec {
@@ -66,9 +68,9 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
     const timer = setInterval(() => {
       const now = Date.now();
       let moved = false;
-      spec.parties.forEach((_, i) => {
+      spec.parties.forEach((party, i) => {
         const p = spec.ctl.progressOf(i);
-        if (p !== lastProgress[i]) { lastProgress[i] = p; moved = true; }
+        if (p !== lastProgress[i]) { lastProgress[i] = p; moved ||= !party.background; }
       });
       if (moved) lastChange = now;
       const progress = spec.parties.map((p, i) => `${p.party}#${i}=${lastProgress[i]}`).join(' ');

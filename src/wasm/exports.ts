@@ -38,6 +38,7 @@ export interface DataPlaneExports {
   kickVcpu(dom: number, vcpu: number): void;
   upcallPending(dom: number, vcpu: number): number;
   clearUpcallPending(dom: number, vcpu: number): void;
+  /** VB_IDLE 0, VB_UPCALL 1, VB_LATE 2 (upcall found only after the timeout: a lost wake-up), see assembly/upcall.ts */
   vcpuBlock(dom: number, vcpu: number, timeoutNs: number): number;
 
   guestFifoSetup(dom: number, gsGfn: number): number;

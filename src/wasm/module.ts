@@ -29,7 +29,7 @@ export function compileDataPlane(build: WasmBuild = 'release'): WebAssembly.Modu
     } catch {
       throw new RuntimeCheckError(`wasmxen: ${wasmFile(build)} is missing; run \`npm run build\``);
     }
-    mod = new WebAssembly.Module(bytes);
+    mod = new WebAssembly.Module(new Uint8Array(bytes));
     compiled.set(build, mod);
   }
   return mod;

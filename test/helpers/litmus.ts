@@ -35,7 +35,10 @@ export function fifoCtl(): Ctl {
   return Ctl.create(FIFO_CTL_WORDS);
 }
 
-export async function runFifoParties(m: FifoMachine, ctl: Ctl, parties: PartySpec[], budgetMs = 60_000): Promise<unknown[]> {
+/** Watchdog deadline of one race run; vitest's own timeout (vitest.config.ts) is larger, so the dump is printed. */
+export const RUN_BUDGET_MS = 30_000;
+
+export async function runFifoParties(m: FifoMachine, ctl: Ctl, parties: PartySpec[], budgetMs = RUN_BUDGET_MS): Promise<unknown[]> {
   return runParties({
     module: m.module,
     memory: m.memory,

@@ -21,10 +21,10 @@ for (const cfg of LITMUS_CONFIGS) {
       const expected = rounds * ports.length;
       const gsGfn = m.guest.get(1)!.gsGfn;
       const results = await runFifoParties(m, ctl, [
-        { party: 'fifoReceiver', args: { dom: 1, slot: 0, vcpu: 0, gsGfn, expected } satisfies ReceiverArgs },
-        { party: 'fifoReceiver', args: { dom: 1, slot: 0, vcpu: 1, gsGfn, expected } satisfies ReceiverArgs },
+        { party: 'fifoReceiver', args: { dom: 1, slot: 0, vcpu: 0, gsGfn, expected, vcpus: 2 } satisfies ReceiverArgs },
+        { party: 'fifoReceiver', args: { dom: 1, slot: 0, vcpu: 1, gsGfn, expected, vcpus: 2 } satisfies ReceiverArgs },
         { party: 'fifoSender', args: { sender: 0, rounds, groups: [{ dom: 1, slot: 0, ports, vcpu: 'notify', exact: true }] } satisfies SenderArgs },
-        { party: 'queueChanger', args: { dom: 1, ports, seed: 5, senders: 1, what: 'vcpu', vcpus: 2 } satisfies ChangerArgs },
+        { party: 'queueChanger', background: true, args: { dom: 1, ports, seed: 5, senders: 1, what: 'vcpu', vcpus: 2 } satisfies ChangerArgs },
       ]);
       expect(ctl.load(F_DELIVERED_TOTAL)).toBe(expected);
       const [r0, r1] = results as { delivered: number }[];

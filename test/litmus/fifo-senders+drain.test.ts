@@ -29,7 +29,7 @@ for (const cfg of LITMUS_CONFIGS) describe(`litmus [${cfg.name}]: set_pending ×
     const sender = (s: number): SenderArgs => ({
       sender: s, rounds, groups: [{ dom: 1, slot: 0, ports: senderPorts[s], vcpu: 0, exact: true, prioOf }],
     });
-    const receiver: ReceiverArgs = { dom: 1, slot: 0, vcpu: 0, gsGfn: m.guest.get(1)!.gsGfn, expected, prioOf };
+    const receiver: ReceiverArgs = { dom: 1, slot: 0, vcpu: 0, gsGfn: m.guest.get(1)!.gsGfn, expected, vcpus: 1, prioOf };
     const results = await runFifoParties(m, ctl, [
       { party: 'fifoReceiver', args: receiver },
       { party: 'fifoSender', args: sender(0) },

@@ -20,9 +20,9 @@ for (const cfg of LITMUS_CONFIGS) {
       const ctl = fifoCtl();
       const expected = rounds * ports.length;
       const results = await runFifoParties(m, ctl, [
-        { party: 'fifoReceiver', args: { dom: 1, slot: 0, vcpu: 0, gsGfn: m.guest.get(1)!.gsGfn, expected } satisfies ReceiverArgs },
+        { party: 'fifoReceiver', args: { dom: 1, slot: 0, vcpu: 0, gsGfn: m.guest.get(1)!.gsGfn, expected, vcpus: 1 } satisfies ReceiverArgs },
         { party: 'fifoSender', args: { sender: 0, rounds, groups: [{ dom: 1, slot: 0, ports, vcpu: 0, exact: true }] } satisfies SenderArgs },
-        { party: 'queueChanger', args: { dom: 1, ports, seed: 99, senders: 1, what: 'priority', vcpus: 1 } satisfies ChangerArgs },
+        { party: 'queueChanger', background: true, args: { dom: 1, ports, seed: 99, senders: 1, what: 'priority', vcpus: 1 } satisfies ChangerArgs },
       ]);
       expect(ctl.load(F_DELIVERED_TOTAL)).toBe(expected);
       const sent = results[1] as { dropped: number };

@@ -36,11 +36,11 @@ for (const cfg of LITMUS_CONFIGS) for (const garbage of [false, true]) {
           { dom: GOOD, slot: 0, ports: goodPorts.slice(8), vcpu: 0, exact: true },
         ],
       };
-      const receiver: ReceiverArgs = { dom: GOOD, slot: 0, vcpu: 0, gsGfn: m.guest.get(GOOD)!.gsGfn, expected: rounds * 32 };
+      const receiver: ReceiverArgs = { dom: GOOD, slot: 0, vcpu: 0, gsGfn: m.guest.get(GOOD)!.gsGfn, expected: rounds * 32, vcpus: 1 };
       const hammer: HammerArgs = { dom: BAD, slot: 1, gsGfn: m.guest.get(BAD)!.gsGfn, vcpu: 0, ports: badPorts, seed: 12345, garbage, senders: 1 };
       const results = await runFifoParties(m, ctl, [
         { party: 'fifoSender', args: sender },
-        { party: 'tailHammer', args: hammer },
+        { party: 'tailHammer', background: true, args: hammer },
         { party: 'fifoReceiver', args: receiver },
       ]);
       const sent = results[0] as { raises: number };
@@ -69,7 +69,7 @@ describe('litmus [stress+noise]: a guest flipping MASKED on its tail without pau
     const ctl = fifoCtl();
     const results = await runFifoParties(m, ctl, [
       { party: 'fifoSender', args: { sender: 0, rounds, untilLinkGaveUp: true, groups: [{ dom: BAD, slot: 1, ports, vcpu: 0, exact: false }] } satisfies SenderArgs },
-      { party: 'tailHammer', args: { dom: BAD, slot: 1, gsGfn: m.guest.get(BAD)!.gsGfn, vcpu: 0, ports, seed: 7, garbage: false, flipOnly: true, senders: 1 } satisfies HammerArgs },
+      { party: 'tailHammer', background: true, args: { dom: BAD, slot: 1, gsGfn: m.guest.get(BAD)!.gsGfn, vcpu: 0, ports, seed: 7, garbage: false, flipOnly: true, senders: 1 } satisfies HammerArgs },
     ]);
     expect((results[0] as { raises: number }).raises).toBeLessThan(rounds * 16);
     const s = m.dp.stats(BAD);

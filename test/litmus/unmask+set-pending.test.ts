@@ -22,7 +22,7 @@ for (const cfg of LITMUS_CONFIGS) {
       const ctl = fifoCtl();
       const expected = rounds * ports.length;
       const results = await runFifoParties(m, ctl, [
-        { party: 'fifoReceiver', args: { dom: 1, slot: 0, vcpu: 0, gsGfn: m.guest.get(1)!.gsGfn, expected, maskUnmaskLastRaised: true } satisfies ReceiverArgs },
+        { party: 'fifoReceiver', args: { dom: 1, slot: 0, vcpu: 0, gsGfn: m.guest.get(1)!.gsGfn, expected, vcpus: 1, maskUnmaskLastRaised: true } satisfies ReceiverArgs },
         { party: 'fifoSender', args: { sender: 0, rounds, groups: [{ dom: 1, slot: 0, ports, vcpu: 0, exact: true }] } satisfies SenderArgs },
       ]);
       expect(ctl.load(F_DELIVERED_TOTAL)).toBe(expected);

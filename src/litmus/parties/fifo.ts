@@ -24,6 +24,8 @@ export const F_SEQ = F_DELIV + SLOTS * PORTS_PER_SLOT;
 export const FIFO_CTL_WORDS = F_SEQ + SLOTS * PORTS_PER_SLOT;
 
 const RAISE_DROPPED = 2;
+const VB_LATE = 2;
+const BLOCK_TIMEOUT_NS = 500e6;
 const MAX_DROP_RETRIES = 100_000;
 
 /** xorshift32: deterministic per seed, cheap enough for inner loops. */
@@ -109,6 +111,8 @@ export interface ReceiverArgs {
   gsGfn: number;
   /** stop when the slot's delivered total reaches this */
   expected: number;
+  /** vCPUs of the domain (the first receiver to finish kicks the others) */
+  vcpus: number;
   /** FIFO-order check within (sender's slot, queue): priority of each port */
   prioOf?: number[];
   /** mask and unmask the most recently raised port after every event (unmask vs set_pending) */
@@ -151,13 +155,18 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
   };
   while (ctl.load(F_DELIVERED_TOTAL + a.slot) < a.expected) {
     if (ctl.stopped) break;
-    x.vcpuBlock(a.dom, a.vcpu, 2e6);
+    // a long sleep: a lost wake-up shows as VB_LATE, not as a slow run
+    if (x.vcpuBlock(a.dom, a.vcpu, BLOCK_TIMEOUT_NS) === VB_LATE) {
+      throw new Error(`domain ${a.dom} vCPU ${a.vcpu}: slept into its ${BLOCK_TIMEOUT_NS / 1e6} ms timeout with an upcall pending: lost wake-up (I3)`);
+    }
     do {
       x.clearUpcallPending(a.dom, a.vcpu);
       upcalls++;
       for (let p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu); p !== 0; p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu)) handle(p);
     } while (x.upcallPending(a.dom, a.vcpu) !== 0);
   }
+  // wake the domain's other vCPUs, asleep waiting for events that will not come
+  for (let v = 0; v < a.vcpus; v++) if (v !== a.vcpu) x.kickVcpu(a.dom, v);
   return { delivered, upcalls, unmaskHypercalls };
 }
 
