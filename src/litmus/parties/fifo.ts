@@ -18,6 +18,7 @@ export const F_SENDERS_DONE = 0;
 export const F_DROPPED = 1;
 export const F_DELIVERED_TOTAL = 2;  // + slot
 export const F_LAST_RAISED = 4;      // + slot
+export const F_SENT_TOTAL = 6;       // + slot: exact-accounted raises
 export const F_SENT = 64;
 export const F_DELIV = F_SENT + SLOTS * PORTS_PER_SLOT;
 export const F_SEQ = F_DELIV + SLOTS * PORTS_PER_SLOT;
@@ -57,6 +58,8 @@ export interface SenderArgs {
   sender: number;
   /** end early once the first group's domain has seen a setLink give up (rounds is then a maximum) */
   untilLinkGaveUp?: boolean;
+  /** end after this many milliseconds (rounds is then a maximum) */
+  durationMs?: number;
 }
 
 export function fifoSender(ctx: PartyContext): { raises: number; dropped: number } {
@@ -66,8 +69,10 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
   const seq = new Map<number, number>();
   let raises = 0;
   let dropped = 0;
+  const deadline = args.durationMs === undefined ? Infinity : Date.now() + args.durationMs;
   for (let r = 0; r < args.rounds; r++) {
     if (args.untilLinkGaveUp && dp.stats(args.groups[0].dom).linkGaveUp > 0) break;
+    if (Date.now() > deadline) break;
     for (const g of args.groups) {
       for (const p of g.ports) {
         const idx = g.slot * PORTS_PER_SLOT + p;
@@ -85,6 +90,7 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
             ctl.store(F_SEQ + idx, n);
           }
           ctl.add(F_SENT + idx, 1);
+          ctl.add(F_SENT_TOTAL + g.slot, 1);
         }
         for (let tries = 0; ; tries++) {
           const vcpu = g.vcpu === 'notify' ? dp.notifyVcpu(g.dom, p) : g.vcpu;
@@ -109,8 +115,9 @@ export interface ReceiverArgs {
   slot: number;
   vcpu: number;
   gsGfn: number;
-  /** stop when the slot's delivered total reaches this */
+  /** stop when the slot's delivered total reaches this; -1: when `senders` are done and everything sent was delivered */
   expected: number;
+  senders?: number;
   /** vCPUs of the domain (the first receiver to finish kicks the others) */
   vcpus: number;
   /** FIFO-order check within (sender's slot, queue): priority of each port */
@@ -153,7 +160,10 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
       }
     }
   };
-  while (ctl.load(F_DELIVERED_TOTAL + a.slot) < a.expected) {
+  const done = a.expected >= 0
+    ? () => ctl.load(F_DELIVERED_TOTAL + a.slot) >= a.expected
+    : () => ctl.load(F_SENDERS_DONE) >= (a.senders ?? 1) && ctl.load(F_DELIVERED_TOTAL + a.slot) === ctl.load(F_SENT_TOTAL + a.slot);
+  while (!done()) {
     if (ctl.stopped) break;
     // a long sleep: a lost wake-up shows as VB_LATE, not as a slow run
     if (x.vcpuBlock(a.dom, a.vcpu, BLOCK_TIMEOUT_NS) === VB_LATE) {
