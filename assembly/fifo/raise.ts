@@ -8,7 +8,7 @@ import {
   CF_FIFO_PENDING, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, D_STAT_LOCK_GAVE_UP,
   D_STAT_NO_CONTROL_BLOCK, D_STAT_RAISES,
 } from "../shared/layout";
-import { addrDomField } from "../domain/table";
+import { addrDomField, loadNrVcpus } from "../domain/table";
 import { addrQueue } from "../domain/vcpu";
 import {
   loadPriority, loadLastq, storeLastq, addrChannelFlags, loadNotifyVcpu,
@@ -59,6 +59,9 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
       return RAISE_DROPPED; // nothing set, no poller woken (commit 8aa0e9d2)
     }
     let last = loadLastq(dom, port);
+    // lastq is hypervisor-written: always a real vCPU and queue (debug build)
+    assert(lastqVcpu(last) < loadNrVcpus(dom) && lastqPrio(last) < <u32>EVTCHN_FIFO_MAX_QUEUES);
+    assert(vcpu < loadNrVcpus(dom));
     prio = loadPriority(dom, port) & (<u32>EVTCHN_FIFO_MAX_QUEUES - 1);
     target = addrQueue(dom, vcpu, prio);
     previous = addrQueue(dom, lastqVcpu(last), lastqPrio(last));
@@ -93,6 +96,7 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
     }
     linkedToTail = false;
     let tail = loadTail(target);
+    assert(tail != port); // I13: a stale tail naming this port was reset above
     if (tail != 0) {
       let tw = fifoWordAddr(dom, tail);
       if (tw != 0) linkedToTail = setLink(dom, tw, port);

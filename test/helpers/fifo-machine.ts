@@ -1,4 +1,5 @@
 // A machine with FIFO booted in every domain, for single-thread data-plane tests.
+import { onTestFailed } from 'vitest';
 import { createMachine, type Machine } from '../../src/wasm/data-plane.ts';
 import { bootFifoGuest, type FifoGuestLayout } from '../../src/guest/fifo-boot.ts';
 import { dumpFifoQueues } from '../../src/wasm/decode.ts';
@@ -39,6 +40,10 @@ export function fifoMachine(opts: FifoMachineOptions = {}): FifoMachine {
     if (!g) throw new Error(`domain ${dom} did not boot FIFO`);
     return g.gsGfn;
   };
+  // a failing test prints every domain's queues decoded
+  onTestFailed(() => {
+    for (const d of domains) console.error(dumpFifoQueues(m.dp, d.domid, d.vcpus));
+  });
   return Object.assign(m, {
     guest,
     bind(dom: number, port: number, vcpu = 0) {
