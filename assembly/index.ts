@@ -25,6 +25,19 @@ import {
   loadUpcallPending, vcpuBlock as block, kickVcpu as kick,
 } from "./upcall";
 import { waitCanary as canary } from "./canary";
+import { eventChannelOp as evtchnOp } from "./channel/hypercall";
+import {
+  evtchnAllocUnbound as allocUnbound, evtchnBindInterdomain as bindInterdomain, evtchnBindVirq as bindVirq,
+  evtchnBindIpi as bindIpi, evtchnBindPirq as bindPirq,
+} from "./channel/ops-bind";
+import { evtchnClose as close } from "./channel/ops-close";
+import {
+  evtchnSend as send, evtchnStatus as status, evtchnBindVcpu as bindVcpu, evtchnUnmask as unmaskOp,
+  evtchnSetPriority as setPriorityOp, lastStatus, lastStatusVcpu, lastStatusU0, lastStatusU1, lastStatusUnionSet,
+} from "./channel/ops-misc";
+import { raiseVirq as virqRaise } from "./channel/virq";
+import { portSetPending } from "./channel/port-ops";
+import { addrDomFlags } from "./domain/table";
 import { noiseSeed } from "./stress/noise";
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_INJECT } from "./shared/layout";
 
@@ -65,6 +78,39 @@ export function fifoExpandArray(dom: u32, gfnLo: u32, gfnHi: u32): i32 {
 export function fifoPortInit(dom: u32, port: u32): void { portInit(dom, port); }
 export function fifoSetPriority(dom: u32, port: u32, priority: u32): i32 { return setPriority(dom, port, priority); }
 export function channelSetNotifyVcpu(dom: u32, port: u32, vcpu: u32): void { storeNotifyVcpu(dom, port, vcpu); }
+
+// ------------------------------------------------ event-channel operations
+/** HYPERVISOR_event_channel_op(cmd, arg) from vCPU `vcpu` of `dom`; `arg` is a guest-physical address. */
+export function eventChannelOp(dom: u32, vcpu: u32, cmd: u32, gpaLo: u32, gpaHi: u32): i32 {
+  return evtchnOp(dom, vcpu, cmd, gfn64(gpaLo, gpaHi));
+}
+// The same operations with the structs' IN fields as arguments; bind/alloc return the port or -errno.
+export function evtchnAllocUnbound(caller: u32, dom: u32, remoteDom: u32): i32 { return allocUnbound(caller, dom, remoteDom); }
+export function evtchnBindInterdomain(caller: u32, remoteDom: u32, remotePort: u32): i32 { return bindInterdomain(caller, remoteDom, remotePort); }
+export function evtchnBindVirq(caller: u32, virq: u32, vcpu: u32): i32 { return bindVirq(caller, virq, vcpu); }
+export function evtchnBindIpi(caller: u32, vcpu: u32): i32 { return bindIpi(caller, vcpu); }
+export function evtchnBindPirq(caller: u32, pirq: u32, flags: u32): i32 { return bindPirq(caller, pirq, flags); }
+export function evtchnClose(caller: u32, port: u32): i32 { return close(caller, port, true); }
+export function evtchnSend(caller: u32, port: u32): i32 { return send(caller, port); }
+/** On 0, the OUT fields are read with evtchnStatusOut(0..4): status, vcpu, u0, u1, which union words were set. */
+export function evtchnStatus(caller: u32, dom: u32, port: u32): i32 { return status(caller, dom, port); }
+export function evtchnStatusOut(field: u32): u32 {
+  switch (field) {
+    case 0: return lastStatus();
+    case 1: return lastStatusVcpu();
+    case 2: return lastStatusU0();
+    case 3: return lastStatusU1();
+    default: return lastStatusUnionSet();
+  }
+}
+export function evtchnBindVcpu(caller: u32, port: u32, vcpu: u32): i32 { return bindVcpu(caller, port, vcpu); }
+export function evtchnUnmask(caller: u32, port: u32): i32 { return unmaskOp(caller, port); }
+export function evtchnSetPriority(caller: u32, port: u32, priority: u32): i32 { return setPriorityOp(caller, port, priority); }
+/** Xen-internal: raise a VIRQ (returns 1 if raised, 0 if dropped). */
+export function raiseVirq(dom: u32, vcpu: u32, virq: u32): u32 { return virqRaise(dom, vcpu, virq); }
+/** Xen-internal: the ABI's set_pending behind the usable filter (RAISE_* bits). */
+export function evtchnSetPending(dom: u32, vcpu: u32, port: u32): u32 { return portSetPending(dom, vcpu, port); }
+export function domainSetFlags(dom: u32, flags: u32): void { atomic.or<u32>(addrDomFlags(dom), flags); }
 
 // ------------------------------------------------------------- upcalls
 export function markEventsPending(dom: u32, vcpu: u32): bool { return markPending(dom, vcpu); }

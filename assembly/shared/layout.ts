@@ -96,6 +96,7 @@ export const LINK_TRIES_BUCKETS = 8;
 
 export const DF_DYING = 1;
 export const DF_PAUSED = 2;
+export const DF_CONTROL = 4;         // the control (and hardware) domain: may act on others, handles global VIRQs
 
 export const ABI_2L = 0;
 export const ABI_FIFO = 1;
@@ -113,6 +114,7 @@ export const V_CB_OFFSET = 8;        // u32
 export const V_KICK = 12;            // i32 futex word: bumped on every wake-up
 export const V_BLOCKED = 16;         // i32 1 while the vCPU is (about to be) asleep
 export const V_POLL = 20;            // i32 reserved for SCHEDOP_poll
+export const V_VIRQ_LOCK = 24;       // i32 rwlock word: virq_to_evtchn[] (spec §12)
 export const V_QUEUES = 32;          // 16 × QUEUE_BYTES
 export const QUEUE_BYTES = 8;
 export const Q_TAIL = 0;             // u32 port, 0 = empty/unknown; written under Q_LOCK only

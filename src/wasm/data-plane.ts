@@ -9,7 +9,7 @@ import {
   C_FLAGS, D_ABI, D_VALID_EVTCHNS, D_FIFO_NUM_EVTCHNS, D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP,
   D_STAT_LOCK_GAVE_UP, D_STAT_NO_CONTROL_BLOCK, D_STAT_UPCALLS, D_STAT_KICKS, D_STAT_RAISES,
   LINK_TRIES_BUCKETS, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, CF_FIFO_PENDING, D_ACTIVE_EVTCHNS,
-  V_CB_STATE, V_BLOCKED, V_KICK,
+  V_CB_STATE, V_BLOCKED, V_KICK, DF_CONTROL,
 } from '../../assembly/shared/layout.ts';
 import { CB_READY_OFFSET, CB_HEAD_OFFSET, EVTCHN_FIFO_MAX_QUEUES } from '../../assembly/shared/fifo-abi.ts';
 
@@ -158,6 +158,7 @@ export function createMachine(domains: readonly DomainConfig[], build: WasmBuild
   for (const r of plan.domains) {
     dp.x.domainCreate(r.domid, r.guestBase, r.frames, r.privBase, r.privBytes, r.vcpus, r.maxEvtchnPort,
       r.guestWidth, r.channelCapacity);
+    if (r.control) dp.x.domainSetFlags(r.domid, DF_CONTROL);
   }
   return {
     plan, memory, module, dp, build,

@@ -34,6 +34,24 @@ export interface DataPlaneExports {
   fifoSetPriority(dom: number, port: number, priority: number): number;
   channelSetNotifyVcpu(dom: number, port: number, vcpu: number): void;
 
+  eventChannelOp(dom: number, vcpu: number, cmd: number, gpaLo: number, gpaHi: number): number;
+  evtchnAllocUnbound(caller: number, dom: number, remoteDom: number): number;
+  evtchnBindInterdomain(caller: number, remoteDom: number, remotePort: number): number;
+  evtchnBindVirq(caller: number, virq: number, vcpu: number): number;
+  evtchnBindIpi(caller: number, vcpu: number): number;
+  evtchnBindPirq(caller: number, pirq: number, flags: number): number;
+  evtchnClose(caller: number, port: number): number;
+  evtchnSend(caller: number, port: number): number;
+  evtchnStatus(caller: number, dom: number, port: number): number;
+  /** 0 status, 1 vcpu, 2 u0, 3 u1, 4 union words set (0, 1 or 2) */
+  evtchnStatusOut(field: number): number;
+  evtchnBindVcpu(caller: number, port: number, vcpu: number): number;
+  evtchnUnmask(caller: number, port: number): number;
+  evtchnSetPriority(caller: number, port: number, priority: number): number;
+  raiseVirq(dom: number, vcpu: number, virq: number): number;
+  evtchnSetPending(dom: number, vcpu: number, port: number): number;
+  domainSetFlags(dom: number, flags: number): void;
+
   markEventsPending(dom: number, vcpu: number): number;
   kickVcpu(dom: number, vcpu: number): void;
   upcallPending(dom: number, vcpu: number): number;

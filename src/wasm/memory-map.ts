@@ -20,6 +20,8 @@ export interface DomainConfig {
   maxEvtchnPort?: number;
   /** 2-level word width: 64 (x86-64, 4096 ports) or 32 (x86-32, 1024 ports). */
   guestWidth?: 64 | 32;
+  /** The control (and hardware) domain: may act on other domains, handles global VIRQs. Default: domid 0. */
+  control?: boolean;
 }
 
 export interface DomainRegion {
@@ -28,6 +30,7 @@ export interface DomainRegion {
   frames: number;
   maxEvtchnPort: number;
   guestWidth: 64 | 32;
+  control: boolean;
   /** Ports with channel storage reserved: max port + 1 rounded up to 64, at most 2^17. */
   channelCapacity: number;
   guestBase: number;
@@ -82,6 +85,7 @@ export function planMemory(domains: readonly DomainConfig[]): MemoryPlan {
     cursor += privBytes;
     regions.push({
       domid: d.domid, vcpus: d.vcpus, frames: d.frames, maxEvtchnPort: maxPort, guestWidth: width,
+      control: d.control ?? d.domid === 0,
       channelCapacity: capacity, guestBase, privBase, privBytes,
     });
   }

@@ -1,0 +1,60 @@
+// ABI dispatch ("port ops", spec §7) behind the usable filter (spec §4.5).
+// Exactly one ABI is active per domain: 2-level until init_control switches
+// it to FIFO.
+
+import { ABI_FIFO, CF_CONSUMER_MASK } from "../shared/layout";
+import { ECS_RESERVED } from "../shared/evtchn-abi";
+import { loadAbi } from "../domain/table";
+import { loadState, addrChannelFlags, loadNotifyVcpu } from "./record";
+import { fifoSetPending, fifoClearPending, fifoUnmask, fifoIsPending, fifoIsMasked, fifoIsBusy } from "../fifo/raise";
+import { fifoPortInit } from "../fifo/control";
+import {
+  twoLevelSetPending, twoLevelClearPending, twoLevelUnmask, twoLevelIsPending, twoLevelIsMasked,
+} from "../twolevel/xen";
+
+@inline export function loadConsumer(dom: u32, port: u32): u32 {
+  return (atomic.load<u32>(addrChannelFlags(dom, port)) & CF_CONSUMER_MASK) >> 1;
+}
+
+/** Guest-usable: not owned by a Xen consumer and bound (UNBOUND, INTERDOMAIN, PIRQ, VIRQ, IPI). */
+export function evtchnUsable(dom: u32, port: u32): bool {
+  return loadConsumer(dom, port) == 0 && loadState(dom, port) > <u32>ECS_RESERVED;
+}
+
+@inline export function isFifo(dom: u32): bool { return loadAbi(dom) == ABI_FIFO; }
+
+/** Raise `port` on `vcpu` if usable. Returns RAISE_* bits (0 if filtered). */
+export function portSetPending(dom: u32, vcpu: u32, port: u32): u32 {
+  if (!evtchnUsable(dom, port)) return 0;
+  return isFifo(dom) ? fifoSetPending(dom, vcpu, port) : twoLevelSetPending(dom, vcpu, port);
+}
+
+export function portClearPending(dom: u32, port: u32): void {
+  if (!evtchnUsable(dom, port)) return;
+  if (isFifo(dom)) fifoClearPending(dom, port); else twoLevelClearPending(dom, port);
+}
+
+export function portUnmask(dom: u32, port: u32): void {
+  if (!evtchnUsable(dom, port)) return;
+  if (isFifo(dom)) fifoUnmask(dom, port); else twoLevelUnmask(dom, loadNotifyVcpu(dom, port), port);
+}
+
+export function portIsPending(dom: u32, port: u32): bool {
+  if (!evtchnUsable(dom, port)) return false;
+  return isFifo(dom) ? fifoIsPending(dom, port) : twoLevelIsPending(dom, port);
+}
+
+export function portIsMasked(dom: u32, port: u32): bool {
+  if (!evtchnUsable(dom, port)) return true;
+  return isFifo(dom) ? fifoIsMasked(dom, port) : twoLevelIsMasked(dom, port);
+}
+
+/** FIFO only: a LINKED port may not be reallocated (spec §9.8). Not filtered: FREE ports are asked. */
+export function portIsBusy(dom: u32, port: u32): bool {
+  return isFifo(dom) && fifoIsBusy(dom, port);
+}
+
+/** Port-init hook of every guest bind (spec §9.4). */
+export function portInit(dom: u32, port: u32): void {
+  if (isFifo(dom)) fifoPortInit(dom, port);
+}
