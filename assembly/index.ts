@@ -22,8 +22,10 @@ import {
 } from "./guest/fifo-guest";
 import {
   markEventsPending as markPending, clearUpcallPending as clearUpcall,
-  loadUpcallPending, vcpuBlock as block, kickVcpu as kick,
+  loadUpcallPending, vcpuBlock as block, kickVcpu as kick, vcpuBlockPrepare as blockPrepare,
+  vcpuBlockDone as blockDone,
 } from "./upcall";
+import { addrKick } from "./domain/vcpu";
 import { waitCanary as canary } from "./canary";
 import { eventChannelOp as evtchnOp } from "./channel/hypercall";
 import {
@@ -117,6 +119,9 @@ export function markEventsPending(dom: u32, vcpu: u32): bool { return markPendin
 export function kickVcpu(dom: u32, vcpu: u32): void { kick(dom, vcpu); }
 export function upcallPending(dom: u32, vcpu: u32): u32 { return loadUpcallPending(dom, vcpu); }
 export function clearUpcallPending(dom: u32, vcpu: u32): void { clearUpcall(dom, vcpu); }
+export function vcpuBlockPrepare(dom: u32, vcpu: u32): i32 { return blockPrepare(dom, vcpu); }
+export function vcpuBlockDone(dom: u32, vcpu: u32): void { blockDone(dom, vcpu); }
+export function addrVcpuKick(dom: u32, vcpu: u32): usize { return addrKick(dom, vcpu); }
 export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: f64): u32 {
   return block(dom, vcpu, timeoutNs < 0 ? <i64>-1 : <i64>timeoutNs);
 }

@@ -72,3 +72,19 @@ export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64): u32 {
   // before the timeout is the only benign cause.
   return r == 2 ? VB_LATE : VB_UPCALL;
 }
+
+/**
+ * The two halves of vcpuBlock for a thread that must not block (a domain on
+ * a Node service's main thread, waiting with Atomics.waitAsync): mark the vCPU
+ * blocked and return the kick value to wait on; the caller then checks the
+ * upcall flag, waits on the kick word only if it is clear, and calls
+ * vcpuBlockDone. Same ordering as vcpuBlock (I3).
+ */
+export function vcpuBlockPrepare(dom: u32, vcpu: u32): i32 {
+  atomic.store<i32>(addrBlocked(dom, vcpu), 1);
+  return atomic.load<i32>(addrKick(dom, vcpu));
+}
+
+export function vcpuBlockDone(dom: u32, vcpu: u32): void {
+  atomic.store<i32>(addrBlocked(dom, vcpu), 0);
+}

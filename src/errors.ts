@@ -9,3 +9,41 @@ export class ConfigError extends Error {
 export class RuntimeCheckError extends Error {
   override name = 'RuntimeCheckError';
 }
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT',
+  16: 'EBUSY', 17: 'EEXIST', 22: 'EINVAL', 28: 'ENOSPC', 38: 'ENOSYS', 85: 'ERESTART', 95: 'EOPNOTSUPP',
+};
+
+const ERRNO_HINTS: Record<number, string> = {
+  1: 'the calling domain may not act on that domain (only itself, or the control domain on others)',
+  2: 'no such vCPU in the domain',
+  3: 'no such domain',
+  13: 'the port is not bound, or is owned by a Xen-internal consumer',
+  14: 'the argument struct is not inside the guest\'s memory',
+  16: 'already in use (a global VIRQ belongs to the control domain; a busy port is still LINKED)',
+  17: 'already bound (a VIRQ binds once per vCPU or domain)',
+  22: 'invalid argument: the port is not valid or not in a state that allows this operation',
+  28: 'no free port below the domain\'s port limit (max_evtchn_port or the ABI limit)',
+  38: 'not supported by the active ABI (e.g. set_priority in 2-level mode)',
+  95: 'not supported here (no physical IRQs; FIFO operations before init_control)',
+};
+
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}
+
+/** A hypercall returned -errno. */
+export class EvtchnError extends Error {
+  override name = 'EvtchnError';
+  constructor(
+    readonly op: string,
+    /** positive errno (Xen's value, e.g. 22 for EINVAL) */
+    readonly errno: number,
+    readonly domain: number,
+    readonly port?: number,
+  ) {
+    super(`${op} on domain ${domain}${port === undefined ? '' : ` port ${port}`} failed: -${errnoName(errno)}` +
+      (ERRNO_HINTS[errno] ? ` (${ERRNO_HINTS[errno]})` : ''));
+  }
+}

@@ -58,6 +58,9 @@ export interface DataPlaneExports {
   clearUpcallPending(dom: number, vcpu: number): void;
   /** VB_IDLE 0, VB_UPCALL 1, VB_LATE 2 (upcall found only after the timeout: a lost wake-up), see assembly/upcall.ts */
   vcpuBlock(dom: number, vcpu: number, timeoutNs: number): number;
+  vcpuBlockPrepare(dom: number, vcpu: number): number;
+  vcpuBlockDone(dom: number, vcpu: number): void;
+  addrVcpuKick(dom: number, vcpu: number): number;
 
   guestFifoSetup(dom: number, gsGfn: number): number;
   guestFifoInitVcpu(dom: number, gsGfn: number, vcpu: number, cbGfn: number, offset: number): number;

@@ -1,0 +1,87 @@
+// The host-side handle of a domain. A domain without a guest module is a
+// "service domain": its vCPUs are served on the caller's thread (a Node
+// service's main thread) with Atomics.waitAsync, so its handlers run on the
+// event loop without blocking it; the event path is still the wasm one.
+import type { DataPlane } from './wasm/data-plane.ts';
+import type { DomainRegion } from './wasm/memory-map.ts';
+import { Guest } from './guest/guest.ts';
+import type { Binding, Handler } from './guest/driver.ts';
+import type { GuestLayout } from './guest/layout.ts';
+import type { PortStatus } from './guest/hypercalls.ts';
+
+export class Domain {
+  /** one Guest per vCPU, for service domains; empty when a guest module runs the domain */
+  private readonly local: Guest[] = [];
+  private serving = false;
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+  private handlerSerial = 0;
+
+  constructor(readonly dp: DataPlane, readonly region: DomainRegion, readonly layout: GuestLayout,
+    readonly guestModule: string | undefined) {
+    if (!guestModule) {
+      for (let v = 0; v < region.vcpus; v++) {
+        this.local.push(new Guest(dp, {
+          dom: region.domid, vcpu: v, vcpus: region.vcpus, maxPort: region.maxEvtchnPort, config: undefined,
+          stopping: () => this.stopped,
+        }, layout, () => ({})));
+      }
+    }
+  }
+
+  get id(): number { return this.region.domid; }
+  get vcpus(): number { return this.region.vcpus; }
+
+  private guest(): Guest {
+    const g = this.local[0];
+    if (!g) throw new Error(`domain ${this.id} runs guest module ${this.guestModule}; only its guest can make hypercalls`);
+    return g;
+  }
+
+  // ---------------------------------------------- hypercalls (as vCPU 0)
+  allocUnbound(remoteDom: number): number { return this.guest().hc.allocUnbound(remoteDom); }
+  bindInterdomain(remoteDom: number, remotePort: number): number { return this.guest().hc.bindInterdomain(remoteDom, remotePort); }
+  bindIpi(vcpu: number): number { return this.guest().hc.bindIpi(vcpu); }
+  bindVirq(virq: number, vcpu = 0): number { return this.guest().hc.bindVirq(virq, vcpu); }
+  send(port: number): void { this.guest().send(port); }
+  status(port: number): PortStatus { return this.guest().hc.status(port); }
+  bindVcpu(port: number, vcpu: number): void { this.guest().hc.bindVcpu(port, vcpu); }
+  setPriority(port: number, priority: number): void { this.guest().hc.setPriority(port, priority); }
+
+  /**
+   * Call `handler` for every event on `port` (any vCPU), and unmask the port.
+   * Starts serving this domain's vCPUs on the current thread if not yet.
+   */
+  on(port: number, handler: Handler): Binding {
+    const name = `h${++this.handlerSerial}`;
+    for (const g of this.local) g.driver.addHandler(name, handler);
+    const b = this.guest().listen(port, name);
+    this.serve();
+    return b;
+  }
+
+  /** Stop calling the handler (waits for a running one) and close the port. */
+  close(b: Binding): void {
+    this.guest().close(b);
+  }
+
+  /** Spurious events seen by this service domain (unbound ports). */
+  spurious(): number {
+    return this.local[0]?.driver.spurious() ?? 0;
+  }
+
+  private serve(): void {
+    if (this.serving || this.stopped) return;
+    this.serving = true;
+    this.loops = this.local.map(async (g) => {
+      while (!this.stopped) await g.kernel.blockAndRunAsync(1000);
+    });
+  }
+
+  /** Stop serving; resolves when the loops have ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const g of this.local) this.dp.x.kickVcpu(this.id, g.vcpu);
+    await Promise.all(this.loops);
+  }
+}

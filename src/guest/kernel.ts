@@ -1,0 +1,85 @@
+// The guest kernel of one vCPU: boot (FIFO setup as Linux does it from the
+// boot CPU, spec §10.2) and the upcall loop (spec §10.1, §10.3): clear
+// evtchn_upcall_pending, drain the queues in priority order dispatching each
+// port through the driver, repeat while the flag was set again.
+import type { DataPlane } from '../wasm/data-plane.ts';
+import type { GuestLayout } from './layout.ts';
+import type { GuestDriver } from './driver.ts';
+import { GuestBootError } from './fifo-boot.ts';
+
+const VB_LATE = 2;
+
+export interface KernelStats {
+  upcalls: number;
+  events: number;
+  /** sleeps that ran into their timeout with an upcall pending: lost wake-ups (must stay 0) */
+  lateWakeups: number;
+}
+
+/** Boot FIFO for every vCPU of `dom` from one thread (the boot CPU). */
+export function bootFifo(dp: DataPlane, dom: number, vcpus: number, layout: GuestLayout): void {
+  const x = dp.x;
+  let rc = x.guestFifoSetup(dom, layout.gsGfn);
+  if (rc !== 0) throw new GuestBootError(`domain ${dom}: driver state frame ${layout.gsGfn} is not guest RAM (-${-rc})`, -rc);
+  for (let v = 0; v < vcpus; v++) {
+    rc = x.guestFifoInitVcpu(dom, layout.gsGfn, v, layout.cbGfn(v), 0);
+    if (rc !== 0) throw new GuestBootError(`domain ${dom}: EVTCHNOP_init_control for vCPU ${v} returned ${rc}`, -rc);
+  }
+  for (const gfn of layout.arrayGfns) {
+    rc = x.guestFifoAddArrayPage(dom, layout.gsGfn, gfn);
+    if (rc !== 0) throw new GuestBootError(`domain ${dom}: EVTCHNOP_expand_array(gfn ${gfn}) returned ${rc}`, -rc);
+  }
+}
+
+export class GuestKernel {
+  readonly stats: KernelStats = { upcalls: 0, events: 0, lateWakeups: 0 };
+  private readonly kickIndex: number;
+
+  constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number,
+    readonly layout: GuestLayout, readonly driver: GuestDriver) {
+    this.kickIndex = (dp.x.addrVcpuKick(dom, vcpu) >>> 0) >> 2;
+  }
+
+  /** One upcall: returns the number of events dispatched. */
+  upcall(): number {
+    const { x } = this.dp;
+    const { dom, vcpu } = this;
+    const gs = this.layout.gsGfn;
+    let n = 0;
+    do {
+      x.clearUpcallPending(dom, vcpu);
+      this.stats.upcalls++;
+      for (let p = x.guestFifoNext(dom, gs, vcpu); p !== 0; p = x.guestFifoNext(dom, gs, vcpu)) {
+        this.driver.dispatch(p >>> 0);
+        n++;
+      }
+    } while (x.upcallPending(dom, vcpu) !== 0);
+    this.stats.events += n;
+    return n;
+  }
+
+  /**
+   * Block until an upcall arrives (or `timeoutMs` passes) and run it.
+   * Returns the events dispatched (0 on timeout or a bare kick).
+   */
+  blockAndRun(timeoutMs: number): number {
+    const r = this.dp.x.vcpuBlock(this.dom, this.vcpu, timeoutMs * 1e6);
+    if (r === VB_LATE) this.stats.lateWakeups++;
+    return r === 0 ? 0 : this.upcall();
+  }
+
+  /** The same for a thread that must not block: waits with Atomics.waitAsync. */
+  async blockAndRunAsync(timeoutMs: number): Promise<number> {
+    const { x } = this.dp;
+    if (x.upcallPending(this.dom, this.vcpu) === 0) {
+      const k = x.vcpuBlockPrepare(this.dom, this.vcpu);
+      if (x.upcallPending(this.dom, this.vcpu) === 0) {
+        const w = Atomics.waitAsync(this.dp.i32, this.kickIndex, k, timeoutMs);
+        if (w.async) await w.value;
+      }
+      x.vcpuBlockDone(this.dom, this.vcpu);
+      if (x.upcallPending(this.dom, this.vcpu) === 0) return 0;
+    }
+    return this.upcall();
+  }
+}

@@ -1,0 +1,121 @@
+// The hypervisor shell: lays out the shared memory, creates domains, boots
+// their FIFO event channels from the guest side (as Linux's boot CPU does),
+// runs vCPU worker threads for domains with a guest module, raises VIRQs,
+// and shuts everything down cleanly.
+import { createMachine, type Machine } from './wasm/data-plane.ts';
+import type { WasmBuild } from './wasm/exports.ts';
+import { guestLayout } from './guest/layout.ts';
+import { bootFifo } from './guest/kernel.ts';
+import { Domain } from './domain.ts';
+import { VcpuPool } from './vcpu/pool.ts';
+import type { VcpuReport } from './vcpu/protocol.ts';
+import { ConfigError } from './errors.ts';
+import { PAGE_SIZE } from '../assembly/shared/layout.ts';
+
+export interface DomainSpec {
+  id: number;
+  vcpus: number;
+  /** highest port (Xen's max_evtchn_port); default 1023 */
+  maxEvtchnPort?: number;
+  /** guest RAM beyond what the kernel uses, in KiB; default 256 */
+  ramKiB?: number;
+  /** path of a guest module run on every vCPU thread; none: a service domain served on this thread */
+  guest?: string;
+  /** handed to the guest module as g.config (the toolstack's xenstore entries) */
+  config?: unknown;
+  /** the control domain (default: id 0) */
+  control?: boolean;
+}
+
+export interface HypervisorOptions {
+  domains: DomainSpec[];
+  /** which wasm build runs the data plane; default release */
+  build?: WasmBuild;
+  /** a buffer every guest sees as g.shared */
+  shared?: SharedArrayBuffer;
+}
+
+export interface ShutdownReport {
+  vcpus: VcpuReport[];
+}
+
+export const VIRQ_TIMER = 0;
+
+export class Hypervisor {
+  private readonly domains = new Map<number, Domain>();
+  private readonly pool: VcpuPool;
+  private timers: NodeJS.Timeout[] = [];
+  private started = false;
+  private down = false;
+
+  private constructor(readonly machine: Machine, private readonly opts: HypervisorOptions) {
+    this.pool = new VcpuPool(machine.dp);
+  }
+
+  static async create(opts: HypervisorOptions): Promise<Hypervisor> {
+    if (!opts.domains?.length) throw new ConfigError('a hypervisor needs at least one domain');
+    const plans = opts.domains.map((d) => {
+      const maxPort = d.maxEvtchnPort ?? 1023;
+      const layout = guestLayout(d.vcpus, maxPort);
+      const ram = d.ramKiB ?? 256;
+      if (!Number.isInteger(ram) || ram < 0) throw new ConfigError(`domain ${d.id}: ramKiB must be a whole number of KiB, not ${ram}`);
+      return { spec: d, layout, frames: layout.freeGfn + Math.ceil((ram * 1024) / PAGE_SIZE) };
+    });
+    const machine = createMachine(plans.map(({ spec, frames }) => ({
+      domid: spec.id, vcpus: spec.vcpus, frames, maxEvtchnPort: spec.maxEvtchnPort ?? 1023, control: spec.control,
+    })), opts.build ?? 'release');
+    const hv = new Hypervisor(machine, opts);
+    for (const { spec, layout } of plans) {
+      bootFifo(machine.dp, spec.id, spec.vcpus, layout);
+      hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest));
+    }
+    return hv;
+  }
+
+  domain(id: number): Domain {
+    const d = this.domains.get(id);
+    if (!d) throw new RangeError(`no domain ${id} (domains: ${[...this.domains.keys()].join(', ')})`);
+    return d;
+  }
+
+  /** Start the vCPU threads of every domain that runs a guest module. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const spec of this.opts.domains) {
+      if (!spec.guest) continue;
+      const r = this.machine.domain(spec.id);
+      for (let v = 0; v < spec.vcpus; v++) {
+        this.pool.spawn({
+          module: this.machine.module, memory: this.machine.memory, dom: spec.id, vcpu: v, vcpus: spec.vcpus,
+          maxPort: r.maxEvtchnPort, guest: spec.guest, config: spec.config, shared: this.opts.shared,
+        });
+      }
+    }
+  }
+
+  /** Raise a VIRQ as Xen does (per-vCPU ones on `vcpu`); returns false if it was dropped. */
+  raiseVirq(dom: number, vcpu: number, virq: number): boolean {
+    return this.machine.dp.x.raiseVirq(dom, vcpu, virq) === 1;
+  }
+
+  /** Raise VIRQ_TIMER on every vCPU of every domain `hz` times a second (a periodic timer). */
+  startTimer(hz: number): void {
+    if (!(hz > 0 && hz <= 1000)) throw new ConfigError(`timer rate ${hz} Hz is out of range: use 1..1000`);
+    const t = setInterval(() => {
+      for (const spec of this.opts.domains) for (let v = 0; v < spec.vcpus; v++) this.raiseVirq(spec.id, v, VIRQ_TIMER);
+    }, 1000 / hz);
+    this.timers.push(t);
+  }
+
+  /** Stop timers, vCPU threads and service domains; returns every vCPU's report. */
+  async shutdown(): Promise<ShutdownReport> {
+    if (this.down) return { vcpus: [] };
+    this.down = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    const vcpus = await this.pool.stopAll();
+    await Promise.all([...this.domains.values()].map((d) => d.stop()));
+    return { vcpus };
+  }
+}

@@ -1,0 +1,35 @@
+// The control protocol between the hypervisor shell and a vCPU worker
+// (comlink: setup, inspection, teardown only; never the event path).
+import type { KernelStats } from '../guest/kernel.ts';
+
+export interface VcpuWorkerData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Int32Array words: [0] stop flag */
+  control: SharedArrayBuffer;
+  dom: number;
+  vcpu: number;
+  vcpus: number;
+  maxPort: number;
+  /** file path or URL of the guest module */
+  guest: string;
+  config: unknown;
+  shared?: SharedArrayBuffer;
+}
+
+export interface VcpuReport {
+  dom: number;
+  vcpu: number;
+  kernel: KernelStats;
+  spurious: number;
+  guest: unknown;
+}
+
+export interface VcpuApi {
+  /** Boot the guest module on this vCPU and run it until the stop flag is set; resolves with its report. */
+  run(): Promise<VcpuReport>;
+  /** Counters so far (answered between upcalls). */
+  stats(): KernelStats;
+}
+
+export const CONTROL_STOP = 0;

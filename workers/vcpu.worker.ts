@@ -1,0 +1,46 @@
+// Thin entry point of a vCPU: attach to the shared memory, load the guest
+// module, run main() and then the upcall loop until the hypervisor sets the
+// stop flag and kicks the vCPU.
+import { parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { DataPlane } from '../src/wasm/data-plane.ts';
+import { Guest, type GuestModule } from '../src/guest/guest.ts';
+import { guestLayout } from '../src/guest/layout.ts';
+import { CONTROL_STOP, type VcpuApi, type VcpuReport, type VcpuWorkerData } from '../src/vcpu/protocol.ts';
+
+const d = workerData as VcpuWorkerData;
+const control = new Int32Array(d.control);
+const stopping = () => Atomics.load(control, CONTROL_STOP) !== 0;
+const dp = DataPlane.attach(d.module, d.memory);
+const url = d.guest.startsWith('file:') ? d.guest : pathToFileURL(d.guest).href;
+const mod = (await import(url)) as GuestModule & { default?: GuestModule };
+const gm: GuestModule = mod.default ?? mod;
+const guest = new Guest(
+  dp,
+  { dom: d.dom, vcpu: d.vcpu, vcpus: d.vcpus, maxPort: d.maxPort, config: d.config, shared: d.shared, stopping },
+  guestLayout(d.vcpus, d.maxPort),
+  gm.handlers ?? (() => ({})),
+);
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const api: VcpuApi = {
+  async run(): Promise<VcpuReport> {
+    await gm.main?.(guest);
+    let since = Date.now();
+    while (!stopping()) {
+      guest.kernel.blockAndRun(50);
+      // let control messages through now and then (comlink runs on this event loop)
+      if (Date.now() - since > 50) { await yieldToEventLoop(); since = Date.now(); }
+    }
+    guest.poll();
+    return { dom: d.dom, vcpu: d.vcpu, kernel: guest.kernel.stats, spurious: guest.driver.spurious(), guest: gm.report?.(guest) };
+  },
+  stats() {
+    return guest.kernel.stats;
+  },
+};
+
+Comlink.expose(api, nodeEndpoint(parentPort!));
