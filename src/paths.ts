@@ -26,3 +26,10 @@ export function workerPath(name: string): string {
   if (!existsSync(p)) throw new Error(`wasmxen: ${p} is missing; run \`npm run build\``);
   return p;
 }
+
+/** Path of a built-in guest module, e.g. guestModulePath('frontend') → dist/guests/frontend.js. */
+export function guestModulePath(name: string): string {
+  const p = join(projectRoot(), 'dist', 'guests', `${name}.js`);
+  if (!existsSync(p)) throw new Error(`wasmxen: no built-in guest module '${name}' (${p}); run \`npm run build\``);
+  return p;
+}

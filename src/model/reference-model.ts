@@ -13,7 +13,7 @@ import { EFAULT } from '../../assembly/shared/errno.ts';
 import { ModelDomain, type ModelHost } from './model-domain.ts';
 import * as ch from './model-channels.ts';
 import { bindVirq, raiseVirq } from './model-virq.ts';
-import { fifoSetPending, fifoWord } from './model-fifo.ts';
+import { fifoSetPending, fifoWord, fifoNumEvtchns } from './model-fifo.ts';
 import { initControl, expandArray } from './model-fifo-control.ts';
 import { portIsPending, portIsMasked } from './model-ports.ts';
 import {
@@ -166,7 +166,7 @@ export class ReferenceModel implements EvtchnOps, ModelHost {
 
   /** Number of ports covered by FIFO array pages (num_evtchns). */
   fifoNumEvtchns(dom: number): number {
-    return this.dom(dom).arrayGfns.length * EVTCHN_FIFO_EVENT_WORDS_PER_PAGE;
+    return fifoNumEvtchns(this.dom(dom));
   }
 
   /** The channel record; a port without storage reads as a fresh FREE record. */

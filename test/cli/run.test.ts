@@ -7,29 +7,44 @@ const bin = fileURLToPath(new URL('../../bin/wasmxen.mjs', import.meta.url));
 const wasmxen = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
 
 describe('wasmxen run', () => {
-  it('--json reports every event delivered exactly once', () => {
-    const r = wasmxen('run', '--seconds', '0.5', '--json');
+  it('--json: the default scenario delivers every event of every flow exactly once', () => {
+    const r = wasmxen('run', '--seconds', '1', '--json');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.abi).toBe('fifo');
+    expect(report).toMatchObject({ abi: 'fifo', lost: 0, duplicated: 0 });
     expect(report.sent).toBeGreaterThan(1000);
     expect(report.delivered).toBe(report.sent);
-    expect(report.lost).toBe(0);
-    expect(report.duplicated).toBe(0);
     expect(report.events_per_s).toBeGreaterThan(0);
+    expect(report.latency_ns.p50).toBeGreaterThan(0);
+    expect(report.latency_ns.p99).toBeGreaterThanOrEqual(report.latency_ns.p50);
+    // every flow of the scenario ran: interdomain ping-pong, fan-in, IPIs, timer VIRQs
+    expect(report.flows.pingpong).toBeGreaterThan(0);
+    expect(report.flows.fanin).toBeGreaterThan(0);
+    expect(report.flows.ipi).toBeGreaterThan(0);
+    expect(report.timer_ticks).toBeGreaterThan(0);
+    expect(report.late_wakeups).toBe(0);
+  });
+
+  it('--scenario fifo-data-plane: raw FIFO raises, exactly once', () => {
+    const r = wasmxen('run', '--scenario', 'fifo-data-plane', '--seconds', '0.5', '--json');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ abi: 'fifo', lost: 0, duplicated: 0 });
+    expect(report.delivered).toBe(report.sent);
   });
 
   it('prints a readable report', () => {
-    const r = wasmxen('run', '--seconds', '0.3');
+    const r = wasmxen('run', '--seconds', '0.5');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/every event delivered exactly once/);
   });
 
-  it('rejects a bad option with one line and a non-zero exit', () => {
-    const r = wasmxen('run', '--seconds', 'soon');
-    expect(r.status).not.toBe(0);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/seconds/);
+  it('rejects bad options with one line and a non-zero exit', () => {
+    for (const args of [['run', '--seconds', 'soon'], ['run', '--scenario', 'nope'], ['frobnicate']]) {
+      const r = wasmxen(...args);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
   });
 });

@@ -1,0 +1,88 @@
+// Pieces both default-scenario guests use: waiting on the shared "xenstore",
+// exactly-once delivery accounting, latency histograms, timer ticks, IPIs.
+import * as hdr from 'hdr-histogram-js';
+import type { Guest } from '../guest/guest.ts';
+import {
+  demoViews, type DemoViews, S_QUIESCE, S_DUPLICATED, S_IPI_PORT, F_IPI, T_IPI, S_TICKS, sentOf, deliveredOf,
+} from './demo-shared.ts';
+
+export const VIRQ_TIMER = 0;
+
+export class DemoGuest {
+  readonly v: DemoViews;
+  readonly latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
+
+  constructor(readonly g: Guest, readonly slot: number) {
+    this.v = demoViews(g.shared!);
+  }
+
+  quiescing(): boolean {
+    return Atomics.load(this.v.i32, S_QUIESCE) !== 0 || this.g.stopping();
+  }
+
+  /** Wait for a store word to become non-zero (the other guest's offer); 0 if stopped first. */
+  waitFor(word: number): number {
+    for (;;) {
+      const v = Atomics.load(this.v.i32, word);
+      if (v !== 0) return v;
+      if (this.g.stopping()) return 0;
+      this.g.poll();
+      Atomics.wait(this.v.i32, word, 0, 5);
+    }
+  }
+
+  offer(word: number, value: number): void {
+    Atomics.store(this.v.i32, word, value);
+    Atomics.notify(this.v.i32, word);
+  }
+
+  /** Stamp and count a send on `flow`; the caller then sends. */
+  stampSend(flow: number, tIndex: number): void {
+    Atomics.store(this.v.t, tIndex, process.hrtime.bigint());
+    Atomics.add(this.v.i32, sentOf(flow), 1);
+  }
+
+  /** Count a delivery on `flow`, with its one-way latency; a delivery beyond the sends is a duplicate. */
+  delivered(flow: number, tIndex: number): void {
+    const i32 = this.v.i32;
+    if (Atomics.load(i32, deliveredOf(flow)) >= Atomics.load(i32, sentOf(flow))) {
+      Atomics.add(i32, S_DUPLICATED, 1);
+      return;
+    }
+    const dt = Number(process.hrtime.bigint() - Atomics.load(this.v.t, tIndex));
+    this.latency.recordValue(Math.max(1, dt));
+    Atomics.add(i32, deliveredOf(flow), 1);
+  }
+
+  outstanding(flow: number): boolean {
+    return Atomics.load(this.v.i32, deliveredOf(flow)) !== Atomics.load(this.v.i32, sentOf(flow));
+  }
+
+  tick(): void {
+    Atomics.add(this.v.i32, S_TICKS + this.slot * 2 + this.g.vcpu, 1);
+  }
+
+  /** IPI ping-pong between vCPU 0 and 1: each vCPU binds an IPI to itself and offers the port. */
+  setupIpi(): void {
+    const me = this.slot * 2 + this.g.vcpu;
+    const port = this.g.bindIpi(this.g.vcpu, 'ipi').port;
+    this.offer(S_IPI_PORT + me, port);
+    if (this.g.vcpu === 1 && this.waitFor(S_IPI_PORT + this.slot * 2) !== 0) this.sendIpi(0);
+  }
+
+  sendIpi(toVcpu: number): void {
+    const to = this.slot * 2 + toVcpu;
+    this.stampSend(F_IPI + 2 * to, T_IPI + to);
+    this.g.send(Atomics.load(this.v.i32, S_IPI_PORT + to));
+  }
+
+  onIpi(): void {
+    const me = this.slot * 2 + this.g.vcpu;
+    this.delivered(F_IPI + 2 * me, T_IPI + me);
+    if (!this.quiescing()) this.sendIpi(this.g.vcpu === 0 ? 1 : 0);
+  }
+
+  report(): { latency: string; upcalls: number } {
+    return { latency: hdr.encodeIntoCompressedBase64(this.latency), upcalls: this.g.kernel.stats.upcalls };
+  }
+}

@@ -1,0 +1,47 @@
+// The default scenario's shared words (g.shared): the "xenstore" handshake
+// between the two guests and the exactly-once counters of every flow.
+// Int32 words; timestamps in a BigInt64 view after them.
+
+export const FANIN_PORTS = 8;
+
+export const S_QUIESCE = 0;        // 1: senders stop starting new events
+export const S_PING_PORT = 1;      // backend's ping port (0 = not yet offered)
+export const S_FANIN_PORT = 2;     // + i: backend's fan-in ports
+export const S_IPI_PORT = 12;      // + dom slot * 2 + vcpu: IPI port delivering to that vCPU
+export const S_DUPLICATED = 20;    // deliveries with no matching send
+// flows: sent/delivered pairs
+export const F_PING = 24;          // frontend → backend
+export const F_PONG = 26;          // backend → frontend
+export const F_FANIN = 28;         // + 2 * i: fan-in port i
+export const F_IPI = 28 + 2 * FANIN_PORTS; // + 2 * (dom slot * 2 + vcpu)
+export const S_TICKS = F_IPI + 8;  // + dom slot * 2 + vcpu: timer VIRQs handled
+export const INT_WORDS = S_TICKS + 4;
+// BigInt64 timestamps (process.hrtime, comparable across threads)
+export const T_PING = 0;
+export const T_PONG = 1;
+export const T_FANIN = 2;          // + i
+export const T_IPI = 2 + FANIN_PORTS; // + dom slot * 2 + vcpu
+export const TIME_WORDS = T_IPI + 4;
+
+export const SHARED_BYTES = INT_WORDS * 4 + TIME_WORDS * 8 + 8;
+
+export interface DemoViews {
+  i32: Int32Array;
+  t: BigInt64Array;
+}
+
+export function demoViews(sab: SharedArrayBuffer): DemoViews {
+  const tOff = Math.ceil((INT_WORDS * 4) / 8) * 8;
+  return { i32: new Int32Array(sab, 0, INT_WORDS), t: new BigInt64Array(sab, tOff, TIME_WORDS) };
+}
+
+export const sentOf = (flow: number) => flow;
+export const deliveredOf = (flow: number) => flow + 1;
+
+/** Every exactly-once flow (sent index, delivered index = sent + 1). */
+export function allFlows(): number[] {
+  const f = [F_PING, F_PONG];
+  for (let i = 0; i < FANIN_PORTS; i++) f.push(F_FANIN + 2 * i);
+  for (let i = 0; i < 4; i++) f.push(F_IPI + 2 * i);
+  return f;
+}

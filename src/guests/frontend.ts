@@ -1,0 +1,67 @@
+// Default-scenario guest of domain 1 (two vCPUs):
+//   vCPU 0 — binds the backend's ping port and runs ping-pong (latency);
+//   vCPU 1 — binds the backend's fan-in ports and streams events on them;
+//   both   — a timer VIRQ and IPI ping-pong with the other vCPU.
+import type { Guest } from '../guest/guest.ts';
+import { DemoGuest, VIRQ_TIMER } from './demo-common.ts';
+import { FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, F_PING, F_PONG, T_PING, T_PONG, F_FANIN, T_FANIN, deliveredOf } from './demo-shared.ts';
+
+const BACKEND = 2;
+let d: DemoGuest;
+let pingPort = 0;
+let bindRaisePending = false;
+
+function ping(g: Guest): void {
+  d.stampSend(F_PING, T_PING);
+  g.send(pingPort);
+}
+
+export const handlers = (g: Guest) => ({
+  pong: () => {
+    // bind_interdomain raised our new port once (spec §5.2): not a pong
+    if (bindRaisePending && !d.outstanding(F_PONG)) { bindRaisePending = false; return; }
+    d.delivered(F_PONG, T_PONG);
+    if (!d.quiescing()) ping(g);
+  },
+  ipi: () => d.onIpi(),
+  tick: () => d.tick(),
+});
+
+export function main(g: Guest): void {
+  d = new DemoGuest(g, 0);
+  g.bindVirq(VIRQ_TIMER, 'tick');
+  d.setupIpi();
+  if (g.vcpu === 0) {
+    const remote = d.waitFor(S_PING_PORT);
+    if (remote === 0) return;
+    pingPort = g.hc.bindInterdomain(BACKEND, remote);
+    g.hc.setPriority(pingPort, 0);
+    bindRaisePending = true;
+    g.listen(pingPort, 'pong');
+    g.poll();
+    ping(g);
+  } else if (g.vcpu === 1) {
+    const ports: number[] = [];
+    for (let i = 0; i < FANIN_PORTS; i++) {
+      const remote = d.waitFor(S_FANIN_PORT + i);
+      if (remote === 0) return;
+      ports.push(g.hc.bindInterdomain(BACKEND, remote)); // left masked: we only send on them
+    }
+    const i32 = d.v.i32;
+    while (!d.quiescing()) {
+      let sent = 0;
+      for (let i = 0; i < FANIN_PORTS; i++) {
+        if (d.outstanding(F_FANIN + 2 * i)) continue; // one event in flight per port: no coalescing
+        d.stampSend(F_FANIN + 2 * i, T_FANIN + i);
+        g.send(ports[i]);
+        sent++;
+      }
+      g.poll();
+      if (sent === 0) Atomics.wait(i32, deliveredOf(F_FANIN), Atomics.load(i32, deliveredOf(F_FANIN)), 0.05);
+    }
+  }
+}
+
+export function report(): unknown {
+  return d?.report();
+}
