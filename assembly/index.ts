@@ -38,7 +38,7 @@ import {
   evtchnSetPriority as setPriorityOp, lastStatus, lastStatusVcpu, lastStatusU0, lastStatusU1, lastStatusUnionSet,
 } from "./channel/ops-misc";
 import { raiseVirq as virqRaise } from "./channel/virq";
-import { portSetPending } from "./channel/port-ops";
+import { portSetPending, portIsPending, portIsMasked } from "./channel/port-ops";
 import { addrDomFlags } from "./domain/table";
 import { noiseSeed } from "./stress/noise";
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_INJECT } from "./shared/layout";
@@ -112,6 +112,9 @@ export function evtchnSetPriority(caller: u32, port: u32, priority: u32): i32 { 
 export function raiseVirq(dom: u32, vcpu: u32, virq: u32): u32 { return virqRaise(dom, vcpu, virq); }
 /** Xen-internal: the ABI's set_pending behind the usable filter (RAISE_* bits). */
 export function evtchnSetPending(dom: u32, vcpu: u32, port: u32): u32 { return portSetPending(dom, vcpu, port); }
+/** The ABI's is_pending / is_masked behind the usable filter (spec §4.5). */
+export function evtchnIsPending(dom: u32, port: u32): bool { return portIsPending(dom, port); }
+export function evtchnIsMasked(dom: u32, port: u32): bool { return portIsMasked(dom, port); }
 export function domainSetFlags(dom: u32, flags: u32): void { atomic.or<u32>(addrDomFlags(dom), flags); }
 
 // ------------------------------------------------------------- upcalls

@@ -5,16 +5,18 @@ import type { DataPlane } from '../wasm/data-plane.ts';
 import type { Caller, EvtchnOps, PortResult, StatusResult } from './ops.ts';
 
 const portResult = (r: number): PortResult => (r < 0 ? { rc: r } : { rc: 0, port: r });
+/** domids travel as u16 in the hypercall structs (spec §3.3) */
+const domid = (d: number) => d & 0xffff;
 const u32 = (n: number) => n >>> 0;
 
 export class WasmEvtchnOps implements EvtchnOps {
   constructor(readonly dp: DataPlane) {}
 
   allocUnbound(c: Caller, dom: number, remoteDom: number): PortResult {
-    return portResult(this.dp.x.evtchnAllocUnbound(c.dom, dom, remoteDom));
+    return portResult(this.dp.x.evtchnAllocUnbound(c.dom, domid(dom), domid(remoteDom)));
   }
   bindInterdomain(c: Caller, remoteDom: number, remotePort: number): PortResult {
-    return portResult(this.dp.x.evtchnBindInterdomain(c.dom, remoteDom, remotePort));
+    return portResult(this.dp.x.evtchnBindInterdomain(c.dom, domid(remoteDom), remotePort));
   }
   bindVirq(c: Caller, virq: number, vcpu: number): PortResult {
     return portResult(this.dp.x.evtchnBindVirq(c.dom, virq, vcpu));
@@ -29,7 +31,7 @@ export class WasmEvtchnOps implements EvtchnOps {
   send(c: Caller, port: number): number { return this.dp.x.evtchnSend(c.dom, port); }
   status(c: Caller, dom: number, port: number): StatusResult {
     const x = this.dp.x;
-    const rc = x.evtchnStatus(c.dom, dom, port);
+    const rc = x.evtchnStatus(c.dom, domid(dom), port);
     if (rc < 0) return { rc };
     const status = u32(x.evtchnStatusOut(0));
     const r: StatusResult = { rc, status, vcpu: u32(x.evtchnStatusOut(1)) };

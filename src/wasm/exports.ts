@@ -50,6 +50,8 @@ export interface DataPlaneExports {
   evtchnSetPriority(caller: number, port: number, priority: number): number;
   raiseVirq(dom: number, vcpu: number, virq: number): number;
   evtchnSetPending(dom: number, vcpu: number, port: number): number;
+  evtchnIsPending(dom: number, port: number): number;
+  evtchnIsMasked(dom: number, port: number): number;
   domainSetFlags(dom: number, flags: number): void;
 
   markEventsPending(dom: number, vcpu: number): number;

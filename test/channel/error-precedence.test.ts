@@ -1,13 +1,16 @@
-// Error precedence of every EVTCHNOP on the reference model (spec §5, §9.2,
-// §9.3): each row runs on a fresh model and checks one result; where two
-// checks could fail, the row names the one Xen performs first.
+// Error precedence of every EVTCHNOP on both implementations, the reference
+// model and wasm (spec §5, §9.2, §9.3): each row runs on a fresh instance and
+// checks one result; where two checks could fail, the row names the one Xen
+// performs first.
 import { describe, it, expect } from 'vitest';
-import { ReferenceModel } from '../../src/model/index.ts';
 import type { PortResult } from '../../src/channel/ops.ts';
 import {
   EPERM, ENOENT, ESRCH, EBUSY, EEXIST, EINVAL, ENOSPC, ENOSYS, EACCES, EOPNOTSUPP,
 } from '../../assembly/shared/errno.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
+import { IMPLS, type Impl, type ChannelImpl } from '../helpers/impls.ts';
+
+function suite(impl: Impl): void {
 
 const D0 = { dom: 0, vcpu: 0 };
 const D1 = { dom: 1, vcpu: 0 };
@@ -17,8 +20,8 @@ const D3 = { dom: 3, vcpu: 0 }; // max_evtchn_port 2: ports 1 and 2 only
 /** PortResult as one number: the port on success, else -errno. */
 const p = (r: PortResult) => (r.rc === 0 ? r.port! : r.rc);
 
-function fresh(): ReferenceModel {
-  return new ReferenceModel([
+function fresh(): ChannelImpl {
+  return impl.make([
     { domid: 0, vcpus: 2, frames: 64 },
     { domid: 1, vcpus: 2, frames: 160 },
     { domid: 2, vcpus: 1, frames: 64 },
@@ -26,16 +29,16 @@ function fresh(): ReferenceModel {
   ]);
 }
 
-const fillDom3 = (m: ReferenceModel) => {
+const fillDom3 = (m: ChannelImpl) => {
   p(m.allocUnbound(D3, DOMID_SELF, 0));
   p(m.allocUnbound(D3, DOMID_SELF, 0));
 };
-const fifo1 = (m: ReferenceModel) => m.bootFifo(1);
+const fifo1 = (m: ChannelImpl) => m.bootFifo(1);
 
 interface Row {
   name: string;
-  setup?: (m: ReferenceModel) => void;
-  run: (m: ReferenceModel) => number;
+  setup?: (m: ChannelImpl) => void;
+  run: (m: ChannelImpl) => number;
   expect: number;
 }
 
@@ -249,15 +252,18 @@ describe('side effects of failing operations', () => {
   });
 
   it('without domain 0 nobody may bind a global VIRQ (spec §5.3 step 4)', () => {
-    const m = new ReferenceModel([{ domid: 1, vcpus: 1, frames: 8 }]);
+    const m = impl.make([{ domid: 1, vcpus: 1, frames: 8 }]);
     expect(m.bindVirq(D1, 3, 0).rc).toBe(-EBUSY);
     expect(m.bindVirq(D1, 11, 0)).toEqual({ rc: 0, port: 1 });
   });
 
   it('the 2-level ABI limit caps allocation: 1024 ports for a 32-bit guest (spec §1)', () => {
-    const m = new ReferenceModel([{ domid: 1, vcpus: 1, frames: 8, maxEvtchnPort: 2000, guestWidth: 32 }]);
+    const m = impl.make([{ domid: 1, vcpus: 1, frames: 8, maxEvtchnPort: 2000, guestWidth: 32 }]);
     for (let i = 1; i < 1024; i++) expect(m.bindIpi(D1, 0)).toEqual({ rc: 0, port: i });
     expect(m.bindIpi(D1, 0).rc).toBe(-ENOSPC);
     expect(m.validEvtchns(1)).toBe(1024);
   });
 });
+}
+
+for (const impl of IMPLS) describe(`[${impl.name}] error precedence`, () => suite(impl));

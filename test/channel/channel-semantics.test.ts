@@ -1,18 +1,21 @@
-// Channel lifecycles on the reference model: allocation and reuse (spec §4.4,
+// Channel lifecycles on both implementations (reference model and wasm): allocation and reuse (spec §4.4,
 // §9.8), VIRQ binding and raising (spec §5.3, §6.2, §6.3), FIFO queue choice
 // (spec §9.5), sticky pending (spec §9.2, §9.3).
 import { describe, it, expect } from 'vitest';
-import { ReferenceModel, RAISE_DROPPED, RAISE_NEWLY_PENDING } from '../../src/model/index.ts';
+import { RAISE_DROPPED, RAISE_NEWLY_PENDING } from '../../src/model/index.ts';
 import { formatEventWord as hex } from '../../src/wasm/decode.ts';
 import { DOMID_SELF, ECS_FREE, ECS_INTERDOMAIN, ECS_UNBOUND } from '../../assembly/shared/evtchn-abi.ts';
 import { EVTCHNSTAT_virq } from '../../src/channel/ops.ts';
+import { IMPLS, type Impl, type ChannelImpl } from '../helpers/impls.ts';
+
+function suite(impl: Impl): void {
 
 const D0 = { dom: 0, vcpu: 0 };
 const D1 = { dom: 1, vcpu: 0 };
 const D2 = { dom: 2, vcpu: 0 };
 
-function machine(): ReferenceModel {
-  return new ReferenceModel([
+function machine(): ChannelImpl {
+  return impl.make([
     { domid: 0, vcpus: 2, frames: 16 },
     { domid: 1, vcpus: 2, frames: 16 },
     { domid: 2, vcpus: 2, frames: 16 },
@@ -194,9 +197,12 @@ describe('FIFO queues (spec §9.5, §9.7, §5.11)', () => {
   });
 
   it('bootFifo fails like the wasm guest when frames run out', () => {
-    const m = new ReferenceModel([{ domid: 1, vcpus: 2, frames: 4 }]);
+    const m = impl.make([{ domid: 1, vcpus: 2, frames: 4 }]);
     expect(() => m.bootFifo(1)).toThrow(/expand_array with gfn 4 returned -14/);
     expect(m.abi(1)).toBe('fifo');
     expect(m.guestMask(1, 1)).toBeLessThan(0);
   });
 });
+}
+
+for (const impl of IMPLS) describe(`[${impl.name}] channel semantics`, () => suite(impl));
