@@ -90,7 +90,7 @@ function observe(m: ChannelImpl): unknown {
 describe('model-based: wasm channel layer vs reference model', () => {
   it('agree on every return value and all observable state after every command', () => {
     fc.assert(
-      fc.property(fc.array(cmd, { minLength: 1, maxLength: 60 }), (cmds) => {
+      fc.property(fc.array(cmd, { minLength: 1, maxLength: 60, size: 'max' }), (cmds) => {
         const model = new ReferenceModel(DOMAINS);
         const wasm = new WasmChannelImpl(DOMAINS);
         for (const d of FIFO_DOMS) { model.bootFifo(d); wasm.bootFifo(d); }
@@ -101,7 +101,7 @@ describe('model-based: wasm channel layer vs reference model', () => {
           expect(observe(wasm), `after command #${i} ${JSON.stringify(k)}`).toEqual(observe(model));
         });
       }),
-      { numRuns: Math.ceil(150 * stressScale()), seed: Number(process.env.WASMXEN_SEED ?? Date.now() % 2 ** 31) },
+      { numRuns: Math.ceil(300 * stressScale()), seed: Number(process.env.WASMXEN_SEED ?? Date.now() % 2 ** 31) },
     );
   });
 });
