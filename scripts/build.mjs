@@ -3,7 +3,7 @@
 // library. `--if-needed` skips the build when every output is newer than
 // every input (used by `npm test`).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, existsSync, mkdirSync } from 'node:fs';
+import { readdirSync, statSync, existsSync, mkdirSync, rmSync, renameSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -53,6 +53,24 @@ function outputsOf(entries) {
   ];
 }
 
+// One build at a time (parallel test runs and tools share build/ and dist/):
+// a lock directory, taken over when older than two minutes.
+const lockDir = join(root, 'build', '.lock');
+mkdirSync(join(root, 'build'), { recursive: true });
+for (let waited = 0; ; waited += 100) {
+  try {
+    mkdirSync(lockDir);
+    break;
+  } catch {
+    let age = 0;
+    try { age = Date.now() - statSync(lockDir).mtimeMs; } catch { continue; }
+    if (age > 120_000) { rmSync(lockDir, { recursive: true, force: true }); continue; }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+const releaseLock = () => rmSync(lockDir, { recursive: true, force: true });
+process.on('exit', releaseLock);
+
 const ifNeeded = process.argv.includes('--if-needed');
 const entries = entryPoints();
 const inputs = [
@@ -64,22 +82,27 @@ if (ifNeeded && outputs.every(existsSync) && Math.min(...outputs.map((f) => stat
   process.exit(0);
 }
 
-mkdirSync(join(root, 'build'), { recursive: true });
 const asc = join(root, 'node_modules/assemblyscript/bin/asc.js');
+const tmp = join(root, 'build', `.tmp-${process.pid}`);
+mkdirSync(tmp, { recursive: true });
 for (const target of wasmTargets) {
-  const r = spawnSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target], {
-    cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  // compile beside, check, then rename into place: a reader never sees a half-written module
+  const out = join(tmp, 'out.wasm');
+  const r = spawnSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target, '--outFile', out,
+    '--textFile', join(tmp, 'out.wat')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) {
     console.error(`build: asc --target ${target} failed`);
     process.exit(1);
   }
-  const problems = checkWasm(new Uint8Array(readFileSync(join(root, wasmOutputs[target]))));
+  const problems = checkWasm(new Uint8Array(readFileSync(out)));
   if (problems.length > 0) {
     for (const p of problems) console.error(`build: ${wasmOutputs[target]}: ${p}`);
     process.exit(1);
   }
+  renameSync(join(tmp, 'out.wat'), join(root, wasmOutputs[target].replace(/\.wasm$/, '.wat')));
+  renameSync(out, join(root, wasmOutputs[target]));
 }
+rmSync(tmp, { recursive: true, force: true });
 
 await esbuild.build({
   entryPoints: entries,

@@ -1,34 +1,14 @@
-// The wasmxen command line. Errors end in one readable line and a non-zero exit.
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { runFifoDataPlane, formatDataPlaneReport } from '../scenarios/fifo-data-plane.ts';
-import { runDefaultScenario, formatRunReport } from '../scenarios/default.ts';
-
-function positiveNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${v}'`);
-  return n;
-}
+// The wasmxen command line. Each command registers itself from its own file.
+// Errors end in one readable line and a non-zero exit.
+import { Command } from 'commander';
+import { registerRun } from './run.ts';
 
 const program = new Command()
   .name('wasmxen')
   .description('An emulator of Xen event channels on WebAssembly shared memory, with real vCPU threads')
   .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') });
 
-program
-  .command('run')
-  .description('run a scenario and print a report (exit status 1 if any event was lost or duplicated)')
-  .addOption(new Option('--scenario <name>', 'default: 2 domains × 2 vCPUs, ping-pong, fan-in, IPIs, timer; '
-    + 'fifo-data-plane: raw FIFO raises from sender threads').choices(['default', 'fifo-data-plane']).default('default'))
-  .option('--seconds <s>', 'how long the senders run', positiveNumber, 3)
-  .option('--json', 'print the report as JSON')
-  .action(async (opts: { scenario: string; seconds: number; json?: boolean }) => {
-    const report = opts.scenario === 'fifo-data-plane'
-      ? await runFifoDataPlane(opts.seconds)
-      : await runDefaultScenario({ seconds: opts.seconds });
-    const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
-    console.log(opts.json ? JSON.stringify(report) : text);
-    if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;
-  });
+registerRun(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`wasmxen: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);

@@ -1,0 +1,28 @@
+// `wasmxen run`: run a scenario and print its report.
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { runFifoDataPlane, formatDataPlaneReport } from '../scenarios/fifo-data-plane.ts';
+import { runDefaultScenario, formatRunReport } from '../scenarios/default.ts';
+
+export function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${v}'`);
+  return n;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a scenario and print a report (exit status 1 if any event was lost or duplicated)')
+    .addOption(new Option('--scenario <name>', 'default: 2 domains × 2 vCPUs, ping-pong, fan-in, IPIs, timer; '
+      + 'fifo-data-plane: raw FIFO raises from sender threads').choices(['default', 'fifo-data-plane']).default('default'))
+    .option('--seconds <s>', 'how long the senders run', positiveNumber, 3)
+    .option('--json', 'print the report as JSON')
+    .action(async (opts: { scenario: string; seconds: number; json?: boolean }) => {
+      const report = opts.scenario === 'fifo-data-plane'
+        ? await runFifoDataPlane(opts.seconds)
+        : await runDefaultScenario({ seconds: opts.seconds });
+      const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
+      console.log(opts.json ? JSON.stringify(report) : text);
+      if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;
+    });
+}
