@@ -161,3 +161,7 @@ export function isStressBuild(): u32 {
 
 // -------------------------------------------------------------- canary
 export function waitCanary(addr: usize): i32 { return canary(addr); }
+
+// ------------------------------------------- other planes' export lists
+export * from "./bench/index";
+export * from "./dm/index";

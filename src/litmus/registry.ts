@@ -2,6 +2,7 @@
 import type { DataPlane } from '../wasm/data-plane.ts';
 import type { Ctl } from './ctl.ts';
 import { fifoSender, fifoReceiver, tailHammer, queueChanger, phasedSender, phasedReceiver } from './parties/fifo.ts';
+import { channelChurner, churnSender, closeBothEnds, ipiVcpu } from './parties/channels.ts';
 
 export interface PartyContext {
   dp: DataPlane;
@@ -15,4 +16,5 @@ export type Party = (ctx: PartyContext) => unknown;
 
 export const PARTIES: Record<string, Party> = {
   fifoSender, fifoReceiver, tailHammer, queueChanger, phasedSender, phasedReceiver,
+  channelChurner, churnSender, closeBothEnds, ipiVcpu,
 };

@@ -50,6 +50,12 @@ export interface SenderGroup {
   exact: boolean;
   /** queue priority of each port, for the FIFO-order check (index = port) */
   prioOf?: number[];
+  /**
+   * 'raise' (default): the hypervisor's set_pending on `dom`'s port directly;
+   * 'send': EVTCHNOP_send from `dom` (the receiver is the peer, whose port
+   * must have the same number for the accounting).
+   */
+  via?: 'raise' | 'send';
 }
 
 export interface SenderArgs {
@@ -92,6 +98,14 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
           ctl.add(F_SENT + idx, 1);
           ctl.add(F_SENT_TOTAL + g.slot, 1);
         }
+        if (g.via === 'send') {
+          const rc = x.evtchnSend(g.dom, p);
+          if (rc !== 0) throw new Error(`EVTCHNOP_send(domain ${g.dom}, port ${p}) returned ${rc} on a port that stays bound`);
+          raises++;
+          ctl.store(F_LAST_RAISED + g.slot, p);
+          ctl.progress(ctx.index);
+          continue;
+        }
         for (let tries = 0; ; tries++) {
           const vcpu = g.vcpu === 'notify' ? dp.notifyVcpu(g.dom, p) : g.vcpu;
           const rc = x.fifoSetPending(g.dom, vcpu, p);
@@ -124,9 +138,11 @@ export interface ReceiverArgs {
   prioOf?: number[];
   /** mask and unmask the most recently raised port after every event (unmask vs set_pending) */
   maskUnmaskLastRaised?: boolean;
+  /** ports ≥ this are churned (closed and re-bound meanwhile): counted, not held to exactly-once */
+  exactBelow?: number;
 }
 
-export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: number; unmaskHypercalls: number } {
+export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: number; unmaskHypercalls: number; churned: number } {
   const { dp, ctl } = ctx;
   const a = ctx.args as ReceiverArgs;
   const x = dp.x;
@@ -134,7 +150,9 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
   let delivered = 0;
   let upcalls = 0;
   let unmaskHypercalls = 0;
+  let churned = 0;
   const handle = (p: number) => {
+    if (a.exactBelow !== undefined && p >= a.exactBelow) { churned++; return; }
     const idx = a.slot * PORTS_PER_SLOT + p;
     if (p >= PORTS_PER_SLOT) throw new Error(`dispatched port ${p} outside the scenario's ports`);
     const d = ctl.load(F_DELIV + idx);
@@ -177,7 +195,7 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
   }
   // wake the domain's other vCPUs, asleep waiting for events that will not come
   for (let v = 0; v < a.vcpus; v++) if (v !== a.vcpu) x.kickVcpu(a.dom, v);
-  return { delivered, upcalls, unmaskHypercalls };
+  return { delivered, upcalls, unmaskHypercalls, churned };
 }
 
 export interface HammerArgs {
@@ -251,6 +269,8 @@ export interface ChangerArgs {
   /** 'priority': set_priority to random priorities; 'vcpu': bind_vcpu to random vCPUs */
   what: 'priority' | 'vcpu';
   vcpus: number;
+  /** through the hypercalls (EVTCHNOP_set_priority / bind_vcpu) instead of the FIFO hooks */
+  hypercall?: boolean;
 }
 
 /** Keeps changing the queue future raises of `ports` go to (set_priority or bind_vcpu). */
@@ -261,8 +281,16 @@ export function queueChanger(ctx: PartyContext): { changes: number } {
   let changes = 0;
   while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
     const p = a.ports[next() % a.ports.length];
-    if (a.what === 'priority') dp.x.fifoSetPriority(a.dom, p, next() % 16);
-    else dp.x.channelSetNotifyVcpu(a.dom, p, next() % a.vcpus);
+    let rc: number;
+    if (a.hypercall) {
+      rc = a.what === 'priority' ? dp.x.evtchnSetPriority(a.dom, p, next() % 16) : dp.x.evtchnBindVcpu(a.dom, p, next() % a.vcpus);
+    } else if (a.what === 'priority') {
+      rc = dp.x.fifoSetPriority(a.dom, p, next() % 16);
+    } else {
+      dp.x.channelSetNotifyVcpu(a.dom, p, next() % a.vcpus);
+      rc = 0;
+    }
+    if (rc !== 0) throw new Error(`${a.what} change on bound port ${p} of domain ${a.dom} returned ${rc}`);
     if ((++changes & 63) === 0) ctl.progress(ctx.index);
   }
   return { changes };

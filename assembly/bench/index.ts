@@ -1,0 +1,1 @@
+// Benchmark loops batched in wasm (issue: wasmxen bench). Filled by that work.

@@ -1,0 +1,1 @@
+// Device-model data plane exports (issue: device model). Filled by that work.
