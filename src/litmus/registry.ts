@@ -3,6 +3,7 @@ import type { DataPlane } from '../wasm/data-plane.ts';
 import type { Ctl } from './ctl.ts';
 import { fifoSender, fifoReceiver, tailHammer, queueChanger, phasedSender, phasedReceiver } from './parties/fifo.ts';
 import { channelChurner, churnSender, closeBothEnds, ipiVcpu } from './parties/channels.ts';
+import { driverVcpu, driverUnbinder, driverRaiser } from './parties/driver.ts';
 
 export interface PartyContext {
   dp: DataPlane;
@@ -17,4 +18,5 @@ export type Party = (ctx: PartyContext) => unknown;
 export const PARTIES: Record<string, Party> = {
   fifoSender, fifoReceiver, tailHammer, queueChanger, phasedSender, phasedReceiver,
   channelChurner, churnSender, closeBothEnds, ipiVcpu,
+  driverVcpu, driverUnbinder, driverRaiser,
 };

@@ -1,0 +1,80 @@
+// Parties of the guest-driver race "unbind while a handler runs": a vCPU
+// dispatches events of a port whose binding another vCPU keeps removing and
+// re-adding. Never: a handler that starts, or is still running, after the
+// unbind of its binding returned (I18).
+import type { PartyContext } from '../registry.ts';
+import { GuestDriver } from '../../guest/driver.ts';
+import { guestLayout } from '../../guest/layout.ts';
+import { rng } from './fifo.ts';
+
+export const D_ANNOUNCED = 7300; // generation of the binding that exists or is about to
+export const D_RETURNED = 7301;  // generation whose unbind has returned
+export const D_DONE = 7302;      // the unbinder finished
+export const D_CALLS = 7303;     // handler calls
+export const DRIVER_CTL_WORDS = 7310;
+
+export interface DriverArgs {
+  dom: number;
+  vcpus: number;
+  maxPort: number;
+  gsGfn: number;
+  port: number;
+  vcpu: number;
+  rounds: number;
+  seed: number;
+}
+
+/** Dispatches the port's events as the guest kernel does; the handler checks I18. */
+export function driverVcpu(ctx: PartyContext): { calls: number } {
+  const { dp, ctl } = ctx;
+  const a = ctx.args as DriverArgs;
+  const x = dp.x;
+  let calls = 0;
+  const driver = new GuestDriver(dp, a.dom, guestLayout(a.vcpus, a.maxPort), a.maxPort, {
+    h: () => {
+      const gen = ctl.load(D_ANNOUNCED);
+      if (ctl.load(D_RETURNED) >= gen) throw new Error(`handler started after unbind of binding #${gen} returned`);
+      for (let i = 0; i < 200; i++) ctl.load(D_CALLS); // stay a while: an unbind must wait for us
+      if (ctl.load(D_RETURNED) >= gen) throw new Error(`unbind of binding #${gen} returned while its handler was running`);
+      ctl.add(D_CALLS, 1);
+      calls++;
+    },
+  });
+  while (ctl.load(D_DONE) === 0 && !ctl.stopped) {
+    x.vcpuBlock(a.dom, a.vcpu, 1e6);
+    x.clearUpcallPending(a.dom, a.vcpu);
+    for (let p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu); p !== 0; p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu)) driver.dispatch(p);
+    ctl.progress(ctx.index);
+  }
+  return { calls };
+}
+
+/** Keeps binding and unbinding the port's handler from another vCPU. */
+export function driverUnbinder(ctx: PartyContext): { rounds: number } {
+  const { dp, ctl } = ctx;
+  const a = ctx.args as DriverArgs;
+  const next = rng(a.seed);
+  const driver = new GuestDriver(dp, a.dom, guestLayout(a.vcpus, a.maxPort), a.maxPort, { h: () => {} });
+  for (let r = 1; r <= a.rounds && !ctl.stopped; r++) {
+    ctl.store(D_ANNOUNCED, r); // before the entry exists: a handler seeing it is never early
+    const b = driver.bind(a.port, 'h');
+    for (let i = next() % 2000; i > 0; i--) ctl.load(D_CALLS);
+    if (!driver.unbind(b)) throw new Error(`round ${r}: unbind found the entry taken by another binding`);
+    ctl.store(D_RETURNED, r);
+    if ((r & 63) === 0) ctl.progress(ctx.index);
+  }
+  ctl.store(D_DONE, 1);
+  return { rounds: a.rounds };
+}
+
+/** Raises the port over and over (a device that never stops). */
+export function driverRaiser(ctx: PartyContext): { raises: number } {
+  const { dp, ctl } = ctx;
+  const a = ctx.args as DriverArgs;
+  let raises = 0;
+  while (ctl.load(D_DONE) === 0 && !ctl.stopped) {
+    dp.x.fifoSetPending(a.dom, a.vcpu, a.port);
+    if ((++raises & 255) === 0) ctl.progress(ctx.index);
+  }
+  return { raises };
+}
