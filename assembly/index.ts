@@ -39,7 +39,15 @@ import {
 } from "./channel/ops-misc";
 import { raiseVirq as virqRaise } from "./channel/virq";
 import { portSetPending, portIsPending, portIsMasked } from "./channel/port-ops";
-import { addrDomFlags } from "./domain/table";
+import { addrDomFlags, guestBase, guestFrames } from "./domain/table";
+import { schedPollPrepare as pollPrepare, schedPollFinish as pollFinish, lastPollKick } from "./channel/poll";
+import { evtchnReset as reset } from "./channel/reset";
+import {
+  guestTwoLevelSetup as g2Setup, guestTwoLevelRoute as g2Route, guestTwoLevelNext as g2Next,
+  guestTwoLevelMask as g2Mask, guestTwoLevelUnmask as g2Unmask, twoLevelStateFrames as g2Frames,
+} from "./guest/twolevel-guest";
+import { DF_PAUSED, PAGE_SHIFT } from "./shared/layout";
+import { EFAULT } from "./shared/errno";
 import { noiseSeed } from "./stress/noise";
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_INJECT } from "./shared/layout";
 
@@ -116,6 +124,33 @@ export function evtchnSetPending(dom: u32, vcpu: u32, port: u32): u32 { return p
 export function evtchnIsPending(dom: u32, port: u32): bool { return portIsPending(dom, port); }
 export function evtchnIsMasked(dom: u32, port: u32): bool { return portIsMasked(dom, port); }
 export function domainSetFlags(dom: u32, flags: u32): void { atomic.or<u32>(addrDomFlags(dom), flags); }
+export function domainPause(dom: u32): void { atomic.or<u32>(addrDomFlags(dom), DF_PAUSED); }
+export function domainUnpause(dom: u32): void { atomic.and<u32>(addrDomFlags(dom), ~DF_PAUSED); }
+/** EVTCHNOP_reset (cont = 0) / reset_cont (cont = 1): 0, -errno, or -ERESTART (re-issue as reset_cont). */
+export function evtchnReset(caller: u32, dom: u32, cont: u32): i32 { return reset(caller, dom, cont != 0); }
+
+// ------------------------------------------------------- SCHEDOP_poll
+/**
+ * First half of SCHEDOP_poll from vCPU `vcpu` of `dom`: `nr` ports at guest
+ * address `portsGpa`. 0 (return now), -errno, or 1: sleep on the kick word
+ * (addrVcpuKick) while it holds schedPollKick(), then schedPollFinish.
+ */
+export function schedPollPrepare(dom: u32, vcpu: u32, portsGpaLo: u32, portsGpaHi: u32, nr: u32): i32 {
+  let gpa = gfn64(portsGpaLo, portsGpaHi);
+  let limit = <u64>guestFrames(dom) << PAGE_SHIFT;
+  if (nr <= 128 && (gpa >= limit || <u64>nr * 4 > limit - gpa)) return -EFAULT;
+  return pollPrepare(dom, vcpu, guestBase(dom) + <usize>gpa, nr);
+}
+export function schedPollKick(): i32 { return lastPollKick(); }
+export function schedPollFinish(dom: u32, vcpu: u32): void { pollFinish(dom, vcpu); }
+
+// ------------------------------------------------ 2-level, guest side
+export function guestTwoLevelFrames(vcpus: u32): u32 { return g2Frames(vcpus); }
+export function guestTwoLevelSetup(dom: u32, gs2Gfn: u32): i32 { return g2Setup(dom, gs2Gfn); }
+export function guestTwoLevelRoute(dom: u32, gs2Gfn: u32, port: u32, vcpu: u32): i32 { return g2Route(dom, gs2Gfn, port, vcpu); }
+export function guestTwoLevelNext(dom: u32, gs2Gfn: u32, vcpu: u32): u32 { return g2Next(dom, gs2Gfn, vcpu); }
+export function guestTwoLevelMask(dom: u32, port: u32): i32 { return g2Mask(dom, port); }
+export function guestTwoLevelUnmask(dom: u32, gs2Gfn: u32, vcpu: u32, port: u32): i32 { return g2Unmask(dom, gs2Gfn, vcpu, port); }
 
 // ------------------------------------------------------------- upcalls
 export function markEventsPending(dom: u32, vcpu: u32): bool { return markPending(dom, vcpu); }

@@ -9,6 +9,7 @@ import {
   EVTCHNOP_bind_interdomain, EVTCHNOP_bind_virq, EVTCHNOP_bind_pirq, EVTCHNOP_close,
   EVTCHNOP_send, EVTCHNOP_status, EVTCHNOP_alloc_unbound, EVTCHNOP_bind_ipi, EVTCHNOP_bind_vcpu,
   EVTCHNOP_unmask, EVTCHNOP_init_control, EVTCHNOP_expand_array, EVTCHNOP_set_priority,
+  EVTCHNOP_reset, EVTCHNOP_reset_cont,
 } from "../shared/evtchn-abi";
 import { EVTCHN_FIFO_LINK_BITS } from "../shared/fifo-abi";
 import { PAGE_SHIFT } from "../shared/layout";
@@ -22,6 +23,7 @@ import {
   lastStatus, lastStatusVcpu, lastStatusU0, lastStatusU1, lastStatusUnionSet,
 } from "./ops-misc";
 import { initControl, expandArray } from "../fifo/control";
+import { evtchnReset } from "./reset";
 
 /** Struct size of `cmd`, or 0 for an unknown command. */
 function argSize(cmd: u32): u32 {
@@ -29,6 +31,7 @@ function argSize(cmd: u32): u32 {
     case EVTCHNOP_bind_interdomain: case EVTCHNOP_bind_virq: case EVTCHNOP_bind_pirq: return 12;
     case EVTCHNOP_close: case EVTCHNOP_send: case EVTCHNOP_unmask: return 4;
     case EVTCHNOP_status: case EVTCHNOP_init_control: return 24;
+    case EVTCHNOP_reset: case EVTCHNOP_reset_cont: return 2;
     case EVTCHNOP_alloc_unbound: case EVTCHNOP_bind_ipi: case EVTCHNOP_bind_vcpu:
     case EVTCHNOP_expand_array: case EVTCHNOP_set_priority: return 8;
     default: return 0;
@@ -44,11 +47,11 @@ function guestRange(dom: u32, gpa: u64, size: u32): usize {
 
 export function eventChannelOp(dom: u32, vcpu: u32, cmd: u32, gpa: u64): i32 {
   let size = argSize(cmd);
-  if (size == 0) return -ENOSYS; // includes reset (10) and reset_cont (14): not in this build yet
+  if (size == 0) return -ENOSYS;
   let a = guestRange(dom, gpa, size);
   if (a == 0) return -EFAULT;
   // copy in: up to six words, echoed on copy-back
-  let w0 = load<u32>(a);
+  let w0: u32 = size >= 4 ? load<u32>(a) : <u32>load<u16>(a); // never read past the struct
   let w1: u32 = size > 4 ? load<u32>(a + 4) : 0;
   let w2: u32 = size > 8 ? load<u32>(a + 8) : 0;
   let w3: u32 = size > 12 ? load<u32>(a + 12) : 0;
@@ -111,6 +114,9 @@ export function eventChannelOp(dom: u32, vcpu: u32, cmd: u32, gpa: u64): i32 {
       return 0;
     }
     case EVTCHNOP_expand_array: return expandArray(dom, (<u64>w1 << 32) | <u64>w0);
+    // -ERESTART: the guest re-issues the call as reset_cont with the same argument (spec §13.1)
+    case EVTCHNOP_reset: return evtchnReset(dom, w0 & 0xffff, false);
+    case EVTCHNOP_reset_cont: return evtchnReset(dom, w0 & 0xffff, true);
     default: return -ENOSYS;
   }
 }

@@ -5,6 +5,7 @@
 import { ABI_FIFO, CF_CONSUMER_MASK } from "../shared/layout";
 import { ECS_RESERVED } from "../shared/evtchn-abi";
 import { loadAbi } from "../domain/table";
+import { abiReadLock, abiReadUnlock } from "./abi-lock";
 import { loadState, addrChannelFlags, loadNotifyVcpu } from "./record";
 import { fifoSetPending, fifoClearPending, fifoUnmask, fifoIsPending, fifoIsMasked, fifoIsBusy } from "../fifo/raise";
 import { fifoPortInit } from "../fifo/control";
@@ -23,10 +24,16 @@ export function evtchnUsable(dom: u32, port: u32): bool {
 
 @inline export function isFifo(dom: u32): bool { return loadAbi(dom) == ABI_FIFO; }
 
-/** Raise `port` on `vcpu` if usable. Returns RAISE_* bits (0 if filtered). */
+/**
+ * Raise `port` on `vcpu` if usable. Returns RAISE_* bits (0 if filtered).
+ * Holds the ABI lock for read so the ABI can not switch under the raise (I19).
+ */
 export function portSetPending(dom: u32, vcpu: u32, port: u32): u32 {
   if (!evtchnUsable(dom, port)) return 0;
-  return isFifo(dom) ? fifoSetPending(dom, vcpu, port) : twoLevelSetPending(dom, vcpu, port);
+  abiReadLock(dom);
+  let r = isFifo(dom) ? fifoSetPending(dom, vcpu, port) : twoLevelSetPending(dom, vcpu, port);
+  abiReadUnlock(dom);
+  return r;
 }
 
 export function portClearPending(dom: u32, port: u32): void {
@@ -36,7 +43,9 @@ export function portClearPending(dom: u32, port: u32): void {
 
 export function portUnmask(dom: u32, port: u32): void {
   if (!evtchnUsable(dom, port)) return;
+  abiReadLock(dom);
   if (isFifo(dom)) fifoUnmask(dom, port); else twoLevelUnmask(dom, loadNotifyVcpu(dom, port), port);
+  abiReadUnlock(dom);
 }
 
 export function portIsPending(dom: u32, port: u32): bool {

@@ -21,6 +21,7 @@ import { storeTail } from "./queue";
 import { storePriority, addrChannelFlags, loadNotifyVcpu } from "../channel/record";
 import { writeLock, writeUnlock } from "../sync/lock";
 import { fifoSetPending } from "./raise";
+import { abiWriteLock, abiWriteUnlock } from "../channel/abi-lock";
 
 /** EVTCHNOP_init_control for the calling domain `dom`; returns 0 or -errno. */
 export function initControl(dom: u32, controlGfn: u64, offset: u32, vcpu: u32): i32 {
@@ -42,8 +43,10 @@ export function initControl(dom: u32, controlGfn: u64, offset: u32, vcpu: u32): 
     storeFifoNumEvtchns(dom, 0);
     rc = mapControlBlock(dom, controlGfn, offset, vcpu);
     if (rc == 0) {
+      abiWriteLock(dom); // no raise is in flight across the switch (I19)
       storeAbi(dom, ABI_FIFO);
       convertFrom2Level(dom, prev);
+      abiWriteUnlock(dom);
     }
   } else {
     rc = mapControlBlock(dom, controlGfn, offset, vcpu);

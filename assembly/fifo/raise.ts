@@ -20,6 +20,7 @@ import {
 } from "./queue";
 import { setLink } from "./set-link";
 import { markEventsPending } from "../upcall";
+import { checkPollers } from "../channel/pollers";
 import { noise, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY } from "../stress/noise";
 
 @inline export function packLastq(prio: u32, vcpu: u32): u32 { return prio | (vcpu << LASTQ_VCPU_SHIFT); }
@@ -111,6 +112,7 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
     let bit: u32 = <u32>1 << prio;
     if ((atomic.or<u32>(addrCbReady(cb), bit) & bit) == 0) markEventsPending(dom, vcpu);
   }
+  if (newlyPending) checkPollers(dom, port); // after READY and the upcall (spec §9.5)
   return newlyPending ? RAISE_NEWLY_PENDING : 0;
 }
 

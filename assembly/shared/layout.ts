@@ -84,6 +84,8 @@ export const D_FIFO_NUM_EVTCHNS = 36;// u32, = pages × 1024, stored after the p
 export const D_GUEST_WIDTH = 40;     // u32 64 or 32: the 2-level word width
 export const D_FLAGS = 44;           // u32 DF_* bits
 export const D_CHANNEL_CAPACITY = 48;// u32 ports with storage reserved (multiple of 64)
+export const D_POLL_MASK = 52;       // u32 bit v: vCPU v is blocked in SCHEDOP_poll (spec §6.6)
+export const D_ABI_LOCK = 56;        // i32 rwlock word: raises (read) vs the ABI switch (write) (I19)
 // statistics, hypervisor-private counters (u32, atomic add)
 export const D_STAT_LINK_TRIES = 64;       // u32 × 8: histogram of setLink cmpxchg attempts (index = attempts, 7 = more)
 export const D_STAT_LINK_GAVE_UP = 96;     // u32: setLink bound reached, event lost (spec §9.6)
@@ -159,6 +161,16 @@ export const GS_LOCK = 4;            // i32 the guest driver's own lock (array g
 export const GS_PAGES = 8;           // 128 × u32 gfn
 export const GS_VCPUS = 1024;
 export const GS_VCPU_BYTES = 96;
+
+// 2-level guest-private state (our Linux-like driver, spec §10.5): one
+// GS2_VCPU_BYTES block per vCPU in consecutive guest frames.
+// ┌ cursor word ┬ cursor bit ┬ taken selector lo ┬ hi ┬ … ┬ cpu mask (4096 bits) ┐
+export const GS2_VCPU_BYTES = 1024;
+export const GS2_CURSOR_WORD = 0;    // u32 selector bit (word index) the scan resumes at
+export const GS2_CURSOR_BIT = 4;     // u32 bit within that word
+export const GS2_SEL_LO = 8;         // u32 selector bits taken from vcpu_info, not yet scanned
+export const GS2_SEL_HI = 12;        // u32 (x86-64 only)
+export const GS2_CPU_MASK = 512;     // 512 bytes: bit p = port p is routed to this vCPU
 export const GSV_CB_GFN = 0;         // u32
 export const GSV_CB_OFFSET = 4;      // u32
 export const GSV_READY = 8;          // u32 ready bits taken but not yet drained

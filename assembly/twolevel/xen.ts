@@ -12,6 +12,7 @@ import {
 import { guestBase, loadGuestWidth } from "../domain/table";
 import { addrVcpuInfo } from "../domain/vcpu";
 import { markEventsPending } from "../upcall";
+import { checkPollers } from "../channel/pollers";
 
 @inline function sharedInfo(dom: u32): usize {
   return guestBase(dom) + (<usize>SHARED_INFO_GFN << PAGE_SHIFT);
@@ -58,6 +59,7 @@ export function twoLevelSetPending(dom: u32, vcpu: u32, port: u32): u32 {
     let sel = port / loadGuestWidth(dom);
     if (!testAndSet(selectorBase(dom, vcpu), sel)) markEventsPending(dom, vcpu);
   }
+  checkPollers(dom, port);
   return 1;
 }
 

@@ -53,6 +53,19 @@ export interface DataPlaneExports {
   evtchnIsPending(dom: number, port: number): number;
   evtchnIsMasked(dom: number, port: number): number;
   domainSetFlags(dom: number, flags: number): void;
+  domainPause(dom: number): void;
+  domainUnpause(dom: number): void;
+  /** 0, -errno, or -ERESTART (85): re-issue with cont = 1 */
+  evtchnReset(caller: number, dom: number, cont: number): number;
+  schedPollPrepare(dom: number, vcpu: number, portsGpaLo: number, portsGpaHi: number, nr: number): number;
+  schedPollKick(): number;
+  schedPollFinish(dom: number, vcpu: number): void;
+  guestTwoLevelFrames(vcpus: number): number;
+  guestTwoLevelSetup(dom: number, gs2Gfn: number): number;
+  guestTwoLevelRoute(dom: number, gs2Gfn: number, port: number, vcpu: number): number;
+  guestTwoLevelNext(dom: number, gs2Gfn: number, vcpu: number): number;
+  guestTwoLevelMask(dom: number, port: number): number;
+  guestTwoLevelUnmask(dom: number, gs2Gfn: number, vcpu: number, port: number): number;
 
   markEventsPending(dom: number, vcpu: number): number;
   kickVcpu(dom: number, vcpu: number): void;

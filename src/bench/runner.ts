@@ -1,0 +1,148 @@
+// Runs one bench cell (a workload × implementation × parameters) on real
+// worker threads: spawn the parties once, then a warm-up run and `runs`
+// measured runs, each started together on the control block's barrier. After
+// every run the page's counters must balance (sent = delivered, no accounting
+// violation) or the cell fails with BenchCorrectnessError.
+import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import * as hdr from 'hdr-histogram-js';
+import { workerPath } from '../paths.ts';
+import { BenchCtl } from './ctl.ts';
+import type { BenchPage, PageGeometry } from './page.ts';
+import type { BenchWorkerApi, BenchWorkerData } from './protocol.ts';
+import type { RoleResult } from './roles/context.ts';
+import { histogram } from './roles/context.ts';
+
+export interface PartySpec { role: string; args: Record<string, unknown> }
+
+export interface CellSpec {
+  /** what the workers attach to */
+  attach: Pick<BenchWorkerData, 'module' | 'memory' | 'pageSab' | 'pageAddr'>;
+  /** the main thread's view of the same page */
+  page: BenchPage;
+  geometry: PageGeometry;
+  parties: PartySpec[];
+  /** a MessageChannel between parties i and j: each gets its end appended to its ports */
+  links?: [number, number][];
+}
+
+export interface RunMeasure {
+  sent: number;
+  delivered: number;
+  seconds: number;
+  cpuSeconds: number;
+  eventsPerSecond: number;
+  lateWakeups: number;
+}
+
+export interface CellMeasure {
+  runs: RunMeasure[];
+  /** latency samples of the measured runs, merged */
+  latency: hdr.Histogram;
+}
+
+export class BenchCorrectnessError extends Error {
+  override name = 'BenchCorrectnessError';
+}
+
+export interface RunOptions {
+  seconds: number;
+  runs: number;
+  warmupSeconds: number;
+  /** called after each run (warm-up included) */
+  onRun?: () => void;
+}
+
+interface Party { worker: Worker; api: Comlink.Remote<BenchWorkerApi> }
+
+function spawn(spec: CellSpec, ctl: BenchCtl): Party[] {
+  const ports: MessagePort[][] = spec.parties.map(() => []);
+  for (const [i, j] of spec.links ?? []) {
+    const ch = new MessageChannel();
+    ports[i].push(ch.port1);
+    ports[j].push(ch.port2);
+  }
+  return spec.parties.map((_, i) => {
+    const data: BenchWorkerData = { ...spec.attach, ctl: ctl.sab, parties: spec.parties.length, ports: ports[i] };
+    const worker = new Worker(workerPath('bench'), { workerData: data, transferList: ports[i] as unknown as Transferable[] });
+    return { worker, api: Comlink.wrap<BenchWorkerApi>(nodeEndpoint(worker)) };
+  });
+}
+
+async function runOnce(spec: CellSpec, parties: Party[], ctl: BenchCtl, seconds: number): Promise<{ m: RunMeasure; results: RoleResult[] }> {
+  spec.page.reset(spec.geometry);
+  ctl.reset();
+  const cpu0 = process.cpuUsage();
+  const deadlineMs = seconds * 1000 + 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  const watchdog = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      ctl.abort();
+      spec.page.stop();
+      reject(new BenchCorrectnessError(`bench: a run did not finish within ${deadlineMs / 1000} s (sent ${spec.page.totalSent()}, delivered ${spec.page.totalDelivered()})`));
+    }, deadlineMs);
+  });
+  const failed = (i: number) => new Promise<never>((_, reject) => {
+    parties[i].worker.once('error', (e) => { ctl.abort(); reject(e); });
+  });
+  let results: RoleResult[];
+  try {
+    results = await Promise.race([
+      Promise.all(parties.map((p, i) => p.api.run(spec.parties[i].role, { ...spec.parties[i].args, seconds }))),
+      watchdog,
+      ...parties.map((_, i) => failed(i)),
+    ]);
+  } catch (e) {
+    ctl.abort();
+    spec.page.stop();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const page = spec.page;
+  const sent = page.totalSent();
+  const delivered = page.totalDelivered();
+  if (page.errors !== 0) {
+    const e = page.lastError();
+    throw new BenchCorrectnessError(`bench: ${page.errors} accounting violation(s): stream ${e.stream} expected port ${e.expected}, got ${e.got} (sent ${sent}, delivered ${delivered})`);
+  }
+  if (sent !== delivered || sent === 0) {
+    throw new BenchCorrectnessError(`bench: sent ${sent} events but delivered ${delivered}`);
+  }
+  const t0 = Math.min(...results.map((r) => r.tStart));
+  const t1 = Math.max(...results.map((r) => r.tEnd));
+  const secs = Math.max(1e-9, (t1 - t0) / 1e9);
+  return {
+    m: {
+      sent, delivered, seconds: secs, cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      eventsPerSecond: delivered / secs, lateWakeups: page.lateWakeups,
+    },
+    results,
+  };
+}
+
+export async function runCell(spec: CellSpec, o: RunOptions): Promise<CellMeasure> {
+  const ctl = BenchCtl.create();
+  const parties = spawn(spec, ctl);
+  const latency = histogram();
+  const runs: RunMeasure[] = [];
+  try {
+    for (let i = -1; i < o.runs; i++) {
+      const { m, results } = await runOnce(spec, parties, ctl, i < 0 ? o.warmupSeconds : o.seconds);
+      if (i >= 0) {
+        runs.push(m);
+        for (const r of results) if (r.hist) latency.add(hdr.decodeFromCompressedBase64(r.hist));
+      }
+      o.onRun?.();
+    }
+  } finally {
+    await Promise.all(parties.map(async (p) => {
+      p.api[Comlink.releaseProxy]();
+      await p.worker.terminate();
+    }));
+  }
+  return { runs, latency };
+}
