@@ -5,7 +5,7 @@
 import { createMachine, type Machine } from './wasm/data-plane.ts';
 import type { WasmBuild } from './wasm/exports.ts';
 import { guestLayout } from './guest/layout.ts';
-import { bootFifo } from './guest/kernel.ts';
+import { bootGuest, type GuestAbi } from './guest/kernel.ts';
 import { Domain } from './domain.ts';
 import { VcpuPool } from './vcpu/pool.ts';
 import type { VcpuReport } from './vcpu/protocol.ts';
@@ -25,6 +25,8 @@ export interface DomainSpec {
   config?: unknown;
   /** the control domain (default: id 0) */
   control?: boolean;
+  /** the event-channel ABI the guest boots into (default: the hypervisor's) */
+  abi?: GuestAbi;
 }
 
 export interface HypervisorOptions {
@@ -33,6 +35,11 @@ export interface HypervisorOptions {
   build?: WasmBuild;
   /** a buffer every guest sees as g.shared */
   shared?: SharedArrayBuffer;
+  /**
+   * The ABI guests use: every domain starts in 2-level (as in Xen); with
+   * 'fifo' (the default) the guest kernel moves to FIFO with init_control at boot.
+   */
+  abi?: GuestAbi;
 }
 
 export interface ShutdownReport {
@@ -66,7 +73,9 @@ export class Hypervisor {
     })), opts.build ?? 'release');
     const hv = new Hypervisor(machine, opts);
     for (const { spec, layout } of plans) {
-      bootFifo(machine.dp, spec.id, spec.vcpus, layout);
+      const abi = spec.abi ?? opts.abi ?? 'fifo';
+      if (abi !== 'fifo' && abi !== '2l') throw new ConfigError(`domain ${spec.id}: abi must be 'fifo' or '2l', not '${abi}'`);
+      bootGuest(machine.dp, spec.id, spec.vcpus, layout, abi);
       hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest));
     }
     return hv;

@@ -159,11 +159,21 @@ export function benchPublishAll(page: usize): void {
  * `timeoutNs` (0: return instead of blocking). Returns the events handled;
  * fewer than `max` means the vCPU went idle.
  */
-export function benchReceive(page: usize, dom: u32, gsGfn: u32, vcpu: u32, max: u32, spins: u32, timeoutNs: i64): u32 {
+export function benchReceive(page: usize, dom: u32, gsGfn: u32, vcpu: u32, max: u32, spins: u32, timeoutNs: i64,
+  holdoff: u32): u32 {
   let n = load<u32>(page + BH_PORTS);
   let mask = (<u32>1 << load<u32>(page + BH_PUBLISH)) - 1;
   let got: u32 = 0;
+  let idle = true;
   while (got < max) {
+    if (idle) {
+      idle = false;
+      // interrupt moderation: let a batch gather before taking it, so that this
+      // vCPU does not chase the sender's tail cache line by cache line
+      for (let i: u32 = 0; i < holdoff; i++) {
+        if (atomic.load<i32>(page + BH_STOP) != 0) break;
+      }
+    }
     let port = guestFifoNext(dom, gsGfn, vcpu);
     if (port != 0) {
       account(page, port, n, mask);
@@ -176,6 +186,7 @@ export function benchReceive(page: usize, dom: u32, gsGfn: u32, vcpu: u32, max: 
     for (let i: u32 = 0; i < spins; i++) {
       if (loadUpcallPending(dom, vcpu) != 0) { woken = true; break; }
     }
+    idle = true;
     if (woken) continue;
     if (timeoutNs == 0) break;
     let r = vcpuBlock(dom, vcpu, timeoutNs);

@@ -36,13 +36,17 @@ function stateOf(dom: u32, gs2Gfn: u32, vcpu: u32): usize {
 @inline function word(base: usize, bit: u32): usize { return base + (<usize>(bit >> 5) << 2); }
 @inline function maskBit(bit: u32): u32 { return <u32>1 << (bit & 31); }
 
-/** Zero the state of every vCPU; every port starts routed to vCPU 0 (as Linux at boot). */
+/** Zero the state of every vCPU, route every port to vCPU 0 and mask every port (as Linux at boot). */
 export function guestTwoLevelSetup(dom: u32, gs2Gfn: u32): i32 {
   let n = loadNrVcpus(dom);
   let base = stateOf(dom, gs2Gfn, 0);
   if (base == 0 || n > <u32>XEN_LEGACY_MAX_VCPUS) return -EFAULT;
   memory.fill(base, 0, <usize>n * <usize>GS2_VCPU_BYTES);
   memory.fill(base + GS2_CPU_MASK, 0xff, 512);
+  // mask every port, as Linux does at boot (shared_info starts all clear: spec §4.4)
+  let w = loadGuestWidth(dom);
+  let words = (w * w) >> 5;
+  for (let i: u32 = 0; i < words; i++) atomic.store<u32>(maskBase(dom) + (<usize>i << 2), 0xffffffff);
   return 0;
 }
 

@@ -197,3 +197,11 @@ export const DMA_ST_BAD_ADDR = 4;        // a page is outside the guest or not g
 export const DMA_ST_BUSY = 5;            // no mapcache entry free (chain cap or pool): retry
 export const DMA_ST_PENDING = 255;       // set by the guest before issuing
 export const DMA_STATUS_KINDS = 8;
+
+// device-model error codes beyond Xen's errno set (returned negated, like -errno)
+export const MC_E_LOCK_UNDERFLOW = 1001; // invalidate: the entry found has lock count 0
+export const MC_E_NOT_IN_CACHE = 1002;   // translate/invalidate: no entry with the request's index and size
+export const MC_E_BAD_RAM_OFFSET = 1003; // translate: the result is not a guest-physical address at all
+export const MC_E_UNMAPPED = 1004;       // access: the window's entry holds no mapping
+export const MC_E_NOT_LOCKED = 1005;     // access: a locked access through an entry nobody has locked
+export const MCA_LOCKED = 1;             // mcAccess flag: the caller holds a lock on this window

@@ -7,7 +7,8 @@ export interface BenchExports {
   benchSend(page: number, mode: number, dom: number, vcpu: number, arg: number, gpa: number,
     first: number, count: number, max: number, spins: number, timeoutNs: number): number;
   /** Events handled (≤ max); fewer means the vCPU went idle. */
-  benchReceive(page: number, dom: number, gsGfn: number, vcpu: number, max: number, spins: number, timeoutNs: number): number;
+  benchReceive(page: number, dom: number, gsGfn: number, vcpu: number, max: number, spins: number, timeoutNs: number,
+    holdoff: number): number;
   benchPublishAll(page: number): void;
   /** The port answered on, 0 on timeout, or -errno of the send. */
   benchPing(dom: number, vcpu: number, arg: number, gpa: number, port: number, gsGfn: number, spins: number, timeoutNs: number): number;

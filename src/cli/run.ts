@@ -16,11 +16,16 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--scenario <name>', 'default: 2 domains × 2 vCPUs, ping-pong, fan-in, IPIs, timer; '
       + 'fifo-data-plane: raw FIFO raises from sender threads').choices(['default', 'fifo-data-plane']).default('default'))
     .option('--seconds <s>', 'how long the senders run', positiveNumber, 3)
+    .addOption(new Option('--abi <abi>', 'event-channel ABI of the guests (fifo: reached through init_control at boot)')
+      .choices(['fifo', '2l']).default('fifo'))
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { scenario: string; seconds: number; json?: boolean }) => {
+    .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo' }) => {
+      if (opts.scenario === 'fifo-data-plane' && opts.abi !== 'fifo') {
+        throw new Error('the fifo-data-plane scenario exercises the FIFO ABI only: drop --abi 2l');
+      }
       const report = opts.scenario === 'fifo-data-plane'
         ? await runFifoDataPlane(opts.seconds)
-        : await runDefaultScenario({ seconds: opts.seconds });
+        : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi });
       const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
       console.log(opts.json ? JSON.stringify(report) : text);
       if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;

@@ -3,7 +3,9 @@
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { GuestHypercalls } from './hypercalls.ts';
 import { GuestDriver, type Binding, type Handler } from './driver.ts';
-import { GuestKernel } from './kernel.ts';
+import { GuestKernel, bootFifo, kernelAbiView } from './kernel.ts';
+import { KABI_2L } from './layout.ts';
+import { ERESTART } from '../../assembly/shared/errno.ts';
 import type { GuestLayout } from './layout.ts';
 import { EvtchnError } from '../errors.ts';
 
@@ -49,17 +51,45 @@ export class Guest {
   get shared(): SharedArrayBuffer | undefined { return this.ctx.shared; }
   stopping(): boolean { return this.ctx.stopping(); }
 
-  /** Mask `port` (guest-side atomic set of MASKED). */
+  /** The ABI this guest runs (a word of its own memory, shared by its vCPUs). */
+  get abi(): '2l' | 'fifo' {
+    return this.kernel.abi;
+  }
+
+  /** Mask `port`: FIFO MASKED or the 2-level mask bit. */
   mask(port: number): void {
-    const rc = this.dp.x.guestFifoMask(this.dom, this.layout.gsGfn, port);
+    const { x } = this.dp;
+    const rc = this.abi === 'fifo' ? x.guestFifoMask(this.dom, this.layout.gsGfn, port) : x.guestTwoLevelMask(this.dom, port);
     if (rc < 0) throw new EvtchnError('mask', -rc, this.dom, port);
   }
 
-  /** Unmask `port`: locally when possible, EVTCHNOP_unmask when the event is pending (spec §10.4). */
+  /** Unmask `port`: locally when possible, EVTCHNOP_unmask when needed (spec §10.4, §10.6). */
   unmask(port: number): void {
-    const rc = this.dp.x.guestFifoUnmask(this.dom, this.layout.gsGfn, port);
+    const { x } = this.dp;
+    const rc = this.abi === 'fifo'
+      ? x.guestFifoUnmask(this.dom, this.layout.gsGfn, port)
+      : x.guestTwoLevelUnmask(this.dom, this.layout.twoLevelGfn, this.vcpu, port);
     if (rc < 0) throw new EvtchnError('unmask', -rc, this.dom, port);
     if (rc === 1) this.hc.unmask(port);
+  }
+
+  /** Record where `port` is delivered (the 2-level scan only handles ports routed to its vCPU). */
+  route(port: number, vcpu: number): void {
+    const rc = this.dp.x.guestTwoLevelRoute(this.dom, this.layout.twoLevelGfn, port, vcpu);
+    if (rc < 0 && this.abi === '2l') throw new EvtchnError('route', -rc, this.dom, port);
+  }
+
+  /**
+   * Re-target `port` as Linux does (mask → EVTCHNOP_bind_vcpu → unmask),
+   * keeping the guest's routing in step; an event already pending is then
+   * raised again on the new vCPU by the unmask.
+   */
+  bindVcpu(port: number, vcpu: number): void {
+    const bound = this.driver.handlerOf(port) !== undefined;
+    if (bound) this.mask(port);
+    this.hc.bindVcpu(port, vcpu);
+    this.route(port, vcpu);
+    if (bound) this.unmask(port);
   }
 
   /** EVTCHNOP_send; throws EvtchnError on failure. */
@@ -68,19 +98,20 @@ export class Guest {
     if (rc < 0) throw new EvtchnError('EVTCHNOP_send', -rc, this.dom, port);
   }
 
-  /** Route `port` to `handler` and unmask it. */
-  listen(port: number, handler: string): Binding {
+  /** Route `port` to `handler` and unmask it; `vcpu` is where Xen delivers it (its notify vCPU). */
+  listen(port: number, handler: string, vcpu = 0): Binding {
     const b = this.driver.bind(port, handler);
+    this.route(port, vcpu);
     this.unmask(port);
     return b;
   }
 
   bindVirq(virq: number, handler: string, vcpu = this.vcpu): Binding {
-    return this.listen(this.hc.bindVirq(virq, vcpu), handler);
+    return this.listen(this.hc.bindVirq(virq, vcpu), handler, vcpu);
   }
 
   bindIpi(vcpu: number, handler: string): Binding {
-    return this.listen(this.hc.bindIpi(vcpu), handler);
+    return this.listen(this.hc.bindIpi(vcpu), handler, vcpu);
   }
 
   bindInterdomain(remoteDom: number, remotePort: number, handler: string): Binding {
@@ -92,6 +123,47 @@ export class Guest {
     this.mask(b.port);
     this.driver.unbind(b);
     this.hc.close(b.port);
+  }
+
+  /**
+   * Move this running guest from 2-level to FIFO (from one vCPU, the others
+   * keep running): init_control on every vCPU, the event array (which replays
+   * what was pending under 2-level), then unmask every bound port in FIFO.
+   */
+  switchToFifo(): void {
+    if (this.abi === 'fifo') return;
+    bootFifo(this.dp, this.dom, this.vcpus, this.layout);
+    for (let p = 1; p <= this.ctx.maxPort; p++) if (this.driver.handlerOf(p) !== undefined) this.unmask(p);
+  }
+
+  /**
+   * EVTCHNOP_reset of `dom` (default: this domain), re-issuing the call as
+   * reset_cont while Xen asks for a continuation; returns how many
+   * continuations it took. A guest resetting itself is back in 2-level after.
+   */
+  reset(dom = 0x7ff0): number {
+    let cont = 0;
+    for (let rc = this.hc.reset(dom, false); ; rc = this.hc.reset(dom, true)) {
+      if (rc === -ERESTART) { cont++; continue; }
+      if (rc < 0) throw new EvtchnError(cont ? 'EVTCHNOP_reset_cont' : 'EVTCHNOP_reset', -rc, this.dom);
+      break;
+    }
+    if (dom === 0x7ff0 || dom === this.dom) Atomics.store(kernelAbiView(this.dp, this.dom, this.layout), 0, KABI_2L);
+    return cont;
+  }
+
+  /**
+   * SCHEDOP_poll: sleep until one of `ports` is pending, an upcall arrives,
+   * or `timeoutMs` passes (undefined: no limit). Returns after handling
+   * nothing: the caller looks at its ports or runs poll().
+   */
+  schedPoll(ports: number[], timeoutMs?: number): void {
+    this.hc.schedPoll(ports, timeoutMs);
+  }
+
+  /** SCHEDOP_block: sleep until an upcall arrives, then run it. Returns events dispatched. */
+  block(timeoutMs = -1): number {
+    return this.kernel.blockAndRun(timeoutMs);
   }
 
   /** Run a pending upcall now, if any (for a vCPU busy in its own loop). Returns events dispatched. */

@@ -8,9 +8,9 @@ import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import {
   DOMID_SELF, EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_bind_virq, EVTCHNOP_bind_ipi,
   EVTCHNOP_close, EVTCHNOP_send, EVTCHNOP_status, EVTCHNOP_bind_vcpu, EVTCHNOP_unmask, EVTCHNOP_set_priority,
-  EVTCHNOP_init_control, EVTCHNOP_expand_array,
+  EVTCHNOP_init_control, EVTCHNOP_expand_array, EVTCHNOP_reset, EVTCHNOP_reset_cont,
 } from '../../assembly/shared/evtchn-abi.ts';
-import { SCRATCH_PER_VCPU } from './layout.ts';
+import { SCRATCH_PER_VCPU, SCRATCH_POLL_PORTS } from './layout.ts';
 
 export interface PortStatus {
   status: 'closed' | 'unbound' | 'interdomain' | 'pirq' | 'virq' | 'ipi';
@@ -27,6 +27,7 @@ export class GuestHypercalls {
   private readonly view: DataView;
 
   constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, scratchGfn: number) {
+    // scratch blocks run on across consecutive frames
     this.gpa = scratchGfn * PAGE_SIZE + vcpu * SCRATCH_PER_VCPU;
     this.view = new DataView(dp.memory.buffer, (dp.x.addrGfn(dom, scratchGfn) >>> 0) + vcpu * SCRATCH_PER_VCPU, SCRATCH_PER_VCPU);
   }
@@ -114,6 +115,30 @@ export class GuestHypercalls {
     v.setUint32(0, controlGfn >>> 0, true); v.setUint32(4, Math.floor(controlGfn / 2 ** 32), true);
     v.setUint32(8, offset, true); v.setUint32(12, vcpu, true);
     this.check(this.op(EVTCHNOP_init_control), `EVTCHNOP_init_control(vcpu ${vcpu})`);
+  }
+
+  /** EVTCHNOP_reset (or reset_cont): the raw result, -ERESTART meaning "re-issue as reset_cont". */
+  reset(dom: number, cont: boolean): number {
+    this.view.setUint16(0, dom, true);
+    return this.op(cont ? EVTCHNOP_reset_cont : EVTCHNOP_reset);
+  }
+
+  /**
+   * SCHEDOP_poll with `ports` (at most 128), sleeping on this vCPU's kick word
+   * up to `timeoutMs` (undefined: no limit). The ports array is passed in
+   * guest memory (this vCPU's scratch, after the struct area).
+   */
+  schedPoll(ports: number[], timeoutMs?: number): void {
+    const x = this.dp.x;
+    const room = (SCRATCH_PER_VCPU - SCRATCH_POLL_PORTS) / 4;
+    // more than Xen's 128 are passed by count only: the hypervisor refuses them (-EINVAL)
+    for (let i = 0; i < Math.min(ports.length, room); i++) this.view.setUint32(SCRATCH_POLL_PORTS + 4 * i, ports[i], true);
+    const rc = x.schedPollPrepare(this.dom, this.vcpu, (this.gpa + SCRATCH_POLL_PORTS) >>> 0, 0, ports.length);
+    if (rc < 0) throw new EvtchnError('SCHEDOP_poll', -rc, this.dom);
+    if (rc === 0) return;
+    const kick = x.schedPollKick();
+    Atomics.wait(this.dp.i32, (x.addrVcpuKick(this.dom, this.vcpu) >>> 0) >> 2, kick, timeoutMs ?? Infinity);
+    x.schedPollFinish(this.dom, this.vcpu);
   }
 
   expandArray(arrayGfn: number): void {

@@ -3,7 +3,7 @@
 // evtchn_upcall_pending, drain the queues in priority order dispatching each
 // port through the driver, repeat while the flag was set again.
 import type { DataPlane } from '../wasm/data-plane.ts';
-import type { GuestLayout } from './layout.ts';
+import { type GuestLayout, K_ABI, KABI_FIFO, KABI_2L } from './layout.ts';
 import type { GuestDriver } from './driver.ts';
 import { GuestBootError } from './fifo-boot.ts';
 
@@ -16,7 +16,27 @@ export interface KernelStats {
   lateWakeups: number;
 }
 
-/** Boot FIFO for every vCPU of `dom` from one thread (the boot CPU). */
+export type GuestAbi = '2l' | 'fifo';
+
+/** The kernel's ABI word in guest memory: every vCPU thread of the domain reads the same one. */
+export function kernelAbiView(dp: DataPlane, dom: number, layout: GuestLayout): Int32Array {
+  return new Int32Array(dp.memory.buffer, (dp.x.addrGfn(dom, layout.kernelGfn) >>> 0) + 4 * K_ABI, 1);
+}
+
+/**
+ * Boot the guest's event channels from one thread (the boot CPU): the
+ * 2-level driver state (every port masked, routed to vCPU 0), then — for
+ * 'fifo' — init_control on every vCPU and the event array, as Linux does
+ * before it binds anything (spec §9.2, §10.2).
+ */
+export function bootGuest(dp: DataPlane, dom: number, vcpus: number, layout: GuestLayout, abi: GuestAbi): void {
+  const rc = dp.x.guestTwoLevelSetup(dom, layout.twoLevelGfn);
+  if (rc !== 0) throw new GuestBootError(`domain ${dom}: 2-level driver state at gfn ${layout.twoLevelGfn} is not guest RAM`, -rc);
+  Atomics.store(kernelAbiView(dp, dom, layout), 0, KABI_2L);
+  if (abi === 'fifo') bootFifo(dp, dom, vcpus, layout);
+}
+
+/** Switch the guest to FIFO (init_control on every vCPU, the event array) from one thread. */
 export function bootFifo(dp: DataPlane, dom: number, vcpus: number, layout: GuestLayout): void {
   const x = dp.x;
   let rc = x.guestFifoSetup(dom, layout.gsGfn);
@@ -29,29 +49,44 @@ export function bootFifo(dp: DataPlane, dom: number, vcpus: number, layout: Gues
     rc = x.guestFifoAddArrayPage(dom, layout.gsGfn, gfn);
     if (rc !== 0) throw new GuestBootError(`domain ${dom}: EVTCHNOP_expand_array(gfn ${gfn}) returned ${rc}`, -rc);
   }
+  Atomics.store(kernelAbiView(dp, dom, layout), 0, KABI_FIFO);
 }
 
 export class GuestKernel {
   readonly stats: KernelStats = { upcalls: 0, events: 0, lateWakeups: 0 };
   private readonly kickIndex: number;
+  private readonly abiWord: Int32Array;
 
   constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number,
     readonly layout: GuestLayout, readonly driver: GuestDriver) {
     this.kickIndex = (dp.x.addrVcpuKick(dom, vcpu) >>> 0) >> 2;
+    this.abiWord = kernelAbiView(dp, dom, layout);
+  }
+
+  get abi(): GuestAbi {
+    return Atomics.load(this.abiWord, 0) === KABI_FIFO ? 'fifo' : '2l';
   }
 
   /** One upcall: returns the number of events dispatched. */
   upcall(): number {
     const { x } = this.dp;
     const { dom, vcpu } = this;
-    const gs = this.layout.gsGfn;
     let n = 0;
     do {
       x.clearUpcallPending(dom, vcpu);
       this.stats.upcalls++;
-      for (let p = x.guestFifoNext(dom, gs, vcpu); p !== 0; p = x.guestFifoNext(dom, gs, vcpu)) {
-        this.driver.dispatch(p >>> 0);
-        n++;
+      if (this.abi === 'fifo') {
+        const gs = this.layout.gsGfn;
+        for (let p = x.guestFifoNext(dom, gs, vcpu); p !== 0; p = x.guestFifoNext(dom, gs, vcpu)) {
+          this.driver.dispatch(p >>> 0);
+          n++;
+        }
+      } else {
+        const gs2 = this.layout.twoLevelGfn;
+        for (let p = x.guestTwoLevelNext(dom, gs2, vcpu); p !== 0; p = x.guestTwoLevelNext(dom, gs2, vcpu)) {
+          this.driver.dispatch(p >>> 0);
+          n++;
+        }
       }
     } while (x.upcallPending(dom, vcpu) !== 0);
     this.stats.events += n;

@@ -2,12 +2,19 @@
 // ABI; spec §10.2 for the FIFO part). gfn 0 is shared_info.
 //
 // ┌ 0 shared_info ┬ 1 FIFO driver state ┬ control blocks (1 per vCPU) ┬ event array pages ┬
-//   hypercall scratch (1) ┬ port table + in-flight counters (driver) ┬ free RAM … ┐
-import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
+//   hypercall scratch (1 KiB per vCPU) ┬ port table ┬ in-flight counters ┬ kernel words (1) ┬
+//   2-level driver state ┬ free RAM … ┐
+import { PAGE_SIZE, GS2_VCPU_BYTES } from '../../assembly/shared/layout.ts';
 import { EVTCHN_FIFO_EVENT_WORDS_PER_PAGE } from '../../assembly/shared/fifo-abi.ts';
 
-/** Bytes of hypercall argument scratch per vCPU (largest struct: 24). */
-export const SCRATCH_PER_VCPU = 128;
+/** Bytes of hypercall argument scratch per vCPU: the struct at 0 (largest: 24), SCHEDOP_poll's ports at 32. */
+export const SCRATCH_PER_VCPU = 1024;
+export const SCRATCH_POLL_PORTS = 32;
+
+/** Kernel words (u32 in the kernel frame). */
+export const K_ABI = 0;          // the ABI this guest runs: KABI_2L or KABI_FIFO
+export const KABI_2L = 0;
+export const KABI_FIFO = 1;
 
 export interface GuestLayout {
   gsGfn: number;
@@ -18,7 +25,11 @@ export interface GuestLayout {
   tableGfn: number;
   /** in-flight dispatch counters: u32 per port */
   activeGfn: number;
-  /** first frame the kernel does not use */
+  /** the kernel's own words (K_*) */
+  kernelGfn: number;
+  /** 2-level driver state (GS2_* in layout.ts) */
+  twoLevelGfn: number;
+  /** first frame the kernel does not use (everything from here is the guest's RAM) */
   freeGfn: number;
 }
 
@@ -29,8 +40,10 @@ export function guestLayout(vcpus: number, maxPort: number): GuestLayout {
   const array0 = cb0 + vcpus;
   const scratchGfn = array0 + pages;
   const tableFrames = Math.ceil(((maxPort + 1) * 4) / PAGE_SIZE);
-  const tableGfn = scratchGfn + 1;
+  const tableGfn = scratchGfn + Math.ceil((vcpus * SCRATCH_PER_VCPU) / PAGE_SIZE);
   const activeGfn = tableGfn + tableFrames;
+  const kernelGfn = activeGfn + tableFrames;
+  const twoLevelGfn = kernelGfn + 1;
   return {
     gsGfn,
     cbGfn: (v) => cb0 + v,
@@ -38,6 +51,8 @@ export function guestLayout(vcpus: number, maxPort: number): GuestLayout {
     scratchGfn,
     tableGfn,
     activeGfn,
-    freeGfn: activeGfn + tableFrames,
+    kernelGfn,
+    twoLevelGfn,
+    freeGfn: twoLevelGfn + Math.ceil((vcpus * GS2_VCPU_BYTES) / PAGE_SIZE),
   };
 }

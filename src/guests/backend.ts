@@ -33,16 +33,16 @@ export function main(g: Guest): void {
   d.setupIpi();
   if (g.vcpu === 0) {
     pingPort = g.hc.allocUnbound(FRONTEND);
-    g.hc.setPriority(pingPort, 0);
+    if (g.abi === 'fifo') g.hc.setPriority(pingPort, 0); // priorities are FIFO-only (-ENOSYS in 2-level)
     g.listen(pingPort, 'ping');
     d.offer(S_PING_PORT, pingPort);
   } else if (g.vcpu === 1) {
     for (let i = 0; i < FANIN_PORTS; i++) {
       const p = g.hc.allocUnbound(FRONTEND);
-      g.hc.setPriority(p, FANIN_PRIORITIES[i]);
-      g.hc.bindVcpu(p, 1);
+      if (g.abi === 'fifo') g.hc.setPriority(p, FANIN_PRIORITIES[i]);
       faninIndex.set(p, i);
-      g.listen(p, 'fanin');
+      g.bindVcpu(p, 1);
+      g.listen(p, 'fanin', 1);
       d.offer(S_FANIN_PORT + i, p);
     }
   }

@@ -35,7 +35,7 @@ export function main(g: Guest): void {
     const remote = d.waitFor(S_PING_PORT);
     if (remote === 0) return;
     pingPort = g.hc.bindInterdomain(BACKEND, remote);
-    g.hc.setPriority(pingPort, 0);
+    if (g.abi === 'fifo') g.hc.setPriority(pingPort, 0);
     bindRaisePending = true;
     g.listen(pingPort, 'pong');
     g.poll();

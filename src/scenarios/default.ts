@@ -16,7 +16,7 @@ import {
 
 export interface RunReport {
   scenario: 'default';
-  abi: 'fifo';
+  abi: '2l' | 'fifo';
   seconds: number;
   sent: number;
   delivered: number;
@@ -32,7 +32,8 @@ export interface RunReport {
 
 const DRAIN_LIMIT_MS = 5000;
 
-export async function runDefaultScenario(opts: { seconds: number; timerHz?: number }): Promise<RunReport> {
+export async function runDefaultScenario(opts: { seconds: number; timerHz?: number; abi?: '2l' | 'fifo' }): Promise<RunReport> {
+  const abi = opts.abi ?? 'fifo';
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const v = demoViews(shared);
   const hv = await Hypervisor.create({
@@ -41,6 +42,7 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
       { id: 2, vcpus: 2, guest: guestModulePath('backend') },
     ],
     shared,
+    abi,
   });
   const flows = allFlows();
   const total = (idx: (f: number) => number) => flows.reduce((a, f) => a + Atomics.load(v.i32, idx(f)), 0);
@@ -72,7 +74,7 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
   const sum = (fs: number[]) => fs.reduce((a, f) => a + Atomics.load(v.i32, deliveredOf(f)), 0);
   return {
     scenario: 'default',
-    abi: 'fifo',
+    abi,
     seconds: elapsed,
     sent,
     delivered,
@@ -98,7 +100,7 @@ export function formatRunReport(r: RunReport): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const us = (ns: number) => `${(ns / 1000).toFixed(1)} µs`;
   return [
-    `wasmxen: 2 domains × 2 vCPUs on worker threads, FIFO ABI, ${r.seconds.toFixed(2)} s`,
+    `wasmxen: 2 domains × 2 vCPUs on worker threads, ${r.abi === 'fifo' ? 'FIFO' : '2-level'} ABI, ${r.seconds.toFixed(2)} s`,
     `  events  sent ${n(r.sent)}  delivered ${n(r.delivered)}  lost ${r.lost}  duplicated ${r.duplicated}`,
     `  flows   ping-pong ${n(r.flows.pingpong)}  fan-in (8 ports, mixed priorities) ${n(r.flows.fanin)}  IPIs ${n(r.flows.ipi)}`,
     `  rate    ${n(r.events_per_s)} events/s`,

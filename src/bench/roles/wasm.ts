@@ -35,6 +35,8 @@ export interface ReceiverArgs {
   /** the streams this vCPU receives */
   streams: number[];
   senders: number; batch: number; spins: number;
+  /** spin rounds between waking and draining (interrupt moderation), 0 for latency workloads */
+  holdoff: number;
 }
 
 export function wasmReceiver(ctx: RoleContext, a: ReceiverArgs): RoleResult {
@@ -47,7 +49,7 @@ export function wasmReceiver(ctx: RoleContext, a: ReceiverArgs): RoleResult {
   const watch = new DrainWatch(page, ctl, a.streams, a.senders, tStart);
   let tEnd = tStart;
   for (;;) {
-    const n = bx.benchReceive(page.addr, a.dom, a.gsGfn, a.vcpu, a.batch, a.spins, WAIT_NS);
+    const n = bx.benchReceive(page.addr, a.dom, a.gsGfn, a.vcpu, a.batch, a.spins, WAIT_NS, a.holdoff);
     const t = nowNs();
     if (n > 0) {
       tEnd = t;
