@@ -16,8 +16,8 @@ export function benchSend(page: usize, mode: u32, dom: u32, vcpu: u32, arg: usiz
 
 /** Run vCPU `vcpu`'s upcall loop for up to `max` bench events; returns events handled. */
 export function benchReceive(page: usize, dom: u32, gsGfn: u32, vcpu: u32, max: u32, spins: u32, timeoutNs: f64,
-  holdoff: u32): u32 {
-  return receive(page, dom, gsGfn, vcpu, max, spins, ns(timeoutNs), holdoff);
+  holdoff: u32, holdoffSpins: u32): u32 {
+  return receive(page, dom, gsGfn, vcpu, max, spins, ns(timeoutNs), holdoff, holdoffSpins);
 }
 
 /** Publish every stream's delivered count now. */

@@ -9,8 +9,9 @@
 //   64 ├ PROGRESS futex, WAITERS (senders asleep on a full window)  │ own line
 //  128 ├ ping-pong words (echo count)                               │ own line
 //  256 ├ stream 0 ┬ +0   sender line:   sent, cursor, seen         │
-//      │          ├ +64  receiver line: expect, count, unpublished  │
-//      │          └ +128 published line: delivered                  │
+//      │          ├ +64  receiver line: expect, count               │
+//      │          ├ +128 receiver's published line: delivered       │
+//      │          └ +192 sender's published line: sent              │
 //      ├ stream 1 … (BP_STREAM_BYTES each, BP_MAX_STREAMS)          │
 //      └────────────────────────────────────────────────────────────┘
 //
@@ -32,7 +33,7 @@ export const BH_RECV_FIRST = 20;   // u32: receiver-side port of stream 0, index
 export const BH_SEND_FIRST = 24;   // u32: sender-side port of stream 0, index 0
 export const BH_PORTS = 28;        // u32: ports per stream (n, the window)
 export const BH_STREAMS = 32;      // u32: number of streams
-export const BH_PUBLISH = 36;      // u32: the receiver publishes a stream's count every 2^k events
+export const BH_PUBLISH = 36;      // u32: log2 of how often a stream's counts are published
 export const BH_VIRQ = 40;         // u32: VIRQ raised in BENCH_MODE_VIRQ
 export const BH_LATE = 44;         // u32: lost wake-ups seen by a receiver (VB_LATE)
 
@@ -42,15 +43,16 @@ export const BH_WAITERS = 68;      // i32: senders about to sleep on PROGRESS
 export const BH_ECHOES = 128;      // u32: events the ping-pong echo has answered
 
 export const BP_STREAMS = 256;
-export const BP_STREAM_BYTES = 192;
-export const BP_MAX_STREAMS = 16;  // 256 + 16 × 192 = 3328 ≤ 4096
+export const BP_STREAM_BYTES = 256;
+export const BP_MAX_STREAMS = 15;  // 256 + 15 × 256 = 4096
 
 export const SS_SENT = 0;          // u32: events sent (sender-private until the run ends)
 export const SS_CURSOR = 4;        // u32: index of the next port to send, 0..n-1
 export const SS_SEEN = 8;          // u32: the last published delivered count the sender read
 export const SR_EXPECT = 64;       // u32: index of the next port expected, 0..n-1 (receiver-private)
 export const SR_COUNT = 68;        // u32: events delivered (receiver-private)
-export const SP_DELIVERED = 128;   // u32: events delivered, published (read by the sender)
+export const SP_DELIVERED = 128;   // u32: events delivered, published every 2^BH_PUBLISH (read by the sender)
+export const SQ_SENT = 192;        // u32: events sent, published every 2^BH_PUBLISH (read by a moderating receiver)
 
 /** How a sender raises its events. */
 export const BENCH_MODE_SEND = 0;  // EVTCHNOP_send through HYPERVISOR_event_channel_op (struct ABI)

@@ -9,7 +9,7 @@
 import {
   BH_STOP, BH_ERRORS, BH_ERR_STREAM, BH_ERR_EXPECTED, BH_ERR_GOT, BH_RECV_FIRST, BH_SEND_FIRST,
   BH_PORTS, BH_STREAMS, BH_PUBLISH, BH_VIRQ, BH_LATE, BH_PROGRESS, BH_WAITERS, BP_STREAMS,
-  BP_STREAM_BYTES, SS_SENT, SS_CURSOR, SS_SEEN, SR_EXPECT, SR_COUNT, SP_DELIVERED, BENCH_MODE_VIRQ,
+  BP_STREAM_BYTES, SS_SENT, SS_CURSOR, SS_SEEN, SR_EXPECT, SR_COUNT, SP_DELIVERED, SQ_SENT, BENCH_MODE_VIRQ,
 } from "./layout";
 import { EVTCHNOP_send } from "../shared/evtchn-abi";
 import { eventChannelOp } from "../channel/hypercall";
@@ -72,6 +72,7 @@ export function benchSend(page: usize, mode: u32, dom: u32, vcpu: u32, arg: usiz
   let n = load<u32>(page + BH_PORTS);
   let base = load<u32>(page + BH_SEND_FIRST);
   let virq = load<u32>(page + BH_VIRQ);
+  let mask = (<u32>1 << load<u32>(page + BH_PUBLISH)) - 1;
   let sent: u32 = 0;
   let s = first;
   let full: u32 = 0; // consecutive streams found full
@@ -105,13 +106,17 @@ export function benchSend(page: usize, mode: u32, dom: u32, vcpu: u32, arg: usiz
       break;
     }
     store<u32>(st + SS_CURSOR, cursor + 1 == n ? 0 : cursor + 1);
-    store<u32>(st + SS_SENT, load<u32>(st + SS_SENT) + 1);
+    let c = load<u32>(st + SS_SENT) + 1;
+    store<u32>(st + SS_SENT, c);
+    if ((c & mask) == 0) atomic.store<u32>(st + SQ_SENT, c);
     sent++;
   }
   // republish the counts with seq-cst stores: a thread that reads them sees the plain stores before
   for (let i: u32 = 0; i < count; i++) {
     let st = streamAddr(page, first + i);
-    atomic.store<u32>(st + SS_SENT, load<u32>(st + SS_SENT));
+    let c = load<u32>(st + SS_SENT);
+    atomic.store<u32>(st + SS_SENT, c);
+    atomic.store<u32>(st + SQ_SENT, c);
   }
   return sent;
 }
@@ -152,15 +157,34 @@ export function benchPublishAll(page: usize): void {
   if ((c & mask) == 0) publish(page, st, c);
 }
 
+/** Events sent but not yet taken, over all streams, as far as the published counts tell. */
+function backlog(page: usize): u32 {
+  let streams = load<u32>(page + BH_STREAMS);
+  let b: u32 = 0;
+  for (let s: u32 = 0; s < streams; s++) {
+    let st = streamAddr(page, s);
+    b += atomic.load<u32>(st + SQ_SENT) - load<u32>(st + SR_COUNT);
+  }
+  return b;
+}
+
 /**
  * Run vCPU `vcpu`'s upcall loop for up to `max` events: take events until
  * none (spec §10.3), clear the upcall flag and look again, and when idle
  * spin `spins` rounds on the flag, then block in vcpuBlock for up to
  * `timeoutNs` (0: return instead of blocking). Returns the events handled;
  * fewer than `max` means the vCPU went idle.
+ *
+ * Interrupt moderation (`holdoff` > 0, for a vCPU that receives every
+ * stream): after an idle spell, wait until the senders' published counts
+ * show `holdoff` events queued, or `holdoffSpins` rounds pass, before
+ * taking them, as a Xen ring consumer asks to be notified only after a
+ * batch (rsp_event). Without it a receiver faster than its sender consumes
+ * each event as soon as it is linked, and both sides fight over the same
+ * event-word cache lines.
  */
 export function benchReceive(page: usize, dom: u32, gsGfn: u32, vcpu: u32, max: u32, spins: u32, timeoutNs: i64,
-  holdoff: u32): u32 {
+  holdoff: u32, holdoffSpins: u32): u32 {
   let n = load<u32>(page + BH_PORTS);
   let mask = (<u32>1 << load<u32>(page + BH_PUBLISH)) - 1;
   let got: u32 = 0;
@@ -168,10 +192,8 @@ export function benchReceive(page: usize, dom: u32, gsGfn: u32, vcpu: u32, max: 
   while (got < max) {
     if (idle) {
       idle = false;
-      // interrupt moderation: let a batch gather before taking it, so that this
-      // vCPU does not chase the sender's tail cache line by cache line
-      for (let i: u32 = 0; i < holdoff; i++) {
-        if (atomic.load<i32>(page + BH_STOP) != 0) break;
+      if (holdoff != 0) {
+        for (let i: u32 = 0; i < holdoffSpins && backlog(page) < holdoff; i++) {}
       }
     }
     let port = guestFifoNext(dom, gsGfn, vcpu);

@@ -8,7 +8,7 @@ export interface BenchExports {
     first: number, count: number, max: number, spins: number, timeoutNs: number): number;
   /** Events handled (≤ max); fewer means the vCPU went idle. */
   benchReceive(page: number, dom: number, gsGfn: number, vcpu: number, max: number, spins: number, timeoutNs: number,
-    holdoff: number): number;
+    holdoff: number, holdoffSpins: number): number;
   benchPublishAll(page: number): void;
   /** The port answered on, 0 on timeout, or -errno of the send. */
   benchPing(dom: number, vcpu: number, arg: number, gpa: number, port: number, gsGfn: number, spins: number, timeoutNs: number): number;

@@ -5,7 +5,7 @@
 import {
   BENCH_PAGE_BYTES, BH_STOP, BH_ERRORS, BH_ERR_STREAM, BH_ERR_EXPECTED, BH_ERR_GOT, BH_RECV_FIRST,
   BH_SEND_FIRST, BH_PORTS, BH_STREAMS, BH_PUBLISH, BH_VIRQ, BH_LATE, BH_PROGRESS, BH_WAITERS, BH_ECHOES,
-  BP_STREAMS, BP_STREAM_BYTES, BP_MAX_STREAMS, SS_SENT, SS_CURSOR, SS_SEEN, SR_EXPECT, SR_COUNT, SP_DELIVERED,
+  BP_STREAMS, BP_STREAM_BYTES, BP_MAX_STREAMS, SS_SENT, SS_CURSOR, SS_SEEN, SR_EXPECT, SR_COUNT, SP_DELIVERED, SQ_SENT,
 } from '../../assembly/bench/layout.ts';
 
 export interface PageGeometry {
@@ -94,5 +94,5 @@ export class BenchPage {
   static readonly W = {
     progress: w(BH_PROGRESS), waiters: w(BH_WAITERS), stop: w(BH_STOP), echoes: w(BH_ECHOES), late: w(BH_LATE),
   };
-  static readonly F = { sent: SS_SENT, cursor: SS_CURSOR, seen: SS_SEEN, expect: SR_EXPECT, count: SR_COUNT, delivered: SP_DELIVERED };
+  static readonly F = { sent: SS_SENT, cursor: SS_CURSOR, seen: SS_SEEN, expect: SR_EXPECT, count: SR_COUNT, delivered: SP_DELIVERED, sentPublished: SQ_SENT };
 }

@@ -35,8 +35,9 @@ export interface ReceiverArgs {
   /** the streams this vCPU receives */
   streams: number[];
   senders: number; batch: number; spins: number;
-  /** spin rounds between waking and draining (interrupt moderation), 0 for latency workloads */
+  /** interrupt moderation (assembly/bench/stream.ts): events to let gather after an idle spell, 0 for none */
   holdoff: number;
+  holdoffSpins: number;
 }
 
 export function wasmReceiver(ctx: RoleContext, a: ReceiverArgs): RoleResult {
@@ -49,7 +50,7 @@ export function wasmReceiver(ctx: RoleContext, a: ReceiverArgs): RoleResult {
   const watch = new DrainWatch(page, ctl, a.streams, a.senders, tStart);
   let tEnd = tStart;
   for (;;) {
-    const n = bx.benchReceive(page.addr, a.dom, a.gsGfn, a.vcpu, a.batch, a.spins, WAIT_NS, a.holdoff);
+    const n = bx.benchReceive(page.addr, a.dom, a.gsGfn, a.vcpu, a.batch, a.spins, WAIT_NS, a.holdoff, a.holdoffSpins);
     const t = nowNs();
     if (n > 0) {
       tEnd = t;
