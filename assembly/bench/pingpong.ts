@@ -36,10 +36,15 @@ export function benchWaitEvent(dom: u32, gsGfn: u32, vcpu: u32, spins: u32, time
   return eventChannelOp(dom, vcpu, EVTCHNOP_send, <u64>gpa);
 }
 
-/** One round trip: send `port`, wait for the answer. Returns the port answered on, 0 on timeout, or -errno of the send. */
+/**
+ * One round trip: send `port` (0: send nothing, keep waiting), wait for the
+ * answer. Returns the port answered on, 0 on timeout, or -errno of the send.
+ */
 export function benchPing(dom: u32, vcpu: u32, arg: usize, gpa: u32, port: u32, gsGfn: u32, spins: u32, timeoutNs: i64): i32 {
-  let rc = send(dom, vcpu, arg, gpa, port);
-  if (rc != 0) return rc;
+  if (port != 0) {
+    let rc = send(dom, vcpu, arg, gpa, port);
+    if (rc != 0) return rc;
+  }
   return <i32>benchWaitEvent(dom, gsGfn, vcpu, spins, timeoutNs);
 }
 

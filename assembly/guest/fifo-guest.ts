@@ -133,8 +133,11 @@ export function guestFifoNext(dom: u32, gsGfn: u32, vcpu: u32): u32 {
     if (next == 0) ready &= ~(<u32>1 << q);
     store<u32>(headSlot, next);
     let word = atomic.load<u32>(w);
-    if ((word & EVTCHN_FIFO_PENDING) != 0 && (word & EVTCHN_FIFO_MASKED) == 0) {
-      atomic.and<u32>(w, ~EVTCHN_FIFO_PENDING); // ack before the handler (edge IRQ)
+    // Ack before the handler (edge IRQ), and dispatch only if this ack took
+    // PENDING: after a re-bind the event can be linked on two vCPUs' queues
+    // at once, and only one of them may handle it (Linux: is_active) (I22).
+    if ((word & EVTCHN_FIFO_PENDING) != 0 && (word & EVTCHN_FIFO_MASKED) == 0
+        && (atomic.and<u32>(w, ~EVTCHN_FIFO_PENDING) & EVTCHN_FIFO_PENDING) != 0) {
       store<u32>(v + GSV_READY, ready);
       return port;
     }

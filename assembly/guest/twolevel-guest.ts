@@ -104,8 +104,10 @@ export function guestTwoLevelNext(dom: u32, gs2Gfn: u32, vcpu: u32): u32 {
       bits &= ~((maskBit(port)) - 1); // from bit b of this u32 upward
       if (bits == 0) { b = (b | 31); continue; } // next u32 half
       let found = (port & ~(<u32>31)) + <u32>ctz(bits);
-      atomic.and<u32>(word(pending, found), ~maskBit(found)); // ack before the handler
       let nb = found - i * w + 1;
+      // ack before the handler; another vCPU's scan may have taken it first (I22)
+      let took = (atomic.and<u32>(word(pending, found), ~maskBit(found)) & maskBit(found)) != 0;
+      if (!took) { b = found - i * w; continue; }
       store<u32>(st + GS2_SEL_LO, lo); store<u32>(st + GS2_SEL_HI, hi);
       store<u32>(st + GS2_CURSOR_WORD, nb < w ? i : (i + 1) % w);
       store<u32>(st + GS2_CURSOR_BIT, nb < w ? nb : 0);

@@ -1,5 +1,6 @@
 // Between the bench runner (main thread) and its party workers: comlink for
 // setup and results only.
+import type { MessagePort } from 'node:worker_threads';
 import type { RoleResult } from './roles/context.ts';
 
 export interface BenchWorkerData {

@@ -66,7 +66,7 @@ function spawn(spec: CellSpec, ctl: BenchCtl): Party[] {
   }
   return spec.parties.map((_, i) => {
     const data: BenchWorkerData = { ...spec.attach, ctl: ctl.sab, parties: spec.parties.length, ports: ports[i] };
-    const worker = new Worker(workerPath('bench'), { workerData: data, transferList: ports[i] as unknown as Transferable[] });
+    const worker = new Worker(workerPath('bench'), { workerData: data, transferList: ports[i] });
     return { worker, api: Comlink.wrap<BenchWorkerApi>(nodeEndpoint(worker)) };
   });
 }

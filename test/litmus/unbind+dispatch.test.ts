@@ -3,27 +3,23 @@
 // Never: a handler that starts, or still runs, after its unbind returned
 // (I18); a deadlock (watchdog).
 import { describe, it, expect } from 'vitest';
-import { createMachine } from '../../src/wasm/data-plane.ts';
-import { guestLayout } from '../../src/guest/layout.ts';
-import { bootFifo } from '../../src/guest/kernel.ts';
+import { abiMachine, ABIS } from '../helpers/abi-machine.ts';
 import { runParties } from '../../src/litmus/run.ts';
 import { Ctl } from '../../src/litmus/ctl.ts';
 import { dumpFifoQueues } from '../../src/wasm/decode.ts';
 import { DRIVER_CTL_WORDS, D_CALLS, type DriverArgs } from '../../src/litmus/parties/driver.ts';
 import { stressScale, LITMUS_CONFIGS } from '../helpers/litmus.ts';
 
-for (const cfg of LITMUS_CONFIGS) {
-  describe(`litmus [${cfg.name}]: unbind × dispatch`, () => {
+for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
+  describe(`litmus [${cfg.name}, ${abi}]: unbind × dispatch`, () => {
     it('no handler runs after its unbind returned (I18)', async () => {
       const maxPort = 63;
-      const layout = guestLayout(2, maxPort);
-      const m = createMachine([{ domid: 1, vcpus: 2, frames: layout.freeGfn + 2, maxEvtchnPort: maxPort }], cfg.build);
+      const m = abiMachine(abi, [{ domid: 1, vcpus: 2, maxPort }], cfg.build);
       if (cfg.noise) m.dp.x.stressConfigure(cfg.noise.rate, cfg.noise.spins, cfg.noise.yieldLog2, 0);
-      bootFifo(m.dp, 1, 2, layout);
       const port = m.dp.x.evtchnBindIpi(1, 0);
-      expect(m.dp.x.guestFifoUnmask(1, layout.gsGfn, port)).toBe(0);
+      m.listen(1, port, 0);
       const ctl = Ctl.create(DRIVER_CTL_WORDS);
-      const args: DriverArgs = { dom: 1, vcpus: 2, maxPort, gsGfn: layout.gsGfn, port, vcpu: 0, rounds: Math.ceil(3000 * stressScale()), seed: 9 };
+      const args: DriverArgs = { dom: 1, ...m.guestArgs(1), vcpus: 2, maxPort, port, vcpu: 0, rounds: Math.ceil(3000 * stressScale()), seed: 9 };
       await runParties({
         module: m.module, memory: m.memory, ctl, timeoutMs: 30_000 * stressScale(), stallMs: 10_000,
         dump: () => dumpFifoQueues(m.dp, 1, 2),

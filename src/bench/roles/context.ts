@@ -3,6 +3,7 @@
 import * as hdr from 'hdr-histogram-js';
 import type { DataPlane } from '../../wasm/data-plane.ts';
 import type { BenchExports } from '../exports.ts';
+import type { MessagePort } from 'node:worker_threads';
 import type { BenchPage } from '../page.ts';
 import type { BenchCtl } from '../ctl.ts';
 

@@ -1,7 +1,12 @@
 // Every bench party a worker can run, by name.
 import type { Role } from './context.ts';
-import { wasmSender, wasmReceiver } from './wasm.ts';
+import { streamSender, streamReceiver, ipiVcpu } from './streams.ts';
+import { pinger, echo } from './pingpong.ts';
+import { msgSender, msgReceiver, msgPinger, msgEcho, msgIpi } from './messages.ts';
+import { comlinkSender, comlinkReceiver, comlinkPinger, comlinkEcho, comlinkIpi } from './comlink.ts';
 
 export const ROLES: Record<string, Role> = {
-  wasmSender, wasmReceiver,
+  streamSender, streamReceiver, ipiVcpu, pinger, echo,
+  msgSender, msgReceiver, msgPinger, msgEcho, msgIpi,
+  comlinkSender, comlinkReceiver, comlinkPinger, comlinkEcho, comlinkIpi,
 };

@@ -5,6 +5,7 @@ import type { PartyContext } from '../registry.ts';
 import { rng, F_SENDERS_DONE, PORTS_PER_SLOT, F_SENT, F_DELIV, F_DELIVERED_TOTAL } from './fifo.ts';
 import { DOMID_SELF } from '../../../assembly/shared/evtchn-abi.ts';
 import { EINVAL } from '../../../assembly/shared/errno.ts';
+import { nextEvent, listenOn, type GuestRef } from './guest-ops.ts';
 
 /** Words of the churn and close races, after the FIFO parties' words. */
 export const C_CHURN_PORT = 7000;   // + i: current port of churn pair i in the sending domain (0 = being rebuilt)
@@ -16,8 +17,8 @@ export interface ChurnArgs {
   /** sending domain (its ports are published) and receiving domain */
   from: number;
   to: number;
-  /** the receiving guest's driver frame: new ports are unmasked so their events are queued */
-  gsGfnTo: number;
+  /** the receiving guest: new ports are routed to its vCPU 0 and unmasked so their events arrive */
+  guestTo: GuestRef;
   pairs: number;
   seed: number;
   senders: number;
@@ -48,7 +49,7 @@ export function channelChurner(ctx: PartyContext): { rebinds: number } {
     if (p2 < 0) throw new Error(`alloc_unbound in domain ${a.to} returned ${p2}`);
     const p1 = x.evtchnBindInterdomain(a.from, a.to, p2);
     if (p1 < 0) throw new Error(`bind_interdomain(${a.from} → ${a.to}:${p2}) returned ${p1}`);
-    if (x.guestFifoUnmask(a.to, a.gsGfnTo, p2) === 1) x.evtchnUnmask(a.to, p2);
+    listenOn(dp, a.guestTo, p2, 0);
     toPort[i] = p2;
     ctl.store(C_CHURN_PORT + i, p1);
     rebinds++;
@@ -91,8 +92,8 @@ export interface CloseBothArgs {
   role: 'a' | 'b';
   domA: number;
   domB: number;
-  /** domain A's guest driver frame, to drain the event bind_interdomain raises on A */
-  gsGfnA: number;
+  /** domain A's guest, to drain the event bind_interdomain raises on A */
+  guestA: GuestRef;
   rounds: number;
 }
 
@@ -123,18 +124,17 @@ export function closeBothEnds(ctx: PartyContext): { rounds: number } {
     if (a.role === 'a') {
       // consume the event bind_interdomain raised, so the port is not busy (LINKED) next round
       x.clearUpcallPending(a.domA, 0);
-      while (x.guestFifoNext(a.domA, a.gsGfnA, 0) !== 0);
+      while (nextEvent(dp, a.guestA, 0) !== 0);
     }
     ctl.progress(ctx.index);
   }
   return { rounds: a.rounds };
 }
 
-export interface IpiVcpuArgs {
+export interface IpiVcpuArgs extends GuestRef {
   dom: number;
   vcpu: number;
   vcpus: number;
-  gsGfn: number;
   /** out[w]: this vCPU's own IPI port delivering to vCPU w (out[vcpu] unused): one sender per port */
   out: number[];
   /** the ports that deliver to this vCPU */
@@ -157,7 +157,7 @@ export function ipiVcpu(ctx: PartyContext): { sent: number; handled: number } {
   let round = 0;
   const drain = () => {
     x.clearUpcallPending(a.dom, a.vcpu);
-    for (let p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu); p !== 0; p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu)) {
+    for (let p = nextEvent(dp, a, a.vcpu); p !== 0; p = nextEvent(dp, a, a.vcpu)) {
       const idx = p; // slot 0
       if (p >= PORTS_PER_SLOT) throw new Error(`IPI on port ${p} out of range`);
       if (ctl.load(F_DELIV + idx) >= ctl.load(F_SENT + idx)) throw new Error(`vCPU ${a.vcpu}: IPI on port ${p} delivered more often than sent`);

@@ -6,6 +6,7 @@ import type { PartyContext } from '../registry.ts';
 import { GuestDriver } from '../../guest/driver.ts';
 import { guestLayout } from '../../guest/layout.ts';
 import { rng } from './fifo.ts';
+import { nextEvent, type GuestRef } from './guest-ops.ts';
 
 export const D_ANNOUNCED = 7300; // generation of the binding that exists or is about to
 export const D_RETURNED = 7301;  // generation whose unbind has returned
@@ -13,11 +14,10 @@ export const D_DONE = 7302;      // the unbinder finished
 export const D_CALLS = 7303;     // handler calls
 export const DRIVER_CTL_WORDS = 7310;
 
-export interface DriverArgs {
+export interface DriverArgs extends GuestRef {
   dom: number;
   vcpus: number;
   maxPort: number;
-  gsGfn: number;
   port: number;
   vcpu: number;
   rounds: number;
@@ -43,7 +43,7 @@ export function driverVcpu(ctx: PartyContext): { calls: number } {
   while (ctl.load(D_DONE) === 0 && !ctl.stopped) {
     x.vcpuBlock(a.dom, a.vcpu, 1e6);
     x.clearUpcallPending(a.dom, a.vcpu);
-    for (let p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu); p !== 0; p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu)) driver.dispatch(p);
+    for (let p = nextEvent(dp, a, a.vcpu); p !== 0; p = nextEvent(dp, a, a.vcpu)) driver.dispatch(p);
     ctl.progress(ctx.index);
   }
   return { calls };
@@ -73,7 +73,7 @@ export function driverRaiser(ctx: PartyContext): { raises: number } {
   const a = ctx.args as DriverArgs;
   let raises = 0;
   while (ctl.load(D_DONE) === 0 && !ctl.stopped) {
-    dp.x.fifoSetPending(a.dom, a.vcpu, a.port);
+    dp.x.evtchnSetPending(a.dom, a.vcpu, a.port); // the ABI's set_pending
     if ((++raises & 255) === 0) ctl.progress(ctx.index);
   }
   return { raises };

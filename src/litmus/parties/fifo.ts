@@ -8,6 +8,7 @@
 // duplicated or invented), then bumps delivered. So no raise ever coalesces
 // with an undelivered one, and every raise must be delivered exactly once.
 import type { PartyContext } from '../registry.ts';
+import { nextEvent, rebind, type GuestRef } from './guest-ops.ts';
 import {
   EVTCHN_FIFO_MASKED, EVTCHN_FIFO_PENDING, EVTCHN_FIFO_LINKED, EVTCHN_FIFO_LINK_MASK,
 } from '../../../assembly/shared/fifo-abi.ts';
@@ -124,7 +125,7 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
   return { raises, dropped };
 }
 
-export interface ReceiverArgs {
+export interface ReceiverArgs extends GuestRef {
   dom: number;
   slot: number;
   vcpu: number;
@@ -181,6 +182,7 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
   const done = a.expected >= 0
     ? () => ctl.load(F_DELIVERED_TOTAL + a.slot) >= a.expected
     : () => ctl.load(F_SENDERS_DONE) >= (a.senders ?? 1) && ctl.load(F_DELIVERED_TOTAL + a.slot) === ctl.load(F_SENT_TOTAL + a.slot);
+  const next = () => nextEvent(dp, a, a.vcpu);
   while (!done()) {
     if (ctl.stopped) break;
     // a long sleep: a lost wake-up shows as VB_LATE, not as a slow run
@@ -190,7 +192,7 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
     do {
       x.clearUpcallPending(a.dom, a.vcpu);
       upcalls++;
-      for (let p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu); p !== 0; p = x.guestFifoNext(a.dom, a.gsGfn, a.vcpu)) handle(p);
+      for (let p = next(); p !== 0; p = next()) handle(p);
     } while (x.upcallPending(a.dom, a.vcpu) !== 0);
   }
   // wake the domain's other vCPUs, asleep waiting for events that will not come
@@ -271,6 +273,8 @@ export interface ChangerArgs {
   vcpus: number;
   /** through the hypercalls (EVTCHNOP_set_priority / bind_vcpu) instead of the FIFO hooks */
   hypercall?: boolean;
+  /** re-target as the guest does (mask, bind_vcpu, route, unmask): needed under 2-level */
+  guest?: GuestRef;
 }
 
 /** Keeps changing the queue future raises of `ports` go to (set_priority or bind_vcpu). */
@@ -282,7 +286,9 @@ export function queueChanger(ctx: PartyContext): { changes: number } {
   while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
     const p = a.ports[next() % a.ports.length];
     let rc: number;
-    if (a.hypercall) {
+    if (a.guest && a.what === 'vcpu') {
+      rc = rebind(dp, a.guest, p, next() % a.vcpus);
+    } else if (a.hypercall) {
       rc = a.what === 'priority' ? dp.x.evtchnSetPriority(a.dom, p, next() % 16) : dp.x.evtchnBindVcpu(a.dom, p, next() % a.vcpus);
     } else if (a.what === 'priority') {
       rc = dp.x.fifoSetPriority(a.dom, p, next() % 16);

@@ -1,0 +1,132 @@
+// `wasmxen bench`: every selected workload, variant and implementation as one
+// cell each (runner.ts), summarised, and every result compared with each
+// baseline measured in the same run on the same shape.
+import { runCell, type CellMeasure } from './runner.ts';
+import { WORKLOADS, workload } from './workloads/index.ts';
+import { IMPLS, BASELINES, type ImplName, type Workload, type Variant } from './workloads/types.ts';
+import { machineInfo, type MachineInfo } from './machine-info.ts';
+import { median, spread, percentiles, curve, type Percentiles } from './stats.ts';
+import { tuning } from './workloads/tuning.ts';
+
+export interface BenchOptions {
+  /** workload names, or ['all'] */
+  workloads: string[];
+  seconds: number;
+  runs: number;
+  warmupSeconds?: number;
+  impls?: readonly ImplName[];
+  cores?: number;
+  /** called once per finished run (warm-up included) with the total number of runs planned */
+  onRun?: (done: number, total: number, label: string) => void;
+}
+
+export interface BenchResult {
+  workload: string;
+  impl: ImplName;
+  params: Record<string, number>;
+  /** median over the measured runs */
+  events_per_s: number;
+  latency: Workload['latency'];
+  latency_ns: Percentiles;
+  /** [percentile, ns] points of the latency distribution */
+  latency_curve: [number, number][];
+  latency_samples: number;
+  runs: number;
+  /** (max − min) / median of events_per_s over the runs */
+  spread: number;
+  events_per_s_runs: number[];
+  /** process CPU time per event delivered (every thread), median over the runs */
+  cpu_ns_per_event: number;
+  sent: number;
+  delivered: number;
+  lost_wakeups: number;
+  /** events_per_s ÷ each baseline's events_per_s on the same workload and parameters */
+  vs: Partial<Record<ImplName, number>>;
+  /** latency p50 ÷ each baseline's latency p50 (lower is better) */
+  vs_latency_p50: Partial<Record<ImplName, number>>;
+}
+
+export interface BenchReport {
+  machine: MachineInfo;
+  config: {
+    seconds: number; runs: number; warmup_seconds: number; workloads: string[]; impls: ImplName[];
+    build: 'release'; tuning: ReturnType<typeof tuning>;
+  };
+  results: BenchResult[];
+}
+
+interface Cell { w: Workload; v: Variant; impl: ImplName }
+
+export function selectWorkloads(names: string[]): Workload[] {
+  if (names.includes('all')) return [...WORKLOADS];
+  return names.map(workload);
+}
+
+function summarise(c: Cell, m: CellMeasure): BenchResult {
+  const eps = m.runs.map((r) => r.eventsPerSecond);
+  return {
+    workload: c.w.name,
+    impl: c.impl,
+    params: c.v.params,
+    events_per_s: median(eps),
+    latency: c.w.latency,
+    latency_ns: percentiles(m.latency),
+    latency_curve: curve(m.latency),
+    latency_samples: m.latency.totalCount,
+    runs: m.runs.length,
+    spread: spread(eps),
+    events_per_s_runs: eps,
+    cpu_ns_per_event: median(m.runs.map((r) => (r.cpuSeconds * 1e9) / r.delivered)),
+    sent: m.runs.reduce((a, r) => a + r.sent, 0),
+    delivered: m.runs.reduce((a, r) => a + r.delivered, 0),
+    lost_wakeups: m.runs.reduce((a, r) => a + r.lateWakeups, 0),
+    vs: {},
+    vs_latency_p50: {},
+  };
+}
+
+const sameShape = (a: BenchResult, b: BenchResult) =>
+  a.workload === b.workload && JSON.stringify(a.params) === JSON.stringify(b.params);
+
+/** Fill vs / vs_latency_p50 of every result from the baselines of its shape. */
+export function compare(results: BenchResult[]): void {
+  for (const r of results) {
+    for (const b of BASELINES) {
+      const base = results.find((x) => x.impl === b && sameShape(x, r));
+      if (!base) continue;
+      r.vs[b] = base.events_per_s > 0 ? r.events_per_s / base.events_per_s : NaN;
+      if (r.latency_samples > 0 && base.latency_samples > 0) r.vs_latency_p50[b] = r.latency_ns.p50 / base.latency_ns.p50;
+    }
+  }
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const machine = machineInfo();
+  const impls = o.impls ?? IMPLS;
+  const warmup = o.warmupSeconds ?? Math.min(0.5, o.seconds);
+  const cells: Cell[] = [];
+  for (const w of selectWorkloads(o.workloads)) {
+    for (const v of w.variants(o.cores ?? machine.cores)) for (const impl of impls) cells.push({ w, v, impl });
+  }
+  const total = cells.length * (o.runs + 1);
+  let done = 0;
+  const results: BenchResult[] = [];
+  for (const c of cells) {
+    const label = `${c.w.name}${Object.entries(c.v.params).map(([k, v]) => ` ${k}=${v}`).join('')} ${c.impl}`;
+    const spec = c.w.cell(c.impl, c.v);
+    const m = await runCell(spec, {
+      seconds: o.seconds, runs: o.runs, warmupSeconds: warmup,
+      onRun: () => o.onRun?.(++done, total, label),
+    });
+    results.push(summarise(c, m));
+  }
+  compare(results);
+  return {
+    machine,
+    config: {
+      seconds: o.seconds, runs: o.runs, warmup_seconds: warmup, workloads: selectWorkloads(o.workloads).map((w) => w.name),
+      impls: [...impls], build: 'release', tuning: tuning(1024),
+    },
+    results,
+  };
+}

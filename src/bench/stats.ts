@@ -1,0 +1,35 @@
+// Summaries of repeated runs and of latency histograms.
+import type * as hdr from 'hdr-histogram-js';
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** (max − min) / median: 0.05 means the runs lay within 5 % of the median's size. */
+export function spread(xs: readonly number[]): number {
+  const m = median(xs);
+  return xs.length < 2 || !(m > 0) ? 0 : (Math.max(...xs) - Math.min(...xs)) / m;
+}
+
+export interface Percentiles { p50: number; p90: number; p99: number; p999: number; max: number }
+
+export function percentiles(h: hdr.Histogram): Percentiles {
+  return {
+    p50: h.getValueAtPercentile(50),
+    p90: h.getValueAtPercentile(90),
+    p99: h.getValueAtPercentile(99),
+    p999: h.getValueAtPercentile(99.9),
+    max: h.maxValue,
+  };
+}
+
+/** The points of a latency distribution plot: [percentile, ns]. */
+export const CURVE_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100];
+
+export function curve(h: hdr.Histogram): [number, number][] {
+  if (h.totalCount === 0) return [];
+  return CURVE_PERCENTILES.map((p) => [p, p === 0 ? h.minNonZeroValue : p === 100 ? h.maxValue : h.getValueAtPercentile(p)]);
+}

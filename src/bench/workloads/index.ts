@@ -1,0 +1,60 @@
+// The workload registry of `wasmxen bench` (bench/README.md describes each
+// shape and what every loop does per event). A new workload is one entry
+// here; the 2-level ABI's `2l-1to1` and `2l-pingpong` will be the stream and
+// ping-pong cells on domains booted 2-level once its guest side exists.
+import type { Workload } from './types.ts';
+import { streamCell } from './streams.ts';
+import { pingPongCell, ipiStormCell, virqTimerCell } from './others.ts';
+
+const WINDOW = 1024;
+
+export const WORKLOADS: readonly Workload[] = [
+  {
+    name: 'fifo-1to1',
+    summary: 'one sender vCPU → one receiver vCPU, interdomain, EVTCHNOP_send through the hypercall ABI',
+    latency: 'one-way (sampled)',
+    variants: () => [{ params: {} }],
+    cell: (impl) => streamCell(impl, { senders: 1, streamsPerSender: 1, ports: WINDOW }),
+  },
+  {
+    name: 'fifo-fanin',
+    summary: 'k sender vCPUs of one domain → one receiver vCPU, one FIFO queue, k = 1..cores',
+    latency: 'one-way (sampled)',
+    variants: (cores) => Array.from({ length: Math.max(1, cores) }, (_, i) => ({ params: { senders: i + 1 } })),
+    cell: (impl, v) => streamCell(impl, { senders: v.params.senders, streamsPerSender: 1, ports: WINDOW }),
+  },
+  {
+    name: 'fifo-pingpong',
+    summary: 'one event at a time from domain 1 to domain 2 and back (round trip)',
+    latency: 'round trip',
+    variants: () => [{ params: {} }],
+    cell: (impl) => pingPongCell(impl),
+  },
+  {
+    name: 'ipi-storm',
+    summary: 'two vCPUs of one domain raising IPIs on each other while taking their own',
+    latency: 'one-way (sampled)',
+    variants: () => [{ params: {} }],
+    cell: (impl) => ipiStormCell(impl, 512),
+  },
+  {
+    name: 'virq-timer',
+    summary: 'Xen raising VIRQ_TIMER on a vCPU, one tick in flight',
+    latency: 'raise to handler',
+    variants: () => [{ params: {} }],
+    cell: (impl) => virqTimerCell(impl),
+  },
+  {
+    name: 'mixed-priority',
+    summary: 'one sender, four streams at FIFO priorities 0, 5, 10, 15 → one receiver (priority order)',
+    latency: 'one-way (sampled)',
+    variants: () => [{ params: {} }],
+    cell: (impl) => streamCell(impl, { senders: 1, streamsPerSender: 4, ports: 256, priority: (s) => [0, 5, 10, 15][s] }),
+  },
+];
+
+export function workload(name: string): Workload {
+  const w = WORKLOADS.find((x) => x.name === name);
+  if (!w) throw new RangeError(`no workload '${name}' (have: ${WORKLOADS.map((x) => x.name).join(', ')})`);
+  return w;
+}

@@ -1,0 +1,25 @@
+// The workload registry's vocabulary: a workload is a named shape of event
+// flow, measured on each implementation that can express it.
+import type { CellSpec } from '../runner.ts';
+
+export type ImplName = 'wasmxen' | 'js-reference' | 'postmessage' | 'comlink';
+
+/** Every implementation, the product first; the others are the baselines every result is compared with. */
+export const IMPLS: readonly ImplName[] = ['wasmxen', 'js-reference', 'postmessage', 'comlink'];
+export const BASELINES: readonly ImplName[] = ['postmessage', 'comlink', 'js-reference'];
+
+export interface Variant {
+  /** e.g. { senders: 2 } for fan-in; {} for single-shape workloads */
+  params: Record<string, number>;
+}
+
+export interface Workload {
+  name: string;
+  /** one line for --help and the report */
+  summary: string;
+  /** what is timed as latency */
+  latency: 'one-way (sampled)' | 'round trip' | 'raise to handler';
+  variants(cores: number): Variant[];
+  /** build the cell; throws ConfigError if the shape does not fit */
+  cell(impl: ImplName, v: Variant): CellSpec;
+}

@@ -1,0 +1,47 @@
+// `wasmxen bench`: throughput, latency and scaling of the event-channel data
+// plane against the alternatives a Node user has, measured in one run
+// (bench/README.md). Exit status 1 if any run's accounting does not balance.
+import { writeFileSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { positiveNumber } from './run.ts';
+import { runBench } from '../bench/bench.ts';
+import { WORKLOADS } from '../bench/workloads/index.ts';
+import { formatTable } from '../bench/table.ts';
+import { renderHtml } from '../bench/html.ts';
+
+function positiveInteger(v: string): number {
+  const n = positiveNumber(v);
+  if (!Number.isInteger(n)) throw new Error(`expected a whole number, got '${v}'`);
+  return n;
+}
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .description('measure event throughput, latency and scaling against postMessage, comlink and a plain-JS '
+      + 'implementation of the same protocol (exit status 1 if any event was lost or duplicated)')
+    .addOption(new Option('--workload <name>', `one workload or all: ${WORKLOADS.map((w) => w.name).join(', ')}`)
+      .choices(['all', ...WORKLOADS.map((w) => w.name)]).default('all'))
+    .option('--seconds <s>', 'length of each measured run', positiveNumber, 1)
+    .option('--runs <n>', 'measured runs per workload and implementation (after one warm-up run)', positiveInteger, 5)
+    .option('--json', 'print the report as JSON (no table, no progress bar)')
+    .option('--html <file>', 'also write a self-contained HTML page with charts')
+    .action(async (opts: { workload: string; seconds: number; runs: number; json?: boolean; html?: string }) => {
+      const bar = opts.json ? undefined : new SingleBar({
+        format: 'bench [{bar}] {value}/{total} runs  {label}', stream: process.stderr, hideCursor: true,
+      }, Presets.shades_classic);
+      bar?.start(1, 0, { label: '' });
+      let report;
+      try {
+        report = await runBench({
+          workloads: [opts.workload], seconds: opts.seconds, runs: opts.runs,
+          onRun: (done, total, label) => { bar?.setTotal(total); bar?.update(done, { label }); },
+        });
+      } finally {
+        bar?.stop();
+      }
+      if (opts.html) writeFileSync(opts.html, renderHtml(report));
+      console.log(opts.json ? JSON.stringify(report, null, 2) : formatTable(report));
+    });
+}

@@ -1,0 +1,50 @@
+// The typed export list of the device-model data plane (assembly/dm/index.ts).
+// A DataPlane's exports include these; cast with `dmExports(dp)`.
+// `dm` is the device-model region's address (src/dm/plan.ts). u32 results
+// arrive as signed i32; addresses and DM addresses stay below 2^31 here.
+import type { DataPlane } from '../wasm/data-plane.ts';
+
+export interface DmExports {
+  mcInit(dm: number, guestDom: number, nrBuckets: number, nrEntries: number, nrRevs: number, maxChain: number,
+    flags: number, grantOff: number, grantFrames: number): number;
+  mcGrant(dm: number, gfn: number, count: number, owned: number): number;
+  mcPageOwned(dm: number, gfn: number): number;
+  /** DM address (> 0) or -errno / -MC_E_* */
+  mcMap(dm: number, gpa: number, size: number, lock: number): number;
+  /** guest-physical address (≥ 0) or -ENOENT / -MC_E_NOT_IN_CACHE / -MC_E_BAD_RAM_OFFSET */
+  mcTranslate(dm: number, vaddr: number): number;
+  mcInvalidateEntry(dm: number, vaddr: number): number;
+  mcInvalidateAll(dm: number): number;
+  /** address of the window bytes in the memory, 0 on error (mcLastError) */
+  mcAccess(dm: number, vaddr: number, len: number, flags: number): number;
+  mcLastError(): number;
+  mcCheck(dm: number): number;
+  addrMcEntry(dm: number, e: number): number;
+  addrMcRev(dm: number, r: number): number;
+
+  dmaInit(dm: number, ringGfn: number, diskOff: number, sectors: number, workers: number, zero: number): number;
+  dmaSetReady(dm: number, port: number): void;
+  dmaPending(dm: number): number;
+  dmaClaim(dm: number): number;
+  /** DMA_ST_* (≥ 0) or -DM_FATAL_* */
+  dmaExecute(dm: number, tag: number, worker: number): number;
+  dmaMapStep(dm: number, gpa: number, len: number): number;
+  dmaCopyStep(dm: number, vaddr: number, gpa: number, len: number, op: number, lba: number, tag: number): number;
+  dmaUnmapStep(dm: number, vaddr: number, gpa: number, len: number, tag: number): number;
+  dmaLastChecksum(): number;
+  dmaWorkerIdle(dm: number, worker: number, idle: number): void;
+  dmaWakeIdle(dm: number, self: number): number;
+  dmaSetWorkerPort(dm: number, worker: number, port: number): void;
+  dmaWorkerPort(dm: number, worker: number): number;
+
+  dmaGuestFill(dom: number, gpa: number, len: number, lba: number, version: number): number;
+  dmaGuestChecksum(dom: number, gpa: number, len: number): number;
+  dmaGuestVerify(dom: number, gpa: number, len: number, lba: number, shadowGpa: number): number;
+  dmaGuestSetVersions(dom: number, shadowGpa: number, lba: number, n: number, version: number): number;
+  dmChecksum(addr: number, len: number): number;
+}
+
+/** The device-model exports of a thread's data plane. */
+export function dmExports(dp: DataPlane): DmExports {
+  return dp.x as unknown as DmExports;
+}

@@ -1,0 +1,106 @@
+// A device-model worker: one vCPU of the device-model domain serving the
+// storage controller. Runs on its own thread (workers/dm.worker.ts, or a
+// litmus party); the event path never leaves wasm and hypercalls:
+//
+//   guest: SQ_PROD++ → EVTCHNOP_send(doorbell) ──► DM vCPU 0 upcall → 'doorbell'
+//   worker: claim → (more pending? wake an idle peer: EVTCHNOP_send(its IPI))
+//           → execute (map, copy, unmap in wasm) → EVTCHNOP_send(completion)
+//   peer:   upcall → 'kick' → drain
+//
+// Idle protocol (assembly/dm/dma.ts): mark idle, re-check pending, then block;
+// a worker with more work than it can take CASes a peer's idle flag 1 → 0 and
+// sends it an IPI, so no submission waits while a worker sleeps.
+import type { Guest } from '../guest/guest.ts';
+import type { DataPlane } from '../wasm/data-plane.ts';
+import { dmExports, type DmExports } from './exports.ts';
+import { DM_FATAL, DMA_PORT } from '../../assembly/shared/dm-layout.ts';
+
+export const DM_HANDLERS = ['doorbell', 'kick'] as const;
+
+export class DmaServer {
+  readonly x: DmExports;
+  commands = 0;
+  private g?: Guest;
+  private dmPort = 0;
+
+  /** `dm`: the region's address; `worker`: this worker's index = its vCPU in the device-model domain. */
+  constructor(readonly dp: DataPlane, readonly dm: number, readonly worker: number,
+    private readonly onCommand: () => void = () => {}) {
+    this.x = dmExports(dp);
+  }
+
+  /** The worker's vCPU (a Guest built with this.handlers()). */
+  attach(g: Guest): void {
+    this.g = g;
+  }
+
+  private get guest(): Guest {
+    if (!this.g) throw new Error('DmaServer: attach(guest) first');
+    return this.g;
+  }
+
+  /** The device model hit a fatal error (every worker stops serving). */
+  dead(): boolean {
+    return Atomics.load(this.dp.u32, (this.dm + DM_FATAL) >>> 2) !== 0;
+  }
+
+  /** Handlers for the worker's Guest: the doorbell (vCPU 0) and wake-up IPIs. */
+  handlers(): Record<(typeof DM_HANDLERS)[number], () => void> {
+    return { doorbell: () => this.drain(), kick: () => this.drain() };
+  }
+
+  /** Bind this worker's wake-up IPI (every worker, before serving). */
+  bindWakeup(): void {
+    const b = this.guest.bindIpi(this.guest.vcpu, 'kick');
+    this.x.dmaSetWorkerPort(this.dm, this.worker, b.port);
+  }
+
+  /** Bind the guest's doorbell port and open the engine (one worker, after bindWakeup). Returns the DM's port. */
+  connect(guestDom: number, guestPort: number): number {
+    const b = this.guest.bindInterdomain(guestDom, guestPort, 'doorbell');
+    this.x.dmaSetReady(this.dm, b.port);
+    return b.port;
+  }
+
+  /** Execute submissions until none is left; returns how many. */
+  drain(): number {
+    const { x, dm, worker } = this;
+    x.dmaWorkerIdle(dm, worker, 0);
+    let n = 0;
+    for (;;) {
+      const tag = x.dmaClaim(dm);
+      if (tag < 0) break;
+      if (x.dmaPending(dm) > 0) {
+        const peer = x.dmaWakeIdle(dm, worker);
+        if (peer >= 0) this.guest.send(x.dmaWorkerPort(dm, peer));
+      }
+      const st = x.dmaExecute(dm, tag, worker);
+      if (st < 0) break; // fatal: recorded in the region; the device model is dead
+      this.guest.send(this.port());
+      n++;
+      this.commands++;
+      this.onCommand();
+    }
+    return n;
+  }
+
+  /** The device model's end of the channel: written once, before any doorbell can arrive. */
+  private port(): number {
+    return (this.dmPort ||= Atomics.load(this.dp.u32, (this.dm + DMA_PORT) >>> 2));
+  }
+
+  /**
+   * Serve until `stopping()` or a fatal error: mark idle, re-check for work,
+   * then block in the upcall loop (handlers drain). `blockMs` bounds each
+   * sleep so the stop flag is seen.
+   */
+  serve(stopping: () => boolean, blockMs = 50): void {
+    const { x, dm, worker } = this;
+    while (!stopping() && !this.dead()) {
+      x.dmaWorkerIdle(dm, worker, 1);
+      if (x.dmaPending(dm) > 0) { this.drain(); continue; }
+      this.guest.kernel.blockAndRun(blockMs);
+    }
+    x.dmaWorkerIdle(dm, worker, 0);
+  }
+}
