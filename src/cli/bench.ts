@@ -2,18 +2,28 @@
 // plane against the alternatives a Node user has, measured in one run
 // (bench/README.md). Exit status 1 if any run's accounting does not balance.
 import { writeFileSync } from 'node:fs';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { positiveNumber } from './run.ts';
 import { runBench } from '../bench/bench.ts';
 import { WORKLOADS } from '../bench/workloads/index.ts';
 import { formatTable } from '../bench/table.ts';
 import { renderHtml } from '../bench/html.ts';
+import { IMPLS, type ImplName } from '../bench/workloads/types.ts';
 
 function positiveInteger(v: string): number {
   const n = positiveNumber(v);
-  if (!Number.isInteger(n)) throw new Error(`expected a whole number, got '${v}'`);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected a whole number, got '${v}'`);
   return n;
+}
+
+function implList(v: string): ImplName[] {
+  const names = v.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!(IMPLS as readonly string[]).includes(n)) throw new InvalidArgumentError(`no implementation '${n}' (have: ${IMPLS.join(', ')})`);
+  }
+  if (names.length === 0) throw new InvalidArgumentError('name at least one implementation');
+  return names as ImplName[];
 }
 
 export function registerBench(program: Command): void {
@@ -25,9 +35,10 @@ export function registerBench(program: Command): void {
       .choices(['all', ...WORKLOADS.map((w) => w.name)]).default('all'))
     .option('--seconds <s>', 'length of each measured run', positiveNumber, 1)
     .option('--runs <n>', 'measured runs per workload and implementation (after one warm-up run)', positiveInteger, 5)
+    .option('--impl <names>', `comma-separated subset of ${IMPLS.join(', ')} (ratios need the baselines)`, implList, [...IMPLS])
     .option('--json', 'print the report as JSON (no table, no progress bar)')
     .option('--html <file>', 'also write a self-contained HTML page with charts')
-    .action(async (opts: { workload: string; seconds: number; runs: number; json?: boolean; html?: string }) => {
+    .action(async (opts: { workload: string; seconds: number; runs: number; impl: ImplName[]; json?: boolean; html?: string }) => {
       const bar = opts.json ? undefined : new SingleBar({
         format: 'bench [{bar}] {value}/{total} runs  {label}', stream: process.stderr, hideCursor: true,
       }, Presets.shades_classic);
@@ -35,7 +46,7 @@ export function registerBench(program: Command): void {
       let report;
       try {
         report = await runBench({
-          workloads: [opts.workload], seconds: opts.seconds, runs: opts.runs,
+          workloads: [opts.workload], seconds: opts.seconds, runs: opts.runs, impls: opts.impl,
           onRun: (done, total, label) => { bar?.setTotal(total); bar?.update(done, { label }); },
         });
       } finally {

@@ -2,6 +2,7 @@
 // Errors end in one readable line and a non-zero exit.
 import { Command } from 'commander';
 import { registerRun } from './run.ts';
+import { registerBench } from './bench.ts';
 
 const program = new Command()
   .name('wasmxen')
@@ -9,6 +10,7 @@ const program = new Command()
   .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') });
 
 registerRun(program);
+registerBench(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`wasmxen: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);

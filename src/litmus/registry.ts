@@ -2,8 +2,10 @@
 import type { DataPlane } from '../wasm/data-plane.ts';
 import type { Ctl } from './ctl.ts';
 import { fifoSender, fifoReceiver, tailHammer, queueChanger, phasedSender, phasedReceiver } from './parties/fifo.ts';
+import { dmaGuest, dmaServer, dmSeed } from './parties/dm.ts';
 import { channelChurner, churnSender, closeBothEnds, ipiVcpu } from './parties/channels.ts';
 import { driverVcpu, driverUnbinder, driverRaiser } from './parties/driver.ts';
+import { switchingReceiver, resetter, resetVictim, poller, masker, scribble2L } from './parties/abi.ts';
 
 export interface PartyContext {
   dp: DataPlane;
@@ -19,4 +21,6 @@ export const PARTIES: Record<string, Party> = {
   fifoSender, fifoReceiver, tailHammer, queueChanger, phasedSender, phasedReceiver,
   channelChurner, churnSender, closeBothEnds, ipiVcpu,
   driverVcpu, driverUnbinder, driverRaiser,
+  switchingReceiver, resetter, resetVictim, poller, masker, scribble2L,
+  dmaGuest, dmaServer, dmSeed,
 };

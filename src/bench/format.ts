@@ -1,0 +1,29 @@
+// Number formatting shared by the terminal table and the HTML page.
+
+export function rate(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  if (n >= 1e6) return `${(n / 1e6).toFixed(n >= 1e7 ? 1 : 2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(n >= 1e4 ? 0 : 1)} k`;
+  return n.toFixed(0);
+}
+
+export function duration(ns: number): string {
+  if (!Number.isFinite(ns) || ns <= 0) return '–';
+  if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
+  if (ns >= 1e6) return `${(ns / 1e6).toFixed(ns >= 1e7 ? 0 : 1)} ms`;
+  if (ns >= 1e3) return `${(ns / 1e3).toFixed(ns >= 1e4 ? 0 : 1)} µs`;
+  return `${ns.toFixed(0)} ns`;
+}
+
+export function ratio(r: number | undefined): string {
+  if (r === undefined || !Number.isFinite(r)) return '–';
+  return r >= 100 ? `${r.toFixed(0)}×` : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`;
+}
+
+export function percent(x: number): string {
+  return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+}
+
+export function paramsLabel(p: Record<string, number>): string {
+  return Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' ');
+}

@@ -1,0 +1,59 @@
+// The self-contained HTML report of `wasmxen bench --html FILE`: the results
+// as JSON in the page and a small script (html-script.ts) that draws three
+// SVG charts from them: throughput per workload and implementation, latency
+// distributions, and fan-in scaling with senders. No external resources.
+import type { BenchReport } from './bench.ts';
+import { rate, duration, ratio, percent, paramsLabel } from './format.ts';
+import { CHART_SCRIPT } from './html-script.ts';
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** JSON that can sit inside a <script> element. */
+function scriptJson(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c');
+}
+
+function resultsTable(r: BenchReport): string {
+  const head = ['workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p99', 'p99.9', 'max', 'CPU/event'];
+  const rows = r.results.map((x) => [
+    x.workload + (Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : ''), x.impl, rate(x.events_per_s), percent(x.spread),
+    ratio(x.vs.postmessage), ratio(x.vs.comlink), ratio(x.vs['js-reference']), duration(x.latency_ns.p50), duration(x.latency_ns.p99),
+    duration(x.latency_ns.p999), duration(x.latency_ns.max), duration(x.cpu_ns_per_event),
+  ]);
+  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
+    rows.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+export function renderHtml(r: BenchReport): string {
+  const m = r.machine;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>wasmxen bench</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1100px}
+h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em}
+table{border-collapse:collapse;font-size:12px}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}
+td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}
+.chart svg{display:block;margin:.5em 0}.chart text{font:11px system-ui,sans-serif;fill:#333}
+.legend span{display:inline-block;margin-right:1em}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
+.note{color:#666}
+</style></head><body>
+<h1>wasmxen bench</h1>
+<p>${esc(`${m.cores} × ${m.cpu_model}, ${m.memory_gib} GiB, ${m.platform}/${m.arch}; Node ${m.node}, V8 ${m.v8}${m.wasm_flags ? ` (${m.wasm_flags})` : ''}; commit ${m.commit}; ${m.date}`)}<br>
+${esc(`${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up per workload and implementation; events/s is the median of the runs.`)}</p>
+<div class="legend" id="legend"></div>
+<h2>Throughput per workload and implementation</h2>
+<p class="note">events per second, median of the runs (log scale)</p>
+<div class="chart" id="chart-throughput"></div>
+<h2>Latency distributions</h2>
+<p class="note">latency by percentile (log scale); one-way samples under load, round trips for fifo-pingpong</p>
+<div class="chart" id="chart-latency"></div>
+<h2>Scaling with senders (fifo-fanin)</h2>
+<p class="note">events per second against the number of sender vCPUs</p>
+<div class="chart" id="chart-scaling"></div>
+<h2>Results</h2>
+${resultsTable(r)}
+<script type="application/json" id="bench-data">${scriptJson(r)}</script>
+<script>${CHART_SCRIPT}</script>
+</body></html>
+`;
+}

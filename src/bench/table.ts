@@ -1,0 +1,32 @@
+// The terminal report of `wasmxen bench`.
+import type { BenchReport } from './bench.ts';
+import { rate, duration, ratio, percent, paramsLabel } from './format.ts';
+
+function pad(cells: string[][]): string {
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  return cells.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()).join('\n');
+}
+
+export function formatTable(r: BenchReport): string {
+  const m = r.machine;
+  const head = [
+    `wasmxen bench: ${m.cores} × ${m.cpu_model}, Node ${m.node} (V8 ${m.v8}${m.wasm_flags ? `, ${m.wasm_flags}` : ''}), commit ${m.commit.slice(0, 12)}`,
+    `${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up; events/s is the median, spread = (max − min) / median;`,
+    'latency: sampled one-way under load, round trip for fifo-pingpong; ×X = events/s ÷ X\'s events/s on the same shape',
+    '',
+  ];
+  const rows: string[][] = [[
+    'workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p90', 'p99', 'p99.9', 'max', 'CPU/event',
+  ]];
+  for (const x of r.results) {
+    const name = x.workload + (Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : '');
+    const l = x.latency_ns;
+    rows.push([
+      name, x.impl, rate(x.events_per_s), percent(x.spread), ratio(x.vs.postmessage), ratio(x.vs.comlink), ratio(x.vs['js-reference']),
+      duration(l.p50), duration(l.p90), duration(l.p99), duration(l.p999), duration(l.max), duration(x.cpu_ns_per_event),
+    ]);
+  }
+  const sent = r.results.reduce((a, x) => a + x.sent, 0);
+  const delivered = r.results.reduce((a, x) => a + x.delivered, 0);
+  return [...head, pad(rows), '', `every run balanced: ${delivered.toLocaleString('en-US')} events sent and delivered exactly once (of ${sent.toLocaleString('en-US')} sent)`].join('\n');
+}
