@@ -6,6 +6,7 @@ import { ABI_FIFO, CF_CONSUMER_MASK } from "../shared/layout";
 import { ECS_RESERVED } from "../shared/evtchn-abi";
 import { loadAbi } from "../domain/table";
 import { abiReadLock, abiReadUnlock } from "./abi-lock";
+import { noise, NP_RAISE_ABI } from "../stress/noise";
 import { loadState, addrChannelFlags, loadNotifyVcpu } from "./record";
 import { fifoSetPending, fifoClearPending, fifoUnmask, fifoIsPending, fifoIsMasked, fifoIsBusy } from "../fifo/raise";
 import { fifoPortInit } from "../fifo/control";
@@ -31,7 +32,9 @@ export function evtchnUsable(dom: u32, port: u32): bool {
 export function portSetPending(dom: u32, vcpu: u32, port: u32): u32 {
   if (!evtchnUsable(dom, port)) return 0;
   abiReadLock(dom);
-  let r = isFifo(dom) ? fifoSetPending(dom, vcpu, port) : twoLevelSetPending(dom, vcpu, port);
+  let fifo = isFifo(dom);
+  noise(NP_RAISE_ABI);
+  let r = fifo ? fifoSetPending(dom, vcpu, port) : twoLevelSetPending(dom, vcpu, port);
   abiReadUnlock(dom);
   return r;
 }

@@ -42,6 +42,7 @@ export function checkLocked(dm: usize): i32 {
   let linked: u32 = 0;
   let lockSum: u32 = 0;
 
+  // structure first: a cyclic chain must not send the content checks round in circles
   for (let b: u32 = 0; b < nb; b++) {
     let head: u32 = 1 + b;
     let e = head;
@@ -56,31 +57,33 @@ export function checkLocked(dm: usize): i32 {
         if (flags != MEF_IN_USE) return fail(dm, MC_CHK_CHAIN, e);
         linked++;
       }
+      e = loadNext(dm, e);
+    }
+  }
+
+  for (let b: u32 = 0; b < nb; b++) {
+    for (let e: u32 = 1 + b; e != 0; e = loadNext(dm, e)) {
       let size = loadSize(dm, e);
       let index = loadIndex(dm, e);
       let lock = loadEntryLock(dm, e);
       if (size != 0 && index % nb != b) return fail(dm, MC_CHK_WRONG_BUCKET, e);
-      if (lock != 0) {
-        if (size == 0) return fail(dm, MC_CHK_LOCKED_UNMAPPED, e);
-        lockSum += lock;
-        // index and size unique among locked entries (the fix)
-        let f = loadNext(dm, e);
-        for (let steps: u32 = 0; f != 0 && steps < ne; steps++) {
-          if (loadEntryLock(dm, f) != 0 && loadSize(dm, f) == size && loadIndex(dm, f) == index) {
-            return fail(dm, MC_CHK_DUPLICATE_LOCKED, f);
-          }
-          f = loadNext(dm, f);
+      if (lock == 0) continue;
+      if (size == 0) return fail(dm, MC_CHK_LOCKED_UNMAPPED, e);
+      lockSum += lock;
+      // index and size unique among locked entries (the fix)
+      for (let f = loadNext(dm, e); f != 0; f = loadNext(dm, f)) {
+        if (loadEntryLock(dm, f) != 0 && loadSize(dm, f) == size && loadIndex(dm, f) == index) {
+          return fail(dm, MC_CHK_DUPLICATE_LOCKED, f);
         }
-        // lock count = requests that were given this entry
-        let given: u32 = 0;
-        let r = load<u32>(dm + DM_REV_LOCKED);
-        for (let steps: u32 = 0; r != 0 && steps < nr; steps++) {
-          if (load<u32>(revAddr(dm, r) + MR_ENTRY) == e) given++;
-          r = load<u32>(revAddr(dm, r) + MR_NEXT);
-        }
-        if (given != lock) return fail(dm, MC_CHK_LOCK_COUNT, e);
       }
-      e = loadNext(dm, e);
+      // lock count = requests that were given this entry
+      let given: u32 = 0;
+      let r = load<u32>(dm + DM_REV_LOCKED);
+      for (let steps: u32 = 0; r != 0 && steps < nr; steps++) {
+        if (load<u32>(revAddr(dm, r) + MR_ENTRY) == e) given++;
+        r = load<u32>(revAddr(dm, r) + MR_NEXT);
+      }
+      if (given != lock) return fail(dm, MC_CHK_LOCK_COUNT, e);
     }
   }
 

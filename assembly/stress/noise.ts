@@ -16,6 +16,7 @@ export const NP_RAISE_BEFORE_READY: u32 = 4;  // set_pending: after HEAD/tail, b
 export const NP_GUEST_CLEAR_LINKED: u32 = 5;  // guest: between reading a word and clearing LINKED
 export const NP_GUEST_UNMASK: u32 = 6;        // guest: unmask fast path, before its cmpxchg
 export const NP_GUEST_HEAD: u32 = 7;          // guest: after reading HEAD, before consuming
+export const NP_RAISE_ABI: u32 = 8;           // any raise: after choosing the ABI, before its hook runs
 
 let state: u32 = 0x2545f491;
 

@@ -18,17 +18,18 @@ export const CHART_SCRIPT = String.raw`
     return e;
   }
   function svg(host, w, h) { return el('svg', { width: w, height: h, viewBox: '0 0 ' + w + ' ' + h }, document.getElementById(host)); }
+  function short(v) { return v >= 10 ? v.toFixed(0) : v.toFixed(1).replace(/\.0$/, ''); }
   function fmt(n) {
-    if (n >= 1e9) return (n / 1e9).toPrecision(2) + 'G';
-    if (n >= 1e6) return (n / 1e6).toPrecision(2) + 'M';
-    if (n >= 1e3) return (n / 1e3).toPrecision(2) + 'k';
-    return String(Math.round(n));
+    if (n >= 1e9) return short(n / 1e9) + 'G';
+    if (n >= 1e6) return short(n / 1e6) + 'M';
+    if (n >= 1e3) return short(n / 1e3) + 'k';
+    return short(n);
   }
   function fmtNs(n) {
-    if (n >= 1e9) return (n / 1e9).toPrecision(2) + ' s';
-    if (n >= 1e6) return (n / 1e6).toPrecision(2) + ' ms';
-    if (n >= 1e3) return (n / 1e3).toPrecision(2) + ' µs';
-    return Math.round(n) + ' ns';
+    if (n >= 1e9) return short(n / 1e9) + ' s';
+    if (n >= 1e6) return short(n / 1e6) + ' ms';
+    if (n >= 1e3) return short(n / 1e3) + ' µs';
+    return short(n) + ' ns';
   }
   function logScale(lo, hi, a, b) {
     var l0 = Math.log10(lo), l1 = Math.log10(hi);
@@ -89,7 +90,7 @@ export const CHART_SCRIPT = String.raw`
       var vals = [];
       rows.forEach(function (r) { r.latency_curve.forEach(function (p) { vals.push(p[1]); }); });
       var lo = Math.max(1, Math.min.apply(null, vals) / 1.5), hi = Math.max.apply(null, vals) * 1.5;
-      var y = logScale(lo, hi, oy + ph - 20, oy + 20);
+      var y = logScale(lo, hi, oy + ph - 20, oy + 28);
       var x = function (p) { return ox + 50 + (pw - 70) * nines(p) / 4; };
       el('text', { x: ox + 50, y: oy + 12 }, s, g);
       decades(lo, hi).forEach(function (t) {

@@ -67,6 +67,8 @@ export interface SenderArgs {
   untilLinkGaveUp?: boolean;
   /** end after this many milliseconds (rounds is then a maximum) */
   durationMs?: number;
+  /** a background sender: end once this many other senders are done (and do not count as one) */
+  untilSendersDone?: number;
 }
 
 export function fifoSender(ctx: PartyContext): { raises: number; dropped: number } {
@@ -80,6 +82,7 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
   for (let r = 0; r < args.rounds; r++) {
     if (args.untilLinkGaveUp && dp.stats(args.groups[0].dom).linkGaveUp > 0) break;
     if (Date.now() > deadline) break;
+    if (args.untilSendersDone !== undefined && ctl.load(F_SENDERS_DONE) >= args.untilSendersDone) break;
     for (const g of args.groups) {
       for (const p of g.ports) {
         const idx = g.slot * PORTS_PER_SLOT + p;
@@ -121,7 +124,7 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
       }
     }
   }
-  ctl.add(F_SENDERS_DONE, 1);
+  if (args.untilSendersDone === undefined) ctl.add(F_SENDERS_DONE, 1);
   return { raises, dropped };
 }
 

@@ -1,0 +1,137 @@
+// `wasmxen bench` as a user runs it: every workload on every implementation,
+// briefly. Checks behaviour, not speed: the JSON schema, that every run
+// balanced, that every result carries its ratios to the baselines, and that
+// the HTML page draws its charts in a real browser (headless Chromium).
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir, availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../bin/wasmxen.mjs', import.meta.url));
+const wasmxen = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+const WORKLOADS = ['fifo-1to1', 'fifo-fanin', 'fifo-pingpong', 'ipi-storm', 'virq-timer', 'mixed-priority'];
+const IMPLS = ['wasmxen', 'js-reference', 'postmessage', 'comlink'];
+const CHROMIUM = '/usr/bin/chromium';
+
+interface Result {
+  workload: string; impl: string; params: Record<string, number>; events_per_s: number;
+  latency_ns: Record<'p50' | 'p90' | 'p99' | 'p999' | 'max', number>; runs: number; spread: number;
+  vs: Record<string, number>; sent: number; delivered: number; cpu_ns_per_event: number; lost_wakeups: number;
+}
+
+let report: { machine: Record<string, unknown>; config: Record<string, unknown>; results: Result[] };
+let html: string;
+
+beforeAll(() => {
+  html = join(mkdtempSync(join(tmpdir(), 'wasmxen-bench-')), 'bench.html');
+  const r = wasmxen('bench', '--workload', 'all', '--seconds', '0.2', '--runs', '1', '--json', '--html', html);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  report = JSON.parse(r.stdout);
+}, 120_000);
+
+describe('wasmxen bench --json', () => {
+  it('records the machine, versions, commit and configuration', () => {
+    expect(report.machine).toMatchObject({ cores: availableParallelism(), node: process.versions.node, v8: process.versions.v8 });
+    expect(typeof report.machine.cpu_model).toBe('string');
+    expect(report.machine.commit).toMatch(/^([0-9a-f]{40}|unknown)/);
+    expect(report.config).toMatchObject({ seconds: 0.2, runs: 1, build: 'release' });
+  });
+
+  it('has a result for every workload × implementation (fan-in for k = 1..cores)', () => {
+    for (const w of WORKLOADS) {
+      for (const impl of IMPLS) {
+        const rs = report.results.filter((r) => r.workload === w && r.impl === impl);
+        expect(rs.length, `${w} ${impl}`).toBe(w === 'fifo-fanin' ? availableParallelism() : 1);
+      }
+    }
+    const ks = report.results.filter((r) => r.workload === 'fifo-fanin' && r.impl === 'wasmxen').map((r) => r.params.senders);
+    expect(ks).toEqual(Array.from({ length: availableParallelism() }, (_, i) => i + 1));
+  });
+
+  it('every result follows the schema, balanced its runs and is compared with every baseline', () => {
+    for (const r of report.results) {
+      const what = `${r.workload} ${JSON.stringify(r.params)} ${r.impl}`;
+      expect(r.events_per_s, what).toBeGreaterThan(0);
+      expect(r.runs, what).toBe(1);
+      expect(r.spread, what).toBeGreaterThanOrEqual(0);
+      expect(r.sent, what).toBeGreaterThan(0);
+      expect(r.delivered, what).toBe(r.sent);
+      expect(r.lost_wakeups, what).toBe(0);
+      expect(r.cpu_ns_per_event, what).toBeGreaterThan(0);
+      const l = r.latency_ns;
+      expect(Object.keys(l).sort(), what).toEqual(['max', 'p50', 'p90', 'p99', 'p999']);
+      expect(l.p50, what).toBeGreaterThan(0);
+      expect(l.p50 <= l.p90 && l.p90 <= l.p99 && l.p99 <= l.p999 && l.p999 <= l.max, what).toBe(true);
+      expect(Object.keys(r.vs).sort(), what).toEqual(['comlink', 'js-reference', 'postmessage']);
+      for (const v of Object.values(r.vs)) expect(v, what).toBeGreaterThan(0);
+      if (r.impl !== 'wasmxen') expect(r.vs[r.impl], what).toBe(1);
+    }
+  });
+});
+
+describe('wasmxen bench --html', () => {
+  it('renders in headless Chromium with every chart drawn', async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get update && apt-get install -y chromium) to run this test`);
+    }
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+      const requests: string[] = [];
+      page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+      await page.goto(pathToFileURL(html).href);
+      const charts = await page.evaluate(() => {
+        const out: Record<string, { marks: number; drawn: number }> = {};
+        for (const id of ['chart-throughput', 'chart-latency', 'chart-scaling']) {
+          const marks = [...document.querySelectorAll(`#${id} svg .mark`)] as SVGGraphicsElement[];
+          out[id] = {
+            marks: marks.length,
+            drawn: marks.filter((m) => { const b = m.getBBox(); const r = m.getBoundingClientRect(); return (b.width > 0 || b.height > 0) && r.width + r.height > 0; }).length,
+          };
+        }
+        return out;
+      });
+      expect(errors).toEqual([]);
+      expect(requests).toEqual([]); // self-contained
+      const results = report.results.length;
+      expect(charts['chart-throughput']).toEqual({ marks: results, drawn: results });
+      const groups = new Set(report.results.map((r) => r.workload + JSON.stringify(r.params))).size;
+      expect(charts['chart-latency']).toEqual({ marks: groups * IMPLS.length, drawn: groups * IMPLS.length });
+      const fanin = availableParallelism() * IMPLS.length;
+      expect(charts['chart-scaling'].marks).toBe(IMPLS.length + fanin); // a line per implementation and a dot per k
+      expect(charts['chart-scaling'].drawn).toBe(charts['chart-scaling'].marks);
+      expect(readFileSync(html, 'utf8')).toMatch(/<script type="application\/json" id="bench-data">/);
+    } finally {
+      await browser.close();
+    }
+  });
+});
+
+describe('wasmxen bench (table)', () => {
+  it('prints a table with every implementation and its ratios', () => {
+    const r = wasmxen('bench', '--workload', 'virq-timer', '--seconds', '0.1', '--runs', '1');
+    expect(r.status).toBe(0);
+    for (const impl of IMPLS) expect(r.stdout).toMatch(new RegExp(`virq-timer\\s+${impl}\\s`));
+    expect(r.stdout).toMatch(/×postMessage/);
+    expect(r.stdout).toMatch(/every run balanced/);
+  });
+
+  it('rejects bad options with one line and a non-zero exit', () => {
+    for (const args of [['bench', '--workload', 'nope'], ['bench', '--seconds', '0'], ['bench', '--runs', '1.5'], ['bench', '--impl', 'carrier-pigeon']]) {
+      const r = wasmxen(...args);
+      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+  });
+});
