@@ -26,6 +26,16 @@ describe('wasmxen run', () => {
     expect(report.late_wakeups).toBe(0);
   });
 
+  it('--abi 2l: the default scenario on the 2-level ABI, exactly once', () => {
+    const r = wasmxen('run', '--seconds', '1', '--json', '--abi', '2l');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ abi: '2l', lost: 0, duplicated: 0, late_wakeups: 0 });
+    expect(report.delivered).toBe(report.sent);
+    for (const flow of ['pingpong', 'fanin', 'ipi']) expect(report.flows[flow]).toBeGreaterThan(0);
+    expect(report.timer_ticks).toBeGreaterThan(0);
+  });
+
   it('--scenario fifo-data-plane: raw FIFO raises, exactly once', () => {
     const r = wasmxen('run', '--scenario', 'fifo-data-plane', '--seconds', '0.5', '--json');
     expect(r.status).toBe(0);

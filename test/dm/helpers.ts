@@ -30,6 +30,8 @@ export interface McMachineOptions {
   revs?: number;
   maxChain?: number;
   checks?: boolean;
+  /** configure the DMA engine too (disk of this many bytes; command page at guest gfn 1) */
+  diskBytes?: number;
 }
 
 const DM_REGION_GFN = 16;
@@ -38,7 +40,7 @@ const DM_REGION_GFN = 16;
 export function mcMachine(o: McMachineOptions = {}): McMachine {
   const guestFrames = (o.guestMiB ?? 8) * 256;
   const plan = planDeviceModel({
-    guestFrames, diskBytes: 64 * KiB, buckets: o.buckets ?? 4, entries: o.entries ?? 64, revs: o.revs ?? 32,
+    guestFrames, diskBytes: o.diskBytes ?? 64 * KiB, buckets: o.buckets ?? 4, entries: o.entries ?? 64, revs: o.revs ?? 32,
     maxChain: o.maxChain ?? 8, checks: o.checks ?? true,
   });
   const machine = createMachine([
@@ -46,6 +48,7 @@ export function mcMachine(o: McMachineOptions = {}): McMachine {
     { domid: 1, vcpus: 1, frames: guestFrames },
   ], o.build ?? 'debug');
   const region = DmRegion.create(machine.dp, { dmDom: 0, regionGfn: DM_REGION_GFN, guestDom: 1, plan });
+  if (o.diskBytes) region.initDma(plan, 1, 1);
   onTestFailed(() => console.error(region.dump()));
   const base = machine.dp.x.addrGfn(1, 0) >>> 0;
   return {
