@@ -38,6 +38,12 @@ import {
   evtchnSetPriority as setPriorityOp, lastStatus, lastStatusVcpu, lastStatusU0, lastStatusU1, lastStatusUnionSet,
 } from "./channel/ops-misc";
 import { raiseVirq as virqRaise } from "./channel/virq";
+import {
+  xenConsumerRegister as consumerRegister, evtchnAllocUnboundXen as allocUnboundXen,
+  notifyViaXenEventChannel as notifyViaXen, addrInflight,
+} from "./channel/consumers";
+import { consumerCallField as callField, consumerCallDone as callDone } from "./channel/ops-misc";
+import { evtchnClose as closeAny, evtchnFreeXenBegin as freeXenBegin, evtchnFreeXenEnd as freeXenEnd } from "./channel/ops-close";
 import { portSetPending, portIsPending, portIsMasked } from "./channel/port-ops";
 import { addrDomFlags, guestBase, guestFrames } from "./domain/table";
 import { schedPollPrepare as pollPrepare, schedPollFinish as pollFinish, lastPollKick } from "./channel/poll";
@@ -120,6 +126,22 @@ export function evtchnSetPriority(caller: u32, port: u32, priority: u32): i32 { 
 export function raiseVirq(dom: u32, vcpu: u32, virq: u32): u32 { return virqRaise(dom, vcpu, virq); }
 /** Xen-internal: the ABI's set_pending behind the usable filter (RAISE_* bits). */
 export function evtchnSetPending(dom: u32, vcpu: u32, port: u32): u32 { return portSetPending(dom, vcpu, port); }
+// ------------------------------------------------ Xen-internal consumers
+/** Register consumer `id`; returns its slot (0..6) or -ENOSPC (Xen would BUG()). */
+export function xenConsumerRegister(id: u32, drain: u32): i32 { return consumerRegister(id, drain != 0); }
+/** alloc_unbound_xen: a Xen-owned port in `ld` for `remoteDom`, consumer `slot`, notifying `lvcpu`. */
+export function evtchnAllocUnboundXen(ld: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 { return allocUnboundXen(ld, lvcpu, remoteDom, slot); }
+/** free_xen_event_channel: close a Xen-owned port, waiting for callbacks in flight unless the consumer opted out. */
+export function evtchnFreeXen(ld: u32, port: u32): i32 { return closeAny(ld, port, false); }
+/** The two halves of evtchnFreeXen, for a consumer that holds its own lock across the first. */
+export function evtchnFreeXenBegin(ld: u32, port: u32): i32 { return freeXenBegin(ld, port); }
+export function evtchnFreeXenEnd(ld: u32, port: u32): void { freeXenEnd(ld, port); }
+export function notifyViaXenEventChannel(ld: u32, port: u32): i32 { return notifyViaXen(ld, port); }
+/** After evtchnSend returned 1: the call to make (0 slot, 1 vcpu, 2 port, 3 domain), then consumerCallDone. */
+export function consumerCallField(field: u32): u32 { return callField(field); }
+export function consumerCallDone(): void { callDone(); }
+export function addrChannelInflight(dom: u32, port: u32): usize { return addrInflight(dom, port); }
+
 /** The ABI's is_pending / is_masked behind the usable filter (spec §4.5). */
 export function evtchnIsPending(dom: u32, port: u32): bool { return portIsPending(dom, port); }
 export function evtchnIsMasked(dom: u32, port: u32): bool { return portIsMasked(dom, port); }

@@ -57,3 +57,6 @@ export const SQ_SENT = 192;        // u32: events sent, published every 2^BH_PUB
 /** How a sender raises its events. */
 export const BENCH_MODE_SEND = 0;  // EVTCHNOP_send through HYPERVISOR_event_channel_op (struct ABI)
 export const BENCH_MODE_VIRQ = 1;  // Xen raising BH_VIRQ on the receiving vCPU (send_vcpu_virq)
+// Profiling only (bench/README.md "where the time goes"): the same loop entering the send path lower down
+export const BENCH_MODE_EVTCHN = 2; // evtchnSend(dom, port): the hypercall's handler, no struct copy-in
+export const BENCH_MODE_RAISE = 3;  // fifoSetPending on the receiving side (dom/vcpu name it): the FIFO layer alone

@@ -6,7 +6,7 @@
 // of one.
 
 import { BH_ECHOES } from "./layout";
-import { benchFail } from "./stream";
+import { benchFail, spinForFlag } from "./common";
 import { EVTCHNOP_send } from "../shared/evtchn-abi";
 import { eventChannelOp } from "../channel/hypercall";
 import { guestFifoNext } from "../guest/fifo-guest";
@@ -21,11 +21,7 @@ export function benchWaitEvent(dom: u32, gsGfn: u32, vcpu: u32, spins: u32, time
     let port = guestFifoNext(dom, gsGfn, vcpu);
     if (port != 0) return port;
     if (loadUpcallPending(dom, vcpu) != 0) { clearUpcallPending(dom, vcpu); continue; }
-    let woken = false;
-    for (let i: u32 = 0; i < spins; i++) {
-      if (loadUpcallPending(dom, vcpu) != 0) { woken = true; break; }
-    }
-    if (woken) continue;
+    if (spinForFlag(dom, vcpu, spins)) continue;
     if (vcpuBlock(dom, vcpu, timeoutNs) == VB_IDLE) return 0;
   }
 }

@@ -7,25 +7,22 @@
 // page and in the data plane; nothing here allocates or keeps globals.
 
 import {
-  BH_STOP, BH_ERRORS, BH_ERR_STREAM, BH_ERR_EXPECTED, BH_ERR_GOT, BH_RECV_FIRST, BH_SEND_FIRST,
+  BH_STOP, BH_RECV_FIRST, BH_SEND_FIRST,
   BH_PORTS, BH_STREAMS, BH_PUBLISH, BH_VIRQ, BH_LATE, BH_PROGRESS, BH_WAITERS, BP_STREAMS,
   BP_STREAM_BYTES, SS_SENT, SS_CURSOR, SS_SEEN, SR_EXPECT, SR_COUNT, SP_DELIVERED, SQ_SENT, BENCH_MODE_VIRQ,
+  BENCH_MODE_EVTCHN, BENCH_MODE_RAISE,
 } from "./layout";
 import { EVTCHNOP_send } from "../shared/evtchn-abi";
 import { eventChannelOp } from "../channel/hypercall";
 import { raiseVirq } from "../channel/virq";
+import { evtchnSend } from "../channel/ops-misc";
+import { fifoSetPending, RAISE_DROPPED } from "../fifo/raise";
 import { guestFifoNext } from "../guest/fifo-guest";
 import { loadUpcallPending, clearUpcallPending, vcpuBlock, VB_IDLE, VB_LATE } from "../upcall";
+import { benchFail, spinForFlag } from "./common";
 
 @inline export function streamAddr(page: usize, s: u32): usize {
   return page + <usize>BP_STREAMS + <usize>s * <usize>BP_STREAM_BYTES;
-}
-
-export function benchFail(page: usize, stream: u32, expected: u32, got: u32): void {
-  store<u32>(page + BH_ERR_STREAM, stream);
-  store<u32>(page + BH_ERR_EXPECTED, expected);
-  store<u32>(page + BH_ERR_GOT, got);
-  atomic.add<u32>(page + BH_ERRORS, 1); // after the details: a reader that sees the count sees them
 }
 
 // ------------------------------------------------------------------ sender
@@ -97,6 +94,11 @@ export function benchSend(page: usize, mode: u32, dom: u32, vcpu: u32, arg: usiz
     let rc: i32;
     if (mode == BENCH_MODE_VIRQ) {
       rc = raiseVirq(dom, vcpu, virq) == 1 ? 0 : -1;
+    } else if (mode == BENCH_MODE_EVTCHN) {
+      rc = evtchnSend(dom, port);
+    } else if (mode == BENCH_MODE_RAISE) {
+      let rport = load<u32>(page + BH_RECV_FIRST) + stream * n + cursor;
+      rc = (fifoSetPending(dom, vcpu, rport) & RAISE_DROPPED) != 0 ? -1 : 0;
     } else {
       store<u32>(arg, port); // evtchn_send_t { port }, written by the guest before the hypercall
       rc = eventChannelOp(dom, vcpu, EVTCHNOP_send, <u64>gpa);
@@ -204,12 +206,8 @@ export function benchReceive(page: usize, dom: u32, gsGfn: u32, vcpu: u32, max: 
     }
     if (loadUpcallPending(dom, vcpu) != 0) { clearUpcallPending(dom, vcpu); continue; }
     benchPublishAll(page);
-    let woken = false;
-    for (let i: u32 = 0; i < spins; i++) {
-      if (loadUpcallPending(dom, vcpu) != 0) { woken = true; break; }
-    }
     idle = true;
-    if (woken) continue;
+    if (spinForFlag(dom, vcpu, spins)) continue;
     if (timeoutNs == 0) break;
     let r = vcpuBlock(dom, vcpu, timeoutNs);
     if (r == VB_LATE) atomic.add<u32>(page + BH_LATE, 1);

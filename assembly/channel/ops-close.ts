@@ -15,6 +15,11 @@ import { portIsValid } from "./alloc";
 import { channelLockPair, channelUnlockPair } from "./locks";
 import { portClearPending, loadConsumer } from "./port-ops";
 import { virqType, VIRQ_PER_VCPU, addrVirqLock, storeVirqPort, loadVirqPort } from "./virq";
+import { consumerDrains, consumerDrain } from "./consumers";
+import { injected } from "../stress/noise";
+
+/** Stress build: a Xen-owned channel is freed without waiting for callbacks in flight. */
+export const INJ_NO_DRAIN: u32 = 0x400;
 
 /**
  * evtchn_free, with the channel write-locked by the caller: clear pending
@@ -34,8 +39,42 @@ function evtchnFree(dom: u32, port: u32): void {
 /**
  * Close `port` of domain `dom`. `guest` is true for EVTCHNOP_close (Xen-owned
  * channels refused) and false for Xen's own frees. Returns 0 or -EINVAL.
+ * A Xen-owned channel whose consumer drains is detached under the locks and
+ * freed only after its callbacks in flight have returned (I23).
  */
 export function evtchnClose(dom: u32, port: u32, guest: bool): i32 {
+  if (guest || !portIsValid(dom, port) || loadConsumer(dom, port) == 0) return closeLocked(dom, port, guest, false);
+  let rc = evtchnFreeXenBegin(dom, port);
+  if (rc == 0) evtchnFreeXenEnd(dom, port);
+  return rc;
+}
+
+/**
+ * free_xen_event_channel, first half: under the locks, detach the Xen-owned
+ * channel (RESERVED; its peer turns UNBOUND) so no callback can start — or,
+ * for a consumer without drain, free it at once. A consumer may hold its own
+ * lock across this half, never across the second.
+ */
+export function evtchnFreeXenBegin(dom: u32, port: u32): i32 {
+  if (!portIsValid(dom, port)) return -EINVAL;
+  let slot = loadConsumer(dom, port);
+  if (slot == 0) return -EINVAL;
+  if (!consumerDrains(slot - 1) || injected(INJ_NO_DRAIN)) return closeLocked(dom, port, false, false);
+  return closeLocked(dom, port, false, true);
+}
+
+/** Second half: wait, holding no lock, for callbacks in flight, then free the port (I23). */
+export function evtchnFreeXenEnd(dom: u32, port: u32): void {
+  if (!portIsValid(dom, port) || loadState(dom, port) != ECS_RESERVED || loadConsumer(dom, port) == 0) return;
+  consumerDrain(dom, port); // a callback may close or send meanwhile: no lock is held here
+  let lock = addrEventLock(dom);
+  writeLock(lock);
+  if (loadState(dom, port) == ECS_RESERVED) freeLocked(dom, port);
+  writeUnlock(lock);
+}
+
+/** The close itself under the event lock; `detach` leaves the port RESERVED instead of freeing it. */
+function closeLocked(dom: u32, port: u32, guest: bool, detach: bool): i32 {
   if (!portIsValid(dom, port)) return -EINVAL;
   let lock = addrEventLock(dom);
   writeLock(lock);
@@ -46,7 +85,7 @@ export function evtchnClose(dom: u32, port: u32, guest: bool): i32 {
     let state = loadState(dom, port);
     if (state == ECS_FREE || state == ECS_RESERVED || state == ECS_PIRQ) break;
     if (state == ECS_UNBOUND || state == ECS_IPI) {
-      freeLocked(dom, port);
+      if (detach) detachLocked(dom, port); else freeLocked(dom, port);
       rc = 0;
       break;
     }
@@ -80,7 +119,7 @@ export function evtchnClose(dom: u32, port: u32, guest: bool): i32 {
     }
     let rp = loadRemotePort(dom, port);
     channelLockPair(dom, port, rd, rp);
-    evtchnFree(dom, port);
+    if (detach) storeState(dom, port, ECS_RESERVED); else evtchnFree(dom, port);
     storeState(rd, rp, ECS_UNBOUND);
     storeRemoteDom(rd, rp, dom); // re-bindable only by the closer's domid (spec §16.8)
     channelUnlockPair(dom, port, rd, rp);
@@ -90,6 +129,13 @@ export function evtchnClose(dom: u32, port: u32, guest: bool): i32 {
   }
   writeUnlock(lock);
   return rc;
+}
+
+function detachLocked(dom: u32, port: u32): void {
+  let cl = addrChannelLock(dom, port);
+  writeLock(cl);
+  storeState(dom, port, ECS_RESERVED);
+  writeUnlock(cl);
 }
 
 function freeLocked(dom: u32, port: u32): void {

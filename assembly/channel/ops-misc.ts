@@ -14,6 +14,33 @@ import { mayActOn } from "./ops-bind";
 import { portSetPending, portUnmask, loadConsumer, evtchnUsable, isFifo } from "./port-ops";
 import { fifoSetPriority } from "../fifo/control";
 import { virqType, VIRQ_PER_VCPU } from "./virq";
+import { SEND_CALL_CONSUMER, consumerCallEnter, consumerCallExit } from "./consumers";
+import { injected } from "../stress/noise";
+
+/** Stress build: the callback runs with the sender's channel lock held (the pre-2021 bug). */
+export const INJ_CALLBACK_UNDER_LOCK: u32 = 0x200;
+
+// The consumer call the last evtchnSend on this thread asked for (thread-local).
+let callDom: u32 = 0;
+let callPort: u32 = 0;
+let callVcpu: u32 = 0;
+let callSlot: u32 = 0;
+let callHeldLock: usize = 0; // INJ_CALLBACK_UNDER_LOCK only
+
+export function consumerCallField(field: u32): u32 {
+  switch (field) {
+    case 0: return callSlot;
+    case 1: return callVcpu;
+    case 2: return callPort;
+    default: return callDom;
+  }
+}
+
+/** The callback of the last SEND_CALL_CONSUMER returned: leave the in-flight count. */
+export function consumerCallDone(): void {
+  consumerCallExit(callDom, callPort);
+  if (callHeldLock != 0) { readUnlock(callHeldLock); callHeldLock = 0; }
+}
 
 export function evtchnSend(caller: u32, port: u32): i32 {
   if (!portIsValid(caller, port)) return -EINVAL;
@@ -28,7 +55,17 @@ export function evtchnSend(caller: u32, port: u32): i32 {
       // only the local lock: the peer can not change state, closing needs both (spec §12)
       let rd = loadRemoteDom(caller, port);
       let rp = loadRemotePort(caller, port);
-      portSetPending(rd, loadNotifyVcpu(rd, rp), rp);
+      let consumer = loadConsumer(rd, rp);
+      if (consumer != 0) {
+        // the peer ends in Xen: count the call in, and let the caller run the
+        // callback once our lock is released (spec §11, I23)
+        consumerCallEnter(rd, rp);
+        callDom = rd; callPort = rp; callVcpu = loadNotifyVcpu(rd, rp); callSlot = consumer - 1;
+        if (injected(INJ_CALLBACK_UNDER_LOCK)) { callHeldLock = cl; return SEND_CALL_CONSUMER; }
+        rc = SEND_CALL_CONSUMER;
+      } else {
+        portSetPending(rd, loadNotifyVcpu(rd, rp), rp);
+      }
     } else if (state == ECS_IPI) {
       portSetPending(caller, loadNotifyVcpu(caller, port), port);
     } else if (state != ECS_UNBOUND) {

@@ -6,9 +6,13 @@
 // stores tag in the submission ring, bumps SQ_PROD (seq-cst, after the
 // descriptor and ring stores) and sends the doorbell event. A worker claims a
 // submission by CAS on the DM-private consumer index (DMA_SQ_CONS: never the
-// guest's copy), reads every descriptor field once (the guest may rewrite it
-// meanwhile; each field is trusted only as read), validates, then:
-//   map (locked) → window access → copy + checksum → still locked?
+// guest's copy) and starts it (dmaStart): reads every descriptor field once
+// (the guest may rewrite it meanwhile; each field is trusted only as read,
+// and kept in the DM-private slot record), validates, and maps the buffer
+// locked. Later — the emulated disk completes requests out of order, so
+// many mappings are locked at once, as with QEMU's asynchronous I/O — it
+// finishes it (dmaFinish):
+//   window access → copy + checksum → still locked?
 //   → reverse translation == requested address? → invalidate (unlock)
 // and completes: checksum and status into the descriptor, tag out of the
 // in-flight set, bit tag ORed into CQ_DONE (after the status: the guest reads
@@ -30,7 +34,7 @@ import {
   DMAS_COMMANDS, DMAS_READS, DMAS_WRITES, DMAS_SECTORS, DMAS_ERRORS, DMAS_BAD_TAGS, DMAS_RING_OVERRUNS, DMAS_STATUS,
   DM_WORKERS_OFF, DM_WORKER_BYTES, DM_MAX_WORKERS, DW_IDLE, DW_IPI_PORT, DW_COMMANDS, DM_FATAL_BAD_RAM_OFFSET,
   DM_FATAL_LIVE_UNMAPPED, DM_FATAL_LOCK_UNDERFLOW, DM_FATAL_NOT_IN_CACHE, DM_FATAL_CONFIG, MC_E_LOCK_UNDERFLOW,
-  MC_WINDOW_SHIFT, MC_BUCKET_SHIFT, MCA_LOCKED,
+  MC_WINDOW_SHIFT, MC_BUCKET_SHIFT, MCA_LOCKED, DM_SLOTS_OFF, DM_SLOT_BYTES, SL_OP, SL_GPA, SL_LEN, SL_LBA, SL_VADDR,
 } from "../shared/dm-layout";
 import { EINVAL, EFAULT } from "../shared/errno";
 import { PAGE_SIZE } from "../shared/layout";
@@ -122,12 +126,19 @@ export function dmaClaim(dm: usize): i32 {
   return -1;
 }
 
+@inline function slotAddr(dm: usize, tag: u32): usize {
+  return dm + <usize>DM_SLOTS_OFF + <usize>tag * <usize>DM_SLOT_BYTES;
+}
+
 /**
- * Execute the claimed command `tag` on worker `worker`'s thread. Returns the
- * status given to the guest (DMA_ST_*, ≥ 0), or -DM_FATAL_* if the device
- * model hit a fatal error (the command is then not completed).
+ * Start the claimed command `tag`: read its descriptor once, validate it and
+ * map its buffer locked, as QEMU's DMA helpers do when a request is submitted.
+ * The mapping stays locked until dmaFinish — for as long as the "disk" takes —
+ * so many requests hold mappings at once and their lifetimes overlap. Returns
+ * 1 (started: call dmaFinish later), 0 (completed at once with an error status:
+ * send the completion event) or -DM_FATAL_*.
  */
-export function dmaExecute(dm: usize, tag: u32, worker: u32): i32 {
+export function dmaStart(dm: usize, tag: u32, worker: u32): i32 {
   if (tag >= <u32>DMA_SLOTS) return -EINVAL;
   let page = commandPage(dm);
   if (page == 0) { recordFatal(dm, DM_FATAL_CONFIG, tag, 0, 0, 0, 0); return -DM_FATAL_CONFIG; }
@@ -142,7 +153,6 @@ export function dmaExecute(dm: usize, tag: u32, worker: u32): i32 {
   let lba = load<u32>(d + DD_LBA);
   let sectors = load<u32>(dm + DMA_DISK_SECTORS);
   let status: u32 = DMA_ST_OK;
-  let sum: u32 = 0;
   if ((op != <u32>DMA_OP_READ && op != <u32>DMA_OP_WRITE) || dtag != tag) {
     status = DMA_ST_BAD_OP;
   } else if (len == 0 || (len & (<u32>DMA_SECTOR - 1)) != 0 || len > <u32>DMA_MAX_BYTES) {
@@ -156,18 +166,54 @@ export function dmaExecute(dm: usize, tag: u32, worker: u32): i32 {
     if (v < 0) {
       status = v == -EFAULT || v == -EINVAL ? DMA_ST_BAD_ADDR : DMA_ST_BUSY;
     } else {
-      let vaddr = <u32>v;
+      let sl = slotAddr(dm, tag);
+      store<u32>(sl + SL_OP, op);
+      store<u32>(sl + SL_GPA, gpa);
+      store<u32>(sl + SL_LEN, len);
+      store<u32>(sl + SL_LBA, lba);
+      store<u32>(sl + SL_VADDR, <u32>v);
       noise(NP_DM_AFTER_MAP);
-      let rc = copyStep(dm, vaddr, gpa, len, op, lba, tag);
-      if (rc == 0) rc = unmapStep(dm, vaddr, gpa, len, tag);
-      if (rc < 0) return rc;
-      sum = lastSum;
-      statAdd(dm, op == <u32>DMA_OP_WRITE ? DMAS_WRITES : DMAS_READS, 1);
-      statAdd(dm, DMAS_SECTORS, len >>> 9);
+      return 1;
     }
   }
-  // complete: descriptor first, then the tag leaves the in-flight set, then the
-  // guest-visible done bit (the guest reads the descriptor after taking it)
+  complete(dm, page, tag, status, 0, worker);
+  return 0;
+}
+
+/**
+ * Finish a started command: move its data through its window, check the
+ * window is still its own, translate back, unmap, complete. Returns the
+ * status given to the guest (DMA_ST_OK) or -DM_FATAL_* (not completed).
+ */
+export function dmaFinish(dm: usize, tag: u32, worker: u32): i32 {
+  if (tag >= <u32>DMA_SLOTS) return -EINVAL;
+  let page = commandPage(dm);
+  if (page == 0) { recordFatal(dm, DM_FATAL_CONFIG, tag, 0, 0, 0, 0); return -DM_FATAL_CONFIG; }
+  let sl = slotAddr(dm, tag);
+  let op = load<u32>(sl + SL_OP);
+  let gpa = load<u32>(sl + SL_GPA);
+  let len = load<u32>(sl + SL_LEN);
+  let vaddr = load<u32>(sl + SL_VADDR);
+  let rc = copyStep(dm, vaddr, gpa, len, op, load<u32>(sl + SL_LBA), tag);
+  if (rc == 0) rc = unmapStep(dm, vaddr, gpa, len, tag);
+  if (rc < 0) return rc;
+  statAdd(dm, op == <u32>DMA_OP_WRITE ? DMAS_WRITES : DMAS_READS, 1);
+  statAdd(dm, DMAS_SECTORS, len >>> 9);
+  complete(dm, page, tag, DMA_ST_OK, lastSum, worker);
+  return <i32>DMA_ST_OK;
+}
+
+/** Start and finish at once: the status given to the guest (≥ 0) or -DM_FATAL_*. */
+export function dmaExecute(dm: usize, tag: u32, worker: u32): i32 {
+  let r = dmaStart(dm, tag, worker);
+  if (r != 1) return r < 0 ? r : <i32>atomic.load<u32>(commandPage(dm) + CP_DESC + <usize>tag * <usize>DESC_BYTES + DD_STATUS);
+  return dmaFinish(dm, tag, worker);
+}
+
+// Complete: descriptor first, then the tag leaves the in-flight set, then the
+// guest-visible done bit (the guest reads the descriptor after taking it).
+function complete(dm: usize, page: usize, tag: u32, status: u32, sum: u32, worker: u32): void {
+  let d = page + CP_DESC + <usize>tag * <usize>DESC_BYTES;
   store<u32>(d + DD_DM_CSUM, sum);
   atomic.store<u32>(d + DD_STATUS, status);
   atomic.and<u32>(dm + DMA_INFLIGHT, ~(<u32>1 << tag));
@@ -176,7 +222,6 @@ export function dmaExecute(dm: usize, tag: u32, worker: u32): i32 {
   if (status != DMA_ST_OK) stat(dm, DMAS_ERRORS);
   stat(dm, DMAS_STATUS + <i32>(min<u32>(status, <u32>DMA_STATUS_KINDS - 1) << 2));
   if (worker < <u32>DM_MAX_WORKERS) atomic.add<u32>(workerAddr(dm, worker) + DW_COMMANDS, 1);
-  return <i32>status;
 }
 
 // ------------------------------------------------------------------ the steps of one transfer

@@ -13,7 +13,7 @@ import { setGrant, pageOwned, entryAddr, revAddr } from "./region";
 import {
   dmaInit as dInit, dmaSetReady as dReady, dmaPending as dPending, dmaClaim as dClaim, dmaExecute as dExecute,
   dmaWorkerIdle as dIdle, dmaWakeIdle as dWake, dmaSetWorkerPort as dSetPort, dmaWorkerPort as dPort,
-  copyStep, unmapStep, dmaLastChecksum as lastChecksum,
+  copyStep, unmapStep, dmaLastChecksum as lastChecksum, dmaStart as dStart, dmaFinish as dFinish,
 } from "./dma";
 import {
   dmaGuestFill as gFill, dmaGuestChecksum as gChecksum, dmaGuestVerify as gVerify,
@@ -47,6 +47,11 @@ export function dmaInit(dm: usize, ringGfn: u32, diskOff: u32, sectors: u32, wor
 export function dmaSetReady(dm: usize, port: u32): void { dReady(dm, port); }
 export function dmaPending(dm: usize): u32 { return dPending(dm); }
 export function dmaClaim(dm: usize): i32 { return dClaim(dm); }
+/** Start a claimed command (validate, map locked): 1 started, 0 completed at once with an error status, or -DM_FATAL_*. */
+export function dmaStart(dm: usize, tag: u32, worker: u32): i32 { return dStart(dm, tag, worker); }
+/** Finish a started command (copy, check, unmap, complete): DMA_ST_OK or -DM_FATAL_*. */
+export function dmaFinish(dm: usize, tag: u32, worker: u32): i32 { return dFinish(dm, tag, worker); }
+/** Start and finish at once. */
 export function dmaExecute(dm: usize, tag: u32, worker: u32): i32 { return dExecute(dm, tag, worker); }
 // one transfer's steps (dmaExecute = map, copy, unmap), for step-by-step schedules
 /** Map a transfer locked: the DM address, or -errno (-EFAULT: not the guest's owned RAM). */

@@ -13,6 +13,8 @@
 //            │ config, free lists, fatal + check words  │
 //        256 │ statistics (MCS_*, DMAS_*), u32 counters │
 //        512 │ DM workers: 32 × {idle, IPI port, count} │
+//       1024 │ started commands: 32 × {op, gpa, len,    │
+//            │   lba, DM address} (DM-private)          │
 //       4096 ├──────────────────────────────────────────┤ MC_ENTRIES_OFF
 //            │ mapcache entries: 512 × 160 B            │ index 0 unused (DM address 0 is
 //            │   1..nrBuckets = bucket heads            │ never valid); heads are never
@@ -122,6 +124,7 @@ export const MCS_ENTRIES_LINKED = 300;   // overflow entries linked now (gauge)
 export const MCS_LOCKED_NOW = 304;       // locked requests outstanding (gauge)
 export const MCS_LONGEST_CHAIN = 308;    // longest chain seen
 export const MCS_CHECKS = 312;           // invariant checks run
+export const MCS_PEAK_LOCKED = 316;      // most locked requests outstanding at once
 // DMA engine counters
 export const DMAS_COMMANDS = 320;        // commands completed (any status)
 export const DMAS_READS = 324;           // successful reads (disk → guest)
@@ -139,6 +142,15 @@ export const DM_MAX_WORKERS = 32;
 export const DW_IDLE = 0;                // i32 1 while the worker is (about to be) asleep
 export const DW_IPI_PORT = 4;            // u32 IPI port bound to the worker's vCPU (wake-ups)
 export const DW_COMMANDS = 8;            // u32 commands this worker executed
+
+// per-tag state of a started command (DM-private: the descriptor as read once, and its mapping)
+export const DM_SLOTS_OFF = 1024;        // DM_WORKERS_OFF + DM_MAX_WORKERS * DM_WORKER_BYTES
+export const DM_SLOT_BYTES = 32;
+export const SL_OP = 0;                  // u32 DMA_OP_*
+export const SL_GPA = 4;                 // u32
+export const SL_LEN = 8;                 // u32
+export const SL_LBA = 12;                // u32
+export const SL_VADDR = 16;              // u32 DM address of its locked mapping
 
 // ---------------------------------------------------------------- fatal errors (the device model exits)
 export const DM_FATAL_BAD_RAM_OFFSET = 1; // reverse translation gave another guest address (QEMU: "Bad RAM offset", abort)

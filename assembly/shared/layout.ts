@@ -43,6 +43,11 @@ export const G_NOISE_SPINS = 260;    // u32: longest delay, in spin iterations
 export const G_NOISE_YIELD = 264;    // u32: one delay in 2^n also sleeps briefly (0 = never)
 export const G_INJECT = 268;         // u32: bitmask of re-injected bugs (src/stress)
 export const G_NOISE_FUTEX = 272;    // i32: never notified; timed waits on it yield the thread
+// Xen-internal consumers (spec §11): NR_XEN_CONSUMERS slots, each the id of a
+// registered consumer (0 = empty); a channel stores slot + 1 in its flags.
+export const G_XEN_CONSUMERS = 320;  // 7 × u32
+export const NR_XEN_CONSUMERS = 7;
+export const G_CONSUMER_NODRAIN = 348; // u32 bit s: the consumer in slot s opted out of the close drain
 
 export const MAX_DOMAINS = 256;      // domids 0..255 are supported
 export const DOMTAB = 1024;          // the domain table
@@ -132,7 +137,7 @@ export const D_CHANNELS = D_VCPUS + XEN_LEGACY_MAX_VCPUS * VCPU_BYTES; // 8960
 
 // channel record, one per port with storage
 // ┌ lock ┬ state ┬ notify ┬ priority ┬ lastq ┬ remote dom ┬ remote port/virq ┬ flags ┐
-export const CHANNEL_BYTES = 32;
+export const CHANNEL_BYTES = 48;
 export const C_LOCK = 0;             // i32 rwlock word
 export const C_STATE = 4;            // u32 ECS_*
 export const C_NOTIFY_VCPU = 8;      // u32
@@ -141,6 +146,7 @@ export const C_FIFO_LASTQ = 16;      // u32 prio | vcpu << 8, read and written a
 export const C_REMOTE_DOM = 20;      // u32
 export const C_REMOTE_PORT = 24;     // u32 (interdomain peer port, or VIRQ number)
 export const C_FLAGS = 28;           // u32 CF_* bits
+export const C_INFLIGHT = 32;        // i32 Xen-consumer callbacks in flight on this (Xen-owned) channel; bit 31: a closer waits (I23)
 
 export const CF_FIFO_PENDING = 1;    // sticky "raised without an array page" (spec §9.3), never cleared
 export const CF_CONSUMER_SHIFT = 1;  // 3-bit xen_consumer index

@@ -38,7 +38,7 @@ td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}
 .note{color:#666}
 </style></head><body>
 <h1>wasmxen bench</h1>
-<p>${esc(`${m.cores} × ${m.cpu_model}, ${m.memory_gib} GiB, ${m.platform}/${m.arch}; Node ${m.node}, V8 ${m.v8}${m.wasm_flags ? ` (${m.wasm_flags})` : ''}; commit ${m.commit}; ${m.date}`)}<br>
+<p>${esc(`${m.cores} × ${m.cpu_model}, ${m.memory_gib} GiB, ${m.platform}/${m.arch}; Node ${m.node}, V8 ${m.v8}${m.wasm_flags ? ` (${m.wasm_flags})` : ''}; commit ${m.commit}; ${m.date}; load average ${m.load_average} at start`)}<br>
 ${esc(`${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up per workload and implementation; events/s is the median of the runs.`)}</p>
 <div class="legend" id="legend"></div>
 <h2>Throughput per workload and implementation</h2>

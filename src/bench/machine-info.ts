@@ -17,6 +17,8 @@ export interface MachineInfo {
   wasm_flags: string;
   commit: string;
   date: string;
+  /** 1-minute load average when the run started: other work on the machine skews every number */
+  load_average: number;
 }
 
 function readMaybe(p: string): string | undefined {
@@ -64,5 +66,6 @@ export function machineInfo(): MachineInfo {
     wasm_flags: major < 22 ? '--no-liftoff' : '',
     commit: gitCommit(),
     date: new Date().toISOString(),
+    load_average: Math.round(os.loadavg()[0] * 100) / 100,
   };
 }

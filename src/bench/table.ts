@@ -10,7 +10,7 @@ function pad(cells: string[][]): string {
 export function formatTable(r: BenchReport): string {
   const m = r.machine;
   const head = [
-    `wasmxen bench: ${m.cores} × ${m.cpu_model}, Node ${m.node} (V8 ${m.v8}${m.wasm_flags ? `, ${m.wasm_flags}` : ''}), commit ${m.commit.slice(0, 12)}`,
+    `wasmxen bench: ${m.cores} × ${m.cpu_model}, Node ${m.node} (V8 ${m.v8}${m.wasm_flags ? `, ${m.wasm_flags}` : ''}), commit ${m.commit.slice(0, 12)}, load average ${m.load_average} at start`,
     `${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up; events/s is the median, spread = (max − min) / median;`,
     'latency: sampled one-way under load, round trip for fifo-pingpong; ×X = events/s ÷ X\'s events/s on the same shape',
     '',

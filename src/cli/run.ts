@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { runFifoDataPlane, formatDataPlaneReport } from '../scenarios/fifo-data-plane.ts';
 import { runDefaultScenario, formatRunReport } from '../scenarios/default.ts';
+import { runDmaScenario, formatDmaReport } from '../scenarios/dma.ts';
 
 export function positiveNumber(v: string): number {
   const n = Number(v);
@@ -14,12 +15,20 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run a scenario and print a report (exit status 1 if any event was lost or duplicated)')
     .addOption(new Option('--scenario <name>', 'default: 2 domains × 2 vCPUs, ping-pong, fan-in, IPIs, timer; '
-      + 'fifo-data-plane: raw FIFO raises from sender threads').choices(['default', 'fifo-data-plane']).default('default'))
+      + 'fifo-data-plane: raw FIFO raises from sender threads; '
+      + 'dma: overlapping DMA through the device model\'s mapcache (exit 1 on a checksum failure or a dead device model)')
+      .choices(['default', 'fifo-data-plane', 'dma']).default('default'))
     .option('--seconds <s>', 'how long the senders run', positiveNumber, 3)
     .addOption(new Option('--abi <abi>', 'event-channel ABI of the guests (fifo: reached through init_control at boot)')
       .choices(['fifo', '2l']).default('fifo'))
     .option('--json', 'print the report as JSON')
     .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo' }) => {
+      if (opts.scenario === 'dma') {
+        const r = await runDmaScenario({ seconds: opts.seconds });
+        console.log(opts.json ? JSON.stringify(r) : formatDmaReport(r));
+        if (!r.ok) process.exitCode = 1;
+        return;
+      }
       if (opts.scenario === 'fifo-data-plane' && opts.abi !== 'fifo') {
         throw new Error('the fifo-data-plane scenario exercises the FIFO ABI only: drop --abi 2l');
       }

@@ -26,6 +26,10 @@ export interface DmExports {
   dmaSetReady(dm: number, port: number): void;
   dmaPending(dm: number): number;
   dmaClaim(dm: number): number;
+  /** 1 started (finish later), 0 completed at once with an error status, or -DM_FATAL_* */
+  dmaStart(dm: number, tag: number, worker: number): number;
+  /** DMA_ST_OK or -DM_FATAL_* */
+  dmaFinish(dm: number, tag: number, worker: number): number;
   /** DMA_ST_* (≥ 0) or -DM_FATAL_* */
   dmaExecute(dm: number, tag: number, worker: number): number;
   dmaMapStep(dm: number, gpa: number, len: number): number;

@@ -4,7 +4,8 @@
 //
 //   guest: SQ_PROD++ → EVTCHNOP_send(doorbell) ──► DM vCPU 0 upcall → 'doorbell'
 //   worker: claim → (more pending? wake an idle peer: EVTCHNOP_send(its IPI))
-//           → execute (map, copy, unmap in wasm) → EVTCHNOP_send(completion)
+//           → start (validate, map locked) … later, in random order: finish
+//           (copy, translate back, unmap) → EVTCHNOP_send(completion)
 //   peer:   upcall → 'kick' → drain
 //
 // Idle protocol (assembly/dm/dma.ts): mark idle, re-check pending, then block;
@@ -22,16 +23,37 @@ export class DmaServer {
   commands = 0;
   private g?: Guest;
   private dmPort = 0;
+  /** tags started (mapped) and not yet finished on this worker */
+  private readonly aio: number[] = [];
+  private readonly rand: () => number;
+  /** how events are sent: the attached vCPU's EVTCHNOP_send, or a service domain's */
+  private sendFn?: (port: number) => void;
 
-  /** `dm`: the region's address; `worker`: this worker's index = its vCPU in the device-model domain. */
+  /**
+   * `dm`: the region's address; `worker`: this worker's index = its vCPU in
+   * the device-model domain; `depth`: commands in progress per worker.
+   */
   constructor(readonly dp: DataPlane, readonly dm: number, readonly worker: number,
-    private readonly onCommand: () => void = () => {}) {
+    private readonly onCommand: () => void = () => {}, readonly depth = 16, seed = 1) {
     this.x = dmExports(dp);
+    let s = (Math.imul(seed, 0x9e3779b1) + worker + 1) >>> 0 || 1;
+    this.rand = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
   }
 
   /** The worker's vCPU (a Guest built with this.handlers()). */
   attach(g: Guest): void {
     this.g = g;
+    this.sendFn = (port) => g.send(port);
+  }
+
+  /** Serve from a service domain's thread instead: events go out through `send` (no vCPU of its own). */
+  attachSender(send: (port: number) => void): void {
+    this.sendFn = send;
+  }
+
+  private send(port: number): void {
+    if (!this.sendFn) throw new Error('DmaServer: attach a vCPU or a sender first');
+    this.sendFn(port);
   }
 
   private get guest(): Guest {
@@ -62,26 +84,45 @@ export class DmaServer {
     return b.port;
   }
 
-  /** Execute submissions until none is left; returns how many. */
+  /**
+   * Execute submissions until none is left; returns how many completed.
+   * Claimed commands are started at once (validated, mapped locked) up to
+   * `depth` in progress on this worker, and finished in random order, as a
+   * disk completes queued requests: mappings stay locked across other
+   * requests' starts and finishes, which is what overlaps in the mapcache.
+   */
   drain(): number {
-    const { x, dm, worker } = this;
+    const { x, dm, worker, aio } = this;
     x.dmaWorkerIdle(dm, worker, 0);
     let n = 0;
     for (;;) {
-      const tag = x.dmaClaim(dm);
-      if (tag < 0) break;
-      if (x.dmaPending(dm) > 0) {
-        const peer = x.dmaWakeIdle(dm, worker);
-        if (peer >= 0) this.guest.send(x.dmaWorkerPort(dm, peer));
+      while (aio.length < this.depth) {
+        const tag = x.dmaClaim(dm);
+        if (tag < 0) break;
+        if (x.dmaPending(dm) > 0) {
+          const peer = x.dmaWakeIdle(dm, worker);
+          if (peer >= 0) this.send(x.dmaWorkerPort(dm, peer));
+        }
+        const r = x.dmaStart(dm, tag, worker);
+        if (r < 0) return n; // fatal: recorded in the region; the device model is dead
+        if (r === 0) { this.completed(); n++; } else aio.push(tag);
       }
-      const st = x.dmaExecute(dm, tag, worker);
-      if (st < 0) break; // fatal: recorded in the region; the device model is dead
-      this.guest.send(this.port());
+      if (aio.length === 0) break;
+      const i = this.rand() % aio.length;
+      const tag = aio[i];
+      aio[i] = aio[aio.length - 1];
+      aio.pop();
+      if (x.dmaFinish(dm, tag, worker) < 0) return n;
+      this.completed();
       n++;
-      this.commands++;
-      this.onCommand();
     }
     return n;
+  }
+
+  private completed(): void {
+    this.send(this.port());
+    this.commands++;
+    this.onCommand();
   }
 
   /** The device model's end of the channel: written once, before any doorbell can arrive. */

@@ -8,6 +8,7 @@ import { KABI_2L } from './layout.ts';
 import { ERESTART } from '../../assembly/shared/errno.ts';
 import type { GuestLayout } from './layout.ts';
 import { EvtchnError } from '../errors.ts';
+import type { ConsumerRegistry } from '../consumers/registry.ts';
 
 export interface GuestContext {
   dom: number;
@@ -20,6 +21,8 @@ export interface GuestContext {
   shared?: SharedArrayBuffer;
   /** true once the hypervisor asks the domain to stop */
   stopping: () => boolean;
+  /** this thread's Xen-internal consumers */
+  consumers?: ConsumerRegistry;
 }
 
 /** What a guest module exports (a path given to Hypervisor / `wasmxen run`). */
@@ -39,7 +42,7 @@ export class Guest {
 
   constructor(readonly dp: DataPlane, readonly ctx: GuestContext, readonly layout: GuestLayout,
     handlers: (g: Guest) => Record<string, Handler>) {
-    this.hc = new GuestHypercalls(dp, ctx.dom, ctx.vcpu, layout.scratchGfn);
+    this.hc = new GuestHypercalls(dp, ctx.dom, ctx.vcpu, layout.scratchGfn, ctx.consumers);
     this.driver = new GuestDriver(dp, ctx.dom, layout, ctx.maxPort, handlers(this));
     this.kernel = new GuestKernel(dp, ctx.dom, ctx.vcpu, layout, this.driver);
   }

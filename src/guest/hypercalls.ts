@@ -11,6 +11,7 @@ import {
   EVTCHNOP_init_control, EVTCHNOP_expand_array, EVTCHNOP_reset, EVTCHNOP_reset_cont,
 } from '../../assembly/shared/evtchn-abi.ts';
 import { SCRATCH_PER_VCPU, SCRATCH_POLL_PORTS } from './layout.ts';
+import { SEND_CALL_CONSUMER, type ConsumerRegistry } from '../consumers/registry.ts';
 
 export interface PortStatus {
   status: 'closed' | 'unbound' | 'interdomain' | 'pirq' | 'virq' | 'ipi';
@@ -26,7 +27,9 @@ export class GuestHypercalls {
   private readonly gpa: number;
   private readonly view: DataView;
 
-  constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, scratchGfn: number) {
+  constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, scratchGfn: number,
+    /** this thread's Xen consumers: a send to a Xen-owned peer runs the callback here */
+    readonly consumers?: ConsumerRegistry) {
     // scratch blocks run on across consecutive frames
     this.gpa = scratchGfn * PAGE_SIZE + vcpu * SCRATCH_PER_VCPU;
     this.view = new DataView(dp.memory.buffer, (dp.x.addrGfn(dom, scratchGfn) >>> 0) + vcpu * SCRATCH_PER_VCPU, SCRATCH_PER_VCPU);
@@ -76,7 +79,12 @@ export class GuestHypercalls {
   /** The hot path: one hypercall; returns 0 or -errno without throwing. */
   sendRaw(port: number): number {
     this.view.setUint32(0, port, true);
-    return this.op(EVTCHNOP_send);
+    const rc = this.op(EVTCHNOP_send);
+    if (rc !== SEND_CALL_CONSUMER) return rc;
+    // the peer ends in Xen: its callback runs on this thread, no channel lock held (spec §11)
+    if (this.consumers) return this.consumers.dispatch();
+    this.dp.x.consumerCallDone();
+    return 0;
   }
 
   send(port: number): void {

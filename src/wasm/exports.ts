@@ -54,6 +54,16 @@ export interface DataPlaneExports {
   evtchnIsMasked(dom: number, port: number): number;
   domainSetFlags(dom: number, flags: number): void;
   domainPause(dom: number): void;
+  xenConsumerRegister(id: number, drain: number): number;
+  evtchnAllocUnboundXen(ld: number, lvcpu: number, remoteDom: number, slot: number): number;
+  evtchnFreeXen(ld: number, port: number): number;
+  evtchnFreeXenBegin(ld: number, port: number): number;
+  evtchnFreeXenEnd(ld: number, port: number): void;
+  notifyViaXenEventChannel(ld: number, port: number): number;
+  /** after evtchnSend returned 1 (SEND_CALL_CONSUMER): 0 slot, 1 vcpu, 2 port, 3 domain */
+  consumerCallField(field: number): number;
+  consumerCallDone(): void;
+  addrChannelInflight(dom: number, port: number): number;
   domainUnpause(dom: number): void;
   /** 0, -errno, or -ERESTART (85): re-issue with cont = 1 */
   evtchnReset(caller: number, dom: number, cont: number): number;

@@ -56,3 +56,89 @@ export function mcMachine(o: McMachineOptions = {}): McMachine {
     guestBytes: (gpa, len) => new Uint8Array(machine.memory.buffer, base + gpa, len),
   };
 }
+
+// ------------------------------------------------------------------ the whole controller on one thread
+import { Guest } from '../../src/guest/guest.ts';
+import { DmaServer } from '../../src/dm/server.ts';
+import { DmaExerciser, type ExerciserOptions } from '../../src/dm/exerciser.ts';
+import { createDmaMachine, type DmaMachine, type DmaMachineOptions } from '../../src/dm/machine.ts';
+import {
+  CP_SQ_PROD, CP_SQ_RING, CP_DESC, CP_CQ_DONE, DESC_BYTES, DD_OP, DD_TAG, DD_GPA_LO, DD_GPA_HI, DD_LEN, DD_LBA,
+  DD_STATUS, DD_DM_CSUM, DMA_SLOTS,
+} from '../../assembly/shared/dm-layout.ts';
+
+export interface InlineDma extends DmaMachine {
+  guest: Guest;
+  dmVcpu: Guest;
+  server: DmaServer;
+  port: number;
+  exerciser(o: Omit<ExerciserOptions, 'dom' | 'layout' | 'diskSectors'>): DmaExerciser;
+  /** drive `ex` until it finishes: fill, the device model's upcall, the guest's upcall */
+  run(ex: DmaExerciser): void;
+  /** write a raw descriptor into slot `tag` and submit it (no doorbell) */
+  submit(tag: number, d: { op: number; gpa: number; len: number; lba: number; descTag?: number; gpaHi?: number }): void;
+  /** submit a raw ring entry (any value) */
+  submitTag(tag: number): void;
+  status(tag: number): number;
+  dmChecksum(tag: number): number;
+  takeDone(): number;
+  u32: Uint32Array;
+  page: number;
+}
+
+/** Guest and device model (one worker) on the calling thread, connected by a real interdomain channel. */
+export function inlineDma(o: DmaMachineOptions & { depth?: number } = {}): InlineDma {
+  const m = createDmaMachine({ build: 'debug', workers: 1, buckets: 4, ...o });
+  const dp = m.machine.dp;
+  let ex: DmaExerciser | undefined;
+  const guest = new Guest(dp, { dom: m.guestDom, vcpu: 0, vcpus: 1, maxPort: m.maxEvtchnPort, config: undefined, stopping: () => false },
+    m.guestKernel, () => ({ complete: () => { ex?.onCompletion(); } }));
+  const server = new DmaServer(dp, m.region.addr, 0, undefined, o.depth ?? 16);
+  const dmVcpu = new Guest(dp, { dom: m.dmDom, vcpu: 0, vcpus: m.workers, maxPort: m.maxEvtchnPort, config: undefined, stopping: () => false },
+    m.dmKernel, () => server.handlers());
+  server.attach(dmVcpu);
+  server.bindWakeup();
+  const port = guest.hc.allocUnbound(m.dmDom);
+  guest.listen(port, 'complete');
+  server.connect(m.guestDom, port);
+  dmVcpu.poll();
+  guest.poll();
+  const page = dp.x.addrGfn(m.guestDom, m.dma.ringGfn) >>> 0;
+  const u32 = dp.u32;
+  let prod = 0;
+  onTestFailed(() => console.error(m.region.dump()));
+  const desc = (tag: number, field: number) => (page + CP_DESC + tag * DESC_BYTES + field) >>> 2;
+  return {
+    ...m, guest, dmVcpu, server, port, u32, page,
+    exerciser(eo) {
+      ex = new DmaExerciser(dp, { dom: m.guestDom, layout: m.dma, diskSectors: m.plan.diskSectors, ...eo }, () => guest.send(port));
+      return ex;
+    },
+    run(e) {
+      for (let rounds = 0; !e.finished(); rounds++) {
+        if (rounds > 1_000_000) throw new Error('the controller makes no progress');
+        e.fill();
+        dmVcpu.poll();
+        guest.poll();
+      }
+    },
+    submit(tag, d) {
+      u32[desc(tag, DD_OP)] = d.op;
+      u32[desc(tag, DD_TAG)] = d.descTag ?? tag;
+      u32[desc(tag, DD_GPA_LO)] = d.gpa >>> 0;
+      u32[desc(tag, DD_GPA_HI)] = d.gpaHi ?? 0;
+      u32[desc(tag, DD_LEN)] = d.len;
+      u32[desc(tag, DD_LBA)] = d.lba;
+      Atomics.store(u32, desc(tag, DD_STATUS), 255);
+      this.submitTag(tag);
+    },
+    submitTag(tag) {
+      Atomics.store(u32, (page + CP_SQ_RING + 4 * (prod % DMA_SLOTS)) >>> 2, tag);
+      prod = (prod + 1) >>> 0;
+      Atomics.store(u32, (page + CP_SQ_PROD) >>> 2, prod);
+    },
+    status: (tag) => Atomics.load(u32, desc(tag, DD_STATUS)),
+    dmChecksum: (tag) => u32[desc(tag, DD_DM_CSUM)] >>> 0,
+    takeDone: () => Atomics.exchange(u32, (page + CP_CQ_DONE) >>> 2, 0) >>> 0,
+  };
+}

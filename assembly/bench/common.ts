@@ -1,0 +1,21 @@
+// Pieces every bench loop uses: recording an accounting violation in the
+// bench page, and the brief spin on the upcall flag before blocking.
+
+import { BH_ERRORS, BH_ERR_STREAM, BH_ERR_EXPECTED, BH_ERR_GOT } from "./layout";
+import { loadUpcallPending } from "../upcall";
+
+/** Record a violation: stream (~0: not a bench port), the port expected, what came (or a send's -errno). */
+export function benchFail(page: usize, stream: u32, expected: u32, got: u32): void {
+  store<u32>(page + BH_ERR_STREAM, stream);
+  store<u32>(page + BH_ERR_EXPECTED, expected);
+  store<u32>(page + BH_ERR_GOT, got);
+  atomic.add<u32>(page + BH_ERRORS, 1); // after the details: a reader that sees the count sees them
+}
+
+/** Spin up to `spins` rounds until the upcall flag is set; true if it was. */
+export function spinForFlag(dom: u32, vcpu: u32, spins: u32): bool {
+  for (let i: u32 = 0; i < spins; i++) {
+    if (loadUpcallPending(dom, vcpu) != 0) return true;
+  }
+  return false;
+}

@@ -1,0 +1,165 @@
+// The device model as a library object, on a Hypervisor: an emulated storage
+// controller with 32 command slots, served by worker threads that are the
+// vCPUs of a device-model domain (or, with `workers: 0`, by the calling
+// thread's event loop — a Node service acting as the backend), reaching the
+// guest's memory through the shared mapcache.
+//
+//   const plan = planDeviceModel({ guestFrames, diskBytes });
+//   const hv = await Hypervisor.create({ domains: [
+//     { id: 0, vcpus: 2, ramKiB: plan.ramKiB },          // the device-model domain
+//     { id: 1, vcpus: 1, guest: 'my-guest.js', ... } ] });
+//   const dm = await DeviceModel.create(hv, { domain: 0, guest: 1, plan, ringGfn });
+//   hv.start(); …; await dm.connect(guestPort);          // the guest offered its port
+//   dm.stats(); await dm.stop(); await hv.shutdown();
+import { Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import type { Hypervisor } from '../hypervisor.ts';
+import { workerPath } from '../paths.ts';
+import { guestLayout } from '../guest/layout.ts';
+import { ConfigError } from '../errors.ts';
+import { DmRegion, type DmFatal, type MapCacheStats, type DmaEngineStats } from './region.ts';
+import { MapCache } from './mapcache.ts';
+import { DmaServer } from './server.ts';
+import type { DeviceModelPlan } from './plan.ts';
+import { DM_CONTROL_STOP, type DmWorkerApi, type DmWorkerData, type DmWorkerReport } from './protocol.ts';
+
+export interface DeviceModelOptions {
+  /** The device-model domain: a domain without a guest module, given plan.ramKiB of RAM for the region. */
+  domain: number;
+  /** The guest whose memory it serves. */
+  guest: number;
+  plan: DeviceModelPlan;
+  /** The guest frame of the controller's command page. */
+  ringGfn: number;
+  /** Worker threads, each one vCPU of the device-model domain (default: all its vCPUs); 0 serves on this thread. */
+  workers?: number;
+  /** Guest frame ranges the guest does not own ([first gfn, count]): DMA there fails with DMA_ST_BAD_ADDR. */
+  unowned?: [number, number][];
+  /** Commands in progress per worker (mappings held while the "disk" works); default 16. */
+  depth?: number;
+  seed?: number;
+}
+
+export interface DeviceModelStats {
+  mapcache: MapCacheStats;
+  dma: DmaEngineStats;
+  /** why the device model died, if it did (QEMU would have aborted) */
+  fatal?: DmFatal;
+}
+
+export interface DeviceModelReport extends DeviceModelStats {
+  workers: DmWorkerReport[];
+}
+
+interface Running {
+  worker: Worker;
+  api: Comlink.Remote<DmWorkerApi>;
+  done: Promise<DmWorkerReport>;
+}
+
+export class DeviceModel {
+  readonly mapcache: MapCache;
+  private readonly running: Running[] = [];
+  private readonly control = new SharedArrayBuffer(16);
+  private inline?: DmaServer;
+  private stopped = false;
+
+  private constructor(readonly hv: Hypervisor, readonly region: DmRegion, readonly opts: Required<Pick<DeviceModelOptions,
+    'domain' | 'guest' | 'workers' | 'depth' | 'seed'>> & DeviceModelOptions) {
+    this.mapcache = new MapCache(region);
+  }
+
+  /** Lay out the region in the device-model domain, configure the controller, start the workers. */
+  static async create(hv: Hypervisor, opts: DeviceModelOptions): Promise<DeviceModel> {
+    const { machine } = hv;
+    const dmRegion = machine.domain(opts.domain);
+    machine.domain(opts.guest);
+    if (hv.domain(opts.domain).guestModule) {
+      throw new ConfigError(`device model: domain ${opts.domain} runs a guest module; the device-model domain must be a service domain`);
+    }
+    const workers = opts.workers ?? dmRegion.vcpus;
+    if (!Number.isInteger(workers) || workers < 0 || workers > dmRegion.vcpus) {
+      throw new ConfigError(`device model: ${workers} workers for a domain of ${dmRegion.vcpus} vCPUs: use 0..${dmRegion.vcpus}`);
+    }
+    const regionGfn = guestLayout(dmRegion.vcpus, dmRegion.maxEvtchnPort).freeGfn;
+    const region = DmRegion.create(machine.dp, { dmDom: opts.domain, regionGfn, guestDom: opts.guest, plan: opts.plan });
+    for (const [gfn, count] of opts.unowned ?? []) region.grant(gfn, count, false);
+    region.initDma(opts.plan, opts.ringGfn, Math.max(1, workers));
+    const dm = new DeviceModel(hv, region, { ...opts, workers, depth: opts.depth ?? 16, seed: opts.seed ?? 1 });
+    if (workers > 0) await dm.spawn(dmRegion.vcpus, dmRegion.maxEvtchnPort);
+    return dm;
+  }
+
+  private async spawn(vcpus: number, maxPort: number): Promise<void> {
+    const { machine } = this.hv;
+    for (let w = 0; w < this.opts.workers; w++) {
+      const data: DmWorkerData = {
+        module: machine.module, memory: machine.memory, control: this.control, dmDom: this.opts.domain, worker: w,
+        vcpus, maxPort, dm: this.region.addr, depth: this.opts.depth, seed: this.opts.seed,
+      };
+      const worker = new Worker(workerPath('dm'), { workerData: data });
+      const api = Comlink.wrap<DmWorkerApi>(nodeEndpoint(worker));
+      const failed = new Promise<never>((_, reject) => {
+        worker.once('error', (e) => reject(new Error(`device-model worker ${w} crashed: ${e.message}`)));
+        worker.once('exit', (code) => reject(new Error(`device-model worker ${w} exited (code ${code}) before stopping`)));
+      });
+      failed.catch(() => { /* reported by stop() */ });
+      await Promise.race([api.setup(), failed]);
+      const done = Promise.race([api.run(), failed]);
+      done.catch(() => { /* reported by stop() */ });
+      this.running.push({ worker, api, done });
+    }
+  }
+
+  /**
+   * Bind the guest's doorbell (its unbound port offered to the device-model
+   * domain) and start serving. Returns the device model's port.
+   */
+  async connect(guestPort: number): Promise<number> {
+    if (this.opts.workers > 0) return await this.running[0].api.connect(this.opts.guest, guestPort);
+    // a service domain: handlers run on this thread's event loop
+    const d = this.hv.domain(this.opts.domain);
+    const server = new DmaServer(this.hv.machine.dp, this.region.addr, 0, undefined, 32, this.opts.seed);
+    server.attachSender((port) => d.send(port));
+    this.inline = server;
+    const port = d.bindInterdomain(this.opts.guest, guestPort);
+    this.region.x.dmaSetReady(this.region.addr, port);
+    d.on(port, () => { if (!this.stopped) server.drain(); });
+    return port;
+  }
+
+  /** The disk image (a view on shared memory). */
+  disk(): Uint8Array {
+    return this.region.disk();
+  }
+
+  fatal(): DmFatal | undefined {
+    return this.region.fatal();
+  }
+
+  stats(): DeviceModelStats {
+    const fatal = this.region.fatal();
+    return { mapcache: this.region.mapcacheStats(), dma: this.region.dmaStats(), ...(fatal ? { fatal } : {}) };
+  }
+
+  /** Stop the workers (they finish the command in hand), collect their reports. */
+  async stop(): Promise<DeviceModelReport> {
+    const reports: DmWorkerReport[] = [];
+    if (!this.stopped) {
+      this.stopped = true;
+      Atomics.store(new Int32Array(this.control), DM_CONTROL_STOP, 1);
+      for (let w = 0; w < this.running.length; w++) this.hv.machine.dp.x.kickVcpu(this.opts.domain, w);
+      try {
+        reports.push(...await Promise.all(this.running.map((r) => r.done)));
+      } finally {
+        await Promise.all(this.running.map(async (r) => {
+          r.api[Comlink.releaseProxy]();
+          await r.worker.terminate();
+        }));
+      }
+      if (this.inline) reports.push({ worker: 0, commands: this.inline.commands, lateWakeups: 0, dead: this.inline.dead() });
+    }
+    return { ...this.stats(), workers: reports };
+  }
+}
