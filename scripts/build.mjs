@@ -38,6 +38,10 @@ function entryPoints() {
     if (f.endsWith('.worker.ts')) entries[f.replace(/\.ts$/, '')] = join(root, 'workers', f);
   }
   if (existsSync(join(root, 'src/cli/main.ts'))) entries.cli = join(root, 'src/cli/main.ts');
+  // built-in Xen consumers: every src/consumers/builtin/*.ts
+  for (const f of readdirSync(join(root, 'src/consumers/builtin'))) {
+    if (f.endsWith('.ts')) entries[`consumers/${f.replace(/\.ts$/, '')}`] = join(root, 'src/consumers/builtin', f);
+  }
   // built-in guest modules: every src/guests/*.ts that is not a shared piece (demo-*)
   for (const f of readdirSync(join(root, 'src/guests'))) {
     if (f.endsWith('.ts') && !f.startsWith('demo-')) entries[`guests/${f.replace(/\.ts$/, '')}`] = join(root, 'src/guests', f);

@@ -8,6 +8,7 @@ import { Guest } from './guest/guest.ts';
 import type { Binding, Handler } from './guest/driver.ts';
 import type { GuestLayout } from './guest/layout.ts';
 import type { PortStatus } from './guest/hypercalls.ts';
+import type { ConsumerRegistry } from './consumers/registry.ts';
 
 export class Domain {
   /** one Guest per vCPU, for service domains; empty when a guest module runs the domain */
@@ -18,12 +19,12 @@ export class Domain {
   private handlerSerial = 0;
 
   constructor(readonly dp: DataPlane, readonly region: DomainRegion, readonly layout: GuestLayout,
-    readonly guestModule: string | undefined) {
+    readonly guestModule: string | undefined, consumers?: ConsumerRegistry) {
     if (!guestModule) {
       for (let v = 0; v < region.vcpus; v++) {
         this.local.push(new Guest(dp, {
           dom: region.domid, vcpu: v, vcpus: region.vcpus, maxPort: region.maxEvtchnPort, config: undefined,
-          stopping: () => this.stopped,
+          stopping: () => this.stopped, consumers,
         }, layout, () => ({})));
       }
     }
@@ -32,9 +33,14 @@ export class Domain {
   get id(): number { return this.region.domid; }
   get vcpus(): number { return this.region.vcpus; }
 
-  private guest(): Guest {
-    const g = this.local[0];
-    if (!g) throw new Error(`domain ${this.id} runs guest module ${this.guestModule}; only its guest can make hypercalls`);
+  /** The guest API of vCPU `vcpu` of this service domain (its hypercalls, driver, rings). */
+  guest(vcpu = 0): Guest {
+    const g = this.local[vcpu];
+    if (!g) {
+      throw new Error(this.local.length === 0
+        ? `domain ${this.id} runs guest module ${this.guestModule}; only its guest can make hypercalls`
+        : `domain ${this.id} has no vCPU ${vcpu}`);
+    }
     return g;
   }
 

@@ -11,6 +11,12 @@ import { VcpuPool } from './vcpu/pool.ts';
 import type { VcpuReport } from './vcpu/protocol.ts';
 import { ConfigError } from './errors.ts';
 import { PAGE_SIZE } from '../assembly/shared/layout.ts';
+import type { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { consumerModulePath } from './paths.ts';
+import { consumerId, type ConsumerSpec, type ConsumerBinding, type XenConsumer } from './consumers/types.ts';
+import { ConsumerRegistry } from './consumers/registry.ts';
+import { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
 
 export interface DomainSpec {
   id: number;
@@ -40,6 +46,10 @@ export interface HypervisorOptions {
    * 'fifo' (the default) the guest kernel moves to FIFO with init_control at boot.
    */
   abi?: GuestAbi;
+  /** Xen-internal consumers ('monitor', 'console' or module paths), at most 7 distinct (Xen's limit) */
+  consumers?: ConsumerSpec[];
+  /** where the console consumer's bytes go (default: nowhere, they are counted) */
+  consoleStream?: Writable;
 }
 
 export interface ShutdownReport {
@@ -54,9 +64,51 @@ export class Hypervisor {
   private timers: NodeJS.Timeout[] = [];
   private started = false;
   private down = false;
+  private readonly hosts = new Map<string, ConsumerHost>();
+  private bindings: ConsumerBinding[] = [];
+  private registry!: ConsumerRegistry;
+  private consoleBytes = 0;
 
   private constructor(readonly machine: Machine, private readonly opts: HypervisorOptions) {
     this.pool = new VcpuPool(machine.dp);
+  }
+
+  /** Register the consumers in the 7-slot table and load them on this thread. */
+  private async setupConsumers(specs: readonly ConsumerSpec[]): Promise<void> {
+    const x = this.machine.dp.x;
+    for (const spec of specs) {
+      const module = consumerModulePath(spec.module);
+      const mod = (await import(pathToFileURL(module).href)) as { default?: XenConsumer; consumer?: XenConsumer };
+      const c = mod.default ?? mod.consumer;
+      if (!c) throw new ConfigError(`consumer module ${module} exports no consumer`);
+      const slot = x.xenConsumerRegister(consumerId(spec.name), spec.drain === false ? 0 : 1);
+      if (slot < 0) {
+        throw new ConfigError(`consumer '${spec.name}': all 7 Xen consumer slots are taken (Xen would BUG() here): use fewer distinct consumers`);
+      }
+      const state = new SharedArrayBuffer(Math.max(512, c.stateBytes));
+      this.bindings.push({ name: spec.name, module, slot, state });
+      const Host = spec.name === 'monitor' ? MonitorHost : spec.name === 'console' ? ConsoleHost : ConsumerHost;
+      this.hosts.set(spec.name, new Host(this.machine.dp, spec.name, slot, state));
+    }
+    this.registry = await ConsumerRegistry.load(this.machine.dp, this.bindings);
+  }
+
+  /** The shell's handle on a registered consumer (open/close its Xen-owned channels). */
+  consumer(name: string): ConsumerHost {
+    const h = this.hosts.get(name);
+    if (!h) throw new RangeError(`no consumer '${name}' registered (have: ${[...this.hosts.keys()].join(', ') || 'none'})`);
+    return h;
+  }
+
+  get monitor(): MonitorHost { return this.consumer('monitor') as MonitorHost; }
+  get console(): ConsoleHost { return this.consumer('console') as ConsoleHost; }
+
+  /** Bytes the console consumer has delivered to consoleStream so far. */
+  get consoleBytesWritten(): number { return this.consoleBytes; }
+
+  private drainConsole(): void {
+    const h = this.hosts.get('console');
+    if (h instanceof ConsoleHost && this.opts.consoleStream) this.consoleBytes += h.drainTo(this.opts.consoleStream);
   }
 
   static async create(opts: HypervisorOptions): Promise<Hypervisor> {
@@ -72,11 +124,12 @@ export class Hypervisor {
       domid: spec.id, vcpus: spec.vcpus, frames, maxEvtchnPort: spec.maxEvtchnPort ?? 1023, control: spec.control,
     })), opts.build ?? 'release');
     const hv = new Hypervisor(machine, opts);
+    await hv.setupConsumers(opts.consumers ?? []);
     for (const { spec, layout } of plans) {
       const abi = spec.abi ?? opts.abi ?? 'fifo';
       if (abi !== 'fifo' && abi !== '2l') throw new ConfigError(`domain ${spec.id}: abi must be 'fifo' or '2l', not '${abi}'`);
       bootGuest(machine.dp, spec.id, spec.vcpus, layout, abi);
-      hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest));
+      hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest, hv.registry));
     }
     return hv;
   }
@@ -98,9 +151,11 @@ export class Hypervisor {
         this.pool.spawn({
           module: this.machine.module, memory: this.machine.memory, dom: spec.id, vcpu: v, vcpus: spec.vcpus,
           maxPort: r.maxEvtchnPort, guest: spec.guest, config: spec.config, shared: this.opts.shared,
+          consumers: this.bindings,
         });
       }
     }
+    if (this.hosts.has('console') && this.opts.consoleStream) this.timers.push(setInterval(() => this.drainConsole(), 20));
   }
 
   /** Raise a VIRQ as Xen does (per-vCPU ones on `vcpu`); returns false if it was dropped. */
@@ -125,6 +180,7 @@ export class Hypervisor {
     this.timers = [];
     const vcpus = await this.pool.stopAll();
     await Promise.all([...this.domains.values()].map((d) => d.stop()));
+    this.drainConsole();
     return { vcpus };
   }
 }

@@ -33,3 +33,11 @@ export function guestModulePath(name: string): string {
   if (!existsSync(p)) throw new Error(`wasmxen: no built-in guest module '${name}' (${p}); run \`npm run build\``);
   return p;
 }
+
+/** Path of a built-in Xen consumer module ('monitor', 'console'), or `name` itself if it is a path. */
+export function consumerModulePath(name: string): string {
+  if (name.includes('/') || name.endsWith('.js')) return name;
+  const p = join(projectRoot(), 'dist', 'consumers', `${name}.js`);
+  if (!existsSync(p)) throw new Error(`wasmxen: no built-in consumer '${name}' (${p}); run \`npm run build\``);
+  return p;
+}

@@ -15,7 +15,7 @@ try {
   if (!fn) throw new Error(`unknown party '${party}'`);
   const dp = DataPlane.attach(module, memory);
   dp.x.stressSeed((Math.imul(seed, 0x9e3779b1) + index + 1) >>> 0); // this thread's noise stream
-  const result = fn({ dp, ctl: new Ctl(ctl), args, index });
+  const result = await fn({ dp, ctl: new Ctl(ctl), args, index });
   parentPort!.postMessage({ ok: true, result });
 } catch (e) {
   parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) });

@@ -8,6 +8,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { DataPlane } from '../src/wasm/data-plane.ts';
 import { Guest, type GuestModule } from '../src/guest/guest.ts';
 import { guestLayout } from '../src/guest/layout.ts';
+import { ConsumerRegistry } from '../src/consumers/registry.ts';
 import { CONTROL_STOP, type VcpuApi, type VcpuReport, type VcpuWorkerData } from '../src/vcpu/protocol.ts';
 
 const d = workerData as VcpuWorkerData;
@@ -17,9 +18,10 @@ const dp = DataPlane.attach(d.module, d.memory);
 const url = d.guest.startsWith('file:') ? d.guest : pathToFileURL(d.guest).href;
 const mod = (await import(url)) as GuestModule & { default?: GuestModule };
 const gm: GuestModule = mod.default ?? mod;
+const consumers = await ConsumerRegistry.load(dp, d.consumers);
 const guest = new Guest(
   dp,
-  { dom: d.dom, vcpu: d.vcpu, vcpus: d.vcpus, maxPort: d.maxPort, config: d.config, shared: d.shared, stopping },
+  { dom: d.dom, vcpu: d.vcpu, vcpus: d.vcpus, maxPort: d.maxPort, config: d.config, shared: d.shared, stopping, consumers },
   guestLayout(d.vcpus, d.maxPort),
   gm.handlers ?? (() => ({})),
 );

@@ -55,7 +55,12 @@ export interface RunOptions {
   onRun?: () => void;
 }
 
-interface Party { worker: Worker; api: Comlink.Remote<BenchWorkerApi> }
+interface Party {
+  worker: Worker;
+  api: Comlink.Remote<BenchWorkerApi>;
+  /** rejects if the worker crashes or exits: raced against every run */
+  failure: Promise<never>;
+}
 
 function spawn(spec: CellSpec, ctl: BenchCtl): Party[] {
   const ports: MessagePort[][] = spec.parties.map(() => []);
@@ -67,7 +72,12 @@ function spawn(spec: CellSpec, ctl: BenchCtl): Party[] {
   return spec.parties.map((_, i) => {
     const data: BenchWorkerData = { ...spec.attach, ctl: ctl.sab, parties: spec.parties.length, ports: ports[i] };
     const worker = new Worker(workerPath('bench'), { workerData: data, transferList: ports[i] });
-    return { worker, api: Comlink.wrap<BenchWorkerApi>(nodeEndpoint(worker)) };
+    const failure = new Promise<never>((_, reject) => {
+      worker.once('error', (e) => { ctl.abort(); reject(e); });
+      worker.once('exit', (code) => { ctl.abort(); reject(new Error(`bench party ${spec.parties[i].role} exited (code ${code})`)); });
+    });
+    failure.catch(() => { /* raced in runOnce */ });
+    return { worker, api: Comlink.wrap<BenchWorkerApi>(nodeEndpoint(worker)), failure };
   });
 }
 
@@ -84,15 +94,12 @@ async function runOnce(spec: CellSpec, parties: Party[], ctl: BenchCtl, seconds:
       reject(new BenchCorrectnessError(`bench: a run did not finish within ${deadlineMs / 1000} s (sent ${spec.page.totalSent()}, delivered ${spec.page.totalDelivered()})`));
     }, deadlineMs);
   });
-  const failed = (i: number) => new Promise<never>((_, reject) => {
-    parties[i].worker.once('error', (e) => { ctl.abort(); reject(e); });
-  });
   let results: RoleResult[];
   try {
     results = await Promise.race([
       Promise.all(parties.map((p, i) => p.api.run(spec.parties[i].role, { ...spec.parties[i].args, seconds }))),
       watchdog,
-      ...parties.map((_, i) => failed(i)),
+      ...parties.map((p) => p.failure),
     ]);
   } catch (e) {
     ctl.abort();
@@ -140,6 +147,7 @@ export async function runCell(spec: CellSpec, o: RunOptions): Promise<CellMeasur
     }
   } finally {
     await Promise.all(parties.map(async (p) => {
+      p.worker.removeAllListeners('exit');
       p.api[Comlink.releaseProxy]();
       await p.worker.terminate();
     }));

@@ -24,7 +24,7 @@ export function registerRun(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo' }) => {
       if (opts.scenario === 'dma') {
-        const r = await runDmaScenario({ seconds: opts.seconds });
+        const r = await runDmaScenario({ seconds: opts.seconds, abi: opts.abi });
         console.log(opts.json ? JSON.stringify(r) : formatDmaReport(r));
         if (!r.ok) process.exitCode = 1;
         return;

@@ -1,12 +1,13 @@
 // A machine with a guest domain and a device-model domain, both booted into
-// FIFO event channels, the device-model region laid out in the device-model
-// domain's frames and the DMA engine pointed at the guest's command page.
+// their event channels (FIFO by default, or 2-level), the device-model region
+// laid out in the device-model domain's frames and the DMA engine pointed at
+// the guest's command page.
 // For single-thread tests and for litmus-style race runs (src/dm/race.ts);
 // the library path builds the same on a Hypervisor (src/dm/device-model.ts).
 import { createMachine, type Machine } from '../wasm/data-plane.ts';
 import type { WasmBuild } from '../wasm/exports.ts';
 import { guestLayout, type GuestLayout } from '../guest/layout.ts';
-import { bootFifo } from '../guest/kernel.ts';
+import { bootGuest, type GuestAbi } from '../guest/kernel.ts';
 import { planDeviceModel, type DeviceModelConfig, type DeviceModelPlan } from './plan.ts';
 import { DmRegion } from './region.ts';
 import { dmaGuestLayout, type DmaGuestLayout } from './exerciser.ts';
@@ -22,6 +23,8 @@ export interface DmaMachineOptions extends Omit<DeviceModelConfig, 'guestFrames'
   /** guest RAM for DMA buffers; default 6 MiB */
   bufBytes?: number;
   maxEvtchnPort?: number;
+  /** event-channel ABI both kernels boot into; default fifo */
+  abi?: GuestAbi;
 }
 
 export interface DmaMachine {
@@ -53,8 +56,8 @@ export function createDmaMachine(o: DmaMachineOptions = {}): DmaMachine {
     { domid: dmDom, vcpus: workers, frames: dmKernel.freeGfn + plan.bytes / PAGE_SIZE, maxEvtchnPort, control: true },
     { domid: guestDom, vcpus: 1, frames: dma.frames, maxEvtchnPort, control: false },
   ], o.build ?? 'release');
-  bootFifo(machine.dp, dmDom, workers, dmKernel);
-  bootFifo(machine.dp, guestDom, 1, guestKernel);
+  bootGuest(machine.dp, dmDom, workers, dmKernel, o.abi ?? 'fifo');
+  bootGuest(machine.dp, guestDom, 1, guestKernel, o.abi ?? 'fifo');
   const region = DmRegion.create(machine.dp, { dmDom, regionGfn: dmKernel.freeGfn, guestDom, plan });
   region.grant(dma.holeGpa / PAGE_SIZE, dma.holeBytes / PAGE_SIZE, false);
   region.initDma(plan, dma.ringGfn, workers);

@@ -6,6 +6,7 @@ import { dmaGuest, dmaServer, dmSeed } from './parties/dm.ts';
 import { channelChurner, churnSender, closeBothEnds, ipiVcpu } from './parties/channels.ts';
 import { driverVcpu, driverUnbinder, driverRaiser } from './parties/driver.ts';
 import { switchingReceiver, resetter, resetVictim, poller, masker, scribble2L } from './parties/abi.ts';
+import { consumerFlooder, consumerCloser } from './parties/consumer.ts';
 
 export interface PartyContext {
   dp: DataPlane;
@@ -15,6 +16,7 @@ export interface PartyContext {
   index: number;
 }
 
+/** A party runs to completion on its thread; it may await setup (e.g. loading modules) before its loop. */
 export type Party = (ctx: PartyContext) => unknown;
 
 export const PARTIES: Record<string, Party> = {
@@ -23,4 +25,5 @@ export const PARTIES: Record<string, Party> = {
   driverVcpu, driverUnbinder, driverRaiser,
   switchingReceiver, resetter, resetVictim, poller, masker, scribble2L,
   dmaGuest, dmaServer, dmSeed,
+  consumerFlooder, consumerCloser,
 };

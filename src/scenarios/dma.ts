@@ -10,6 +10,7 @@ import { Hypervisor } from '../hypervisor.ts';
 import { guestModulePath } from '../paths.ts';
 import { guestLayout } from '../guest/layout.ts';
 import type { WasmBuild } from '../wasm/exports.ts';
+import type { GuestAbi } from '../guest/kernel.ts';
 import { planDeviceModel } from '../dm/plan.ts';
 import { DeviceModel } from '../dm/device-model.ts';
 import { dmaGuestLayout, type ExerciserReport } from '../dm/exerciser.ts';
@@ -33,10 +34,13 @@ export interface DmaRunOptions {
   build?: WasmBuild;
   /** injected bugs (stress build), e.g. ['mapcache-first-free'] */
   inject?: string[];
+  /** event-channel ABI of both domains; default fifo */
+  abi?: GuestAbi;
 }
 
 export interface DmaRunReport {
   scenario: 'dma';
+  abi: GuestAbi;
   seconds: number;
   workers: number;
   transfers: number;
@@ -87,6 +91,7 @@ export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
     ],
     shared,
     build,
+    abi: o.abi ?? 'fifo',
   });
   let dm: DeviceModel | undefined;
   let guest: ExerciserReport | undefined;
@@ -134,6 +139,7 @@ export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
   };
   return {
     scenario: 'dma',
+    abi: o.abi ?? 'fifo',
     seconds: elapsed,
     workers,
     transfers: g.completed,
@@ -158,7 +164,7 @@ export function formatDmaReport(r: DmaRunReport): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const e = r.errors;
   return [
-    `wasmxen dma: 1 guest vCPU, 32 command slots, ${r.workers} device-model workers, ${r.seconds.toFixed(2)} s`,
+    `wasmxen dma: 1 guest vCPU, 32 command slots, ${r.workers} device-model workers, ${r.abi === 'fifo' ? 'FIFO' : '2-level'} event channels, ${r.seconds.toFixed(2)} s`,
     `  transfers ${n(r.transfers)} (${n(r.reads)} reads, ${n(r.writes)} writes, ${n(e.expected)} bad commands refused)  ${n(r.transfers_per_s)}/s`,
     `  data      ${(r.bytes / 1e6).toFixed(1)} MB moved  ${r.mb_per_s.toFixed(1)} MB/s`,
     `  mapcache  hits ${n(r.mapcache.hits)}  misses ${n(r.mapcache.misses)}  remaps ${n(r.mapcache.remaps)}  ` +

@@ -1,6 +1,7 @@
 // The control protocol between the hypervisor shell and a vCPU worker
 // (comlink: setup, inspection, teardown only; never the event path).
 import type { KernelStats } from '../guest/kernel.ts';
+import type { ConsumerBinding } from '../consumers/types.ts';
 
 export interface VcpuWorkerData {
   module: WebAssembly.Module;
@@ -15,6 +16,8 @@ export interface VcpuWorkerData {
   guest: string;
   config: unknown;
   shared?: SharedArrayBuffer;
+  /** Xen-internal consumers to load on this thread */
+  consumers: ConsumerBinding[];
 }
 
 export interface VcpuReport {

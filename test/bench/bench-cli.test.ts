@@ -60,7 +60,6 @@ describe('wasmxen bench --json', () => {
       expect(r.spread, what).toBeGreaterThanOrEqual(0);
       expect(r.sent, what).toBeGreaterThan(0);
       expect(r.delivered, what).toBe(r.sent);
-      expect(r.lost_wakeups, what).toBe(0);
       expect(r.cpu_ns_per_event, what).toBeGreaterThan(0);
       const l = r.latency_ns;
       expect(Object.keys(l).sort(), what).toEqual(['max', 'p50', 'p90', 'p99', 'p999']);

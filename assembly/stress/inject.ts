@@ -1,0 +1,58 @@
+// Re-injectable bugs of the stress build: G_INJECT bits (set with
+// stressConfigure's `inject` argument; src/stress/inject.ts names them for the
+// CLI). Constants only, in syntax both compilers accept, so the TypeScript
+// shell imports the same numbers the data plane tests. Each bug is a historical
+// or plausible mistake the race harness (`wasmxen stress`) must catch; the
+// branch that re-introduces it is `if (injected(INJ_X))` at the line it
+// breaks, and folds away outside the stress build.
+//
+// Bits 0x1–0x80 are the event-channel data plane's (here); 0x100 is the device
+// model's (INJECT_MAPCACHE_FIRST_FREE, assembly/shared/dm-layout.ts); 0x200 and
+// 0x400 are the channel layer's (INJ_CALLBACK_UNDER_LOCK, INJ_NO_DRAIN).
+
+/**
+ * unbounded-set-link: setLink is the pre-2013 loop — cmpxchg until linked or
+ * the tail is no longer LINKED, no BUSY, no bound (assembly/fifo/set-link.ts).
+ * A guest rewriting its tail word holds the sending vCPU in the hypervisor
+ * for as long as it likes (XSA-295's target; breaks I5, I10).
+ */
+export const INJ_UNBOUNDED_SET_LINK = 0x1;
+
+/**
+ * guest-clears-tail-mask: the guest's unmask fast path clears MASKED with a
+ * plain RMW even when the word is PENDING or BUSY, never issuing
+ * EVTCHNOP_unmask (assembly/guest/fifo-guest.ts). A masked event that became
+ * pending stays on no queue, and a tail unmasked under BUSY defeats setLink's
+ * bound (breaks I16).
+ */
+export const INJ_GUEST_CLEARS_TAIL_MASK = 0x2;
+
+/**
+ * no-busy: setLink retries its cmpxchg without setting BUSY first
+ * (assembly/fifo/set-link.ts), so a well-behaved guest that masks and unmasks
+ * its tail can make the bounded loop give up and lose its event (breaks I10).
+ */
+export const INJ_NO_BUSY = 0x4;
+
+/**
+ * ready-before-head: fifoSetPending sets READY and requests the upcall before
+ * it stores HEAD (assembly/fifo/raise.ts); a guest that takes READY in between
+ * reads a stale HEAD and the queue stalls (breaks I11).
+ */
+export const INJ_READY_BEFORE_HEAD = 0x8;
+
+/**
+ * ignore-old-queue: fifoSetPending treats the target queue as the queue the
+ * event was last on — it locks only the target, never resets a stale tail of
+ * the old queue and never updates fifo_lastq (assembly/fifo/raise.ts). After a
+ * priority or vCPU change, a raise on the old queue links behind a word that
+ * now belongs to another queue (breaks I13).
+ */
+export const INJ_IGNORE_OLD_QUEUE = 0x10;
+
+/**
+ * lost-wakeup: markEventsPending sets evtchn_upcall_pending but does not kick
+ * the vCPU (assembly/upcall.ts); a vCPU that blocked just before sleeps on
+ * with an upcall pending (breaks I3).
+ */
+export const INJ_LOST_WAKEUP = 0x20;

@@ -1,0 +1,48 @@
+// The monitor consumer (bundled to dist/consumers/monitor.js and loaded in
+// every thread). It relies on close's drain (I23): it does not re-validate
+// its channel before touching the ring, it only detects — and counts — a
+// callback starting after close returned or finding its ring freed.
+import type { XenConsumer } from '../types.ts';
+import {
+  RING_MAGIC, R_MAGIC, R_REQ_PROD, R_REQ_CONS, R_RSP_PROD, R_REQS, R_RSPS, RING_SLOTS, M_LOCK, M_COUNT,
+  M_ENTRIES, M_ENTRY_WORDS, ME_CLOSED, M_CALLS, M_ANSWERED, M_LATE_STARTS, M_POISON_HITS, MONITOR_STATE_WORDS,
+  monitorAnswer, lockWord, unlockWord,
+} from '../monitor-ring.ts';
+
+const monitor: XenConsumer = {
+  name: 'monitor',
+  stateBytes: MONITOR_STATE_WORDS * 4,
+  notify(ctx, call) {
+    const s = new Int32Array(ctx.state);
+    Atomics.add(s, M_CALLS, 1);
+    let e = -1;
+    for (let i = 0, n = Atomics.load(s, M_COUNT); i < n; i++) {
+      const b = M_ENTRIES + i * M_ENTRY_WORDS;
+      if (Atomics.load(s, b) === call.dom && Atomics.load(s, b + 1) === call.port) { e = b; break; }
+    }
+    if (e < 0) return; // not ours (never opened): nothing to touch
+    if (Atomics.load(s, e + 3) & ME_CLOSED) Atomics.add(s, M_LATE_STARTS, 1);
+    const ring = new Uint32Array(ctx.dp.memory.buffer, ctx.dp.x.addrGfn(call.dom, Atomics.load(s, e + 2)) >>> 0, 1024);
+    lockWord(s, M_LOCK);
+    try {
+      if (Atomics.load(ring, R_MAGIC) !== RING_MAGIC) {
+        Atomics.add(s, M_POISON_HITS, 1); // the ring was freed under us
+        return;
+      }
+      const prod = Atomics.load(ring, R_REQ_PROD);
+      let cons = Atomics.load(ring, R_REQ_CONS);
+      for (; cons !== prod; cons = (cons + 1) >>> 0) {
+        const slot = cons % RING_SLOTS;
+        Atomics.store(ring, R_RSPS + slot, monitorAnswer(Atomics.load(ring, R_REQS + slot)));
+        Atomics.add(s, M_ANSWERED, 1);
+      }
+      Atomics.store(ring, R_REQ_CONS, cons);
+      Atomics.store(ring, R_RSP_PROD, cons); // responses visible before the notification
+    } finally {
+      unlockWord(s, M_LOCK);
+    }
+    ctx.notify(call.dom, call.port);
+  },
+};
+
+export default monitor;

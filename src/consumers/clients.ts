@@ -1,0 +1,57 @@
+// The guest's side of the built-in consumers' rings (guest code, on its own
+// memory): post monitor requests and read the answers; write console bytes.
+import type { Guest } from '../guest/guest.ts';
+import { R_REQ_PROD, R_RSP_PROD, R_REQS, R_RSPS, RING_SLOTS } from './monitor-ring.ts';
+import { C_RING_PROD, C_RING_CONS, C_RING_DATA, CONSOLE_DATA_BYTES } from './console-ring.ts';
+import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
+
+export class MonitorClient {
+  private readonly ring: Uint32Array;
+  private seen = 0;
+
+  /** `port` is the guest's own end, bound to the monitor's Xen port. */
+  constructor(readonly g: Guest, ringGfn: number, readonly port: number) {
+    this.ring = new Uint32Array(g.dp.memory.buffer, g.dp.x.addrGfn(g.dom, ringGfn) >>> 0, PAGE_SIZE / 4);
+  }
+
+  /** Post one request and notify the monitor (its callback runs on this thread, inside the send). */
+  post(req: number): void {
+    const prod = Atomics.load(this.ring, R_REQ_PROD);
+    Atomics.store(this.ring, R_REQS + (prod % RING_SLOTS), req);
+    Atomics.store(this.ring, R_REQ_PROD, (prod + 1) >>> 0);
+    this.g.send(this.port);
+  }
+
+  /** Answers that arrived since the last call. */
+  responses(): number[] {
+    const prod = Atomics.load(this.ring, R_RSP_PROD);
+    const out: number[] = [];
+    for (; this.seen !== prod; this.seen = (this.seen + 1) >>> 0) out.push(Atomics.load(this.ring, R_RSPS + (this.seen % RING_SLOTS)));
+    return out;
+  }
+}
+
+export class ConsoleClient {
+  private readonly ring: Uint32Array;
+  private readonly data: Uint8Array;
+
+  constructor(readonly g: Guest, ringGfn: number, readonly port: number) {
+    const base = g.dp.x.addrGfn(g.dom, ringGfn) >>> 0;
+    this.ring = new Uint32Array(g.dp.memory.buffer, base, 3);
+    this.data = new Uint8Array(g.dp.memory.buffer, base + C_RING_DATA, CONSOLE_DATA_BYTES);
+  }
+
+  /** Write `text` (what fits in the ring) and notify the console. Returns the bytes written. */
+  write(text: string): number {
+    const bytes = Buffer.from(text, 'utf8');
+    let prod = Atomics.load(this.ring, C_RING_PROD);
+    const cons = Atomics.load(this.ring, C_RING_CONS);
+    let n = 0;
+    for (; n < bytes.length && ((prod - cons) >>> 0) < CONSOLE_DATA_BYTES; n++, prod = (prod + 1) >>> 0) {
+      this.data[prod % CONSOLE_DATA_BYTES] = bytes[n];
+    }
+    Atomics.store(this.ring, C_RING_PROD, prod);
+    this.g.send(this.port);
+    return n;
+  }
+}

@@ -1,0 +1,25 @@
+// The dma workload for `wasmxen bench` to call: overlapping DMA on real
+// threads (the race runner without faults), measured. Returns throughput and
+// the mapcache's behaviour; throws if any transfer was wrong.
+import { runDmaRace } from './race.ts';
+import type { MapCacheStats } from './region.ts';
+
+export interface DmaWorkloadResult {
+  transfers: number;
+  bytes: number;
+  seconds: number;
+  mbPerS: number;
+  transfersPerS: number;
+  workers: number;
+  mapcache: MapCacheStats;
+}
+
+export async function runDmaWorkload(o: { transfers?: number; workers?: number; seed?: number } = {}): Promise<DmaWorkloadResult> {
+  const transfers = o.transfers ?? 50_000;
+  const r = await runDmaRace({ build: 'release', transfers, workers: o.workers ?? 2, seed: o.seed ?? 1, buckets: 4 });
+  if (!r.ok) throw new Error(`dma workload: transfers failed their checks: ${r.fatal?.message ?? JSON.stringify(r.guest.failures)}`);
+  return {
+    transfers, bytes: r.guest.bytes, seconds: r.seconds, mbPerS: r.guest.bytes / 1e6 / r.seconds,
+    transfersPerS: transfers / r.seconds, workers: r.workers.length, mapcache: r.mapcache,
+  };
+}
