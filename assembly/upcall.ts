@@ -15,6 +15,7 @@
 import { VI_UPCALL_PENDING, D_STAT_UPCALLS, D_STAT_KICKS } from "./shared/layout";
 import { addrVcpuInfo, addrKick, addrBlocked } from "./domain/vcpu";
 import { addrDomField } from "./domain/table";
+import { noise, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK, injected, INJ_LOST_WAKEUP } from "./stress/noise";
 
 const BLOCK_SPINS = 2000;
 
@@ -23,6 +24,8 @@ export function markEventsPending(dom: u32, vcpu: u32): bool {
   let old = atomic.or<u32>(addrVcpuInfo(dom, vcpu) + VI_UPCALL_PENDING, 1);
   if ((old & 1) != 0) return false;
   atomic.add<u32>(addrDomField(dom, D_STAT_UPCALLS), 1);
+  noise(NP_UPCALL_BEFORE_KICK);
+  if (injected(INJ_LOST_WAKEUP)) return true; // stress build: re-injected bug, no kick (breaks I3)
   kickVcpu(dom, vcpu);
   return true;
 }
@@ -63,6 +66,7 @@ export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64): u32 {
   let kick = addrKick(dom, vcpu);
   atomic.store<i32>(blocked, 1);
   let k = atomic.load<i32>(kick);
+  noise(NP_BLOCK_BEFORE_WAIT);
   let r = 1; // "not-equal": did not sleep
   if (loadUpcallPending(dom, vcpu) == 0) r = atomic.wait<i32>(kick, k, timeoutNs);
   atomic.store<i32>(blocked, 0);

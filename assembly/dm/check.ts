@@ -1,4 +1,4 @@
-// The mapcache's invariants as a debug check (docs/decisions/0002-device-model.md):
+// The mapcache's invariants DM1–DM3 as a debug check (docs/decisions/0002-device-model.md):
 //  - chains: acyclic, at most DM_MAX_CHAIN long, a head first and overflow
 //    entries after it, every mapped entry in the chain of its own bucket;
 //  - a locked entry is mapped; index and size are unique among locked

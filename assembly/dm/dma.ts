@@ -144,7 +144,7 @@ export function dmaStart(dm: usize, tag: u32, worker: u32): i32 {
   if (page == 0) { recordFatal(dm, DM_FATAL_CONFIG, tag, 0, 0, 0, 0); return -DM_FATAL_CONFIG; }
   noise(NP_DM_AFTER_CLAIM);
   let d = page + CP_DESC + <usize>tag * <usize>DESC_BYTES;
-  // one fetch per field: later guest writes to the descriptor change nothing
+  // one fetch per field: later guest writes to the descriptor change nothing (DM5)
   let op = load<u32>(d + DD_OP);
   let dtag = load<u32>(d + DD_TAG);
   let gpa = load<u32>(d + DD_GPA_LO);
@@ -153,6 +153,7 @@ export function dmaStart(dm: usize, tag: u32, worker: u32): i32 {
   let lba = load<u32>(d + DD_LBA);
   let sectors = load<u32>(dm + DMA_DISK_SECTORS);
   let status: u32 = DMA_ST_OK;
+  // every check before the mapping: a refused command touches nothing (DM8)
   if ((op != <u32>DMA_OP_READ && op != <u32>DMA_OP_WRITE) || dtag != tag) {
     status = DMA_ST_BAD_OP;
   } else if (len == 0 || (len & (<u32>DMA_SECTOR - 1)) != 0 || len > <u32>DMA_MAX_BYTES) {
@@ -211,7 +212,7 @@ export function dmaExecute(dm: usize, tag: u32, worker: u32): i32 {
 }
 
 // Complete: descriptor first, then the tag leaves the in-flight set, then the
-// guest-visible done bit (the guest reads the descriptor after taking it).
+// guest-visible done bit (the guest reads the descriptor after taking it) (DM6).
 function complete(dm: usize, page: usize, tag: u32, status: u32, sum: u32, worker: u32): void {
   let d = page + CP_DESC + <usize>tag * <usize>DESC_BYTES;
   store<u32>(d + DD_DM_CSUM, sum);
@@ -291,7 +292,7 @@ export function unmapStep(dm: usize, vaddr: u32, gpa: u32, len: u32, tag: u32): 
 // A worker marks itself idle, re-checks dmaPending, and only then sleeps; a
 // worker that claims a command while more are pending wakes one idle peer
 // (CAS idle 1 → 0, then an IPI). Both sides are seq-cst: either the sleeper
-// sees the submission or the waker sees the sleeper idle.
+// sees the submission or the waker sees the sleeper idle (DM7).
 
 export function dmaWorkerIdle(dm: usize, w: u32, idle: bool): void {
   if (w < <u32>DM_MAX_WORKERS) atomic.store<i32>(workerAddr(dm, w) + DW_IDLE, idle ? 1 : 0);

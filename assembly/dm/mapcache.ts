@@ -21,9 +21,9 @@
 // a lock it does not own (a live mapping unmapped). The fix, kept here: every
 // request searches the whole chain for an exact, valid match, and only then
 // reuses the first free (unlocked or unmapped) entry or appends a new one.
-// Invariant (debug check MC_CHK_DUPLICATE_LOCKED): index and size are unique
-// among locked entries, so a reverse entry's key finds the entry its request
-// was given (MC_CHK_REV_RESOLVES_ELSEWHERE). INJECT_MAPCACHE_FIRST_FREE (stress
+// Invariant DM1 (debug check MC_CHK_DUPLICATE_LOCKED): index and size are
+// unique among locked entries, so a reverse entry's key finds the entry its
+// request was given (DM2, MC_CHK_REV_RESOLVES_ELSEWHERE). INJECT_MAPCACHE_FIRST_FREE (stress
 // build, G_INJECT bit 0x100) restores the pre-fix search.
 //
 // Concurrency: map, translate, invalidate run with DM_LOCK held (a mutex in
@@ -199,7 +199,7 @@ function mapLocked(dm: usize, gpa: u32, size: u32, cacheSize: u32, lock: bool): 
     }
   } else {
     // The fix: look at the whole chain for an exact, valid match first,
-    // remembering the first free (unlocked or unmapped) entry on the way.
+    // remembering the first free (unlocked or unmapped) entry on the way (DM1).
     let free: u32 = 0;
     while (e != 0) {
       length++;
@@ -230,7 +230,7 @@ function mapLocked(dm: usize, gpa: u32, size: u32, cacheSize: u32, lock: bool): 
   }
   store<u32>(dm + DM_LAST_ENTRY, e);
 
-  if (!testBits(dm, e, first, n)) { stat(dm, MCS_FAULTS); return -EFAULT; }
+  if (!testBits(dm, e, first, n)) { stat(dm, MCS_FAULTS); return -EFAULT; } // before any lock (DM8)
   let vaddr = dmAddress(e, offset);
   if (lock) {
     let r = load<u32>(dm + DM_REV_FREE);
@@ -354,7 +354,7 @@ function invalidateLocked(dm: usize, vaddr: u32): i32 {
   if (e == 0) return -MC_E_NOT_IN_CACHE;
   let ea = entryAddr(dm, e);
   let lockCount = atomic.load<u32>(ea + ME_LOCK);
-  if (lockCount == 0) return -MC_E_LOCK_UNDERFLOW;
+  if (lockCount == 0) return -MC_E_LOCK_UNDERFLOW; // another request's lock is gone already (DM3): never below 0
   atomic.store<u32>(ea + ME_LOCK, lockCount - 1);
   stat(dm, MCS_INVALIDATES);
   if (lockCount > 1 || (load<u32>(ea + ME_FLAGS) & MEF_HEAD) != 0) return 0;
@@ -436,6 +436,7 @@ export function mcAccess(dm: usize, vaddr: u32, len: u32, flags: u32): usize {
   if (!testBits(dm, e, first, last - first + 1)) { lastError = -EFAULT; return 0; }
   let gpa = (<u64>atomic.load<u32>(a + ME_PADDR_INDEX) << MC_BUCKET_SHIFT) + <u64>off;
   let dom = loadGuestDom(dm);
+  // whatever the entry says, never outside the guest's RAM (DM4)
   if (gpa + <u64>len > (<u64>guestFrames(dom) << PAGE_SHIFT)) { lastError = -EFAULT; return 0; }
   return guestBase(dom) + <usize>gpa;
 }

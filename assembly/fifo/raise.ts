@@ -21,7 +21,10 @@ import {
 import { setLink } from "./set-link";
 import { markEventsPending } from "../upcall";
 import { checkPollers } from "../channel/pollers";
-import { noise, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY } from "../stress/noise";
+import {
+  noise, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY, NP_RAISE_BEFORE_HEAD,
+  injected, INJ_READY_BEFORE_HEAD, INJ_IGNORE_OLD_QUEUE,
+} from "../stress/noise";
 
 @inline export function packLastq(prio: u32, vcpu: u32): u32 { return prio | (vcpu << LASTQ_VCPU_SHIFT); }
 @inline function lastqPrio(q: u32): u32 { return q & LASTQ_PRIO_MASK; }
@@ -66,6 +69,7 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
     prio = loadPriority(dom, port) & (<u32>EVTCHN_FIFO_MAX_QUEUES - 1);
     target = addrQueue(dom, vcpu, prio);
     previous = addrQueue(dom, lastqVcpu(last), lastqPrio(last));
+    if (injected(INJ_IGNORE_OLD_QUEUE)) previous = target; // stress build: re-injected bug (no old-queue handling)
     lockQueuePair(target, previous);
     let last2 = loadLastq(dom, port);
     if ((loadPriority(dom, port) & (<u32>EVTCHN_FIFO_MAX_QUEUES - 1)) == prio && last2 == last) break;
@@ -83,6 +87,7 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
 
   let newlyPending = (atomic.or<u32>(w, EVTCHN_FIFO_PENDING) & EVTCHN_FIFO_PENDING) == 0;
   let linkedToTail = true; // true: leave HEAD and READY alone
+  let readyEarly = false;   // INJ_READY_BEFORE_HEAD only
   noise(NP_RAISE_AFTER_PENDING);
 
   if ((atomic.load<u32>(w) & EVTCHN_FIFO_MASKED) == 0
@@ -102,12 +107,21 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
       let tw = fifoWordAddr(dom, tail);
       if (tw != 0) linkedToTail = setLink(dom, tw, port);
     }
-    if (!linkedToTail) atomic.store<u32>(addrCbHead(cb, prio), port);
+    if (!linkedToTail) {
+      if (injected(INJ_READY_BEFORE_HEAD)) {
+        // stress build: re-injected bug — READY and the upcall before HEAD (breaks I11)
+        readyEarly = true;
+        let bit: u32 = <u32>1 << prio;
+        if ((atomic.or<u32>(addrCbReady(cb), bit) & bit) == 0) markEventsPending(dom, vcpu);
+        noise(NP_RAISE_BEFORE_HEAD);
+      }
+      atomic.store<u32>(addrCbHead(cb, prio), port);
+    }
     storeTail(target, port);
   }
   unlockQueuePair(target, previous);
 
-  if (!linkedToTail) {
+  if (!linkedToTail && !readyEarly) {
     noise(NP_RAISE_BEFORE_READY);
     let bit: u32 = <u32>1 << prio;
     if ((atomic.or<u32>(addrCbReady(cb), bit) & bit) == 0) markEventsPending(dom, vcpu);

@@ -17,7 +17,9 @@ import { EFAULT, EINVAL } from "../shared/errno";
 import { gfnAddr } from "../domain/table";
 import { mutexAcquire, mutexRelease } from "../sync/lock";
 import { initControl, expandArray } from "../fifo/control";
-import { noise, NP_GUEST_CLEAR_LINKED, NP_GUEST_UNMASK, NP_GUEST_HEAD } from "../stress/noise";
+import {
+  noise, NP_GUEST_CLEAR_LINKED, NP_GUEST_UNMASK, NP_GUEST_HEAD, injected, INJ_GUEST_CLEARS_TAIL_MASK,
+} from "../stress/noise";
 
 @inline function gsVcpu(gs: usize, vcpu: u32): usize {
   return gs + <usize>GS_VCPUS + <usize>vcpu * <usize>GS_VCPU_BYTES;
@@ -167,6 +169,11 @@ export function guestFifoUnmask(dom: u32, gsGfn: u32, port: u32): i32 {
   if (gs == 0) return -EFAULT;
   let w = guestWordAddr(dom, gs, port);
   if (w == 0) return -EINVAL;
+  if (injected(INJ_GUEST_CLEARS_TAIL_MASK)) { // stress build: re-injected bug (breaks I16)
+    noise(NP_GUEST_UNMASK);
+    atomic.and<u32>(w, ~EVTCHN_FIFO_MASKED);
+    return 0;
+  }
   let old = atomic.load<u32>(w);
   while (true) {
     if ((old & EVTCHN_FIFO_MASKED) == 0) return 0;

@@ -5,6 +5,9 @@
 //
 // Configuration is global (G_NOISE_* words, set from the shell); the PRNG
 // state is per thread (a module global: every instance has its own).
+// G_NOISE_RATE holds the probability (rate/65536) in its low 16 bits and, in
+// its high 16 bits, an optional mask of the points 1..15 that may delay
+// (0 = all points): `wasmxen stress` focuses noise on a scenario's window.
 
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_NOISE_FUTEX, G_INJECT } from "../shared/layout";
 
@@ -17,6 +20,9 @@ export const NP_GUEST_CLEAR_LINKED: u32 = 5;  // guest: between reading a word a
 export const NP_GUEST_UNMASK: u32 = 6;        // guest: unmask fast path, before its cmpxchg
 export const NP_GUEST_HEAD: u32 = 7;          // guest: after reading HEAD, before consuming
 export const NP_RAISE_ABI: u32 = 8;           // any raise: after choosing the ABI, before its hook runs
+export const NP_RAISE_BEFORE_HEAD: u32 = 9;   // set_pending with INJ_READY_BEFORE_HEAD: READY set, HEAD not yet stored
+export const NP_BLOCK_BEFORE_WAIT: u32 = 10;  // vcpuBlock: blocked = 1 and kick read, before the flag check (I3)
+export const NP_UPCALL_BEFORE_KICK: u32 = 11; // markEventsPending: flag set, before the kick (I3)
 
 let state: u32 = 0x2545f491;
 
@@ -40,10 +46,12 @@ export function noiseSeed(seed: u32): void {
 }
 
 function noiseSlow(point: u32): void {
-  let rate = atomic.load<u32>(G_NOISE_RATE);
-  if (rate == 0) return;
+  let word = atomic.load<u32>(G_NOISE_RATE);
+  if (word == 0) return;
+  let points = word >>> 16;
+  if (points != 0 && point < 16 && (points & (<u32>1 << point)) == 0) return;
   let r = nextRandom() ^ (point * 0x9e3779b1);
-  if ((r & 0xffff) >= rate) return;
+  if ((r & 0xffff) >= (word & 0xffff)) return;
   let spins = atomic.load<u32>(G_NOISE_SPINS);
   let n: u32 = spins == 0 ? 0 : (r >>> 16) % spins;
   for (let i: u32 = 0; i < n; i++) atomic.load<u32>(G_NOISE_RATE);
@@ -52,6 +60,11 @@ function noiseSlow(point: u32): void {
     atomic.wait<i32>(G_NOISE_FUTEX, 0, 20000); // ~20 µs: lets the OS run another thread here
   }
 }
+
+export {
+  INJ_UNBOUNDED_SET_LINK, INJ_GUEST_CLEARS_TAIL_MASK, INJ_NO_BUSY, INJ_READY_BEFORE_HEAD,
+  INJ_IGNORE_OLD_QUEUE, INJ_LOST_WAKEUP,
+} from "./inject";
 
 /** True if bug `bit` is re-injected (stress build only; always false elsewhere). */
 @inline export function injected(bit: u32): bool {

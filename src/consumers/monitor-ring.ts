@@ -27,7 +27,7 @@ export const M_CALLS = 70;        // callbacks run
 export const M_ANSWERED = 71;     // requests answered
 export const M_LATE_STARTS = 72;  // callbacks that started after their channel's close returned (must stay 0)
 export const M_POISON_HITS = 73;  // callbacks that found their ring freed (must stay 0)
-export const MONITOR_STATE_WORDS = 80;
+export const MONITOR_STATE_WORDS = 128; // the first 128 words of every consumer state share this shape (ConsumerHost)
 
 /** The answer the monitor gives to a request. */
 export const monitorAnswer = (req: number) => (req + 1) >>> 0;

@@ -135,7 +135,7 @@ export class DmaServer {
    * then block in the upcall loop (handlers drain). `blockMs` bounds each
    * sleep so the stop flag is seen.
    */
-  serve(stopping: () => boolean, blockMs = 50): void {
+  serve(stopping: () => boolean, blockMs = 50): void { // idle, re-check, sleep (DM7)
     const { x, dm, worker } = this;
     while (!stopping() && !this.dead()) {
       x.dmaWorkerIdle(dm, worker, 1);

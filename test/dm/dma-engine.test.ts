@@ -46,7 +46,7 @@ describe('DMA engine, one thread', () => {
     expect(c.region.checkFailure()).toBeUndefined();
   });
 
-  it('a refused transfer touches nothing: not the hole, not the memory after the guest', () => {
+  it('a refused transfer touches nothing: not the hole, not the memory after the guest (DM8)', () => {
     const c = inlineDma();
     const mem = new Uint8Array(c.machine.memory.buffer);
     const guestBase = c.machine.dp.x.addrGfn(c.guestDom, 0) >>> 0;
@@ -75,7 +75,7 @@ describe('DMA engine, one thread', () => {
     expect(c.status(5)).toBe(DMA_ST_OK);
   });
 
-  it('a descriptor is read once: rewriting it after submission redirects nothing', () => {
+  it('a descriptor is read once: rewriting it after submission redirects nothing (DM5)', () => {
     const c = inlineDma();
     const x = c.region.x;
     const buf = new Uint8Array(c.machine.memory.buffer, (c.machine.dp.x.addrGfn(c.guestDom, 0) >>> 0) + c.dma.bufGpa, 8192);

@@ -73,7 +73,7 @@ describe('mapcache: mapping', () => {
     expect(mc.translate(b)).toBe(b.gpa);
   });
 
-  it('a free (unlocked) entry is reused only when no entry of the chain matches exactly (the fix)', () => {
+  it('a free (unlocked) entry is reused only when no entry of the chain matches exactly (the fix, DM1)', () => {
     const { mc, region } = mcMachine();
     const a = mc.map(1 * MiB + 768 * KiB, 512 * KiB); // (1, 2M) head
     const b = mc.map(1 * MiB + 64 * KiB, 64 * KiB);   // (1, 1M) entry 5
@@ -219,7 +219,7 @@ describe('mapcache: ownership and windows', () => {
     expect(codeOf(() => mc.view(m))).toBe(-MC_E_NOT_LOCKED);
   });
 
-  it('a corrupt entry still can not reach beyond the guest: every access is bounded by the guest\'s RAM', () => {
+  it('a corrupt entry still can not reach beyond the guest: every access is bounded by the guest\'s RAM (DM4)', () => {
     const { mc, x, dm, machine } = mcMachine({ guestMiB: 8 });
     const m = mc.map(7 * MiB, 4096);
     const a = x.addrMcEntry(dm, entryOf(m.vaddr)) >>> 0;
@@ -230,7 +230,7 @@ describe('mapcache: ownership and windows', () => {
 });
 
 describe('mapcache: invariants', () => {
-  it('hold after every operation of a random sequence, and every locked window keeps its guest address', () => {
+  it('hold after every operation of a random sequence, and every locked window keeps its guest address (DM1–DM3)', () => {
     const { mc, region, guestBytes } = mcMachine({ guestMiB: 16, buckets: 4, maxChain: 16, entries: 64, revs: 64 });
     let s = 0x1234567;
     const rnd = (n: number) => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s % n; };

@@ -13,7 +13,7 @@
 //
 // Must never happen with the fix (release and stress builds): any fatal error, any invariant
 // violation. Must always be detected with --inject mapcache-first-free (stress build).
-// Checks the invariant "index and size unique among locked entries" (docs/decisions/0002).
+// Checks DM1 (index and size unique among locked entries) and DM2 (docs/decisions/0002).
 import { describe, it, expect } from 'vitest';
 import { mcMachine, MiB, KiB } from './helpers.ts';
 import { runParties } from '../../src/litmus/run.ts';

@@ -29,6 +29,8 @@ const consoleConsumer: XenConsumer = {
       if (Atomics.load(ring, C_RING_MAGIC) !== CONSOLE_MAGIC) return;
       const prod = Atomics.load(ring, C_RING_PROD);
       let cons = Atomics.load(ring, C_RING_CONS);
+      // the indexes are guest-written: never more than one ring's worth per call
+      if (((prod - cons) >>> 0) > CONSOLE_DATA_BYTES) cons = (prod - CONSOLE_DATA_BYTES) >>> 0;
       let w = Atomics.load(s, CS_OUT_W);
       const r = Atomics.load(s, CS_OUT_R);
       for (; cons !== prod; cons = (cons + 1) >>> 0) {

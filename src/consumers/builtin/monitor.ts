@@ -31,6 +31,8 @@ const monitor: XenConsumer = {
       }
       const prod = Atomics.load(ring, R_REQ_PROD);
       let cons = Atomics.load(ring, R_REQ_CONS);
+      // the indexes are guest-written: never more than one ring's worth per call
+      if (((prod - cons) >>> 0) > RING_SLOTS) cons = (prod - RING_SLOTS) >>> 0;
       for (; cons !== prod; cons = (cons + 1) >>> 0) {
         const slot = cons % RING_SLOTS;
         Atomics.store(ring, R_RSPS + slot, monitorAnswer(Atomics.load(ring, R_REQS + slot)));

@@ -71,7 +71,9 @@ export function consumerCloser(ctx: PartyContext): { cycles: number; maxActive: 
     maxActive = Math.max(maxActive, dp.activeEvtchns(a.dom));
     const target = ctl.load(X_SENDS) + a.callsPerCycle;
     ctl.store(X_PORT, local);
-    while (ctl.load(X_SENDS) < target && !ctl.stopped) ctl.waitWhile(X_SENDS, ctl.load(X_SENDS), 1);
+    for (let spins = 0; ctl.load(X_SENDS) < target && !ctl.stopped; spins++) {
+      if (spins > 20_000) ctl.waitWhile(X_SENDS, ctl.load(X_SENDS), 1); // flooders do not notify: poll
+    }
     host.closeRing(a.dom, xenPort); // returns when no callback runs; the ring is poisoned right after
     ctl.store(X_PORT, 0);
     const rc = x.evtchnClose(a.dom, local);
