@@ -8,7 +8,10 @@
 import * as hdr from 'hdr-histogram-js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Hypervisor } from '../hypervisor.ts';
+import { PassThrough } from 'node:stream';
 import { guestModulePath } from '../paths.ts';
+import { guestLayout } from '../guest/layout.ts';
+import type { FrontendConfig } from '../guests/frontend.ts';
 import {
   SHARED_BYTES, demoViews, S_QUIESCE, S_DUPLICATED, S_TICKS, allFlows, sentOf, deliveredOf, F_PING, F_PONG,
   F_FANIN, F_IPI, FANIN_PORTS,
@@ -28,6 +31,10 @@ export interface RunReport {
   timer_ticks: number;
   spurious: number;
   late_wakeups: number;
+  /** the vm_event-style monitor: requests posted by domain 1, answers it received */
+  monitor: { requests: number; answers: number; callbacks: number };
+  /** what the guests wrote to their emulated console */
+  console: string[];
 }
 
 const DRAIN_LIMIT_MS = 5000;
@@ -36,14 +43,24 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
   const abi = opts.abi ?? 'fifo';
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const v = demoViews(shared);
+  // the toolstack's plan: domain 1's monitor and console rings in its first free frames
+  const free = guestLayout(2, 1023).freeGfn;
+  const frontend: FrontendConfig = {};
+  const consoleOut = new PassThrough();
+  const consoleText: Buffer[] = [];
+  consoleOut.on('data', (c: Buffer) => consoleText.push(c));
   const hv = await Hypervisor.create({
     domains: [
-      { id: 1, vcpus: 2, guest: guestModulePath('frontend') },
+      { id: 1, vcpus: 2, guest: guestModulePath('frontend'), config: frontend },
       { id: 2, vcpus: 2, guest: guestModulePath('backend') },
     ],
     shared,
     abi,
+    consumers: [{ name: 'monitor', module: 'monitor' }, { name: 'console', module: 'console' }],
+    consoleStream: consoleOut,
   });
+  frontend.monitor = { ringGfn: free, xenPort: hv.monitor.openRing(1, free) };
+  frontend.console = { ringGfn: free + 1, xenPort: hv.console.openRing(1, free + 1) };
   const flows = allFlows();
   const total = (idx: (f: number) => number) => flows.reduce((a, f) => a + Atomics.load(v.i32, idx(f)), 0);
   let report;
@@ -63,11 +80,13 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
   const latency = hdr.build();
   let spurious = 0;
   let late = 0;
+  const monitor = { requests: 0, answers: 0, callbacks: hv.monitor.stats().calls };
   for (const r of report.vcpus) {
     spurious += r.spurious;
     late += r.kernel.lateWakeups;
-    const g = r.guest as { latency?: string } | undefined;
+    const g = r.guest as { latency?: string; monitor?: { requests: number; answers: number } } | undefined;
     if (g?.latency) latency.add(hdr.decodeFromCompressedBase64(g.latency));
+    if (g?.monitor) { monitor.requests += g.monitor.requests; monitor.answers += g.monitor.answers; }
   }
   const sent = total(sentOf);
   const delivered = total(deliveredOf);
@@ -93,6 +112,8 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
     timer_ticks: [0, 1, 2, 3].reduce((a, i) => a + Atomics.load(v.i32, S_TICKS + i), 0),
     spurious,
     late_wakeups: late,
+    monitor,
+    console: Buffer.concat(consoleText).toString('utf8').split('\n').filter((l) => l.length > 0),
   };
 }
 
@@ -106,6 +127,8 @@ export function formatRunReport(r: RunReport): string {
     `  rate    ${n(r.events_per_s)} events/s`,
     `  latency one-way p50 ${us(r.latency_ns.p50)}  p90 ${us(r.latency_ns.p90)}  p99 ${us(r.latency_ns.p99)}  max ${us(r.latency_ns.max)}`,
     `  timer   ${n(r.timer_ticks)} VIRQ_TIMER ticks handled; spurious events ${r.spurious}; lost wake-ups ${r.late_wakeups}`,
+    `  monitor ${n(r.monitor.requests)} requests from domain 1 answered in Xen (${n(r.monitor.answers)} answers received)`,
+    ...r.console.map((l) => `  console ${l}`),
     r.lost === 0 && r.duplicated === 0 ? '  every event delivered exactly once' : '  EVENTS LOST OR DUPLICATED',
   ].join('\n');
 }
