@@ -19,3 +19,11 @@ export function spinForFlag(dom: u32, vcpu: u32, spins: u32): bool {
   }
   return false;
 }
+
+/** Spin up to `spins` rounds until the word at `addr` is non-zero (spin-rate calibration); rounds spun. */
+export function spinOnWord(addr: usize, spins: u32): u32 {
+  for (let i: u32 = 0; i < spins; i++) {
+    if (atomic.load<u32>(addr) != 0) return i;
+  }
+  return spins;
+}

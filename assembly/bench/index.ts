@@ -5,6 +5,7 @@
 
 import { benchSend as send, benchReceive as receive, benchPublishAll as publishAll } from "./stream";
 import { benchPing as ping, benchEcho as echo } from "./pingpong";
+import { spinOnWord } from "./common";
 
 @inline function ns(timeoutNs: f64): i64 { return timeoutNs < 0 ? <i64>-1 : <i64>timeoutNs; }
 
@@ -33,3 +34,6 @@ export function benchEcho(page: usize, dom: u32, vcpu: u32, arg: usize, gpa: u32
   expect: u32, reply: u32, max: u32, spins: u32, timeoutNs: f64): u32 {
   return echo(page, dom, vcpu, arg, gpa, gsGfn, expect, reply, max, spins, ns(timeoutNs));
 }
+
+/** Spin up to `spins` rounds on the word at `addr` until it is non-zero; returns the rounds spun (calibration). */
+export function benchSpin(addr: usize, spins: u32): u32 { return spinOnWord(addr, spins); }

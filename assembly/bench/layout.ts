@@ -36,6 +36,7 @@ export const BH_STREAMS = 32;      // u32: number of streams
 export const BH_PUBLISH = 36;      // u32: log2 of how often a stream's counts are published
 export const BH_VIRQ = 40;         // u32: VIRQ raised in BENCH_MODE_VIRQ
 export const BH_LATE = 44;         // u32: lost wake-ups seen by a receiver (VB_LATE)
+export const BH_ZERO = 48;         // u32: always 0; spin-loop calibration spins on it
 
 export const BH_PROGRESS = 64;     // i32 futex: bumped after a publish when WAITERS != 0
 export const BH_WAITERS = 68;      // i32: senders about to sleep on PROGRESS

@@ -12,6 +12,8 @@ export interface BenchExports {
   benchPublishAll(page: number): void;
   /** The port answered on, 0 on timeout, or -errno of the send. */
   benchPing(dom: number, vcpu: number, arg: number, gpa: number, port: number, gsGfn: number, spins: number, timeoutNs: number): number;
+  /** Rounds spun on the word at addr until non-zero (≤ spins): spin-rate calibration. */
+  benchSpin(addr: number, spins: number): number;
   /** Events answered (≤ max). */
   benchEcho(page: number, dom: number, vcpu: number, arg: number, gpa: number, gsGfn: number,
     expect: number, reply: number, max: number, spins: number, timeoutNs: number): number;

@@ -12,7 +12,7 @@ import { stressScale, LITMUS_CONFIGS, RUN_BUDGET_MS } from '../helpers/litmus.ts
 import { runParties, type PartySpec } from '../../src/litmus/run.ts';
 import { Ctl } from '../../src/litmus/ctl.ts';
 import { dumpFifoQueues } from '../../src/wasm/decode.ts';
-import { CHANNEL_CTL_WORDS, C_CHURN_PORT, C_RESULTS, type ChurnArgs, type ChurnSenderArgs, type CloseBothArgs, type IpiVcpuArgs } from '../../src/litmus/parties/channels.ts';
+import { CHANNEL_CTL_WORDS, C_CHURN_PORT, C_RESULTS, C_REBINDS, type ChurnArgs, type ChurnSenderArgs, type CloseBothArgs, type IpiVcpuArgs } from '../../src/litmus/parties/channels.ts';
 import { F_DELIVERED_TOTAL, type ReceiverArgs, type SenderArgs, type ChangerArgs } from '../../src/litmus/parties/fifo.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 
@@ -51,7 +51,8 @@ for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
       const parties: PartySpec[] = [
         { party: 'fifoReceiver', args: recv(0) },
         { party: 'fifoReceiver', args: recv(1) },
-        { party: 'fifoSender', args: { sender: 0, rounds, groups: [{ dom: 1, slot: 0, ports: stable, vcpu: 0, exact: true, via: 'send' }] } satisfies SenderArgs },
+        // the stable sender starts once churning has begun, so the two overlap
+        { party: 'fifoSender', args: { sender: 0, rounds, startAfter: C_REBINDS, groups: [{ dom: 1, slot: 0, ports: stable, vcpu: 0, exact: true, via: 'send' }] } satisfies SenderArgs },
         { party: 'channelChurner', background: true, args: { from: 1, to: 2, guestTo: g2, pairs: PAIRS, seed: 3, senders: 1 } satisfies ChurnArgs },
         { party: 'churnSender', background: true, args: { from: 1, pairs: PAIRS, senders: 1 } satisfies ChurnSenderArgs },
         // 2-level needs the guest's re-target (mask, bind_vcpu, route, unmask); FIFO moves the

@@ -14,7 +14,7 @@ import {
 import { JsAddr } from './addr.ts';
 
 const PENDING = EVTCHN_FIFO_PENDING | 0;
-const BLOCK_SPINS = 2000; // as vcpuBlock
+export const BLOCK_SPINS = 2000; // as vcpuBlock
 export const VB_IDLE = 0;
 export const VB_UPCALL = 1;
 export const VB_LATE = 2;
@@ -22,6 +22,8 @@ export const VB_LATE = 2;
 export class JsGuest {
   readonly i32: Int32Array;
   readonly a: JsAddr;
+  /** rounds block() spins first: vcpuBlock's 2000, scaled to the same time (see roles/engine.ts) */
+  blockSpins = BLOCK_SPINS;
 
   constructor(buffer: ArrayBufferLike) {
     this.i32 = new Int32Array(buffer);
@@ -91,13 +93,21 @@ export class JsGuest {
     return this.ld(this.a.vcpuInfo(dom, vcpu) + VI_UPCALL_PENDING) & 1;
   }
 
+  /** Spin up to `spins` rounds until the upcall flag is set (one Atomics.load a round, as the wasm loop); true if it was. */
+  spinForFlag(dom: number, vcpu: number, spins: number): boolean {
+    const i = (this.a.vcpuInfo(dom, vcpu) + VI_UPCALL_PENDING) >>> 2;
+    const i32 = this.i32;
+    for (let k = 0; k < spins; k++) if ((Atomics.load(i32, i) & 1) !== 0) return true;
+    return false;
+  }
+
   clearUpcallPending(dom: number, vcpu: number): void {
     Atomics.and(this.i32, (this.a.vcpuInfo(dom, vcpu) + VI_UPCALL_PENDING) >>> 2, ~0xff);
   }
 
   /** vcpuBlock: spin, then sleep on the kick word (I3). timeoutMs < 0: no limit. */
   block(dom: number, vcpu: number, timeoutMs: number): number {
-    for (let i = 0; i < BLOCK_SPINS; i++) if (this.upcallPending(dom, vcpu) !== 0) return VB_UPCALL;
+    if (this.spinForFlag(dom, vcpu, this.blockSpins)) return VB_UPCALL;
     const rec = this.a.vcpu(dom, vcpu);
     const blocked = (rec + V_BLOCKED) >>> 2;
     const kick = (rec + V_KICK) >>> 2;

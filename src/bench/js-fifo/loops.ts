@@ -149,10 +149,8 @@ export class JsBenchLoops {
       if (port !== 0) { this.account(port, n, mask); got++; continue; }
       if (g.upcallPending(dom, vcpu) !== 0) { g.clearUpcallPending(dom, vcpu); continue; }
       this.publishAll();
-      let woken = false;
-      for (let i = 0; i < spins; i++) if (g.upcallPending(dom, vcpu) !== 0) { woken = true; break; }
       idle = true;
-      if (woken) continue;
+      if (g.spinForFlag(dom, vcpu, spins)) continue;
       if (timeoutMs === 0) break;
       const r = g.block(dom, vcpu, timeoutMs);
       if (r === VB_LATE) Atomics.add(p, W(BH_LATE), 1);
@@ -169,9 +167,7 @@ export class JsBenchLoops {
       const port = g.next(dom, gsGfn, vcpu);
       if (port !== 0) return port;
       if (g.upcallPending(dom, vcpu) !== 0) { g.clearUpcallPending(dom, vcpu); continue; }
-      let woken = false;
-      for (let i = 0; i < spins; i++) if (g.upcallPending(dom, vcpu) !== 0) { woken = true; break; }
-      if (woken) continue;
+      if (g.spinForFlag(dom, vcpu, spins)) continue;
       if (g.block(dom, vcpu, timeoutMs) === VB_IDLE) return 0;
     }
   }

@@ -1,11 +1,16 @@
 // The two implementations of the FIFO protocol the stream parties can drive:
 // wasmxen (the data plane's wasm, loops batched in wasm) and the JS
 // reference (src/bench/js-fifo, the same protocol with JS Atomics). Both take
-// the same arguments; timeouts are in ns, 0 for "do not block".
+// the same arguments; timeouts are in ns, 0 for "do not block". Spin counts
+// are rounds of the wasm loops; the JS reference spins for the same time
+// (a JS round of Atomics.load costs about ten wasm rounds here), scaled by a
+// calibration made once per worker, so that neither spins longer before
+// blocking than the other.
 import type { RoleContext } from './context.ts';
 import { JsXen } from '../js-fifo/xen.ts';
-import { JsGuest } from '../js-fifo/guest.ts';
+import { JsGuest, BLOCK_SPINS } from '../js-fifo/guest.ts';
 import { JsBenchLoops } from '../js-fifo/loops.ts';
+import { BH_ZERO } from '../../../assembly/bench/layout.ts';
 
 export type EngineKind = 'wasm' | 'js';
 
@@ -20,6 +25,30 @@ export interface Engine {
     max: number, spins: number, timeoutNs: number): number;
 }
 
+let jsRoundsPerWasmRound: number | undefined;
+
+/** JS spin rounds that last as long as one wasm spin round, measured on this thread. */
+function calibrate(ctx: RoleContext): number {
+  if (jsRoundsPerWasmRound !== undefined) return jsRoundsPerWasmRound;
+  const zero = ctx.page.addr + BH_ZERO;
+  const i32 = ctx.page.i32;
+  const zi = BH_ZERO >> 2;
+  const jsSpin = (n: number) => { let k = 0; for (; k < n; k++) if (Atomics.load(i32, zi) !== 0) break; return k; };
+  let best = Infinity;
+  for (let round = 0; round < 5; round++) {
+    const t0 = process.hrtime.bigint();
+    ctx.bx!.benchSpin(zero, 400_000);
+    const t1 = process.hrtime.bigint();
+    jsSpin(40_000);
+    const t2 = process.hrtime.bigint();
+    const wasmNs = Number(t1 - t0) / 400_000;
+    const jsNs = Number(t2 - t1) / 40_000;
+    best = Math.min(best, wasmNs / jsNs);
+  }
+  jsRoundsPerWasmRound = Math.min(1, Math.max(0.01, best));
+  return jsRoundsPerWasmRound;
+}
+
 export function engine(ctx: RoleContext, kind: EngineKind): Engine {
   if (!ctx.dp) throw new Error(`bench: the ${kind} engine needs the machine's memory`);
   if (kind === 'wasm') {
@@ -32,13 +61,17 @@ export function engine(ctx: RoleContext, kind: EngineKind): Engine {
       echo: (dom, vcpu, arg, gpa, gs, expect, reply, max, spins, t) => bx.benchEcho(page, dom, vcpu, arg, gpa, gs, expect, reply, max, spins, t),
     };
   }
+  const scale = calibrate(ctx);
+  const r = (spins: number) => Math.max(spins > 0 ? 1 : 0, Math.round(spins * scale));
   const buf = ctx.dp.memory.buffer;
-  const loops = new JsBenchLoops(ctx.page, new JsXen(buf), new JsGuest(buf));
+  const guest = new JsGuest(buf);
+  guest.blockSpins = r(BLOCK_SPINS);
+  const loops = new JsBenchLoops(ctx.page, new JsXen(buf), guest);
   const ms = (ns: number) => ns / 1e6;
   return {
-    send: (mode, dom, vcpu, arg, gpa, first, count, max, spins, t) => loops.send(mode, dom, vcpu, arg, gpa, first, count, max, spins, ms(t)),
-    receive: (dom, gs, vcpu, max, spins, t, h, hs) => loops.receive(dom, gs, vcpu, max, spins, ms(t), h, hs),
-    ping: (dom, vcpu, arg, gpa, port, gs, spins, t) => loops.ping(dom, vcpu, arg, gpa, port, gs, spins, ms(t)),
-    echo: (dom, vcpu, arg, gpa, gs, expect, reply, max, spins, t) => loops.echo(dom, vcpu, arg, gpa, gs, expect, reply, max, spins, ms(t)),
+    send: (mode, dom, vcpu, arg, gpa, first, count, max, spins, t) => loops.send(mode, dom, vcpu, arg, gpa, first, count, max, r(spins), ms(t)),
+    receive: (dom, gs, vcpu, max, spins, t, h, hs) => loops.receive(dom, gs, vcpu, max, r(spins), ms(t), h, r(hs)),
+    ping: (dom, vcpu, arg, gpa, port, gs, spins, t) => loops.ping(dom, vcpu, arg, gpa, port, gs, r(spins), ms(t)),
+    echo: (dom, vcpu, arg, gpa, gs, expect, reply, max, spins, t) => loops.echo(dom, vcpu, arg, gpa, gs, expect, reply, max, r(spins), ms(t)),
   };
 }

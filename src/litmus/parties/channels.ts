@@ -4,11 +4,12 @@
 import type { PartyContext } from '../registry.ts';
 import { rng, F_SENDERS_DONE, PORTS_PER_SLOT, F_SENT, F_DELIV, F_DELIVERED_TOTAL } from './fifo.ts';
 import { DOMID_SELF } from '../../../assembly/shared/evtchn-abi.ts';
-import { EINVAL } from '../../../assembly/shared/errno.ts';
+import { EINVAL, ENOSPC } from '../../../assembly/shared/errno.ts';
 import { nextEvent, listenOn, type GuestRef } from './guest-ops.ts';
 
 /** Words of the churn and close races, after the FIFO parties' words. */
 export const C_CHURN_PORT = 7000;   // + i: current port of churn pair i in the sending domain (0 = being rebuilt)
+export const C_REBINDS = 7090;     // channels the churner has re-bound so far
 export const C_ROUND_PORTS = 7100;  // [0] port in domain A, [1] port in domain B for the close-both-ends round
 export const C_RESULTS = 7110;      // rc histogram of the close-both-ends race: [0] both 0, [1] anything else
 export const CHANNEL_CTL_WORDS = 7200;
@@ -46,12 +47,16 @@ export function channelChurner(ctx: PartyContext): { rebinds: number } {
       expectRc(x.evtchnClose(a.from, fromPort), 0, `close(${a.from}:${fromPort})`);
     }
     const p2 = x.evtchnAllocUnbound(a.to, DOMID_SELF, a.from);
+    // closed ports still LINKED are busy until the receivers drain them: the
+    // port space can run out for a while (spec §9.8); try again later
+    if (p2 === -ENOSPC) { ctl.waitWhile(C_REBINDS, ctl.load(C_REBINDS), 0.1); continue; }
     if (p2 < 0) throw new Error(`alloc_unbound in domain ${a.to} returned ${p2}`);
     const p1 = x.evtchnBindInterdomain(a.from, a.to, p2);
     if (p1 < 0) throw new Error(`bind_interdomain(${a.from} → ${a.to}:${p2}) returned ${p1}`);
     listenOn(dp, a.guestTo, p2, 0);
     toPort[i] = p2;
     ctl.store(C_CHURN_PORT + i, p1);
+    ctl.add(C_REBINDS, 1);
     rebinds++;
     if ((rebinds & 15) === 0) ctl.progress(ctx.index);
   }

@@ -22,6 +22,8 @@ export interface DriverArgs extends GuestRef {
   vcpu: number;
   rounds: number;
   seed: number;
+  /** unbinder: keep going past `rounds` until the handler has run this often (a slow start under load) */
+  minCalls?: number;
 }
 
 /** Dispatches the port's events as the guest kernel does; the handler checks I18. */
@@ -55,7 +57,7 @@ export function driverUnbinder(ctx: PartyContext): { rounds: number } {
   const a = ctx.args as DriverArgs;
   const next = rng(a.seed);
   const driver = new GuestDriver(dp, a.dom, guestLayout(a.vcpus, a.maxPort), a.maxPort, { h: () => {} });
-  for (let r = 1; r <= a.rounds && !ctl.stopped; r++) {
+  for (let r = 1; (r <= a.rounds || ctl.load(D_CALLS) < (a.minCalls ?? 0)) && !ctl.stopped; r++) {
     ctl.store(D_ANNOUNCED, r); // before the entry exists: a handler seeing it is never early
     const b = driver.bind(a.port, 'h');
     for (let i = next() % 2000; i > 0; i--) ctl.load(D_CALLS);
@@ -64,7 +66,7 @@ export function driverUnbinder(ctx: PartyContext): { rounds: number } {
     if ((r & 63) === 0) ctl.progress(ctx.index);
   }
   ctl.store(D_DONE, 1);
-  return { rounds: a.rounds };
+  return { rounds: ctl.load(D_RETURNED) };
 }
 
 /** Raises the port over and over (a device that never stops). */

@@ -69,6 +69,8 @@ export interface SenderArgs {
   durationMs?: number;
   /** a background sender: end once this many other senders are done (and do not count as one) */
   untilSendersDone?: number;
+  /** start only once ctl word [index] is non-zero (another party got going) */
+  startAfter?: number;
 }
 
 export function fifoSender(ctx: PartyContext): { raises: number; dropped: number } {
@@ -78,6 +80,9 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
   const seq = new Map<number, number>();
   let raises = 0;
   let dropped = 0;
+  if (args.startAfter !== undefined) {
+    while (ctl.load(args.startAfter) === 0 && !ctl.stopped) ctl.waitWhile(args.startAfter, 0, 1);
+  }
   const deadline = args.durationMs === undefined ? Infinity : Date.now() + args.durationMs;
   for (let r = 0; r < args.rounds; r++) {
     if (args.untilLinkGaveUp && dp.stats(args.groups[0].dom).linkGaveUp > 0) break;
