@@ -28,7 +28,8 @@ for (const cfg of LITMUS_CONFIGS) for (const garbage of [false, true]) {
       const rounds = Math.ceil(1000 * stressScale());
       const ctl = fifoCtl();
       const sender: SenderArgs = {
-        sender: 0, rounds, groups: [
+        // with noise, go on until the hammer has really raced a LINK update (a busy machine may need longer)
+        sender: 0, rounds, untilLinkRetried: cfg.noise !== undefined, groups: [
           // four bad ports per round: each is linked behind the previous one, the tail the guest is rewriting
           { dom: BAD, slot: 1, ports: badPorts, vcpu: 0, exact: false },
           { dom: GOOD, slot: 0, ports: goodPorts.slice(0, 8), vcpu: 0, exact: true },
@@ -36,7 +37,7 @@ for (const cfg of LITMUS_CONFIGS) for (const garbage of [false, true]) {
           { dom: GOOD, slot: 0, ports: goodPorts.slice(8), vcpu: 0, exact: true },
         ],
       };
-      const receiver: ReceiverArgs = { dom: GOOD, slot: 0, vcpu: 0, gsGfn: m.guest.get(GOOD)!.gsGfn, expected: rounds * 32, vcpus: 1 };
+      const receiver: ReceiverArgs = { dom: GOOD, slot: 0, vcpu: 0, gsGfn: m.guest.get(GOOD)!.gsGfn, expected: -1, senders: 1, vcpus: 1 };
       const hammer: HammerArgs = { dom: BAD, slot: 1, gsGfn: m.guest.get(BAD)!.gsGfn, vcpu: 0, ports: badPorts, seed: 12345, garbage, senders: 1 };
       const results = await runFifoParties(m, ctl, [
         { party: 'fifoSender', args: sender },
@@ -44,8 +45,10 @@ for (const cfg of LITMUS_CONFIGS) for (const garbage of [false, true]) {
         { party: 'fifoReceiver', args: receiver },
       ]);
       const sent = results[0] as { raises: number };
-      expect(sent.raises).toBe(rounds * (32 + 8));
-      expect(ctl.load(F_DELIVERED_TOTAL)).toBe(rounds * 32);
+      expect(sent.raises % (32 + 8)).toBe(0);
+      const done = sent.raises / (32 + 8);
+      expect(done).toBeGreaterThanOrEqual(rounds);
+      expect(ctl.load(F_DELIVERED_TOTAL)).toBe(done * 32);
       const s = m.dp.stats(BAD);
       // buckets count cmpxchg attempts per setLink: never more than 1 + 4
       expect(s.linkTries[6]).toBe(0);
@@ -65,7 +68,7 @@ describe('litmus [stress+noise]: a guest flipping MASKED on its tail without pau
     m.dp.x.stressConfigure(65535, 20000, 0, 0); // long delays before every cmpxchg
     const ports = Array.from({ length: 16 }, (_, i) => i + 1);
     for (const p of ports) { m.bind(BAD, p); m.unmask(BAD, p); }
-    const rounds = 20_000; // a maximum: the sender stops at the first give-up
+    const rounds = 500_000; // a maximum: the sender stops at the first give-up
     const ctl = fifoCtl();
     const results = await runFifoParties(m, ctl, [
       { party: 'fifoSender', args: { sender: 0, rounds, untilLinkGaveUp: true, groups: [{ dom: BAD, slot: 1, ports, vcpu: 0, exact: false }] } satisfies SenderArgs },

@@ -65,6 +65,8 @@ export interface SenderArgs {
   sender: number;
   /** end early once the first group's domain has seen a setLink give up (rounds is then a maximum) */
   untilLinkGaveUp?: boolean;
+  /** go on past `rounds` (up to 100×) until the first group's domain has seen a setLink retry */
+  untilLinkRetried?: boolean;
   /** end after this many milliseconds (rounds is then a maximum) */
   durationMs?: number;
   /** a background sender: end once this many other senders are done (and do not count as one) */
@@ -84,7 +86,10 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
     while (ctl.load(args.startAfter) === 0 && !ctl.stopped) ctl.waitWhile(args.startAfter, 0, 1);
   }
   const deadline = args.durationMs === undefined ? Infinity : Date.now() + args.durationMs;
-  for (let r = 0; r < args.rounds; r++) {
+  const retried = () => dp.stats(args.groups[0].dom).linkTries.slice(2).some((n) => n > 0);
+  const maxRounds = args.untilLinkRetried ? args.rounds * 100 : args.rounds;
+  for (let r = 0; r < maxRounds; r++) {
+    if (r >= args.rounds && (!args.untilLinkRetried || retried())) break;
     if (args.untilLinkGaveUp && dp.stats(args.groups[0].dom).linkGaveUp > 0) break;
     if (Date.now() > deadline) break;
     if (args.untilSendersDone !== undefined && ctl.load(F_SENDERS_DONE) >= args.untilSendersDone) break;
