@@ -3,7 +3,7 @@
 // racing send and mask/unmask, and a guest scribbling over its 2-level state.
 import type { PartyContext } from '../registry.ts';
 import {
-  rng, F_SENDERS_DONE, F_SENT, F_DELIV, F_DELIVERED_TOTAL, PORTS_PER_SLOT,
+  rng, F_SENDERS_DONE, F_SENT, F_DELIV, F_DELIVERED_TOTAL, PORTS_PER_SLOT, countDelivery,
 } from './fifo.ts';
 import { listenOn } from './guest-ops.ts';
 import { EAGAIN, EBUSY, EINVAL, ERESTART, EOPNOTSUPP, ENOSPC } from '../../../assembly/shared/errno.ts';
@@ -49,10 +49,7 @@ export function switchingReceiver(ctx: PartyContext): { before: number; after: n
       for (let p = next(); p !== 0; p = next()) {
         if (p >= PORTS_PER_SLOT) throw new Error(`event on port ${p} out of range`);
         if (p >= a.exactBelow) continue;
-        if (ctl.load(F_DELIV + p) >= ctl.load(F_SENT + p)) throw new Error(`port ${p} delivered more often than sent (${fifo ? 'after' : 'before'} the switch)`);
-        ctl.add(F_DELIV + p, 1);
-        ctl.notify(F_DELIV + p);
-        ctl.add(F_DELIVERED_TOTAL, 1);
+        if (!countDelivery(ctl, p, 0)) throw new Error(`port ${p} delivered more often than sent (${fifo ? 'after' : 'before'} the switch)`);
         if (fifo) after++; else before++;
         ctl.progress(ctx.index);
       }
@@ -191,10 +188,7 @@ export function poller(ctx: PartyContext): { polls: number; spurious: number } {
     if (take()) {
       // FIFO's EVTCHNOP_unmask re-raises an event whose PENDING it saw just
       // before we took it (spec §9.7, as Xen): a spurious event, counted
-      if (ctl.load(F_DELIV + a.port) >= ctl.load(F_SENT + a.port)) { spurious++; continue; }
-      ctl.add(F_DELIV + a.port, 1);
-      ctl.notify(F_DELIV + a.port);
-      ctl.add(F_DELIVERED_TOTAL, 1);
+      if (!countDelivery(ctl, a.port, 0)) { spurious++; continue; }
       ctl.progress(ctx.index);
     }
   }

@@ -2,7 +2,7 @@
 // the same ports from different threads. Each acts as a vCPU of the domain
 // it names, calling the same wasm functions the struct ABI reaches.
 import type { PartyContext } from '../registry.ts';
-import { rng, F_SENDERS_DONE, PORTS_PER_SLOT, F_SENT, F_DELIV, F_DELIVERED_TOTAL } from './fifo.ts';
+import { rng, F_SENDERS_DONE, PORTS_PER_SLOT, F_SENT, F_DELIV, F_DELIVERED_TOTAL, countDelivery } from './fifo.ts';
 import { DOMID_SELF } from '../../../assembly/shared/evtchn-abi.ts';
 import { EINVAL, ENOSPC } from '../../../assembly/shared/errno.ts';
 import { nextEvent, listenOn, type GuestRef } from './guest-ops.ts';
@@ -163,12 +163,9 @@ export function ipiVcpu(ctx: PartyContext): { sent: number; handled: number } {
   const drain = () => {
     x.clearUpcallPending(a.dom, a.vcpu);
     for (let p = nextEvent(dp, a, a.vcpu); p !== 0; p = nextEvent(dp, a, a.vcpu)) {
-      const idx = p; // slot 0
       if (p >= PORTS_PER_SLOT) throw new Error(`IPI on port ${p} out of range`);
-      if (ctl.load(F_DELIV + idx) >= ctl.load(F_SENT + idx)) throw new Error(`vCPU ${a.vcpu}: IPI on port ${p} delivered more often than sent`);
       if (!a.inPorts.includes(p)) throw new Error(`vCPU ${a.vcpu} got IPI port ${p}, which targets another vCPU`);
-      ctl.add(F_DELIV + idx, 1);
-      ctl.add(F_DELIVERED_TOTAL, 1);
+      if (!countDelivery(ctl, p, 0)) throw new Error(`vCPU ${a.vcpu}: IPI on port ${p} delivered more often than sent`);
       handled++;
     }
   };

@@ -25,6 +25,20 @@ export const F_DELIV = F_SENT + SLOTS * PORTS_PER_SLOT;
 export const F_SEQ = F_DELIV + SLOTS * PORTS_PER_SLOT;
 export const FIFO_CTL_WORDS = F_SEQ + SLOTS * PORTS_PER_SLOT;
 
+/**
+ * Exactly-once accounting of one delivery on accounting index `idx` (slot ×
+ * PORTS_PER_SLOT + port): false if there was no send left to match it (the
+ * caller decides whether that is a duplicate or a tolerated spurious event);
+ * else it is counted, and a sender waiting for the credit is woken.
+ */
+export function countDelivery(ctl: PartyContext['ctl'], idx: number, slot: number): boolean {
+  if (ctl.load(F_DELIV + idx) >= ctl.load(F_SENT + idx)) return false;
+  ctl.add(F_DELIV + idx, 1);
+  ctl.notify(F_DELIV + idx);
+  ctl.add(F_DELIVERED_TOTAL + slot, 1);
+  return true;
+}
+
 const RAISE_DROPPED = 2;
 const VB_LATE = 2;
 const BLOCK_TIMEOUT_NS = 500e6;
@@ -179,9 +193,7 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
       if (n <= last) throw new Error(`domain ${a.dom} queue ${a.prioOf[p]}: event #${n} (port ${p}) delivered after #${last}: FIFO order violated`);
       lastSeq.set(key, n);
     }
-    ctl.add(F_DELIV + idx, 1);
-    ctl.notify(F_DELIV + idx);
-    ctl.add(F_DELIVERED_TOTAL + a.slot, 1);
+    countDelivery(ctl, idx, a.slot);
     delivered++;
     ctl.progress(ctx.index);
     if (a.maskUnmaskLastRaised) {
