@@ -37,6 +37,11 @@ export interface BenchResult {
   events_per_s_runs: number[];
   /** process CPU time per event delivered (every thread), median over the runs */
   cpu_ns_per_event: number;
+  /**
+   * process CPU time ÷ wall time, median over the runs: how many cores the parties kept busy. Spinning
+   * parties each keep one busy; less than min(threads, cores) means another process took a core.
+   */
+  cores_busy: number;
   sent: number;
   delivered: number;
   lost_wakeups: number;
@@ -77,6 +82,7 @@ function summarise(c: Cell, m: CellMeasure): BenchResult {
     spread: spread(eps),
     events_per_s_runs: eps,
     cpu_ns_per_event: median(m.runs.map((r) => (r.cpuSeconds * 1e9) / r.delivered)),
+    cores_busy: median(m.runs.map((r) => r.cpuSeconds / r.seconds)),
     sent: m.runs.reduce((a, r) => a + r.sent, 0),
     delivered: m.runs.reduce((a, r) => a + r.delivered, 0),
     lost_wakeups: m.runs.reduce((a, r) => a + r.lateWakeups, 0),
@@ -114,6 +120,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   for (const c of cells) {
     const label = `${c.w.name}${Object.entries(c.v.params).map(([k, v]) => ` ${k}=${v}`).join('')} ${c.impl}`;
     const spec = c.w.cell(c.impl, c.v);
+    // test hook: a receiver that expects every port one off must fail the run, loudly
+    if (process.env.WASMXEN_BENCH_INJECT === 'misroute') spec.geometry = { ...spec.geometry, recvFirst: spec.geometry.recvFirst + 1 };
     const m = await runCell(spec, {
       seconds: o.seconds, runs: o.runs, warmupSeconds: warmup,
       onRun: () => o.onRun?.(++done, total, label),

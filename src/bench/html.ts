@@ -14,11 +14,11 @@ function scriptJson(v: unknown): string {
 }
 
 function resultsTable(r: BenchReport): string {
-  const head = ['workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p99', 'p99.9', 'max', 'CPU/event'];
+  const head = ['workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p99', 'p99.9', 'max', 'CPU/event', 'cores busy'];
   const rows = r.results.map((x) => [
     x.workload + (Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : ''), x.impl, rate(x.events_per_s), percent(x.spread),
     ratio(x.vs.postmessage), ratio(x.vs.comlink), ratio(x.vs['js-reference']), duration(x.latency_ns.p50), duration(x.latency_ns.p99),
-    duration(x.latency_ns.p999), duration(x.latency_ns.max), duration(x.cpu_ns_per_event),
+    duration(x.latency_ns.p999), duration(x.latency_ns.max), duration(x.cpu_ns_per_event), x.cores_busy.toFixed(2),
   ]);
   return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
     rows.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;

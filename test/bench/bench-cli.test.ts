@@ -19,7 +19,7 @@ const CHROMIUM = '/usr/bin/chromium';
 interface Result {
   workload: string; impl: string; params: Record<string, number>; events_per_s: number;
   latency_ns: Record<'p50' | 'p90' | 'p99' | 'p999' | 'max', number>; runs: number; spread: number;
-  vs: Record<string, number>; sent: number; delivered: number; cpu_ns_per_event: number; lost_wakeups: number;
+  vs: Record<string, number>; sent: number; delivered: number; cpu_ns_per_event: number; cores_busy: number;
 }
 
 let report: { machine: Record<string, unknown>; config: Record<string, unknown>; results: Result[] };
@@ -61,6 +61,7 @@ describe('wasmxen bench --json', () => {
       expect(r.sent, what).toBeGreaterThan(0);
       expect(r.delivered, what).toBe(r.sent);
       expect(r.cpu_ns_per_event, what).toBeGreaterThan(0);
+      expect(r.cores_busy, what).toBeGreaterThan(0);
       const l = r.latency_ns;
       expect(Object.keys(l).sort(), what).toEqual(['max', 'p50', 'p90', 'p99', 'p999']);
       expect(l.p50, what).toBeGreaterThan(0);
@@ -124,6 +125,15 @@ describe('wasmxen bench (table)', () => {
     for (const impl of IMPLS) expect(r.stdout).toMatch(new RegExp(`virq-timer\\s+${impl}\\s`));
     expect(r.stdout).toMatch(/×postMessage/);
     expect(r.stdout).toMatch(/every run balanced/);
+  });
+
+  it('a run whose accounting does not balance fails with a non-zero exit and says why', () => {
+    const r = spawnSync(process.execPath, [bin, 'bench', '--workload', 'fifo-1to1', '--impl', 'wasmxen', '--seconds', '0.1', '--runs', '1'], {
+      encoding: 'utf8', timeout: 60_000, env: { ...process.env, WASMXEN_BENCH_INJECT: 'misroute' },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/accounting violation/);
+    expect(r.stdout).not.toMatch(/every run balanced/);
   });
 
   it('rejects bad options with one line and a non-zero exit', () => {

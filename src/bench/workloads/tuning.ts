@@ -23,7 +23,7 @@ export function tuning(inFlight: number): Tuning {
     recvBatch: 256,
     senderSpins: 1000,
     receiverSpins: 1000,
-    holdoff: inFlight >= 64 ? Math.floor(inFlight / 4) : 0,
+    holdoff: inFlight >= 64 ? Math.floor(inFlight / 2) : 0,
     holdoffSpins: 20000,
     publishLog2: inFlight >= 64 ? 6 : 0,
   };
