@@ -90,8 +90,13 @@ export const D_GUEST_WIDTH = 40;     // u32 64 or 32: the 2-level word width
 export const D_FLAGS = 44;           // u32 DF_* bits
 export const D_CHANNEL_CAPACITY = 48;// u32 ports with storage reserved (multiple of 64)
 export const D_POLL_MASK = 52;       // u32 bit v: vCPU v is blocked in SCHEDOP_poll (spec §6.6)
-export const D_ABI_LOCK = 56;        // i32 rwlock word: raises (read) vs the ABI switch (write) (I19)
-// statistics, hypervisor-private counters (u32, atomic add)
+export const D_ABI_LOCK = 192;       // i32 rwlock word: raises (read) vs the ABI switch (write) (I19);
+                                     // a cache line of its own: every raise writes it
+// statistics, hypervisor-private counters (u32, atomic add). The release build
+// (WASMXEN_STATS=0) skips the two per-raise ones — raises, and setLink calls
+// that needed at most one cmpxchg — which cost every sender a locked write on
+// this shared line; rare events (retries, give-ups, drops, upcalls, kicks) are
+// always counted.
 export const D_STAT_LINK_TRIES = 64;       // u32 × 8: histogram of setLink cmpxchg attempts (index = attempts, 7 = more)
 export const D_STAT_LINK_GAVE_UP = 96;     // u32: setLink bound reached, event lost (spec §9.6)
 export const D_STAT_LOCK_GAVE_UP = 100;    // u32: queue-lock loop gave up after 3 tries (spec §9.5)

@@ -24,7 +24,7 @@ export interface ChannelRecord {
 }
 
 export interface DomainStats {
-  /** linkTries[n]: setLink calls that made n cmpxchg attempts (last bucket: n or more). */
+  /** linkTries[n]: setLink calls that made n cmpxchg attempts (last bucket: n or more); n < 2 and `raises` only in debug and stress builds. */
   linkTries: number[];
   linkGaveUp: number;
   lockGaveUp: number;

@@ -47,7 +47,7 @@ function setup(priority?: (s: number) => number) {
 }
 
 describe('JS reference implementation of the FIFO send path', () => {
-  it('JS sends, the wasm guest consumes: FIFO order, one upcall, stats as wasm keeps them (I11, I15)', () => {
+  it('JS sends, the wasm guest consumes: FIFO order, one upcall, stats as the release build keeps them (I11, I15)', () => {
     const t = setup();
     const before = t.bm.m.dp.stats(2);
     const sent: number[] = [];
@@ -58,9 +58,10 @@ describe('JS reference implementation of the FIFO send path', () => {
     expect(t.x.upcallPending(2, 0)).toBe(1);
     expect(t.wasmDrain()).toEqual(sent);
     const after = t.bm.m.dp.stats(2);
-    expect(after.raises - before.raises).toBe(32);
+    // the release build keeps only the rare counters (layout.ts): one upcall, no LINK retry
     expect(after.upcalls - before.upcalls).toBe(1);
-    expect(after.linkTries[1] - before.linkTries[1]).toBe(31); // every raise but the head linked at once
+    expect(after.linkTries.slice(2).reduce((n, v) => n + v, 0) - before.linkTries.slice(2).reduce((n, v) => n + v, 0)).toBe(0);
+    expect(after.linkGaveUp - before.linkGaveUp).toBe(0);
   });
 
   it('wasm sends, the JS guest consumes; interleaved senders share one queue', () => {

@@ -8,7 +8,7 @@
 // guest is out of its scope: it trusts its inputs more than Xen may.
 import {
   C_LOCK, C_STATE, C_NOTIFY_VCPU, C_PRIORITY, C_FIFO_LASTQ, C_REMOTE_DOM, C_REMOTE_PORT, C_FLAGS,
-  CF_CONSUMER_MASK, CF_FIFO_PENDING, D_VALID_EVTCHNS, D_ABI, D_ABI_LOCK, ABI_FIFO, D_STAT_RAISES,
+  CF_CONSUMER_MASK, CF_FIFO_PENDING, D_VALID_EVTCHNS, D_ABI, D_ABI_LOCK, ABI_FIFO,
   D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP, D_STAT_LOCK_GAVE_UP, D_STAT_NO_CONTROL_BLOCK, D_STAT_UPCALLS,
   D_STAT_KICKS, LINK_TRIES_BUCKETS, Q_TAIL, Q_LOCK, V_KICK, V_BLOCKED, V_VIRQ_LOCK, V_VIRQ_TO_EVTCHN,
   VI_UPCALL_PENDING, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, D_POLL_MASK, PAGE_SHIFT,
@@ -143,7 +143,6 @@ export class JsXen {
       this.add(this.a.field(dom, D_STAT_NO_CONTROL_BLOCK), 1);
       return RAISE_DROPPED;
     }
-    this.add(this.a.field(dom, D_STAT_RAISES), 1);
     const newlyPending = (this.or(w, PENDING) & PENDING) === 0;
     let linkedToTail = true;
     if ((this.ld(w) & MASKED) === 0 && (this.or(w, LINKED) & LINKED) === 0) {
@@ -173,7 +172,9 @@ export class JsXen {
     return newlyPending ? RAISE_NEWLY_PENDING : 0;
   }
 
+  /** As the release build: the common one- and zero-cmpxchg cases are not counted. */
   private countTries(dom: number, tries: number): void {
+    if (tries < 2) return;
     this.add(this.a.field(dom, D_STAT_LINK_TRIES) + Math.min(tries, LINK_TRIES_BUCKETS - 1) * 4, 1);
   }
 
