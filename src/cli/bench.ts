@@ -10,6 +10,7 @@ import { WORKLOADS } from '../bench/workloads/index.ts';
 import { formatTable } from '../bench/table.ts';
 import { renderHtml } from '../bench/html.ts';
 import { IMPLS, type ImplName } from '../bench/workloads/types.ts';
+import { benchDma, formatDmaLine, type DmaBenchResult } from '../bench/dma.ts';
 
 function positiveInteger(v: string): number {
   const n = positiveNumber(v);
@@ -31,8 +32,8 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('measure event throughput, latency and scaling against postMessage, comlink and a plain-JS '
       + 'implementation of the same protocol (exit status 1 if any event was lost or duplicated)')
-    .addOption(new Option('--workload <name>', `one workload or all: ${WORKLOADS.map((w) => w.name).join(', ')}`)
-      .choices(['all', ...WORKLOADS.map((w) => w.name)]).default('all'))
+    .addOption(new Option('--workload <name>', `one workload or all: ${WORKLOADS.map((w) => w.name).join(', ')}, dma`)
+      .choices(['all', ...WORKLOADS.map((w) => w.name), 'dma']).default('all'))
     .option('--seconds <s>', 'length of each measured run', positiveNumber, 1)
     .option('--runs <n>', 'measured runs per workload and implementation (after one warm-up run)', positiveInteger, 5)
     .option('--impl <names>', `comma-separated subset of ${IMPLS.join(', ')} (ratios need the baselines)`, implList, [...IMPLS])
@@ -44,15 +45,27 @@ export function registerBench(program: Command): void {
       }, Presets.shades_classic);
       bar?.start(1, 0, { label: '' });
       let report;
+      let dma: DmaBenchResult | undefined;
       try {
-        report = await runBench({
-          workloads: [opts.workload], seconds: opts.seconds, runs: opts.runs, impls: opts.impl,
-          onRun: (done, total, label) => { bar?.setTotal(total); bar?.update(done, { label }); },
-        });
+        // the device model's workload runs on wasmxen alone (no baseline implements a mapcache)
+        if (opts.workload === 'dma' || opts.workload === 'all') {
+          dma = await benchDma(opts.seconds, opts.runs, (done, total) => { bar?.setTotal(total); bar?.update(done, { label: 'dma' }); });
+        }
+        if (opts.workload !== 'dma') {
+          report = await runBench({
+            workloads: [opts.workload], seconds: opts.seconds, runs: opts.runs, impls: opts.impl,
+            onRun: (done, total, label) => { bar?.setTotal(total); bar?.update(done, { label }); },
+          });
+        }
       } finally {
         bar?.stop();
       }
+      if (!report) {
+        console.log(opts.json ? JSON.stringify({ dma }, null, 2) : formatDmaLine(dma!));
+        return;
+      }
       if (opts.html) writeFileSync(opts.html, renderHtml(report));
-      console.log(opts.json ? JSON.stringify(report, null, 2) : formatTable(report));
+      const full = dma ? { ...report, dma } : report;
+      console.log(opts.json ? JSON.stringify(full, null, 2) : formatTable(report) + (dma ? `\n${formatDmaLine(dma)}` : ''));
     });
 }

@@ -144,3 +144,18 @@ describe('wasmxen bench (table)', () => {
     }
   });
 });
+
+describe('wasmxen bench --workload dma', () => {
+  it('measures the device model\'s overlapping DMA, every transfer checked', () => {
+    const r = spawnSync(process.execPath, [bin, 'bench', '--workload', 'dma', '--seconds', '0.1', '--runs', '2', '--json'], {
+      encoding: 'utf8', timeout: 120_000,
+    });
+    expect(r.status).toBe(0);
+    const { dma } = JSON.parse(r.stdout);
+    expect(dma).toMatchObject({ workload: 'dma', impl: 'wasmxen', runs: 2, workers: 2 });
+    expect(dma.transfers_per_s).toBeGreaterThan(0);
+    expect(dma.mb_per_s).toBeGreaterThan(0);
+    expect(dma.transfers).toBeGreaterThanOrEqual(4000);
+    expect(dma.mapcache.misses).toBeGreaterThan(0);
+  });
+});
