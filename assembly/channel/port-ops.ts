@@ -27,12 +27,16 @@ export function evtchnUsable(dom: u32, port: u32): bool {
 
 /**
  * Raise `port` on `vcpu` if usable. Returns RAISE_* bits (0 if filtered).
- * Holds the ABI lock for read so the ABI can not switch under the raise (I19).
+ * A raise that finds the domain in 2-level holds the ABI lock for read, so
+ * the switch to FIFO can not pass under it (I19); one that finds FIFO needs
+ * no lock: FIFO is published only after the switch is complete (I9), and the
+ * way back (a completed reset) happens with no guest channel left.
  */
 export function portSetPending(dom: u32, vcpu: u32, port: u32): u32 {
   if (!evtchnUsable(dom, port)) return 0;
+  if (isFifo(dom)) return fifoSetPending(dom, vcpu, port);
   abiReadLock(dom);
-  let fifo = isFifo(dom);
+  let fifo = isFifo(dom); // re-read under the lock: a switch may have completed meanwhile
   noise(NP_RAISE_ABI);
   let r = fifo ? fifoSetPending(dom, vcpu, port) : twoLevelSetPending(dom, vcpu, port);
   abiReadUnlock(dom);
@@ -46,6 +50,7 @@ export function portClearPending(dom: u32, port: u32): void {
 
 export function portUnmask(dom: u32, port: u32): void {
   if (!evtchnUsable(dom, port)) return;
+  if (isFifo(dom)) { fifoUnmask(dom, port); return; } // as portSetPending (I19)
   abiReadLock(dom);
   if (isFifo(dom)) fifoUnmask(dom, port); else twoLevelUnmask(dom, loadNotifyVcpu(dom, port), port);
   abiReadUnlock(dom);
