@@ -8,21 +8,18 @@
 // G_NOISE_RATE holds the probability (rate/65536) in its low 16 bits and, in
 // its high 16 bits, an optional mask of the points 1..15 that may delay
 // (0 = all points): `wasmxen stress` focuses noise on a scenario's window.
+// G_NOISE_SPINS likewise: low 16 bits the random length of a delay (spin
+// iterations), high 16 bits a minimum added to every delay.
 
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_NOISE_FUTEX, G_INJECT } from "../shared/layout";
 
-// Named noise points (the trace and the docs use these numbers).
-export const NP_LINK_BEFORE_CAS: u32 = 1;     // setLink: between reading the tail word and the cmpxchg
-export const NP_RAISE_AFTER_PENDING: u32 = 2; // set_pending: after PENDING, before the MASKED test
-export const NP_RAISE_AFTER_LINKED: u32 = 3;  // set_pending: after LINKED, before LINK/HEAD
-export const NP_RAISE_BEFORE_READY: u32 = 4;  // set_pending: after HEAD/tail, before READY
-export const NP_GUEST_CLEAR_LINKED: u32 = 5;  // guest: between reading a word and clearing LINKED
-export const NP_GUEST_UNMASK: u32 = 6;        // guest: unmask fast path, before its cmpxchg
-export const NP_GUEST_HEAD: u32 = 7;          // guest: after reading HEAD, before consuming
-export const NP_RAISE_ABI: u32 = 8;           // any raise: after choosing the ABI, before its hook runs
-export const NP_RAISE_BEFORE_HEAD: u32 = 9;   // set_pending with INJ_READY_BEFORE_HEAD: READY set, HEAD not yet stored
-export const NP_BLOCK_BEFORE_WAIT: u32 = 10;  // vcpuBlock: blocked = 1 and kick read, before the flag check (I3)
-export const NP_UPCALL_BEFORE_KICK: u32 = 11; // markEventsPending: flag set, before the kick (I3)
+// Named noise points (assembly/stress/points.ts: the trace, the docs and
+// `wasmxen stress` use these numbers).
+export {
+  NP_LINK_BEFORE_CAS, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY,
+  NP_GUEST_CLEAR_LINKED, NP_GUEST_UNMASK, NP_GUEST_HEAD, NP_RAISE_ABI, NP_RAISE_BEFORE_HEAD,
+  NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK,
+} from "./points";
 
 let state: u32 = 0x2545f491;
 
@@ -52,8 +49,10 @@ function noiseSlow(point: u32): void {
   if (points != 0 && point < 16 && (points & (<u32>1 << point)) == 0) return;
   let r = nextRandom() ^ (point * 0x9e3779b1);
   if ((r & 0xffff) >= (word & 0xffff)) return;
-  let spins = atomic.load<u32>(G_NOISE_SPINS);
-  let n: u32 = spins == 0 ? 0 : (r >>> 16) % spins;
+  // G_NOISE_SPINS: low 16 bits the random part of a delay, high 16 bits its minimum
+  let spinWord = atomic.load<u32>(G_NOISE_SPINS);
+  let spins = spinWord & 0xffff;
+  let n: u32 = (spinWord >>> 16) + (spins == 0 ? 0 : (r >>> 16) % spins);
   for (let i: u32 = 0; i < n; i++) atomic.load<u32>(G_NOISE_RATE);
   let y = atomic.load<u32>(G_NOISE_YIELD);
   if (y != 0 && (nextRandom() & ((<u32>1 << y) - 1)) == 0) {

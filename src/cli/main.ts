@@ -2,6 +2,7 @@
 // Errors end in one readable line and a non-zero exit.
 import { Command } from 'commander';
 import { registerRun } from './run.ts';
+import { registerStress } from './stress.ts';
 import { registerBench } from './bench.ts';
 
 const program = new Command()
@@ -10,6 +11,7 @@ const program = new Command()
   .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') });
 
 registerRun(program);
+registerStress(program);
 registerBench(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -7,6 +7,8 @@ import { channelChurner, churnSender, closeBothEnds, ipiVcpu } from './parties/c
 import { driverVcpu, driverUnbinder, driverRaiser } from './parties/driver.ts';
 import { switchingReceiver, resetter, resetVictim, poller, masker, scribble2L } from './parties/abi.ts';
 import { consumerFlooder, consumerCloser } from './parties/consumer.ts';
+import { stressRound } from './parties/stress-round.ts';
+import { stressHammerSender, stressTailFlipper, stressGoodReceiver, stressStuckGuest } from './parties/stress-hammer.ts';
 
 export interface PartyContext {
   dp: DataPlane;
@@ -26,4 +28,5 @@ export const PARTIES: Record<string, Party> = {
   switchingReceiver, resetter, resetVictim, poller, masker, scribble2L,
   dmaGuest, dmaServer, dmSeed,
   consumerFlooder, consumerCloser,
+  stressRound, stressHammerSender, stressTailFlipper, stressGoodReceiver, stressStuckGuest,
 };

@@ -153,9 +153,8 @@ export const TR_PORT = 4;
 export const TR_READ = 5;    // event word before the step (NaN: none)
 export const TR_WROTE = 6;   // event word after the step
 export const TR_RC = 7;      // return value
-export const TR_PORT2 = 8;   // a second port the step touched (e.g. the queue tail it linked behind)
-export const TR_WORD2 = 9;   // that port's word after the step
-export const TR_FIELDS = 10;
+export const TR_DOM = 8;     // the domain the step acted on (NaN: none)
+export const TR_FIELDS = 9;
 /** Ring header: Int32 [writes] per party at the start of the buffer, 16 parties. */
 export const TR_HEADER_BYTES = 64;
 export const TR_MAX_PARTIES = 16;
@@ -185,7 +184,7 @@ export class Tracer {
   }
 
   /** Start a step on `port` whose event word is at byte address `wordAddr` (0: none); returns its slot. */
-  begin(step: StepName, port: number, wordAddr: number): number {
+  begin(step: StepName, port: number, wordAddr: number, dom = NaN): number {
     const slot = this.base + (this.n % this.entries) * TR_FIELDS;
     const f = this.f64;
     f[slot + TR_TS] = this.epochUs();
@@ -196,19 +195,16 @@ export class Tracer {
     f[slot + TR_READ] = wordAddr ? this.dp.load32(wordAddr) : NaN;
     f[slot + TR_WROTE] = NaN;
     f[slot + TR_RC] = NaN;
-    f[slot + TR_PORT2] = NaN;
-    f[slot + TR_WORD2] = NaN;
+    f[slot + TR_DOM] = dom;
     this.n++;
     Atomics.store(this.head, this.party, this.n);
     return slot;
   }
 
-  end(slot: number, wordAddr: number, rc: number, port2 = NaN, word2Addr = 0): void {
+  end(slot: number, wordAddr: number, rc: number): void {
     const f = this.f64;
     f[slot + TR_WROTE] = wordAddr ? this.dp.load32(wordAddr) : NaN;
     f[slot + TR_RC] = rc;
-    f[slot + TR_PORT2] = port2;
-    f[slot + TR_WORD2] = word2Addr ? this.dp.load32(word2Addr) : NaN;
     f[slot + TR_DUR] = this.epochUs() - f[slot + TR_TS];
   }
 }
@@ -325,7 +321,6 @@ export interface RoundArgs extends StressArgs {
   roles: number;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyRoundDef = RoundDef<any, any>;
 
 /** Run rounds of `def` as role args.role until the run stops. */
@@ -339,6 +334,7 @@ export function runRounds(ctx: PartyContext, def: AnyRoundDef): StressPartyResul
   for (let round = 0; ; round++) {
     env.round = round;
     if (tr) tr.iter = round;
+    if (env.ctl.stopped) break;
     if (a.role === 0 && def.prepare) def.prepare(st, env);
     if (!roundBarrier(env.ctl, a.roles)) break;
     const slot = tr?.begin('round', 0, 0);

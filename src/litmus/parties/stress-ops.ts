@@ -10,12 +10,12 @@ export function wordAddr(env: StressEnv, dom: number, port: number): number {
 }
 
 /** Run `op` as a traced step. */
-export function step(env: StressEnv, name: StepName, port: number, addr: number, op: () => number, port2 = NaN, addr2 = 0): number {
+export function step(env: StressEnv, name: StepName, port: number, addr: number, op: () => number, dom = NaN): number {
   const tr = env.tr;
   if (!tr) return op();
-  const s = tr.begin(name, port, addr);
+  const s = tr.begin(name, port, addr, dom);
   const rc = op();
-  tr.end(s, addr, rc, port2, addr2);
+  tr.end(s, addr, rc);
   return rc;
 }
 
@@ -30,7 +30,7 @@ const MAX_DROP_RETRIES = 10_000;
 export function raise(env: StressEnv, dom: number, vcpu: number, port: number, addr: number): { newly: boolean; drops: number } {
   const x = env.x;
   for (let drops = 0; ; drops++) {
-    const rc = step(env, 'raise', port, addr, () => x.evtchnSetPending(dom, vcpu, port));
+    const rc = step(env, 'raise', port, addr, () => x.evtchnSetPending(dom, vcpu, port), dom);
     if (!(rc & RAISE_DROPPED)) return { newly: (rc & 1) !== 0, drops };
     if (drops > MAX_DROP_RETRIES) throw new Error(`port ${port}: raise dropped ${drops} times in a row`);
   }
@@ -39,14 +39,14 @@ export function raise(env: StressEnv, dom: number, vcpu: number, port: number, a
 /** The guest's unmask: the fast path, then EVTCHNOP_unmask when it answers 1 (I16). Returns true if the hypercall was needed. */
 export function unmask(env: StressEnv, dom: number, gsGfn: number, port: number, addr: number): boolean {
   const x = env.x;
-  const rc = step(env, 'unmask (fast path)', port, addr, () => x.guestFifoUnmask(dom, gsGfn, port));
+  const rc = step(env, 'unmask (fast path)', port, addr, () => x.guestFifoUnmask(dom, gsGfn, port), dom);
   if (rc !== 1) return false;
-  step(env, 'EVTCHNOP_unmask', port, addr, () => x.evtchnUnmask(dom, port));
+  step(env, 'EVTCHNOP_unmask', port, addr, () => x.evtchnUnmask(dom, port), dom);
   return true;
 }
 
 export function mask(env: StressEnv, dom: number, gsGfn: number, port: number, addr: number): void {
-  step(env, 'mask', port, addr, () => env.x.guestFifoMask(dom, gsGfn, port));
+  step(env, 'mask', port, addr, () => env.x.guestFifoMask(dom, gsGfn, port), dom);
 }
 
 /**
@@ -59,13 +59,13 @@ export function upcallFifo(env: StressEnv, dom: number, gsGfn: number, vcpu: num
   const x = env.x;
   const tr = env.tr;
   const ready = tr ? (x.addrControlBlock(dom, vcpu) >>> 0) + CB_READY_OFFSET : 0;
-  const s = tr?.begin(name, 0, ready);
+  const s = tr?.begin(name, 0, ready, dom);
   x.clearUpcallPending(dom, vcpu);
   let n = 0;
   for (;;) {
     const p = x.guestFifoNext(dom, gsGfn, vcpu) >>> 0;
     if (p === 0) break;
-    if (tr) { const c = tr.begin('consume', p, 0); tr.end(c, wordAddr(env, dom, p), p); }
+    if (tr) { const c = tr.begin('consume', p, 0, dom); tr.end(c, wordAddr(env, dom, p), p); }
     got(p);
     n++;
   }

@@ -1,0 +1,47 @@
+// The bugs `wasmxen stress --inject` can re-introduce into the stress build
+// of the data plane (assembly/stress/inject.ts), with the scenario that must
+// catch each.
+import {
+  INJ_UNBOUNDED_SET_LINK, INJ_GUEST_CLEARS_TAIL_MASK, INJ_NO_BUSY, INJ_READY_BEFORE_HEAD,
+  INJ_IGNORE_OLD_QUEUE, INJ_LOST_WAKEUP,
+} from '../../assembly/stress/inject.ts';
+
+export interface Injection {
+  name: string;
+  bit: number;
+  /** what the bug is */
+  bug: string;
+  /** the scenario built to catch it */
+  scenario: string;
+}
+
+export const INJECTIONS: readonly Injection[] = [
+  {
+    name: 'unbounded-set-link', bit: INJ_UNBOUNDED_SET_LINK, scenario: 'tail-hammer',
+    bug: 'the pre-2013 LINK update: cmpxchg until linked, no BUSY, no bound — a guest rewriting its tail holds the sender in Xen (XSA-295)',
+  },
+  {
+    name: 'guest-clears-tail-mask', bit: INJ_GUEST_CLEARS_TAIL_MASK, scenario: 'unmask-tail',
+    bug: 'the guest\'s unmask fast path clears MASKED even when PENDING or BUSY, never calling EVTCHNOP_unmask',
+  },
+  {
+    name: 'no-busy', bit: INJ_NO_BUSY, scenario: 'unmask-tail',
+    bug: 'the bounded LINK update retries without setting BUSY, so a well-behaved guest can exhaust its 4 retries',
+  },
+  {
+    name: 'ready-before-head', bit: INJ_READY_BEFORE_HEAD, scenario: 'raise-drain',
+    bug: 'set_pending sets READY and raises the upcall before it stores HEAD',
+  },
+  {
+    name: 'ignore-old-queue', bit: INJ_IGNORE_OLD_QUEUE, scenario: 'vcpu-move',
+    bug: 'set_pending ignores the queue the event was last on: no stale-tail reset there, no fifo_lastq update',
+  },
+  {
+    name: 'lost-wakeup', bit: INJ_LOST_WAKEUP, scenario: 'ipi-storm',
+    bug: 'the upcall flag is set without kicking a vCPU that is blocked',
+  },
+];
+
+export function injectionByName(name: string): Injection | undefined {
+  return INJECTIONS.find((i) => i.name === name);
+}

@@ -1,0 +1,60 @@
+// Text output of `wasmxen stress`: the scenario list, and per scenario a
+// jcstress-like outcome histogram with what each outcome means.
+import { SCENARIOS, type ScenarioDef } from './scenarios.ts';
+import { INJECTIONS } from './inject.ts';
+import type { ScenarioResult, StressReport } from './runner.ts';
+
+const n = (v: number) => Math.round(v).toLocaleString('en-US');
+const KIND = { acceptable: 'ACCEPTABLE', interesting: 'INTERESTING', forbidden: 'FORBIDDEN' } as const;
+
+export function formatList(): string {
+  const lines: string[] = ['Scenarios (wasmxen stress --scenario NAME):', ''];
+  for (const s of SCENARIOS) {
+    const catches = INJECTIONS.filter((i) => i.scenario === s.name).map((i) => i.name);
+    lines.push(`  ${s.name}`);
+    lines.push(`      race       ${s.race}`);
+    lines.push(`      iteration  ${s.iteration}`);
+    lines.push(`      never      ${s.never}`);
+    if (catches.length) lines.push(`      catches    --inject ${catches.join(', --inject ')}`);
+    lines.push('');
+  }
+  lines.push('Injectable bugs (wasmxen stress --inject BUG; stress build only):', '');
+  for (const i of INJECTIONS) lines.push(`  ${i.name.padEnd(24)} ${i.bug} [${i.scenario}]`);
+  return lines.join('\n');
+}
+
+export function formatScenario(def: ScenarioDef, r: ScenarioResult): string {
+  const lines: string[] = [];
+  lines.push(`${def.name} — ${def.race}`);
+  lines.push(`  iteration: ${def.iteration}`);
+  lines.push(`  ${n(r.iterations)} iterations in ${r.seconds.toFixed(2)} s (${n(r.rate)}/s)`);
+  const width = Math.max(7, ...Object.values(r.outcomes).map((v) => n(v).length));
+  const idWidth = Math.max(...def.outcomes.map((o) => o.id.length));
+  for (const o of def.outcomes) {
+    const count = r.outcomes[o.id] ?? 0;
+    if (count === 0 && o.kind !== 'forbidden') continue;
+    lines.push(`  ${n(count).padStart(width)}  ${KIND[o.kind].padEnd(11)}  ${o.id.padEnd(idWidth)}  ${o.text}`);
+  }
+  const quiet = def.outcomes.filter((o) => o.kind !== 'forbidden' && (r.outcomes[o.id] ?? 0) === 0).map((o) => o.id);
+  if (quiet.length) lines.push(`  ${'0'.padStart(width)}  (not seen)   ${quiet.join(', ')}`);
+  if (r.watchdog) lines.push(`  ${'1'.padStart(width)}  WATCHDOG     a party made no progress: stuck or deadlocked`);
+  if (r.failure) {
+    const f = r.failure;
+    const where = f.iteration !== undefined ? ` at iteration ${n(f.iteration)}` : '';
+    lines.push(`  FAILED: ${f.kind === 'forbidden' ? `FORBIDDEN ${f.outcome}` : f.kind.toUpperCase()}${where} after ${f.atSeconds.toFixed(2)} s`);
+    for (const l of f.detail.split('\n').slice(0, f.kind === 'forbidden' ? 3 : 40)) lines.push(`    ${l}`);
+  } else {
+    lines.push('  clean: no forbidden outcome, no watchdog hit');
+  }
+  return lines.join('\n');
+}
+
+export function formatReport(report: StressReport, defs: ScenarioDef[]): string {
+  const parts = report.scenarios.map((r) => formatScenario(defs.find((d) => d.name === r.name)!, r));
+  const forbidden = report.scenarios.reduce((s, r) => s + r.forbidden, 0);
+  const watchdog = report.scenarios.reduce((s, r) => s + r.watchdog, 0);
+  const iterations = report.scenarios.reduce((s, r) => s + r.iterations, 0);
+  parts.push(`summary: ${report.scenarios.length} scenario${report.scenarios.length === 1 ? '' : 's'}, ${n(iterations)} iterations, `
+    + `${forbidden} forbidden, ${watchdog} watchdog — ${report.detected ? (report.inject ? `injected bug '${report.inject}' DETECTED` : 'RACE FOUND') : 'clean'}`);
+  return parts.join('\n\n');
+}

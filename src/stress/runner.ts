@@ -1,0 +1,186 @@
+// Runs `wasmxen stress` scenarios: sets up the machine, configures the stress
+// build's noise and injected bug, runs the parties on worker threads for the
+// given time (or until the first forbidden outcome / watchdog hit), and
+// collects the outcome histogram — plus, in trace mode, the Chrome trace of
+// the rounds around a failure.
+import { Ctl, CTL_MAX_PARTIES } from '../litmus/ctl.ts';
+import { runParties, LitmusFailure } from '../litmus/run.ts';
+import {
+  STRESS_CTL_WORDS, S_ITER, S_FORBIDDEN, S_FAIL_ITER, S_FAIL_PARTY, S_FAIL_TIME, S_FAIL_OUTCOME, S_OUTCOMES,
+  MAX_OUTCOMES, type StressArgs, type StressPartyResult,
+} from '../litmus/parties/stress-core.ts';
+import type { WasmBuild } from '../wasm/exports.ts';
+import { SCENARIOS, scenarioByName, noiseRateWord, noiseSpinsWord, type ScenarioDef } from './scenarios.ts';
+import { injectionByName } from './inject.ts';
+import { createTraceBuffer, chromeTrace, TRACE_ENTRIES, type TraceEvent } from './trace.ts';
+import type { StressExports } from './exports.ts';
+
+export interface StressOptions {
+  /** seconds per scenario */
+  seconds: number;
+  seed: number;
+  /** name of a bug to re-inject (stress build only) */
+  inject?: string;
+  /** record the parties' steps and keep the trace of a failure */
+  trace?: boolean;
+  /** 'stress' (default: noise and injection compiled in) or 'release' (no noise: the product as shipped) */
+  build?: WasmBuild;
+  /** scheduling noise on (default) or off */
+  noise?: boolean;
+  /** watchdog: a party without progress for this long is stuck (default 3000) */
+  stallMs?: number;
+  /** merged into every party's arguments (tests: e.g. { blockMs: -1 } makes ipi-storm's vCPUs sleep without a bound) */
+  overrides?: Record<string, unknown>;
+  /** trace: the Chrome trace's process id of this scenario */
+  tracePid?: number;
+  /** called about every 100 ms while a scenario runs */
+  onProgress?: (p: StressProgress) => void;
+}
+
+export interface StressProgress {
+  scenario: string;
+  iterations: number;
+  forbidden: number;
+  elapsed: number;
+  seconds: number;
+  outcomes: number[];
+}
+
+export interface ScenarioFailure {
+  kind: 'forbidden' | 'watchdog' | 'error';
+  /** outcome id (forbidden), 'watchdog' or 'error' */
+  outcome: string;
+  detail: string;
+  /** iteration (forbidden) */
+  iteration?: number;
+  /** seconds into the scenario */
+  atSeconds: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  iterations: number;
+  outcomes: Record<string, number>;
+  forbidden: number;
+  watchdog: number;
+  seconds: number;
+  /** iterations per second */
+  rate: number;
+  failure?: ScenarioFailure;
+  /** Chrome trace events around the failure (trace mode) */
+  trace?: { traceEvents: TraceEvent[]; metadata: Record<string, unknown> };
+}
+
+export function resolveScenarios(name: string | undefined, inject?: string): ScenarioDef[] {
+  if (!name || name === 'all') {
+    if (!name && inject) return [scenarioByName(injectionByName(inject)!.scenario)!];
+    return [...SCENARIOS];
+  }
+  const s = scenarioByName(name);
+  if (!s) throw new Error(`no scenario '${name}' (have: ${SCENARIOS.map((d) => d.name).join(', ')}, all)`);
+  return [s];
+}
+
+export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<ScenarioResult> {
+  const build: WasmBuild = o.build ?? 'stress';
+  const inj = o.inject ? injectionByName(o.inject) : undefined;
+  if (o.inject && !inj) throw new Error(`no injectable bug '${o.inject}'`);
+  if (inj && build !== 'stress') throw new Error('--inject needs the stress build');
+  const epochMs = performance.timeOrigin + performance.now();
+  const traceSab = o.trace ? createTraceBuffer(CTL_MAX_PARTIES) : undefined;
+  const common: StressArgs = { seed: o.seed >>> 0, epochMs, trace: traceSab, traceEntries: TRACE_ENTRIES };
+  const built = def.setup({ build, common });
+  if (o.overrides) for (const p of built.parties) p.args = { ...(p.args as object), ...o.overrides };
+  const x = built.machine.dp.x as unknown as StressExports;
+  if (build === 'stress') {
+    const n = o.noise === false ? { rate: 0, spins: 0, yieldLog2: 0 } : def.noise;
+    x.stressConfigure(noiseRateWord(n), noiseSpinsWord(n), n.yieldLog2, inj?.bit ?? 0);
+  }
+  const ctl = Ctl.create(STRESS_CTL_WORDS);
+  const nowUs = () => (performance.timeOrigin + performance.now() - epochMs) * 1000;
+  const started = performance.now();
+  const startedWall = Date.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  const read = (i: number) => ctl.load(i);
+  const outcomeCounts = () => def.outcomes.map((_, i) => read(S_OUTCOMES + i));
+  if (def.outcomes.length > MAX_OUTCOMES) throw new Error(`${def.name}: too many outcomes`);
+
+  const stopTimer = setTimeout(() => ctl.stop(), o.seconds * 1000);
+  const progressTimer = o.onProgress ? setInterval(() => o.onProgress!({
+    scenario: def.name, iterations: read(S_ITER), forbidden: read(S_FORBIDDEN), elapsed: elapsed(), seconds: o.seconds, outcomes: outcomeCounts(),
+  }), 100) : undefined;
+
+  let failure: ScenarioFailure | undefined;
+  let watchdog = 0;
+  let stuck: number[] = [];
+  let results: unknown[] = [];
+  let failedAtUs = 0;
+  try {
+    results = await runParties({
+      module: built.machine.module, memory: built.machine.memory, ctl, parties: built.parties,
+      timeoutMs: o.seconds * 1000 + 60_000, stallMs: o.stallMs ?? 3000, stallPolicy: built.stallPolicy,
+      dump: built.dump, seed: o.seed >>> 0,
+    });
+  } catch (e) {
+    if (!(e instanceof LitmusFailure)) throw e;
+    failedAtUs = nowUs() - (Date.now() - e.at) * 1000;
+    const firstLine = e.message.split('\n')[0];
+    if (e.kind === 'watchdog') {
+      watchdog = 1;
+      stuck = e.stuck;
+      failure = { kind: 'watchdog', outcome: 'watchdog', detail: `${firstLine}\n${e.dumpText}`, atSeconds: (e.at - startedWall) / 1000 };
+    } else {
+      failure = { kind: 'error', outcome: 'error', detail: e.message, atSeconds: (e.at - startedWall) / 1000 };
+    }
+  } finally {
+    clearTimeout(stopTimer);
+    if (progressTimer) clearInterval(progressTimer);
+  }
+  const seconds = elapsed();
+  const counts = outcomeCounts();
+  const forbidden = read(S_FORBIDDEN) + (failure?.kind === 'error' ? 1 : 0);
+  if (!failure && read(S_FORBIDDEN) > 0) {
+    const reports = results.flatMap((r) => (r as StressPartyResult | undefined)?.forbidden ?? []);
+    const first = reports.sort((a, b) => a.iteration - b.iteration)[0];
+    const oi = read(S_FAIL_OUTCOME) - 1;
+    failure = {
+      kind: 'forbidden', outcome: def.outcomes[first?.outcome ?? oi]?.id ?? 'forbidden', detail: first?.detail ?? '(no detail)',
+      iteration: read(S_FAIL_ITER) - 1, atSeconds: (read(S_FAIL_TIME) / 1e6) - (started - (epochMs - performance.timeOrigin)) / 1000,
+    };
+    failedAtUs = read(S_FAIL_TIME);
+  }
+  const iterations = read(S_ITER);
+  const result: ScenarioResult = {
+    name: def.name, iterations, forbidden, watchdog, seconds, rate: iterations / Math.max(seconds, 1e-6),
+    outcomes: Object.fromEntries(def.outcomes.map((d, i) => [d.id, counts[i]])),
+  };
+  if (failure) result.failure = failure;
+  if (traceSab) {
+    // the window: the last ~20 iterations before the failure (or the end of a clean run), at least 2 ms, at most 200 ms
+    const party = failure?.kind === 'forbidden' ? read(S_FAIL_PARTY) - 1 : -1;
+    const perIter = iterations > 0 ? (seconds * 1e6) / iterations : 1000;
+    const spanUs = Math.min(200_000, Math.max(2000, 20 * perIter));
+    const label = failure ? `${failure.kind === 'forbidden' ? 'FORBIDDEN' : failure.kind.toUpperCase()}: ${failure.outcome}` : '';
+    result.trace = chromeTrace(traceSab, built.parties.map((p) => (p.party === 'stressRound' ? `${def.name} role ${(p.args as { role: number }).role}` : p.party)),
+      TRACE_ENTRIES, { atUs: failure ? failedAtUs : nowUs(), spanUs, label, party, stuck },
+      { scenario: def.name, seed: o.seed, inject: o.inject ?? null, failure: failure?.detail.split('\n')[0] ?? null }, o.tracePid ?? 1);
+  }
+  return result;
+}
+
+export interface StressReport {
+  scenarios: ScenarioResult[];
+  inject: string | null;
+  detected: boolean;
+  seed: number;
+}
+
+export async function runStress(names: ScenarioDef[], o: StressOptions): Promise<StressReport> {
+  const scenarios: ScenarioResult[] = [];
+  for (const [i, def] of names.entries()) scenarios.push(await runScenario(def, { ...o, tracePid: i + 1 }));
+  return {
+    scenarios, inject: o.inject ?? null, seed: o.seed,
+    detected: scenarios.some((s) => s.forbidden > 0 || s.watchdog > 0),
+  };
+}
+

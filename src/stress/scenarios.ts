@@ -1,0 +1,304 @@
+// The scenarios of `wasmxen stress`: what races, what one iteration is, what
+// must never happen, the outcome classes, the scheduling noise that widens
+// the race window, and how to set up the machine and the parties. The
+// parties themselves run on worker threads (src/litmus/parties/stress-*.ts).
+import { createMachine, type Machine } from '../wasm/data-plane.ts';
+import type { WasmBuild } from '../wasm/exports.ts';
+import { guestLayout, type GuestLayout } from '../guest/layout.ts';
+import { bootGuest, type GuestAbi } from '../guest/kernel.ts';
+import { dumpFifoQueues } from '../wasm/decode.ts';
+import type { PartySpec } from '../litmus/run.ts';
+import type { OutcomeDef, StressArgs } from '../litmus/parties/stress-core.ts';
+import {
+  RAISE_DRAIN_OUTCOMES, MASK_UNMASK_OUTCOMES, UNMASK_TAIL_OUTCOMES, PRIORITY_OUTCOMES, VCPU_MOVE_OUTCOMES,
+} from '../litmus/parties/stress-fifo.ts';
+import { TAIL_HAMMER_OUTCOMES, HAMMER_MAX_GOOD } from '../litmus/parties/stress-hammer.ts';
+import {
+  CLOSE_SEND_OUTCOMES, BIND_VCPU_OUTCOMES, CLOSE_BOTH_OUTCOMES, IPI_STORM_OUTCOMES,
+} from '../litmus/parties/stress-channels.ts';
+import { RESET_OUTCOMES, ABI_SWITCH_OUTCOMES } from '../litmus/parties/stress-abi.ts';
+import {
+  NP_LINK_BEFORE_CAS, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY, NP_GUEST_CLEAR_LINKED,
+  NP_GUEST_UNMASK, NP_GUEST_HEAD, NP_RAISE_ABI, NP_RAISE_BEFORE_HEAD, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK,
+} from '../../assembly/stress/points.ts';
+import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
+
+/** Scheduling noise of the stress build: a point delays with probability rate/65536 by up to `spins`, 1 in 2^yieldLog2 delays also sleeps ~20 µs. */
+export interface NoiseSpec {
+  rate: number;
+  /** a delay spins a random 0..spins-1 iterations (< 65536) … */
+  spins: number;
+  /** … plus this minimum (< 65536; default 0) */
+  minSpins?: number;
+  yieldLog2: number;
+  /** noise only at these points (assembly/stress/points.ts); all if absent */
+  points?: number[];
+}
+
+export interface BuildOptions {
+  build: WasmBuild;
+  /** the common arguments every party gets (seed, trace ring, epoch) */
+  common: StressArgs;
+}
+
+export interface BuiltScenario {
+  machine: Machine;
+  parties: PartySpec[];
+  /** queues and words decoded, for a failure report */
+  dump(): string;
+  /** 'each': a round scenario, every party progresses every round; 'all': only a global stall is one */
+  stallPolicy: 'all' | 'each';
+}
+
+export interface ScenarioDef {
+  name: string;
+  /** what races, in one line */
+  race: string;
+  /** what one iteration is */
+  iteration: string;
+  /** what must never happen */
+  never: string;
+  outcomes: OutcomeDef[];
+  noise: NoiseSpec;
+  setup(o: BuildOptions): BuiltScenario;
+}
+
+// ------------------------------------------------------------------ machines
+
+interface Booted { m: Machine; layout: Map<number, GuestLayout> }
+
+/** Domains booted by our guest kernel into `abi` (as test/helpers/abi-machine.ts). */
+function boot(domains: { domid: number; vcpus: number }[], build: WasmBuild, abi: GuestAbi = 'fifo'): Booted {
+  const layout = new Map<number, GuestLayout>();
+  for (const d of domains) layout.set(d.domid, guestLayout(d.vcpus, 1023));
+  const m = createMachine(domains.map((d) => ({ domid: d.domid, vcpus: d.vcpus, frames: layout.get(d.domid)!.freeGfn + 2, maxEvtchnPort: 1023 })), build);
+  for (const d of domains) bootGuest(m.dp, d.domid, d.vcpus, layout.get(d.domid)!, abi);
+  return { m, layout };
+}
+
+/** `n` UNBOUND ports of `dom` (usable: raisable, movable), unmasked by the guest, at the given priorities. */
+function unboundPorts(b: Booted, dom: number, prios: number[], vcpuOf: (i: number) => number = () => 0): number[] {
+  const x = b.m.dp.x;
+  const gs = b.layout.get(dom)!.gsGfn;
+  return prios.map((prio, i) => {
+    const p = x.evtchnAllocUnbound(dom, DOMID_SELF, dom);
+    if (p < 0) throw new Error(`alloc_unbound returned ${p}`);
+    if (x.evtchnSetPriority(dom, p, prio) !== 0) throw new Error('set_priority failed');
+    const v = vcpuOf(i);
+    if (v !== 0 && x.evtchnBindVcpu(dom, p, v) !== 0) throw new Error('bind_vcpu failed');
+    if (x.guestFifoUnmask(dom, gs, p) === 1) x.evtchnUnmask(dom, p);
+    return p;
+  });
+}
+
+const dumpOf = (b: Booted) => () => b.m.plan.domains.map((d) => dumpFifoQueues(b.m.dp, d.domid, d.vcpus)).join('\n');
+
+const roles = (n: number, scenario: string, common: StressArgs, args: object, jitter: number): PartySpec[] =>
+  Array.from({ length: n }, (_, role) => ({ party: 'stressRound', args: { ...common, jitter, ...args, scenario, role, roles: n } }));
+
+// ------------------------------------------------------------------ scenarios
+
+export const SCENARIOS: readonly ScenarioDef[] = [
+  {
+    name: 'raise-drain',
+    race: 'set_pending of two events (same or different queues) × the guest\'s upcall loop on that vCPU',
+    iteration: 'one round: 2 raises by a hypervisor-side sender while the vCPU polls its upcall flag and drains',
+    never: 'an event lost, duplicated, or found only after the guest saw the sender done and no upcall (I11, I15)',
+    outcomes: RAISE_DRAIN_OUTCOMES,
+    noise: { rate: 3000, spins: 3000, yieldLog2: 2, points: [NP_RAISE_BEFORE_READY, NP_RAISE_BEFORE_HEAD, NP_GUEST_HEAD, NP_GUEST_CLEAR_LINKED] },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 1 }], build);
+      const ports = unboundPorts(b, 1, [7, 7, 7, 3, 3, 7]);
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'raise-drain', common, { dom: 1, gsGfn: b.layout.get(1)!.gsGfn, ports }, 0) };
+    },
+  },
+  {
+    name: 'mask-unmask',
+    race: 'the guest masking and unmasking a port (fast path, EVTCHNOP_unmask when pending) × set_pending of it',
+    iteration: 'one round: 1 raise against 1 mask + unmask',
+    never: 'the event pending and unmasked on no queue (lost), or delivered twice (I16)',
+    outcomes: MASK_UNMASK_OUTCOMES,
+    noise: { rate: 8000, spins: 2000, yieldLog2: 0, points: [NP_GUEST_UNMASK, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED] },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 1 }], build);
+      const ports = unboundPorts(b, 1, [7, 7, 7, 7]);
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'mask-unmask', common, { dom: 1, gsGfn: b.layout.get(1)!.gsGfn, ports }, 512) };
+    },
+  },
+  {
+    name: 'unmask-tail',
+    race: 'the guest masking and unmasking the tail of a queue × set_pending linking a new event behind it',
+    iteration: 'one round: 1 LINK update behind the tail while the guest flips MASKED on it until the raise returns',
+    never: 'the LINK update giving up on (or exceeding its bound against) a guest that only masks and unmasks legally; a lost or duplicated event (I10, I16)',
+    outcomes: UNMASK_TAIL_OUTCOMES,
+    noise: { rate: 65535, spins: 4000, yieldLog2: 0, points: [NP_LINK_BEFORE_CAS] },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 1 }], build);
+      const ports = unboundPorts(b, 1, [7, 7, 7, 7]);
+      const pairs = [[ports[0], ports[1]], [ports[2], ports[3]], [ports[1], ports[2]], [ports[3], ports[0]]];
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'unmask-tail', common, { dom: 1, gsGfn: b.layout.get(1)!.gsGfn, pairs }, 256) };
+    },
+  },
+  {
+    name: 'tail-hammer',
+    race: 'a misbehaving guest toggling MASKED on its queue tail without pause × LINK updates behind it; a well-behaved domain served by the same sender',
+    iteration: 'one raise on the misbehaving domain (linked behind the hammered tail when it is LINKED)',
+    never: 'a LINK update beyond 1 + 4 cmpxchg attempts, a sender stuck in Xen (watchdog), a lost or duplicated event of the well-behaved domain (I5, I10)',
+    outcomes: TAIL_HAMMER_OUTCOMES,
+    // every cmpxchg attempt waits a little: the guest rewrites the tail in between
+    noise: { rate: 65535, spins: 2000, minSpins: 200, yieldLog2: 0, points: [NP_LINK_BEFORE_CAS] },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 1 }], build);
+      const bad = unboundPorts(b, 1, [7, 7, 7, 7]);
+      const good = unboundPorts(b, 2, Array.from({ length: 16 }, (_, i) => [7, 3][i % 2]));
+      if (good.length > HAMMER_MAX_GOOD) throw new Error('too many good ports');
+      const args = { ...common, bad: { dom: 1, gsGfn: b.layout.get(1)!.gsGfn, ports: bad }, good: { dom: 2, gsGfn: b.layout.get(2)!.gsGfn, ports: good } };
+      return {
+        machine: b.m, dump: dumpOf(b), stallPolicy: 'all', parties: [
+          { party: 'stressHammerSender', args },
+          { party: 'stressTailFlipper', args, background: true },
+          { party: 'stressGoodReceiver', args },
+        ],
+      };
+    },
+  },
+  {
+    name: 'priority-change',
+    race: 'EVTCHNOP_set_priority moving a port between two queues × set_pending of it and of ports on both queues, while the guest drains',
+    iteration: 'one round: 1 set_priority + 3 raises (the moved port, one on its old queue, one on its new) + the upcall loop',
+    never: 'an event lost or duplicated: a LINK written into a word of another queue (I12, I13, I14)',
+    outcomes: PRIORITY_OUTCOMES,
+    noise: { rate: 4000, spins: 2000, yieldLog2: 0, points: [NP_RAISE_AFTER_LINKED, NP_LINK_BEFORE_CAS, NP_GUEST_CLEAR_LINKED, NP_GUEST_HEAD] },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 1 }], build);
+      const [p, r, s] = unboundPorts(b, 1, [7, 7, 3]);
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'priority-change', common, { dom: 1, gsGfn: b.layout.get(1)!.gsGfn, p, r, s, a: 7, b: 3 }, 256) };
+    },
+  },
+  {
+    name: 'vcpu-move',
+    race: 'EVTCHNOP_bind_vcpu moving a pending port to the other vCPU × set_pending of it and of ports bound to each vCPU, while vCPU 0 drains',
+    iteration: 'one round: a raise before the release, then 1 bind_vcpu + 3 raises + vCPU 0\'s upcall loop',
+    never: 'an event delivered on a vCPU its port was never bound to, lost or duplicated (I13, I14)',
+    outcomes: VCPU_MOVE_OUTCOMES,
+    noise: { rate: 4000, spins: 2000, yieldLog2: 0, points: [NP_RAISE_AFTER_LINKED, NP_LINK_BEFORE_CAS, NP_GUEST_CLEAR_LINKED, NP_GUEST_HEAD] },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 2 }], build);
+      const [p, r, s] = unboundPorts(b, 1, [7, 7, 7], (i) => (i === 2 ? 1 : 0));
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'vcpu-move', common, { dom: 1, gsGfn: b.layout.get(1)!.gsGfn, p, r, s }, 256) };
+    },
+  },
+  {
+    name: 'close-send',
+    race: 'EVTCHNOP_close of one end of an interdomain channel × EVTCHNOP_send from the other end',
+    iteration: 'one round: 1 send against 1 close (the channel is rebuilt before the next round)',
+    never: 'send or close failing, the closed port pending or dispatched after its close returned (spec §5.6)',
+    outcomes: CLOSE_SEND_OUTCOMES,
+    noise: { rate: 5000, spins: 2000, yieldLog2: 0, points: [NP_RAISE_ABI, NP_RAISE_AFTER_PENDING, NP_RAISE_BEFORE_READY] },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 1 }], build);
+      const peers = { a: { dom: 1, gsGfn: b.layout.get(1)!.gsGfn }, b: { dom: 2, gsGfn: b.layout.get(2)!.gsGfn, vcpus: 1 } };
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'close-send', common, peers, 1024) };
+    },
+  },
+  {
+    name: 'bind-vcpu-send',
+    race: 'the guest re-targeting its end of an interdomain channel (mask, EVTCHNOP_bind_vcpu, unmask) × EVTCHNOP_send from the peer',
+    iteration: 'one round: 1 send against 1 re-target, then both vCPUs drained',
+    never: 'the event lost or delivered twice, send or bind_vcpu failing (I14, I16, I22)',
+    outcomes: BIND_VCPU_OUTCOMES,
+    noise: { rate: 5000, spins: 2000, yieldLog2: 0, points: [NP_RAISE_ABI, NP_RAISE_AFTER_PENDING, NP_GUEST_UNMASK, NP_LINK_BEFORE_CAS] },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 2 }], build);
+      const peers = { a: { dom: 1, gsGfn: b.layout.get(1)!.gsGfn }, b: { dom: 2, gsGfn: b.layout.get(2)!.gsGfn, vcpus: 2 } };
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'bind-vcpu-send', common, peers, 1024) };
+    },
+  },
+  {
+    name: 'close-both-ends',
+    race: 'EVTCHNOP_close from both ends of one interdomain channel at once',
+    iteration: 'one round: 2 closes (the channel is rebuilt before the next round)',
+    never: 'a close failing, an end left bound, unbalanced channel counts, a deadlock (I17)',
+    outcomes: CLOSE_BOTH_OUTCOMES,
+    noise: { rate: 0, spins: 0, yieldLog2: 0 },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 1 }], build);
+      const peers = { a: { dom: 1, gsGfn: b.layout.get(1)!.gsGfn }, b: { dom: 2, gsGfn: b.layout.get(2)!.gsGfn, vcpus: 1 } };
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'close-both-ends', common, peers, 2048) };
+    },
+  },
+  {
+    name: 'ipi-storm',
+    race: 'three vCPUs each sending an IPI to every other at once, then blocking until their own arrive',
+    iteration: 'one round: 6 IPIs sent, each vCPU spinning or sleeping until its 2 arrive',
+    never: 'a vCPU asleep with an upcall pending (lost wake-up), an IPI lost, duplicated or on the wrong vCPU (I3)',
+    outcomes: IPI_STORM_OUTCOMES,
+    noise: { rate: 6000, spins: 6000, yieldLog2: 3, points: [NP_UPCALL_BEFORE_KICK, NP_BLOCK_BEFORE_WAIT, NP_RAISE_BEFORE_READY] },
+    setup({ build, common }) {
+      const V = 3;
+      const b = boot([{ domid: 1, vcpus: V }], build);
+      const x = b.m.dp.x;
+      const gs = b.layout.get(1)!.gsGfn;
+      const out: number[][] = [];
+      for (let v = 0; v < V; v++) {
+        out.push([]);
+        for (let w = 0; w < V; w++) {
+          if (v === w) { out[v].push(0); continue; }
+          const p = x.evtchnBindIpi(1, w);
+          if (x.guestFifoUnmask(1, gs, p) === 1) x.evtchnUnmask(1, p);
+          out[v].push(p);
+        }
+      }
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(V, 'ipi-storm', common, { dom: 1, gsGfn: gs, vcpus: V, out, blockMs: 25 }, 512) };
+    },
+  },
+  {
+    name: 'reset',
+    race: 'EVTCHNOP_reset (with its continuations) × send, bind, close, unmask, bind_vcpu, set_priority and a second reset from the other vCPU',
+    iteration: 'one round: 1 reset of a domain with ~24 open ports while the other vCPU issues operations until it returns',
+    never: 'an errno Xen never gives, active_evtchns disagreeing with the channel table, a completed reset leaving FIFO on, a deadlock (I17, I19)',
+    outcomes: RESET_OUTCOMES,
+    noise: { rate: 4000, spins: 2000, yieldLog2: 4, points: [NP_RAISE_ABI, NP_RAISE_AFTER_PENDING] },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 2 }], build);
+      const l = b.layout.get(1)!;
+      const args = { dom: 1, vcpus: 2, gsGfn: l.gsGfn, gs2Gfn: l.twoLevelGfn, cbGfns: [l.cbGfn(0), l.cbGfn(1)], arrayGfns: l.arrayGfns, ports: 24 };
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'reset', common, args, 4096) };
+    },
+  },
+  {
+    name: 'abi-switch',
+    race: 'the 2-level → FIFO switch (init_control, expand_array, unmask) × IPIs sent by the other vCPU',
+    iteration: 'one round: a fresh domain boots 2-level with 8 IPI ports and switches to FIFO during the storm',
+    never: 'an IPI lost across the switch, delivered twice, or found only after the guest saw no upcall (I9, I19)',
+    outcomes: ABI_SWITCH_OUTCOMES,
+    noise: { rate: 4000, spins: 2000, yieldLog2: 0, points: [NP_RAISE_ABI, NP_RAISE_AFTER_PENDING, NP_RAISE_BEFORE_READY] },
+    setup({ build, common }) {
+      const b = boot([{ domid: 1, vcpus: 2 }], build, '2l');
+      const l = b.layout.get(1)!;
+      const r = b.m.domain(1);
+      const args = {
+        dom: 1, vcpus: 2, gsGfn: l.gsGfn, gs2Gfn: l.twoLevelGfn, cbGfns: [l.cbGfn(0), l.cbGfn(1)], arrayGfns: l.arrayGfns, ports: 8,
+        region: { guestBase: r.guestBase, frames: r.frames, privBase: r.privBase, privBytes: r.privBytes, maxPort: r.maxEvtchnPort, width: r.guestWidth, capacity: r.channelCapacity },
+      };
+      return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'abi-switch', common, args, 512) };
+    },
+  },
+];
+
+export function scenarioByName(name: string): ScenarioDef | undefined {
+  return SCENARIOS.find((s) => s.name === name);
+}
+
+/** The noise word of stressConfigure: rate in the low 16 bits, the point mask in the high 16. */
+export function noiseRateWord(n: NoiseSpec): number {
+  let mask = 0;
+  for (const p of n.points ?? []) mask |= 1 << p;
+  return ((mask << 16) | Math.min(n.rate, 0xffff)) >>> 0;
+}
+
+
+/** The spins word of stressConfigure: the random part in the low 16 bits, the minimum in the high 16. */
+export function noiseSpinsWord(n: NoiseSpec): number {
+  return (((Math.min(n.minSpins ?? 0, 0xffff)) << 16) | Math.min(n.spins, 0xffff)) >>> 0;
+}
