@@ -9,7 +9,7 @@ import {
   EVTCHN_FIFO_PRIORITY_MIN, EVTCHN_FIFO_EVENT_WORDS_PER_PAGE,
 } from "../shared/fifo-abi";
 import {
-  ABI_FIFO, CB_NONE, CB_READY, CF_FIFO_PENDING, SHARED_INFO_GFN, PAGE_SHIFT,
+  ABI_FIFO, CB_NONE, CB_READY, CF_FIFO_PENDING, CF_REPLAY_CLAIM, SHARED_INFO_GFN, PAGE_SHIFT,
   SI_EVTCHN_PENDING, EVTCHN_FIFO_MAX_ARRAY_PAGES,
 } from "../shared/layout";
 import {
@@ -70,7 +70,7 @@ function convertFrom2Level(dom: u32, prev: u32): void {
   let pending = guestBase(dom) + (<usize>SHARED_INFO_GFN << PAGE_SHIFT) + <usize>SI_EVTCHN_PENDING;
   for (let p: u32 = 1; p < prev && p < valid; p++) {
     let byte = atomic.load<u8>(pending + <usize>(p >> 3));
-    if ((byte >> (p & 7)) & 1) atomic.or<u32>(addrChannelFlags(dom, p), CF_FIFO_PENDING);
+    if ((byte >> (p & 7)) & 1) atomic.or<u32>(addrChannelFlags(dom, p), CF_FIFO_PENDING | CF_REPLAY_CLAIM);
     storePriority(dom, p, EVTCHN_FIFO_PRIORITY_DEFAULT);
   }
 }
@@ -98,7 +98,10 @@ function expandArrayLocked(dom: u32, arrayGfn: u64): i32 {
   let valid = loadValidEvtchns(dom);
   let end = old + <u32>EVTCHN_FIFO_EVENT_WORDS_PER_PAGE;
   for (let p = old; p < end && p < valid; p++) {
-    if ((atomic.load<u32>(addrChannelFlags(dom, p)) & CF_FIFO_PENDING) != 0) {
+    // only an unclaimed raise: exactly one of this replay and the late raiser
+    // re-raises it (I24). (Xen replays every sticky flag, raising old ones
+    // again as spurious events; wasmxen keeps the flag but not that echo.)
+    if ((atomic.and<u32>(addrChannelFlags(dom, p), ~CF_REPLAY_CLAIM) & CF_REPLAY_CLAIM) != 0) {
       fifoSetPending(dom, loadNotifyVcpu(dom, p), p);
     }
   }

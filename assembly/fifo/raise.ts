@@ -5,7 +5,7 @@ import {
   SET_PENDING_LOCK_ATTEMPTS, EVTCHN_FIFO_MAX_QUEUES,
 } from "../shared/fifo-abi";
 import {
-  CF_FIFO_PENDING, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, D_STAT_LOCK_GAVE_UP,
+  CF_FIFO_PENDING, CF_REPLAY_CLAIM, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, D_STAT_LOCK_GAVE_UP,
   D_STAT_NO_CONTROL_BLOCK, D_STAT_RAISES,
 } from "../shared/layout";
 import { addrDomField, loadNrVcpus } from "../domain/table";
@@ -46,8 +46,14 @@ export const RAISE_DROPPED: u32 = 2;       // given up (I12) or no control block
 export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
   let w = fifoWordAddr(dom, port);
   if (w == 0) {
-    atomic.or<u32>(addrChannelFlags(dom, port), CF_FIFO_PENDING); // replayed by expand_array
-    return 0;
+    // Remember it for expand_array's replay (spec §9.3). An expansion may have
+    // published the page and passed this port between our lookup and the
+    // flag: look again, and if the page is there now, take the claim back and
+    // raise ourselves — unless the replay took it first (I24).
+    let flags = addrChannelFlags(dom, port);
+    atomic.or<u32>(flags, CF_FIFO_PENDING | CF_REPLAY_CLAIM);
+    w = fifoWordAddr(dom, port);
+    if (w == 0 || (atomic.and<u32>(flags, ~CF_REPLAY_CLAIM) & CF_REPLAY_CLAIM) == 0) return 0;
   }
 
   // Lock the target queue and the queue the event was last linked on; both

@@ -154,6 +154,8 @@ export const C_FLAGS = 28;           // u32 CF_* bits
 export const C_INFLIGHT = 32;        // i32 Xen-consumer callbacks in flight on this (Xen-owned) channel; bit 31: a closer waits (I23)
 
 export const CF_FIFO_PENDING = 1;    // sticky "raised without an array page" (spec §9.3), never cleared
+export const CF_REPLAY_CLAIM = 0x10; // a raise without an array page not yet re-raised: taken by exactly one of
+                                     // expand_array's replay and the raiser itself (I24)
 export const CF_CONSUMER_SHIFT = 1;  // 3-bit xen_consumer index
 export const CF_CONSUMER_MASK = 0xe;
 

@@ -24,6 +24,8 @@ export interface ModelChannel {
   remotePort: number;
   /** FIFO sticky "raised without an array page" flag; never cleared (spec §9.3). */
   stickyPending: boolean;
+  /** a raise without an array page not yet re-raised by expand_array (wasm's CF_REPLAY_CLAIM, I24) */
+  replayClaim: boolean;
 }
 
 export interface ModelVcpu {
@@ -47,7 +49,7 @@ export interface ModelDomainConfig {
 function newChannel(): ModelChannel {
   return {
     state: ECS_FREE, notifyVcpu: 0, priority: 0, lastqPrio: 0, lastqVcpu: 0,
-    remoteDom: 0, remotePort: 0, stickyPending: false,
+    remoteDom: 0, remotePort: 0, stickyPending: false, replayClaim: false,
   };
 }
 

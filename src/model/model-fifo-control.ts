@@ -23,7 +23,7 @@ function convertFrom2Level(d: ModelDomain, prev: number): void {
   const si = d.mem.sharedInfo;
   for (let p = 1; p < prev && d.portIsValid(p); p++) {
     const chn = d.channels[p];
-    if ((si[SI_EVTCHN_PENDING + (p >>> 3)] >>> (p & 7)) & 1) chn.stickyPending = true;
+    if ((si[SI_EVTCHN_PENDING + (p >>> 3)] >>> (p & 7)) & 1) { chn.stickyPending = true; chn.replayClaim = true; }
     chn.priority = EVTCHN_FIFO_PRIORITY_DEFAULT;
   }
 }
@@ -61,7 +61,8 @@ export function expandArray(d: ModelDomain, arrayGfn: number): number {
   const end = old + EVTCHN_FIFO_EVENT_WORDS_PER_PAGE;
   for (let p = old; p < end && d.portIsValid(p); p++) {
     const chn = d.channels[p];
-    if (chn.stickyPending) fifoSetPending(d, chn.notifyVcpu, p);
+    // only unclaimed raises (I24); Xen would replay every sticky flag, echoing old ones
+    if (chn.replayClaim) { chn.replayClaim = false; fifoSetPending(d, chn.notifyVcpu, p); }
   }
   return 0;
 }

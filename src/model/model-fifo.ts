@@ -61,7 +61,8 @@ export function fifoSetPending(d: ModelDomain, vcpu: number, port: number): numb
   const chn = d.channels[port];
   const page = fifoPage(d, port);
   if (page === undefined) {
-    chn.stickyPending = true; // replayed by expand_array (spec §9.3)
+    chn.stickyPending = true; // replayed by expand_array (spec §9.3, I24)
+    chn.replayClaim = true;
     return 0;
   }
   const v = d.vcpus[vcpu];
