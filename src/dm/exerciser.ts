@@ -18,6 +18,7 @@
 // Deliberately bad commands (opts.badEvery) name memory outside the guest,
 // frames it does not own, a range straddling into those, sectors beyond the
 // disk, or a bad length; each must complete with its error status.
+import { rng } from '../util/rng.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { dmExports, type DmExports } from './exports.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
@@ -113,15 +114,7 @@ interface Command {
   seq: number;
 }
 
-function xorshift(seed: number): () => number {
-  let s = (seed >>> 0) || 0x9e3779b9;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
+
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
 
@@ -150,7 +143,7 @@ export class DmaExerciser {
     this.page = dp.x.addrGfn(opts.dom, opts.layout.ringGfn) >>> 0;
     if (this.page === 0) throw new RangeError(`command page gfn ${opts.layout.ringGfn} is not RAM of domain ${opts.dom}`);
     for (let t = DMA_SLOTS - 1; t >= 0; t--) this.free.push(t);
-    this.rand = xorshift(opts.seed);
+    this.rand = rng(opts.seed);
     this.transfers = opts.transfers ?? Infinity;
     this.prod = Atomics.load(this.u32, (this.page + CP_SQ_PROD) >>> 2);
   }

@@ -11,6 +11,7 @@
 // Idle protocol (assembly/dm/dma.ts): mark idle, re-check pending, then block;
 // a worker with more work than it can take CASes a peer's idle flag 1 → 0 and
 // sends it an IPI, so no submission waits while a worker sleeps.
+import { rng } from '../util/rng.ts';
 import type { Guest } from '../guest/guest.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { dmExports, type DmExports } from './exports.ts';
@@ -36,8 +37,7 @@ export class DmaServer {
   constructor(readonly dp: DataPlane, readonly dm: number, readonly worker: number,
     private readonly onCommand: () => void = () => {}, readonly depth = 16, seed = 1) {
     this.x = dmExports(dp);
-    let s = (Math.imul(seed, 0x9e3779b1) + worker + 1) >>> 0 || 1;
-    this.rand = () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s; };
+    this.rand = rng((Math.imul(seed, 0x9e3779b1) + worker + 1) >>> 0 || 1);
   }
 
   /** The worker's vCPU (a Guest built with this.handlers()). */

@@ -44,16 +44,8 @@ const VB_LATE = 2;
 const BLOCK_TIMEOUT_NS = 500e6;
 const MAX_DROP_RETRIES = 100_000;
 
-/** xorshift32: deterministic per seed, cheap enough for inner loops. */
-export function rng(seed: number): () => number {
-  let s = (seed >>> 0) || 0x9e3779b9;
-  return () => {
-    s ^= s << 13; s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
-    return s;
-  };
-}
+export { rng } from '../../util/rng.ts';
+import { rng } from '../../util/rng.ts';
 
 export interface SenderGroup {
   dom: number;
