@@ -7,6 +7,7 @@ import { channelChurner, churnSender, closeBothEnds, ipiVcpu } from './parties/c
 import { driverVcpu, driverUnbinder, driverRaiser } from './parties/driver.ts';
 import { switchingReceiver, resetter, resetVictim, poller, masker, scribble2L } from './parties/abi.ts';
 import { consumerFlooder, consumerCloser } from './parties/consumer.ts';
+import { stressConsumerCloser } from './parties/stress-consumer.ts';
 import { stressRound } from './parties/stress-round.ts';
 import { stressHammerSender, stressTailFlipper, stressGoodReceiver, stressStuckGuest } from './parties/stress-hammer.ts';
 
@@ -27,6 +28,6 @@ export const PARTIES: Record<string, Party> = {
   driverVcpu, driverUnbinder, driverRaiser,
   switchingReceiver, resetter, resetVictim, poller, masker, scribble2L,
   dmaGuest, dmaServer, dmSeed,
-  consumerFlooder, consumerCloser,
+  consumerFlooder, consumerCloser, stressConsumerCloser,
   stressRound, stressHammerSender, stressTailFlipper, stressGoodReceiver, stressStuckGuest,
 };

@@ -40,6 +40,14 @@ export const INJECTIONS: readonly Injection[] = [
     name: 'lost-wakeup', bit: INJ_LOST_WAKEUP, scenario: 'ipi-storm',
     bug: 'the upcall flag is set without kicking a vCPU that is blocked',
   },
+  {
+    name: 'callback-under-lock', bit: 0x200, scenario: 'consumer-teardown',
+    bug: 'a Xen consumer\'s callback runs with the sender\'s channel lock held (before Xen commit 1376ef90): a callback taking a lock the closer holds deadlocks',
+  },
+  {
+    name: 'no-drain', bit: 0x400, scenario: 'consumer-teardown',
+    bug: 'closing a Xen-owned channel frees it without waiting for callbacks in flight: a callback touches the freed ring',
+  },
 ];
 
 export function injectionByName(name: string): Injection | undefined {

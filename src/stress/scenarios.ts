@@ -2,6 +2,9 @@
 // must never happen, the outcome classes, the scheduling noise that widens
 // the race window, and how to set up the machine and the parties. The
 // parties themselves run on worker threads (src/litmus/parties/stress-*.ts).
+import { CONSUMER_OUTCOMES, type ConsumerStressArgs } from '../litmus/parties/stress-consumer.ts';
+import { consumerId } from '../consumers/types.ts';
+import { MONITOR_STATE_WORDS } from '../consumers/monitor-ring.ts';
 import { createMachine, type Machine } from '../wasm/data-plane.ts';
 import type { WasmBuild } from '../wasm/exports.ts';
 import { guestLayout, type GuestLayout } from '../guest/layout.ts';
@@ -282,6 +285,29 @@ export const SCENARIOS: readonly ScenarioDef[] = [
         region: { guestBase: r.guestBase, frames: r.frames, privBase: r.privBase, privBytes: r.privBytes, maxPort: r.maxEvtchnPort, width: r.guestWidth, capacity: r.channelCapacity },
       };
       return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'abi-switch', common, args, 512) };
+    },
+  },
+  {
+    name: 'consumer-teardown',
+    race: 'two guest vCPUs flooding a channel whose far end is the monitor consumer × the toolstack closing it (consumer lock held over the first half of the free) and freeing the ring at once',
+    iteration: 'one open / flood / close / poison cycle',
+    never: 'a callback starting after close returned or touching the freed ring, a leaked port, a deadlock (I23)',
+    outcomes: CONSUMER_OUTCOMES,
+    noise: { rate: 4000, spins: 2000, yieldLog2: 4 },
+    setup({ build, common }) {
+      const m = createMachine([{ domid: 1, vcpus: 2, frames: 16 }], build);
+      const slot = m.dp.x.xenConsumerRegister(consumerId('monitor'), 1);
+      const state = new SharedArrayBuffer(MONITOR_STATE_WORDS * 4);
+      const args: ConsumerStressArgs = { ...common, dom: 1, slot, state, ringGfn: 8, cycles: Number.MAX_SAFE_INTEGER, callsPerCycle: 2 };
+      return {
+        machine: m, stallPolicy: 'all',
+        dump: () => `monitor state: ${Array.from(new Int32Array(state, 0, 8)).join(' ')}`,
+        parties: [
+          { party: 'stressConsumerCloser', args },
+          { party: 'consumerFlooder', args, background: true },
+          { party: 'consumerFlooder', args, background: true },
+        ],
+      };
     },
   },
 ];
