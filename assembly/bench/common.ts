@@ -3,6 +3,16 @@
 
 import { BH_ERRORS, BH_ERR_STREAM, BH_ERR_EXPECTED, BH_ERR_GOT } from "./layout";
 import { loadUpcallPending } from "../upcall";
+import { guestFifoNext } from "../guest/fifo-guest";
+import { guestTwoLevelNext } from "../guest/twolevel-guest";
+
+/** Bit 31 of a bench loop's guest argument: the guest runs 2-level; the rest is its 2-level state frame. */
+export const BENCH_GUEST_2L: u32 = 0x80000000;
+
+/** The next event of the current upcall for either ABI (`g`: the FIFO driver frame, or BENCH_GUEST_2L | 2-level frame). */
+@inline export function guestNextAny(dom: u32, g: u32, vcpu: u32): u32 {
+  return (g & BENCH_GUEST_2L) != 0 ? guestTwoLevelNext(dom, g & ~BENCH_GUEST_2L, vcpu) : guestFifoNext(dom, g, vcpu);
+}
 
 /** Record a violation: stream (~0: not a bench port), the port expected, what came (or a send's -errno). */
 export function benchFail(page: usize, stream: u32, expected: u32, got: u32): void {

@@ -9,7 +9,7 @@ import { BH_ECHOES } from "./layout";
 import { benchFail, spinForFlag } from "./common";
 import { EVTCHNOP_send } from "../shared/evtchn-abi";
 import { eventChannelOp } from "../channel/hypercall";
-import { guestFifoNext } from "../guest/fifo-guest";
+import { guestNextAny } from "./common";
 import { loadUpcallPending, clearUpcallPending, vcpuBlock, VB_IDLE } from "../upcall";
 
 /**
@@ -18,7 +18,7 @@ import { loadUpcallPending, clearUpcallPending, vcpuBlock, VB_IDLE } from "../up
  */
 export function benchWaitEvent(dom: u32, gsGfn: u32, vcpu: u32, spins: u32, timeoutNs: i64): u32 {
   while (true) {
-    let port = guestFifoNext(dom, gsGfn, vcpu);
+    let port = guestNextAny(dom, gsGfn, vcpu);
     if (port != 0) return port;
     if (loadUpcallPending(dom, vcpu) != 0) { clearUpcallPending(dom, vcpu); continue; }
     if (spinForFlag(dom, vcpu, spins)) continue;

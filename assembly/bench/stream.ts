@@ -17,7 +17,7 @@ import { eventChannelOp } from "../channel/hypercall";
 import { raiseVirq } from "../channel/virq";
 import { evtchnSend } from "../channel/ops-misc";
 import { fifoSetPending, RAISE_DROPPED } from "../fifo/raise";
-import { guestFifoNext } from "../guest/fifo-guest";
+import { guestNextAny } from "./common";
 import { loadUpcallPending, clearUpcallPending, vcpuBlock, VB_IDLE, VB_LATE } from "../upcall";
 import { benchFail, spinForFlag } from "./common";
 
@@ -198,7 +198,7 @@ export function benchReceive(page: usize, dom: u32, gsGfn: u32, vcpu: u32, max: 
         for (let i: u32 = 0; i < holdoffSpins && backlog(page) < holdoff; i++) {}
       }
     }
-    let port = guestFifoNext(dom, gsGfn, vcpu);
+    let port = guestNextAny(dom, gsGfn, vcpu);
     if (port != 0) {
       account(page, port, n, mask);
       got++;

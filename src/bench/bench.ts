@@ -112,7 +112,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const warmup = o.warmupSeconds ?? Math.min(0.5, o.seconds);
   const cells: Cell[] = [];
   for (const w of selectWorkloads(o.workloads)) {
-    for (const v of w.variants(o.cores ?? machine.cores)) for (const impl of impls) cells.push({ w, v, impl });
+    for (const v of w.variants(o.cores ?? machine.cores)) {
+      for (const impl of impls) if (!w.impls || w.impls.includes(impl)) cells.push({ w, v, impl });
+    }
   }
   const total = cells.length * (o.runs + 1);
   let done = 0;

@@ -5,7 +5,7 @@
 // by grant). Setup runs on the calling thread; the parties attach later.
 import { createMachine, type Machine } from '../wasm/data-plane.ts';
 import { guestLayout, type GuestLayout, SCRATCH_PER_VCPU } from '../guest/layout.ts';
-import { bootFifo } from '../guest/kernel.ts';
+import { bootGuest, type GuestAbi } from '../guest/kernel.ts';
 import { GuestHypercalls } from '../guest/hypercalls.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import { BenchPage } from './page.ts';
@@ -23,16 +23,21 @@ export interface BenchMachine {
   hc(dom: number, vcpu?: number): GuestHypercalls;
   /** consume whatever the binds left pending on every vCPU (bind_interdomain raises once, spec §5.2) */
   drainAll(): number;
+  abi: GuestAbi;
+  /** the guest argument of the wasm bench loops: the FIFO driver frame, or bit 31 | the 2-level state frame */
+  guestRef(dom: number): number;
 }
 
+const BENCH_GUEST_2L = 0x80000000;
+
 /** Domains, booted; the bench page lives in `pageDom`'s first free frame. */
-export function createBenchMachine(domains: BenchDomain[], maxPort: number, pageDom: number): BenchMachine {
+export function createBenchMachine(domains: BenchDomain[], maxPort: number, pageDom: number, abi: GuestAbi = 'fifo'): BenchMachine {
   const layouts = new Map<number, GuestLayout>();
   for (const d of domains) layouts.set(d.domid, guestLayout(d.vcpus, maxPort));
   const m = createMachine(domains.map((d) => ({
     domid: d.domid, vcpus: d.vcpus, frames: layouts.get(d.domid)!.freeGfn + 2, maxEvtchnPort: maxPort,
   })), 'release');
-  for (const d of domains) bootFifo(m.dp, d.domid, d.vcpus, layouts.get(d.domid)!);
+  for (const d of domains) bootGuest(m.dp, d.domid, d.vcpus, layouts.get(d.domid)!, abi);
   const layout = (dom: number) => {
     const l = layouts.get(dom);
     if (!l) throw new RangeError(`no domain ${dom} in this bench machine`);
@@ -40,8 +45,11 @@ export function createBenchMachine(domains: BenchDomain[], maxPort: number, page
   };
   const pageAddr = m.dp.x.addrGfn(pageDom, layout(pageDom).freeGfn) >>> 0;
   const hcs = new Map<string, GuestHypercalls>();
+  const guestRef = (dom: number) => (abi === 'fifo' ? layout(dom).gsGfn : (BENCH_GUEST_2L | layout(dom).twoLevelGfn) >>> 0);
   return {
     m,
+    abi,
+    guestRef,
     page: new BenchPage(m.memory.buffer, pageAddr),
     pageAddr,
     layout,
@@ -65,7 +73,8 @@ export function createBenchMachine(domains: BenchDomain[], maxPort: number, page
         for (let v = 0; v < d.vcpus; v++) {
           do {
             x.clearUpcallPending(d.domid, v);
-            while (x.guestFifoNext(d.domid, layout(d.domid).gsGfn, v) !== 0) n++;
+            const l = layout(d.domid);
+            while ((abi === 'fifo' ? x.guestFifoNext(d.domid, l.gsGfn, v) : x.guestTwoLevelNext(d.domid, l.twoLevelGfn, v)) !== 0) n++;
           } while (x.upcallPending(d.domid, v) !== 0);
         }
       }
@@ -75,8 +84,11 @@ export function createBenchMachine(domains: BenchDomain[], maxPort: number, page
 }
 
 /** Guest unmask of a receiving port: locally, or EVTCHNOP_unmask if it is pending (spec §10.4). */
-export function unmaskPort(bm: BenchMachine, dom: number, port: number): void {
-  const rc = bm.m.dp.x.guestFifoUnmask(dom, bm.layout(dom).gsGfn, port);
+export function unmaskPort(bm: BenchMachine, dom: number, port: number, vcpu = 0): void {
+  const x = bm.m.dp.x;
+  const l = bm.layout(dom);
+  if (bm.abi === '2l') x.guestTwoLevelRoute(dom, l.twoLevelGfn, port, vcpu);
+  const rc = bm.abi === 'fifo' ? x.guestFifoUnmask(dom, l.gsGfn, port) : x.guestTwoLevelUnmask(dom, l.twoLevelGfn, vcpu, port);
   if (rc < 0) throw new Error(`unmask of port ${port} in domain ${dom} failed: ${rc}`);
   if (rc === 1) bm.hc(dom).unmask(port);
 }

@@ -1,5 +1,5 @@
 // Cells of fifo-pingpong, ipi-storm and virq-timer.
-import { createBenchMachine, bindInterdomainStreams, bindIpiStreams, bindTimerVirq } from '../machine.ts';
+import { createBenchMachine, bindInterdomainStreams, bindIpiStreams, bindTimerVirq, unmaskPort } from '../machine.ts';
 import { BenchPage } from '../page.ts';
 import type { CellSpec } from '../runner.ts';
 import type { ImplName } from './types.ts';
@@ -17,7 +17,7 @@ function messageAttach(page: BenchPage) {
 }
 
 /** One round trip at a time from domain 1's vCPU to domain 2's and back, over one interdomain channel. */
-export function pingPongCell(impl: ImplName): CellSpec {
+export function pingPongCell(impl: ImplName, abi: '2l' | 'fifo' = 'fifo'): CellSpec {
   const geometry = { ports: 1, streams: 2, publishLog2: 0, recvFirst: 1, sendFirst: 1 };
   if (isMessage(impl)) {
     const page = BenchPage.standalone();
@@ -27,11 +27,10 @@ export function pingPongCell(impl: ImplName): CellSpec {
       parties: [{ role: pm ? 'msgPinger' : 'comlinkPinger', args: {} }, { role: pm ? 'msgEcho' : 'comlinkEcho', args: {} }],
     };
   }
-  const bm = createBenchMachine([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 1 }], 1023, 2);
+  const bm = createBenchMachine([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 1 }], 1023, 2, abi);
   const { sendFirst: a, recvFirst: b } = bindInterdomainStreams(bm, { sendDom: 1, recvDom: 2, streams: 1, ports: 1 });
   // the channel is used both ways: domain 1 takes the answers on its end too
-  const rc = bm.m.dp.x.guestFifoUnmask(1, bm.layout(1).gsGfn, a);
-  if (rc === 1) bm.hc(1).unmask(a);
+  unmaskPort(bm, 1, a);
   bm.drainAll();
   const engine = engineOf(impl);
   const a1 = bm.arg(1, 0);
@@ -39,8 +38,8 @@ export function pingPongCell(impl: ImplName): CellSpec {
   return {
     attach: { module: bm.m.module, memory: bm.m.memory, pageAddr: bm.pageAddr }, page: bm.page, geometry,
     parties: [
-      { role: 'pinger', args: { engine, dom: 1, vcpu: 0, arg: a1.addr, gpa: a1.gpa, gsGfn: bm.layout(1).gsGfn, port: a, expect: a, spins: LATENCY_SPINS } },
-      { role: 'echo', args: { engine, dom: 2, vcpu: 0, arg: a2.addr, gpa: a2.gpa, gsGfn: bm.layout(2).gsGfn, expect: b, reply: b, spins: LATENCY_SPINS } },
+      { role: 'pinger', args: { engine, dom: 1, vcpu: 0, arg: a1.addr, gpa: a1.gpa, gsGfn: bm.guestRef(1), port: a, expect: a, spins: LATENCY_SPINS } },
+      { role: 'echo', args: { engine, dom: 2, vcpu: 0, arg: a2.addr, gpa: a2.gpa, gsGfn: bm.guestRef(2), expect: b, reply: b, spins: LATENCY_SPINS } },
     ],
   };
 }

@@ -17,6 +17,8 @@ export interface StreamShape {
   ports: number;
   /** FIFO priority of stream s (receiving side) */
   priority?: (s: number) => number;
+  /** the guests' event-channel ABI (default fifo) */
+  abi?: '2l' | 'fifo';
 }
 
 const SEND_DOM = 1;
@@ -42,7 +44,7 @@ export function streamCell(impl: ImplName, shape: StreamShape): CellSpec {
   }
   const engine = impl === 'wasmxen' ? 'wasm' : 'js';
   const maxPort = Math.max(1023, 1024 * Math.ceil((streams * shape.ports + 2) / 1024) - 1);
-  const bm = createBenchMachine([{ domid: SEND_DOM, vcpus: shape.senders }, { domid: RECV_DOM, vcpus: 1 }], maxPort, RECV_DOM);
+  const bm = createBenchMachine([{ domid: SEND_DOM, vcpus: shape.senders }, { domid: RECV_DOM, vcpus: 1 }], maxPort, RECV_DOM, shape.abi);
   const ports = bindInterdomainStreams(bm, { sendDom: SEND_DOM, recvDom: RECV_DOM, streams, ports: shape.ports, priority: shape.priority });
   bm.drainAll();
   const parties: PartySpec[] = Array.from({ length: shape.senders }, (_, i) => {
@@ -58,7 +60,7 @@ export function streamCell(impl: ImplName, shape: StreamShape): CellSpec {
   parties.push({
     role: 'streamReceiver',
     args: {
-      engine, dom: RECV_DOM, gsGfn: bm.layout(RECV_DOM).gsGfn, vcpu: 0, streams: all, senders: shape.senders,
+      engine, dom: RECV_DOM, gsGfn: bm.guestRef(RECV_DOM), vcpu: 0, streams: all, senders: shape.senders,
       batch: t.recvBatch, spins: t.receiverSpins, holdoff: t.holdoff, holdoffSpins: t.holdoffSpins,
     },
   });

@@ -22,4 +22,6 @@ export interface Workload {
   variants(cores: number): Variant[];
   /** build the cell; throws ConfigError if the shape does not fit */
   cell(impl: ImplName, v: Variant): CellSpec;
+  /** the implementations that can express it (default: all) */
+  impls?: readonly ImplName[];
 }
