@@ -37,6 +37,7 @@ export const BH_PUBLISH = 36;      // u32: log2 of how often a stream's counts a
 export const BH_VIRQ = 40;         // u32: VIRQ raised in BENCH_MODE_VIRQ
 export const BH_LATE = 44;         // u32: lost wake-ups seen by a receiver (VB_LATE)
 export const BH_ZERO = 48;         // u32: always 0; spin-loop calibration spins on it
+export const BH_UNORDERED = 52;    // u32: 1 = events of a stream may arrive in any order (2-level); see SR_TAKEN
 
 export const BH_PROGRESS = 64;     // i32 futex: bumped after a publish when WAITERS != 0
 export const BH_WAITERS = 68;      // i32: senders about to sleep on PROGRESS
@@ -52,6 +53,8 @@ export const SS_CURSOR = 4;        // u32: index of the next port to send, 0..n-
 export const SS_SEEN = 8;          // u32: the last published delivered count the sender read
 export const SR_EXPECT = 64;       // u32: index of the next port expected, 0..n-1 (receiver-private)
 export const SR_COUNT = 68;        // u32: events delivered (receiver-private)
+export const SR_TAKEN = 72;        // 8 × u32: unordered streams, bit i = port index i taken ahead of the oldest (n ≤ 256)
+export const SR_MAX_UNORDERED_PORTS = 256;
 export const SP_DELIVERED = 128;   // u32: events delivered, published every 2^BH_PUBLISH (read by the sender)
 export const SQ_SENT = 192;        // u32: events sent, published every 2^BH_PUBLISH (read by a moderating receiver)
 

@@ -10,6 +10,7 @@ import {
   BH_STOP, BH_RECV_FIRST, BH_SEND_FIRST,
   BH_PORTS, BH_STREAMS, BH_PUBLISH, BH_VIRQ, BH_LATE, BH_PROGRESS, BH_WAITERS, BP_STREAMS,
   BP_STREAM_BYTES, SS_SENT, SS_CURSOR, SS_SEEN, SR_EXPECT, SR_COUNT, SP_DELIVERED, SQ_SENT, BENCH_MODE_VIRQ,
+  BH_UNORDERED, SR_TAKEN,
   BENCH_MODE_EVTCHN, BENCH_MODE_RAISE,
 } from "./layout";
 import { EVTCHNOP_send } from "../shared/evtchn-abi";
@@ -159,6 +160,43 @@ export function benchPublishAll(page: usize): void {
   if ((c & mask) == 0) publish(page, st, c);
 }
 
+/**
+ * The 2-level ABI delivers by port number from a scan cursor, not in FIFO
+ * order. An unordered stream still counts every event exactly once: a port
+ * may be taken ahead of the oldest outstanding one (its bit in SR_TAKEN is
+ * set; a second take before its turn is a duplicate), and the delivered
+ * count advances only over the contiguous run from the oldest — so the
+ * sender, whose window is that count, never raises a port whose previous
+ * event is still pending (no coalescing).
+ */
+@inline function accountUnordered(page: usize, port: u32, n: u32, mask: u32): void {
+  let off = port - load<u32>(page + BH_RECV_FIRST);
+  let streams = load<u32>(page + BH_STREAMS);
+  if (off >= streams * n) { benchFail(page, ~0, 0, port); return; }
+  let s = off / n;
+  let st = streamAddr(page, s);
+  let idx = off - s * n;
+  let word = st + SR_TAKEN + (<usize>(idx >> 5) << 2);
+  let bit: u32 = <u32>1 << (idx & 31);
+  let taken = load<u32>(word);
+  if ((taken & bit) != 0) { benchFail(page, s, ~0, port); return; }
+  store<u32>(word, taken | bit);
+  let base = load<u32>(st + SR_EXPECT);
+  let c = load<u32>(st + SR_COUNT);
+  for (;;) {
+    let bw = st + SR_TAKEN + (<usize>(base >> 5) << 2);
+    let bb: u32 = <u32>1 << (base & 31);
+    let t = load<u32>(bw);
+    if ((t & bb) == 0) break;
+    store<u32>(bw, t & ~bb);
+    base = base + 1 == n ? 0 : base + 1;
+    c++;
+    if ((c & mask) == 0) publish(page, st, c);
+  }
+  store<u32>(st + SR_EXPECT, base);
+  store<u32>(st + SR_COUNT, c);
+}
+
 /** Events sent but not yet taken, over all streams, as far as the published counts tell. */
 function backlog(page: usize): u32 {
   let streams = load<u32>(page + BH_STREAMS);
@@ -200,7 +238,8 @@ export function benchReceive(page: usize, dom: u32, gsGfn: u32, vcpu: u32, max: 
     }
     let port = guestNextAny(dom, gsGfn, vcpu);
     if (port != 0) {
-      account(page, port, n, mask);
+      if (load<u32>(page + BH_UNORDERED) != 0) accountUnordered(page, port, n, mask);
+      else account(page, port, n, mask);
       got++;
       continue;
     }

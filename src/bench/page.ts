@@ -4,7 +4,7 @@
 // Every access is an Atomics operation on an Int32Array.
 import {
   BENCH_PAGE_BYTES, BH_STOP, BH_ERRORS, BH_ERR_STREAM, BH_ERR_EXPECTED, BH_ERR_GOT, BH_RECV_FIRST,
-  BH_SEND_FIRST, BH_PORTS, BH_STREAMS, BH_PUBLISH, BH_VIRQ, BH_LATE, BH_PROGRESS, BH_WAITERS, BH_ECHOES,
+  BH_SEND_FIRST, BH_PORTS, BH_STREAMS, BH_PUBLISH, BH_VIRQ, BH_LATE, BH_PROGRESS, BH_WAITERS, BH_ECHOES, BH_UNORDERED,
   BP_STREAMS, BP_STREAM_BYTES, BP_MAX_STREAMS, SS_SENT, SS_CURSOR, SS_SEEN, SR_EXPECT, SR_COUNT, SP_DELIVERED, SQ_SENT,
 } from '../../assembly/bench/layout.ts';
 
@@ -17,6 +17,8 @@ export interface PageGeometry {
   /** publish a stream's delivered count every 2^publishLog2 events */
   publishLog2: number;
   virq?: number;
+  /** events of a stream may arrive in any order (2-level guests): the wasm receiver accounts per port */
+  unordered?: boolean;
 }
 
 export interface StreamError { stream: number; expected: number; got: number }
@@ -46,6 +48,7 @@ export class BenchPage {
     this.set(BH_STREAMS, g.streams);
     this.set(BH_PUBLISH, g.publishLog2);
     this.set(BH_VIRQ, g.virq ?? 0);
+    this.set(BH_UNORDERED, g.unordered ? 1 : 0);
   }
 
   get(byte: number): number { return Atomics.load(this.i32, w(byte)) >>> 0; }

@@ -12,9 +12,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const bin = fileURLToPath(new URL('../../bin/wasmxen.mjs', import.meta.url));
 const wasmxen = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
 
-const WORKLOADS = ['fifo-1to1', 'fifo-fanin', 'fifo-pingpong', '2l-pingpong', 'ipi-storm', 'virq-timer', 'mixed-priority'];
+const WORKLOADS = ['fifo-1to1', '2l-1to1', 'fifo-fanin', 'fifo-pingpong', '2l-pingpong', 'ipi-storm', 'virq-timer', 'mixed-priority'];
 /** Workloads some implementation can not express (the JS reference speaks FIFO only). */
-const IMPLS_OF: Record<string, string[]> = { '2l-pingpong': ['wasmxen', 'postmessage', 'comlink'] };
+const IMPLS_OF: Record<string, string[]> = {
+  '2l-1to1': ['wasmxen', 'postmessage', 'comlink'],
+  '2l-pingpong': ['wasmxen', 'postmessage', 'comlink'],
+};
 const IMPLS = ['wasmxen', 'js-reference', 'postmessage', 'comlink'];
 const CHROMIUM = '/usr/bin/chromium';
 

@@ -1,8 +1,8 @@
 // The workload registry of `wasmxen bench` (bench/README.md describes each
 // shape and what every loop does per event). A new workload is one entry
-// here. `2l-pingpong` is the ping-pong cell on domains whose guests stay on
-// the 2-level ABI. (A 2-level stream needs another receiver: the stream
-// loops check FIFO order per stream, which 2-level does not have.)
+// here. `2l-1to1` and `2l-pingpong` are the stream and ping-pong cells on
+// domains whose guests stay on the 2-level ABI (2-level delivers by port
+// number, not in FIFO order: its stream receiver accounts per port).
 import type { Workload } from './types.ts';
 import { streamCell } from './streams.ts';
 import { pingPongCell, ipiStormCell, virqTimerCell } from './others.ts';
@@ -23,6 +23,15 @@ export const WORKLOADS: readonly Workload[] = [
     latency: 'one-way (sampled)',
     variants: (cores) => Array.from({ length: Math.max(1, cores) }, (_, i) => ({ params: { senders: i + 1 } })),
     cell: (impl, v) => streamCell(impl, { senders: v.params.senders, streamsPerSender: 1, ports: WINDOW }),
+  },
+  {
+    name: '2l-1to1',
+    summary: 'fifo-1to1 on the 2-level ABI: pending bitmap, selector, the guest\'s resumable scan; a window of 256 ports',
+    latency: 'one-way (sampled)',
+    variants: () => [{ params: {} }],
+    // the JS reference implements the FIFO protocol only
+    impls: ['wasmxen', 'postmessage', 'comlink'],
+    cell: (impl) => streamCell(impl, { senders: 1, streamsPerSender: 1, ports: 256, abi: '2l' }),
   },
   {
     name: 'fifo-pingpong',

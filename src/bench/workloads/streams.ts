@@ -66,6 +66,6 @@ export function streamCell(impl: ImplName, shape: StreamShape): CellSpec {
   });
   return {
     attach: { module: bm.m.module, memory: bm.m.memory, pageAddr: bm.pageAddr },
-    page: bm.page, geometry: { ...geometry, ...ports }, parties,
+    page: bm.page, geometry: { ...geometry, ...ports, unordered: shape.abi === '2l' }, parties,
   };
 }
