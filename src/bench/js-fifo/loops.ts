@@ -9,6 +9,7 @@ import {
 } from '../../../assembly/bench/layout.ts';
 import { EVTCHNOP_send } from '../../../assembly/shared/evtchn-abi.ts';
 import type { BenchPage } from '../page.ts';
+import { publishAllDelivered, publishDelivered } from '../roles/window.ts';
 import type { JsXen } from './xen.ts';
 import { type JsGuest, VB_IDLE, VB_LATE } from './guest.ts';
 
@@ -90,22 +91,8 @@ export class JsBenchLoops {
     return sent;
   }
 
-  private publish(s: number, c: number): void {
-    const p = this.p;
-    Atomics.store(p, sw(s, SP_DELIVERED), c);
-    if (Atomics.load(p, W(BH_WAITERS)) !== 0) {
-      Atomics.add(p, W(BH_PROGRESS), 1);
-      Atomics.notify(p, W(BH_PROGRESS));
-    }
-  }
-
   publishAll(): void {
-    const p = this.p;
-    const streams = p[W(BH_STREAMS)];
-    for (let s = 0; s < streams; s++) {
-      const c = p[sw(s, SR_COUNT)];
-      if (Atomics.load(p, sw(s, SP_DELIVERED)) !== c) this.publish(s, c);
-    }
+    publishAllDelivered(this.p);
   }
 
   private backlog(): number {
@@ -128,7 +115,7 @@ export class JsBenchLoops {
     p[sw(s, SR_EXPECT)] = idx + 1 === n ? 0 : idx + 1;
     const c = p[sw(s, SR_COUNT)] + 1;
     p[sw(s, SR_COUNT)] = c;
-    if ((c & mask) === 0) this.publish(s, c);
+    if ((c & mask) === 0) publishDelivered(p, s, c);
   }
 
   /** benchReceive. timeoutMs 0: return instead of blocking. */

@@ -11,6 +11,24 @@ import type { BenchPage } from '../page.ts';
 const W = (byte: number) => byte >> 2;
 const sw = (s: number, f: number) => W(BP_STREAMS + s * BP_STREAM_BYTES + f);
 
+/** Receiver side: make stream `s`'s delivered count `c` visible and wake any sender parked on progress. */
+export function publishDelivered(p: Int32Array, s: number, c: number): void {
+  Atomics.store(p, sw(s, SP_DELIVERED), c);
+  if (Atomics.load(p, W(BH_WAITERS)) !== 0) {
+    Atomics.add(p, W(BH_PROGRESS), 1);
+    Atomics.notify(p, W(BH_PROGRESS));
+  }
+}
+
+/** Receiver side: publish every stream whose private count is ahead of its published one. */
+export function publishAllDelivered(p: Int32Array): void {
+  const streams = p[W(BH_STREAMS)];
+  for (let s = 0; s < streams; s++) {
+    const c = p[sw(s, SR_COUNT)];
+    if (Atomics.load(p, sw(s, SP_DELIVERED)) !== c) publishDelivered(p, s, c);
+  }
+}
+
 export class StreamWindow {
   private readonly p: Int32Array;
   readonly n: number;
@@ -78,22 +96,8 @@ export class StreamWindow {
     Atomics.sub(p, W(BH_WAITERS), 1);
   }
 
-  private publish(s: number, c: number): void {
-    const p = this.p;
-    Atomics.store(p, sw(s, SP_DELIVERED), c);
-    if (Atomics.load(p, W(BH_WAITERS)) !== 0) {
-      Atomics.add(p, W(BH_PROGRESS), 1);
-      Atomics.notify(p, W(BH_PROGRESS));
-    }
-  }
-
   publishAll(): void {
-    const p = this.p;
-    const streams = p[W(BH_STREAMS)];
-    for (let s = 0; s < streams; s++) {
-      const c = p[sw(s, SR_COUNT)];
-      if (Atomics.load(p, sw(s, SP_DELIVERED)) !== c) this.publish(s, c);
-    }
+    publishAllDelivered(this.p);
   }
 
   /** The receiver's handler: `port` must be its stream's next port. Returns the stream. */
@@ -109,7 +113,7 @@ export class StreamWindow {
     p[sw(s, SR_EXPECT)] = idx + 1 === this.n ? 0 : idx + 1;
     const c = p[sw(s, SR_COUNT)] + 1;
     Atomics.store(p, sw(s, SR_COUNT), c);
-    if ((c & this.mask) === 0) this.publish(s, c);
+    if ((c & this.mask) === 0) publishDelivered(this.p, s, c);
     return s;
   }
 }
