@@ -162,13 +162,14 @@ export interface ReceiverArgs extends GuestRef {
   exactBelow?: number;
 }
 
-export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: number; unmaskHypercalls: number; churned: number } {
+export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: number; maskUnmasks: number; unmaskHypercalls: number; churned: number } {
   const { dp, ctl } = ctx;
   const a = ctx.args as ReceiverArgs;
   const x = dp.x;
   const lastSeq = new Map<number, number>();
   let delivered = 0;
   let upcalls = 0;
+  let maskUnmasks = 0;
   let unmaskHypercalls = 0;
   let churned = 0;
   const handle = (p: number) => {
@@ -192,6 +193,7 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
       const v = ctl.load(F_LAST_RAISED + a.slot);
       if (v !== 0) {
         x.guestFifoMask(a.dom, a.gsGfn, v);
+        maskUnmasks++;
         if (x.guestFifoUnmask(a.dom, a.gsGfn, v) === 1) { x.fifoUnmask(a.dom, v); unmaskHypercalls++; }
       }
     }
@@ -214,7 +216,7 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
   }
   // wake the domain's other vCPUs, asleep waiting for events that will not come
   for (let v = 0; v < a.vcpus; v++) if (v !== a.vcpu) x.kickVcpu(a.dom, v);
-  return { delivered, upcalls, unmaskHypercalls, churned };
+  return { delivered, upcalls, maskUnmasks, unmaskHypercalls, churned };
 }
 
 export interface HammerArgs {
