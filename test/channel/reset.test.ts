@@ -7,6 +7,7 @@ import { guestLayout } from '../../src/guest/layout.ts';
 import { bootGuest } from '../../src/guest/kernel.ts';
 import { Guest } from '../../src/guest/guest.ts';
 import { EBUSY, EAGAIN, EINVAL, EPERM, ERESTART, ESRCH } from '../../assembly/shared/errno.ts';
+import { D_POLL_MASK } from '../../assembly/shared/layout.ts';
 import { DOMID_SELF, EVTCHNOP_reset, EVTCHNOP_reset_cont } from '../../assembly/shared/evtchn-abi.ts';
 
 function setup(abi: '2l' | 'fifo' = 'fifo') {
@@ -112,13 +113,19 @@ describe('SCHEDOP_poll', () => {
   });
 
   it('times out when nothing is pending, and leaves no polling state behind', () => {
-    const { m, guest } = setup('fifo');
+    const { m, x, guest } = setup('fifo');
     const g = guest(1);
     const p = g.hc.bindIpi(0);
-    const t0 = Date.now();
-    g.schedPoll([p], 20);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(15);
+    const kickWord = m.dp.x.addrVcpuKick(1, 0) >>> 0;
+    const kick = m.dp.load32(kickWord);
+    g.schedPoll([p], 20); // nobody raises: returns only through the timeout
+    expect(m.dp.load32(kickWord)).toBe(kick); // not woken by a kick
     expect(m.dp.vcpuBlocked(1, 0)).toBe(0);
+    expect(m.dp.load32((m.dp.x.addrDomainPriv(1) >>> 0) + D_POLL_MASK)).toBe(0);
+    // no longer polling: a raise now marks the port pending but kicks nobody (I20)
+    x.evtchnSend(1, p);
+    expect(m.dp.load32(kickWord)).toBe(kick);
+    expect(() => g.schedPoll([p], 10_000)).not.toThrow(); // pending: returns without sleeping
   });
 
   it('an upcall already pending ends the poll at once', () => {
