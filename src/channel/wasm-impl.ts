@@ -31,7 +31,8 @@ export class WasmChannelImpl extends WasmEvtchnOps {
   isMasked(dom: number, port: number): boolean { return this.dp.x.evtchnIsMasked(dom, port) !== 0; }
 
   guestBytes(dom: number, gfn: number, offset: number, length: number): Uint8Array {
-    return this.dp.u8.slice((this.dp.x.addrGfn(dom, gfn) >>> 0) + offset, (this.dp.x.addrGfn(dom, gfn) >>> 0) + offset + length);
+    const base = (this.dp.x.addrGfn(dom, gfn) >>> 0) + offset;
+    return this.dp.u8.slice(base, base + length);
   }
 
   bootFifo(dom: number, firstGfn = 1): FifoGuestLayout {
