@@ -19,3 +19,21 @@ export interface DmaSharedViews {
 export function dmaSharedViews(sab: SharedArrayBuffer): DmaSharedViews {
   return { i32: new Int32Array(sab, 0, INT_WORDS), bytes: new BigInt64Array(sab, INT_WORDS * 4, 1) };
 }
+
+/**
+ * Main-thread side of the handshake: resolve once word `index` is non-zero
+ * (the guest stores, then notifies: src/guests/dma-guest.ts), `abort()`
+ * holds, or `deadline` (Date.now() ms) passes. Returns whether the word was
+ * set. Waits with Atomics.waitAsync in slices of at most `sliceMs`, so that
+ * `abort` (e.g. a device-model worker died) is noticed without a notify.
+ */
+export async function waitForSharedWord(s: DmaSharedViews, index: number, deadline: number,
+  abort: () => boolean = () => false, sliceMs = 20): Promise<boolean> {
+  for (;;) {
+    if (Atomics.load(s.i32, index) !== 0) return true;
+    const left = deadline - Date.now();
+    if (abort() || left <= 0) return false;
+    const w = Atomics.waitAsync(s.i32, index, 0, Math.min(sliceMs, left));
+    if (w.async) await w.value;
+  }
+}

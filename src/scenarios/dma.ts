@@ -5,7 +5,6 @@
 // while device-model workers (the vCPU threads of domain 0) execute them
 // through the shared mapcache. Every completion is checked end to end.
 // Reports MB/s, mapcache hits/misses/remaps and every kind of error.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Hypervisor } from '../hypervisor.ts';
 import { guestModulePath } from '../paths.ts';
 import { guestLayout } from '../guest/layout.ts';
@@ -16,7 +15,7 @@ import { DeviceModel } from '../dm/device-model.ts';
 import { dmaGuestLayout, type ExerciserReport } from '../dm/exerciser.ts';
 import { injectionMask } from '../dm/race.ts';
 import {
-  DMA_SHARED_BYTES, dmaSharedViews, S_GUEST_PORT, S_DM_READY, S_QUIESCE, S_GUEST_DONE,
+  DMA_SHARED_BYTES, dmaSharedViews, waitForSharedWord, S_GUEST_PORT, S_DM_READY, S_QUIESCE, S_GUEST_DONE,
 } from '../dm/guest-shared.ts';
 import type { DmaGuestConfig } from '../guests/dma-guest.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
@@ -104,22 +103,19 @@ export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
     });
     if (inject) hv.machine.dp.x.stressConfigure(0, 0, 0, inject);
     hv.start();
-    const offerBy = Date.now() + 10_000;
-    while (Atomics.load(s.i32, S_GUEST_PORT) === 0) {
-      if (Date.now() > offerBy) throw new Error('dma scenario: the guest did not offer its port within 10 s');
-      await sleep(1);
+    if (!await waitForSharedWord(s, S_GUEST_PORT, Date.now() + 10_000)) {
+      throw new Error('dma scenario: the guest did not offer its port within 10 s');
     }
     await dm.connect(Atomics.load(s.i32, S_GUEST_PORT));
     const started = process.hrtime.bigint();
     Atomics.store(s.i32, S_DM_READY, 1);
     Atomics.notify(s.i32, S_DM_READY);
     const until = Date.now() + o.seconds * 1000;
-    while (!dm.fatal() && Atomics.load(s.i32, S_GUEST_DONE) === 0 && (o.transfers !== undefined || Date.now() < until)) {
-      await sleep(20);
-    }
+    const live = dm;
+    await waitForSharedWord(s, S_GUEST_DONE, o.transfers !== undefined ? Infinity : until, () => live.fatal() !== undefined);
     Atomics.store(s.i32, S_QUIESCE, 1);
     const drainBy = Date.now() + 5000;
-    while (!dm.fatal() && Atomics.load(s.i32, S_GUEST_DONE) === 0 && Date.now() < drainBy) await sleep(5);
+    await waitForSharedWord(s, S_GUEST_DONE, drainBy, () => live.fatal() !== undefined);
     elapsed = Number(process.hrtime.bigint() - started) / 1e9;
     dmReport = await dm.stop();
   } finally {

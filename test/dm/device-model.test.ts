@@ -3,14 +3,13 @@
 // serving it from worker threads (the vCPUs of the device-model domain) or
 // from this thread's event loop (a Node service as the backend).
 import { describe, it, expect } from 'vitest';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Hypervisor } from '../../src/hypervisor.ts';
 import { guestModulePath } from '../../src/paths.ts';
 import { guestLayout } from '../../src/guest/layout.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { DeviceModel, planDeviceModel, dmaGuestLayout, MapCacheError } from '../../src/dm/index.ts';
 import type { ExerciserReport } from '../../src/dm/exerciser.ts';
-import { DMA_SHARED_BYTES, dmaSharedViews, S_GUEST_PORT, S_DM_READY, S_GUEST_DONE } from '../../src/dm/guest-shared.ts';
+import { DMA_SHARED_BYTES, dmaSharedViews, waitForSharedWord, S_GUEST_PORT, S_DM_READY, S_GUEST_DONE } from '../../src/dm/guest-shared.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 
 const MAX_PORT = 255;
@@ -39,11 +38,11 @@ async function serve(workers: number, transfers: number) {
   });
   try {
     hv.start();
-    while (Atomics.load(s.i32, S_GUEST_PORT) === 0) await sleep(1);
+    expect(await waitForSharedWord(s, S_GUEST_PORT, Date.now() + 30_000)).toBe(true);
     await dm.connect(Atomics.load(s.i32, S_GUEST_PORT));
     Atomics.store(s.i32, S_DM_READY, 1);
-    const deadline = Date.now() + 30_000;
-    while (Atomics.load(s.i32, S_GUEST_DONE) === 0 && !dm.fatal() && Date.now() < deadline) await sleep(5);
+    Atomics.notify(s.i32, S_DM_READY);
+    await waitForSharedWord(s, S_GUEST_DONE, Date.now() + 30_000, () => dm.fatal() !== undefined);
     const report = await dm.stop();
     const down = await hv.shutdown();
     return { report, guest: down.vcpus.find((v) => v.dom === 1)!.guest as ExerciserReport };
