@@ -270,7 +270,7 @@ export class LinkStats {
   }
   /** setLink calls beyond 1 + 4 attempts so far (buckets 6 and 7): must stay 0 (I10). */
   beyondBound(): number {
-    return this.dp.load32(this.base + D_STAT_LINK_TRIES + 24) + this.dp.load32(this.base + D_STAT_LINK_TRIES + 28);
+    return this.dp.load32(this.base + D_STAT_LINK_TRIES + 4 * 6) + this.dp.load32(this.base + D_STAT_LINK_TRIES + 4 * 7);
   }
   gaveUp(): number {
     return this.dp.load32(this.base + D_STAT_LINK_GAVE_UP);
