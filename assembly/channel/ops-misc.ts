@@ -11,7 +11,7 @@ import {
 import { readLock, readUnlock, writeLock, writeUnlock } from "../sync/lock";
 import { lookupDomain, portIsValid } from "./alloc";
 import { mayActOn } from "./ops-bind";
-import { portSetPending, portUnmask, loadConsumer, evtchnUsable, isFifo } from "./port-ops";
+import { portSetPending, raiseUsable, portUnmask, loadConsumer, evtchnUsable, isFifo } from "./port-ops";
 import { fifoSetPriority } from "../fifo/control";
 import { virqType, VIRQ_PER_VCPU } from "./virq";
 import { SEND_CALL_CONSUMER, consumerCallEnter, consumerCallExit } from "./consumers";
@@ -52,7 +52,8 @@ export function evtchnSend(caller: u32, port: u32): i32 {
   } else {
     let state = loadState(caller, port);
     if (state == ECS_INTERDOMAIN) {
-      // only the local lock: the peer can not change state, closing needs both (spec §12)
+      // only the local lock: the peer's state and consumer change only with both
+      // channel locks held (I17), so they are fixed here and the peer is usable
       let rd = loadRemoteDom(caller, port);
       let rp = loadRemotePort(caller, port);
       let consumer = loadConsumer(rd, rp);
@@ -64,10 +65,10 @@ export function evtchnSend(caller: u32, port: u32): i32 {
         if (injected(INJ_CALLBACK_UNDER_LOCK)) { callHeldLock = cl; return SEND_CALL_CONSUMER; }
         rc = SEND_CALL_CONSUMER;
       } else {
-        portSetPending(rd, loadNotifyVcpu(rd, rp), rp);
+        raiseUsable(rd, loadNotifyVcpu(rd, rp), rp);
       }
     } else if (state == ECS_IPI) {
-      portSetPending(caller, loadNotifyVcpu(caller, port), port);
+      raiseUsable(caller, loadNotifyVcpu(caller, port), port); // consumer 0 and IPI: usable, under our lock
     } else if (state != ECS_UNBOUND) {
       rc = -EINVAL; // VIRQ, PIRQ, FREE, RESERVED; UNBOUND drops the event (spec §16.7)
     }

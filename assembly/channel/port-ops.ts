@@ -34,6 +34,14 @@ export function evtchnUsable(dom: u32, port: u32): bool {
  */
 export function portSetPending(dom: u32, vcpu: u32, port: u32): u32 {
   if (!evtchnUsable(dom, port)) return 0;
+  return raiseUsable(dom, vcpu, port);
+}
+
+/**
+ * portSetPending for a caller that already knows `port` is guest-usable and
+ * holds a channel lock that keeps it so (I17): EVTCHNOP_send on the hot path.
+ */
+export function raiseUsable(dom: u32, vcpu: u32, port: u32): u32 {
   if (isFifo(dom)) return fifoSetPending(dom, vcpu, port);
   abiReadLock(dom);
   let fifo = isFifo(dom); // re-read under the lock: a switch may have completed meanwhile
