@@ -52,7 +52,10 @@ import {
   guestTwoLevelSetup as g2Setup, guestTwoLevelRoute as g2Route, guestTwoLevelNext as g2Next,
   guestTwoLevelMask as g2Mask, guestTwoLevelUnmask as g2Unmask, twoLevelStateFrames as g2Frames,
 } from "./guest/twolevel-guest";
-import { DF_PAUSED, PAGE_SHIFT } from "./shared/layout";
+import { DF_PAUSED, PAGE_SHIFT, DF_LOG_DIRTY, G_PREEMPT_EVERY } from "./shared/layout";
+import { hypercall as hypercallEntry } from "./hypercall/entry";
+import { continuationArg0 } from "./hypercall/preempt";
+import { guestRange, p2mType, loadTotPages, loadMaxPages, addrMaxPages, dirtyWord } from "./mm/p2m";
 import { EFAULT } from "./shared/errno";
 import { noiseSeed } from "./stress/noise";
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_INJECT } from "./shared/layout";
@@ -148,8 +151,34 @@ export function evtchnIsMasked(dom: u32, port: u32): bool { return portIsMasked(
 export function domainSetFlags(dom: u32, flags: u32): void { atomic.or<u32>(addrDomFlags(dom), flags); }
 export function domainPause(dom: u32): void { atomic.or<u32>(addrDomFlags(dom), DF_PAUSED); }
 export function domainUnpause(dom: u32): void { atomic.and<u32>(addrDomFlags(dom), ~DF_PAUSED); }
-/** EVTCHNOP_reset (cont = 0) / reset_cont (cont = 1): 0, -errno, or -ERESTART (re-issue as reset_cont). */
-export function evtchnReset(caller: u32, dom: u32, cont: u32): i32 { return reset(caller, dom, cont != 0); }
+/**
+ * EVTCHNOP_reset / reset_cont with the whole command word `cmd` (EVTCHNOP_reset, or EVTCHNOP_reset_cont
+ * with its position bits): 0, -errno, or -ERESTART — then re-issue with cmd = continuationArg0Lo().
+ */
+export function evtchnReset(caller: u32, dom: u32, cmd: u32): i32 { return reset(caller, dom, cmd); }
+
+// ------------------------------------------------ hypercall entry, p2m
+/** The hypercall instruction of vCPU `vcpu`: HCALL_COMPLETED / HCALL_PREEMPTED, or -EFAULT (no register context). */
+export function hypercall(dom: u32, vcpu: u32, regsGpaLo: u32, regsGpaHi: u32): i32 {
+  return hypercallEntry(dom, vcpu, gfn64(regsGpaLo, regsGpaHi));
+}
+/** Items a 64-bit caller's preemptible hypercall does per invocation (0: the default); set before vCPUs run. */
+export function hypercallSetPreemptEvery(n: u32): void { atomic.store<u32>(G_PREEMPT_EVERY, n); }
+/** Argument 0 of the continuation the last -ERESTART on this thread created (low, high halves). */
+export function continuationArg0Lo(): u32 { return <u32>continuationArg0(); }
+export function continuationArg0Hi(): u32 { return <u32>(continuationArg0() >> 32); }
+/** The P2M_* type of `gfn`. */
+export function p2mTypeOf(dom: u32, gfn: u32): u32 { return p2mType(dom, <u64>gfn); }
+export function domainTotPages(dom: u32): u32 { return loadTotPages(dom); }
+export function domainMaxPages(dom: u32): u32 { return loadMaxPages(dom); }
+/** XEN_DOMCTL_max_mem: the reservation limit in pages. */
+export function domainSetMaxPages(dom: u32, pages: u32): void { atomic.store<u32>(addrMaxPages(dom), pages); }
+/** Log-dirty mode on or off (XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY / _OFF). */
+export function domainSetLogDirty(dom: u32, on: u32): void {
+  if (on != 0) atomic.or<u32>(addrDomFlags(dom), DF_LOG_DIRTY); else atomic.and<u32>(addrDomFlags(dom), ~DF_LOG_DIRTY);
+}
+/** Word `i` of the log-dirty bitmap (gfns 32i..32i+31); clear != 0: read and clear (SHADOW_OP_CLEAN), else peek. */
+export function dirtyBitmapWord(dom: u32, i: u32, clear: u32): u32 { return dirtyWord(dom, i, clear != 0); }
 
 // ------------------------------------------------------- SCHEDOP_poll
 /**
@@ -160,7 +189,7 @@ export function evtchnReset(caller: u32, dom: u32, cont: u32): i32 { return rese
 export function schedPollPrepare(dom: u32, vcpu: u32, portsGpaLo: u32, portsGpaHi: u32, nr: u32): i32 {
   let gpa = gfn64(portsGpaLo, portsGpaHi);
   let limit = <u64>guestFrames(dom) << PAGE_SHIFT;
-  if (nr <= 128 && (gpa >= limit || <u64>nr * 4 > limit - gpa)) return -EFAULT;
+  if (nr <= 128 && (gpa >= limit || guestRange(dom, gpa, nr * 4) == 0)) return -EFAULT; // copy_from_guest (I43)
   return pollPrepare(dom, vcpu, guestBase(dom) + <usize>gpa, nr);
 }
 export function schedPollKick(): i32 { return lastPollKick(); }

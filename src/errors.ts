@@ -11,7 +11,7 @@ export class RuntimeCheckError extends Error {
 }
 
 const ERRNO_NAMES: Record<number, string> = {
-  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT',
+  1: 'EPERM', 2: 'ENOENT', 3: 'ESRCH', 7: 'E2BIG', 61: 'ENODATA', 11: 'EAGAIN', 12: 'ENOMEM', 13: 'EACCES', 14: 'EFAULT',
   16: 'EBUSY', 17: 'EEXIST', 22: 'EINVAL', 28: 'ENOSPC', 38: 'ENOSYS', 85: 'ERESTART', 95: 'EOPNOTSUPP',
 };
 
@@ -20,7 +20,7 @@ const ERRNO_HINTS: Record<number, string> = {
   2: 'no such vCPU in the domain',
   3: 'no such domain',
   13: 'the port is not bound, or is owned by a Xen-internal consumer',
-  14: 'the argument struct is not inside the guest\'s memory',
+  14: 'the argument struct is not inside the guest\'s RAM (outside its frames, or on a frame it gave back)',
   16: 'already in use (a global VIRQ belongs to the control domain; a busy port is still LINKED)',
   17: 'already bound (a VIRQ binds once per vCPU or domain)',
   22: 'invalid argument: the port is not valid or not in a state that allows this operation',

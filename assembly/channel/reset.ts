@@ -1,12 +1,20 @@
-// EVTCHNOP_reset (10) and EVTCHNOP_reset_cont (14) (spec §13.1): close every
-// port a guest could close, then return the domain to the 2-level ABI.
-// Preemptible: after closing a port p with p % 64 == 0 (and progress made in
-// this call) the call returns -ERESTART with the position saved in
-// next_evtchn; the guest re-issues the hypercall as reset_cont with the same
-// argument. The position lives in the domain's private region, so it
-// survives save/restore with the domain.
+// EVTCHNOP_reset (10) and EVTCHNOP_reset_cont (14) (spec §5, §13.1): close
+// every port a guest could close, then return the domain to the 2-level ABI.
+// Preemptible: after closing a port p with p % 64 == 0, once the invocation
+// has used its budget (hypercall/preempt.ts), the call creates a
+// continuation: argument 0 becomes EVTCHNOP_reset_cont with p / 64 in the
+// bits above EVTCHNOP_RESET_CONT_SHIFT. The position lives only there (I42):
+// Xen keeps it in d->next_evtchn, so a guest moved mid-reset gets -EBUSY on
+// its new host (spec §5.3); here a reset_cont reaching a hypervisor that never
+// saw the reset's start resumes at its port, and a plain reset_cont (position
+// 0, as Xen leaves it) restarts at port 1 — closing is idempotent.
+// D_NEXT_EVTCHN holds only the claim "a reset of this domain is running",
+// which makes a second fresh reset -EBUSY as in Xen.
 
-import { ESRCH, EPERM, EINVAL, EBUSY, EAGAIN, ERESTART } from "../shared/errno";
+import { ESRCH, EPERM, EINVAL, EBUSY, EAGAIN } from "../shared/errno";
+import { EVTCHNOP_reset_cont } from "../shared/evtchn-abi";
+import { EVTCHNOP_CMD_MASK, EVTCHNOP_RESET_CONT_SHIFT } from "../shared/evtchn-structs";
+import { preemptCheck, createContinuation, progressShift } from "../hypercall/preempt";
 import {
   DF_PAUSED, CB_NONE, EVTCHNS_PER_BUCKET, EVTCHN_FIFO_MAX_ARRAY_PAGES, ABI_2L, ABI_FIFO,
 } from "../shared/layout";
@@ -28,32 +36,37 @@ import { abiWriteLock, abiWriteUnlock } from "./abi-lock";
   return atomic.load<u32>(addrActiveEvtchns(dom)) > xen;
 }
 
-export function evtchnReset(caller: u32, dom: u32, cont: bool): i32 {
+/**
+ * `cmd`: EVTCHNOP_reset, or EVTCHNOP_reset_cont with its position bits.
+ * Returns 0, -errno, or -ERESTART after createContinuation.
+ */
+export function evtchnReset(caller: u32, dom: u32, cmd: u32): i32 {
+  let cont = (cmd & <u32>EVTCHNOP_CMD_MASK) == <u32>EVTCHNOP_reset_cont;
+  let bucket = cont ? cmd >>> progressShift(EVTCHNOP_RESET_CONT_SHIFT) : 0;
   let d = lookupDomain(caller, dom);
   if (d < 0) return -ESRCH;
   let ud = <u32>d;
   if (!mayActOn(caller, ud)) return -EPERM;
   if (ud != caller && (atomic.load<u32>(addrDomFlags(ud)) & DF_PAUSED) == 0) return -EINVAL;
+  let start: u32 = bucket == 0 ? 1 : bucket * <u32>EVTCHNS_PER_BUCKET;
+  // a position no reset of this domain could have reached is no progress point
+  if (bucket != 0 && (<u64>bucket * <u64>EVTCHNS_PER_BUCKET >= <u64>loadValidEvtchns(ud))) return -EINVAL;
 
   let lock = addrEventLock(ud);
   let next = addrNextEvtchn(ud);
   writeLock(lock);
-  let start: u32;
-  if (!cont) {
-    if (atomic.load<u32>(next) != 0) { writeUnlock(lock); return -EBUSY; }
-    start = 1;
-    atomic.store<u32>(next, 1);
-  } else {
-    start = atomic.load<u32>(next);
-    if (start == 0) { writeUnlock(lock); return -EBUSY; }
-  }
+  if (!cont && atomic.load<u32>(next) != 0) { writeUnlock(lock); return -EBUSY; }
+  atomic.store<u32>(next, 1); // claimed (a reset_cont also claims: its start may have been elsewhere)
   writeUnlock(lock);
 
+  let done: u32 = 0;
   for (let p = start; p < loadValidEvtchns(ud) && moreToClose(ud); p++) {
     evtchnClose(ud, p, true); // as a guest would: Xen-owned channels survive; errors ignored
-    if (p % <u32>EVTCHNS_PER_BUCKET == 0 && p != start && moreToClose(ud)) {
-      atomic.store<u32>(next, p); // the continuation resumes here (spec §13.1 step 4)
-      return -ERESTART;
+    done++;
+    if (p % <u32>EVTCHNS_PER_BUCKET == 0 && p != start && moreToClose(ud) && preemptCheck(caller, done)) {
+      // the continuation resumes at p (closed again, harmlessly), wherever it runs (I42)
+      let c = <u32>EVTCHNOP_reset_cont | ((p / <u32>EVTCHNS_PER_BUCKET) << EVTCHNOP_RESET_CONT_SHIFT);
+      return createContinuation(<u64>c);
     }
   }
 

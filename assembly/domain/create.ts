@@ -6,6 +6,7 @@ import { PAGE_SHIFT, ABI_2L, EVTCHNS_PER_BUCKET } from "../shared/layout";
 import { ECS_RESERVED } from "../shared/evtchn-abi";
 import { setDomainEntry, clearDomainEntry, initDomainHeader, storeAbi, storeValidEvtchns } from "./table";
 import { storeState } from "../channel/record";
+import { p2mInit } from "../mm/p2m";
 
 /** Zero both regions, publish the domain, one bucket of ports, port 0 RESERVED, 2-level ABI. */
 export function domainCreate(
@@ -15,6 +16,7 @@ export function domainCreate(
   memory.fill(<usize>gbase, 0, <usize>frames << PAGE_SHIFT); // shared_info and RAM start zeroed
   memory.fill(<usize>pbase, 0, <usize>pbytes);
   initDomainHeaderAt(pbase, dom, nrVcpus, maxPort, width, capacity);
+  p2mInit(dom, frames); // the private region holds the p2m after the channel table (src/wasm/memory-map.ts)
   setDomainEntry(dom, gbase, frames, pbase, pbytes);
 }
 

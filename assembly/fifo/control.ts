@@ -22,6 +22,7 @@ import { storePriority, addrChannelFlags, loadNotifyVcpu } from "../channel/reco
 import { writeLock, writeUnlock } from "../sync/lock";
 import { fifoSetPending } from "./raise";
 import { abiWriteLock, abiWriteUnlock } from "../channel/abi-lock";
+import { p2mReadable } from "../mm/p2m";
 
 /** EVTCHNOP_init_control for the calling domain `dom`; returns 0 or -errno. */
 export function initControl(dom: u32, controlGfn: u64, offset: u32, vcpu: u32): i32 {
@@ -57,7 +58,7 @@ export function initControl(dom: u32, controlGfn: u64, offset: u32, vcpu: u32): 
 
 function mapControlBlock(dom: u32, gfn: u64, offset: u32, vcpu: u32): i32 {
   if (atomic.load<u32>(addrCbState(dom, vcpu)) != CB_NONE) return -EINVAL;
-  if (gfnAddr(dom, gfn) == 0) return -EINVAL; // not this domain's RAM
+  if (gfnAddr(dom, gfn) == 0 || !p2mReadable(dom, gfn)) return -EINVAL; // map_guest_page: no page behind the gfn (I43)
   atomic.store<u32>(addrCbGfn(dom, vcpu), <u32>gfn);
   atomic.store<u32>(addrCbOffset(dom, vcpu), offset);
   atomic.store<u32>(addrCbState(dom, vcpu), CB_READY); // publish after the location (I7, XSA-358)
@@ -89,7 +90,7 @@ function expandArrayLocked(dom: u32, arrayGfn: u64): i32 {
   let old = loadFifoNumEvtchns(dom);
   let slot = old / <u32>EVTCHN_FIFO_EVENT_WORDS_PER_PAGE;
   if (slot >= <u32>EVTCHN_FIFO_MAX_ARRAY_PAGES) return -ENOSPC;
-  if (gfnAddr(dom, arrayGfn) == 0) return -EINVAL;
+  if (gfnAddr(dom, arrayGfn) == 0 || !p2mReadable(dom, arrayGfn)) return -EINVAL; // map_guest_page (I43)
   atomic.store<u32>(addrFifoArraySlot(dom, slot), <u32>arrayGfn);
   storeFifoNumEvtchns(dom, old + <u32>EVTCHN_FIFO_EVENT_WORDS_PER_PAGE); // after the gfn (I8)
 

@@ -2,6 +2,7 @@
 export const EPERM = 1;
 export const ENOENT = 2;
 export const ESRCH = 3;
+export const E2BIG = 7;
 export const EAGAIN = 11;
 export const ENOMEM = 12;
 export const EACCES = 13;
@@ -11,5 +12,6 @@ export const EEXIST = 17;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ENOSYS = 38;
+export const ENODATA = 61;
 export const ERESTART = 85;
 export const EOPNOTSUPP = 95;

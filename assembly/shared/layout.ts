@@ -48,6 +48,10 @@ export const G_NOISE_FUTEX = 272;    // i32: never notified; timed waits on it y
 export const G_XEN_CONSUMERS = 320;  // 7 × u32
 export const NR_XEN_CONSUMERS = 7;
 export const G_CONSUMER_NODRAIN = 348; // u32 bit s: the consumer in slot s opted out of the close drain
+// Continuations (assembly/hypercall/preempt.ts): a preemptible hypercall of a
+// 64-bit caller creates a continuation after this many items of one invocation
+// (0 = PREEMPT_EVERY_DEFAULT); a 32-bit caller's after every item (I41).
+export const G_PREEMPT_EVERY = 400;  // u32, written once by the shell before any vCPU runs
 
 export const MAX_DOMAINS = 256;      // domids 0..255 are supported
 export const DOMTAB = 1024;          // the domain table
@@ -90,6 +94,12 @@ export const D_GUEST_WIDTH = 40;     // u32 64 or 32: the 2-level word width
 export const D_FLAGS = 44;           // u32 DF_* bits
 export const D_CHANNEL_CAPACITY = 48;// u32 ports with storage reserved (multiple of 64)
 export const D_POLL_MASK = 52;       // u32 bit v: vCPU v is blocked in SCHEDOP_poll (spec §6.6)
+// guest physical memory (assembly/mm/p2m.ts): Xen's d->tot_pages and d->max_pages,
+// and where the populated and log-dirty bitmaps sit in this region
+export const D_TOT_PAGES = 160;      // u32 pages allocated to the domain (atomic; gfn 0 is Xen's, not counted)
+export const D_MAX_PAGES = 164;      // u32 the reservation limit
+export const D_P2M_TABLE = 168;      // u32 region offset of the p2m table (one P2M_* byte per gfn)
+export const D_DIRTY_BITMAP = 172;   // u32 region offset of the log-dirty bitmap (bit g = gfn g modified)
 export const D_ABI_LOCK = 192;       // i32 rwlock word: raises (read) vs the ABI switch (write) (I19);
                                      // a cache line of its own: every raise writes it
 // statistics, hypervisor-private counters (u32, atomic add). The release build
@@ -109,6 +119,7 @@ export const LINK_TRIES_BUCKETS = 8;
 export const DF_DYING = 1;
 export const DF_PAUSED = 2;
 export const DF_CONTROL = 4;         // the control (and hardware) domain: may act on others, handles global VIRQs
+export const DF_LOG_DIRTY = 0x100;   // log-dirty mode: modified_memory marks frames in the dirty bitmap
 
 export const ABI_2L = 0;
 export const ABI_FIFO = 1;
@@ -163,6 +174,17 @@ export const LASTQ_VCPU_SHIFT = 8;
 export const LASTQ_PRIO_MASK = 0xff;
 
 export const EVTCHNS_PER_BUCKET = 64;
+
+// After the channel table: the p2m table, one byte per guest frame, rounded
+// up to 4 bytes; then the log-dirty bitmap, one bit per guest frame in u32
+// words (offsets in D_P2M_TABLE / D_DIRTY_BITMAP, set at creation; sizes in
+// src/wasm/memory-map.ts, the only other place that adds them up).
+// p2m entry types (wasmxen's encoding of Xen's p2m_type_t subset):
+export const P2M_INVALID = 0;        // a hole: not populated (no RAM behind the gfn)
+export const P2M_RAM_RW = 1;         // populated RAM
+export const P2M_RAM_RO = 2;         // populated RAM the device model made read-only (HVMMEM_ram_ro)
+export const P2M_MMIO_DM = 3;        // emulated by the device model (HVMMEM_mmio_dm), no RAM
+export const P2M_XEN = 4;            // a Xen page mapped into the guest (shared_info): readable, not RAM
 
 // ------------------------------------------------ guest-private driver state
 // Kept in one guest frame chosen by the guest (not ABI; our Linux-like driver's

@@ -56,3 +56,14 @@ export const INJ_IGNORE_OLD_QUEUE = 0x10;
  * with an upcall pending (breaks I3).
  */
 export const INJ_LOST_WAKEUP = 0x20;
+
+/**
+ * continuation-mask-change: continuations are decoded with a shift one larger
+ * than they were encoded with (assembly/hypercall/preempt.ts, `progressShift`)
+ * — what a guest sees when a continuation begun on one hypervisor is finished
+ * by one whose MEMOP_EXTENT_SHIFT / HVMOP_op_mask / reset_cont shift changed
+ * (Xen commit 4ef6b5f1 froze them for this reason). The continued call resumes
+ * at the wrong point and the final state differs from an uninterrupted run
+ * (breaks I40).
+ */
+export const INJ_CONTINUATION_MASK_CHANGE = 0x4000;

@@ -5,7 +5,6 @@ import { GuestHypercalls } from './hypercalls.ts';
 import { GuestDriver, type Binding, type Handler } from './driver.ts';
 import { GuestKernel, bootFifo, kernelAbiView } from './kernel.ts';
 import { KABI_2L } from './layout.ts';
-import { ERESTART } from '../../assembly/shared/errno.ts';
 import type { GuestLayout } from './layout.ts';
 import { EvtchnError } from '../errors.ts';
 import type { ConsumerRegistry } from '../consumers/registry.ts';
@@ -140,19 +139,15 @@ export class Guest {
   }
 
   /**
-   * EVTCHNOP_reset of `dom` (default: this domain), re-issuing the call as
-   * reset_cont while Xen asks for a continuation; returns how many
+   * EVTCHNOP_reset of `dom` (default: this domain), re-issuing the call from
+   * the register context while Xen continues it (I41); returns how many
    * continuations it took. A guest resetting itself is back in 2-level after.
    */
   reset(dom = 0x7ff0): number {
-    let cont = 0;
-    for (let rc = this.hc.reset(dom, false); ; rc = this.hc.reset(dom, true)) {
-      if (rc === -ERESTART) { cont++; continue; }
-      if (rc < 0) throw new EvtchnError(cont ? 'EVTCHNOP_reset_cont' : 'EVTCHNOP_reset', -rc, this.dom);
-      break;
-    }
+    const { result, continuations } = this.hc.reset(dom);
+    if (result < 0) throw new EvtchnError(continuations ? 'EVTCHNOP_reset_cont' : 'EVTCHNOP_reset', -result, this.dom);
     if (dom === 0x7ff0 || dom === this.dom) Atomics.store(kernelAbiView(this.dp, this.dom, this.layout), 0, KABI_2L);
-    return cont;
+    return continuations;
   }
 
   /**

@@ -1,16 +1,27 @@
 // A guest vCPU's event-channel hypercalls through the real struct ABI: the
-// argument struct is written to this vCPU's scratch area in guest memory and
-// HYPERVISOR_event_channel_op runs in wasm on the calling thread (spec §3).
-// Failures throw EvtchnError with Xen's errno.
+// argument struct (assembly/shared/evtchn-structs.ts) is written to this
+// vCPU's scratch area in guest memory and HYPERVISOR_event_channel_op runs in
+// wasm on the calling thread (spec §3), entered through the vCPU's register
+// context and re-issued while preempted (hypercall-stub.ts). The send hot
+// path, which never continues, calls the dispatcher directly. Failures throw
+// EvtchnError with Xen's errno.
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { EvtchnError } from '../errors.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import {
   DOMID_SELF, EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_bind_virq, EVTCHNOP_bind_ipi,
   EVTCHNOP_close, EVTCHNOP_send, EVTCHNOP_status, EVTCHNOP_bind_vcpu, EVTCHNOP_unmask, EVTCHNOP_set_priority,
-  EVTCHNOP_init_control, EVTCHNOP_expand_array, EVTCHNOP_reset, EVTCHNOP_reset_cont,
+  EVTCHNOP_init_control, EVTCHNOP_expand_array, EVTCHNOP_reset,
 } from '../../assembly/shared/evtchn-abi.ts';
-import { SCRATCH_PER_VCPU, SCRATCH_POLL_PORTS } from './layout.ts';
+import {
+  EAU_DOM, EAU_REMOTE_DOM, EAU_PORT, EBI_REMOTE_DOM, EBI_REMOTE_PORT, EBI_LOCAL_PORT, EBV_VIRQ, EBV_VCPU, EBV_PORT,
+  EBIPI_VCPU, EBIPI_PORT, EPORT_PORT, ES_DOM, ES_PORT, ES_STATUS, ES_VCPU, ES_U, ES_U_INTERDOMAIN_PORT,
+  EBVCPU_PORT, EBVCPU_VCPU, ESP_PORT, ESP_PRIORITY, ER_DOM, EIC_CONTROL_GFN, EIC_OFFSET, EIC_VCPU, EEA_ARRAY_GFN,
+  EVTCHNSTAT_unbound, EVTCHNSTAT_interdomain, EVTCHNSTAT_virq,
+} from '../../assembly/shared/evtchn-structs.ts';
+import { __HYPERVISOR_event_channel_op } from '../../assembly/shared/hypercall-abi.ts';
+import { SCRATCH_PER_VCPU, SCRATCH_POLL_PORTS, SCRATCH_REGS } from './layout.ts';
+import { HypercallStub, type HypercallOutcome } from './hypercall-stub.ts';
 import { SEND_CALL_CONSUMER, type ConsumerRegistry } from '../consumers/registry.ts';
 
 export interface PortStatus {
@@ -24,8 +35,11 @@ export interface PortStatus {
 const STATUS_NAMES = ['closed', 'unbound', 'interdomain', 'pirq', 'virq', 'ipi'] as const;
 
 export class GuestHypercalls {
-  private readonly gpa: number;
+  /** guest-physical address of this vCPU's argument struct area */
+  readonly gpa: number;
   private readonly view: DataView;
+  /** this vCPU's hypercall instruction and register context */
+  readonly stub: HypercallStub;
 
   constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, scratchGfn: number,
     /** this thread's Xen consumers: a send to a Xen-owned peer runs the callback here */
@@ -33,11 +47,20 @@ export class GuestHypercalls {
     // scratch blocks run on across consecutive frames
     this.gpa = scratchGfn * PAGE_SIZE + vcpu * SCRATCH_PER_VCPU;
     this.view = new DataView(dp.memory.buffer, (dp.x.addrGfn(dom, scratchGfn) >>> 0) + vcpu * SCRATCH_PER_VCPU, SCRATCH_PER_VCPU);
+    this.stub = new HypercallStub(dp, dom, vcpu, this.gpa + SCRATCH_REGS);
+  }
+
+  /** The struct area of this vCPU's scratch (argument structs are written here). */
+  get args(): DataView { return this.view; }
+
+  /** HYPERVISOR_event_channel_op(cmd, struct at the scratch area), re-issued until complete. */
+  call(cmd: number): HypercallOutcome {
+    return this.stub.call(__HYPERVISOR_event_channel_op, [cmd, this.gpa]);
   }
 
   /** The raw hypercall: 0 or -errno, struct at this vCPU's scratch area. */
   op(cmd: number): number {
-    return this.dp.x.eventChannelOp(this.dom, this.vcpu, cmd, this.gpa >>> 0, 0);
+    return this.call(cmd).result;
   }
 
   private check(rc: number, name: string, port?: number): void {
@@ -46,40 +69,40 @@ export class GuestHypercalls {
 
   allocUnbound(remoteDom: number, dom = DOMID_SELF): number {
     const v = this.view;
-    v.setUint16(0, dom, true); v.setUint16(2, remoteDom, true);
+    v.setUint16(EAU_DOM, dom, true); v.setUint16(EAU_REMOTE_DOM, remoteDom, true);
     this.check(this.op(EVTCHNOP_alloc_unbound), 'EVTCHNOP_alloc_unbound');
-    return v.getUint32(4, true);
+    return v.getUint32(EAU_PORT, true);
   }
 
   bindInterdomain(remoteDom: number, remotePort: number): number {
     const v = this.view;
-    v.setUint16(0, remoteDom, true); v.setUint16(2, 0, true); v.setUint32(4, remotePort, true);
+    v.setUint32(EBI_REMOTE_DOM, remoteDom, true); v.setUint32(EBI_REMOTE_PORT, remotePort, true);
     this.check(this.op(EVTCHNOP_bind_interdomain), 'EVTCHNOP_bind_interdomain', remotePort);
-    return v.getUint32(8, true);
+    return v.getUint32(EBI_LOCAL_PORT, true);
   }
 
   bindVirq(virq: number, vcpu = this.vcpu): number {
     const v = this.view;
-    v.setUint32(0, virq, true); v.setUint32(4, vcpu, true);
+    v.setUint32(EBV_VIRQ, virq, true); v.setUint32(EBV_VCPU, vcpu, true);
     this.check(this.op(EVTCHNOP_bind_virq), `EVTCHNOP_bind_virq(virq ${virq}, vcpu ${vcpu})`);
-    return v.getUint32(8, true);
+    return v.getUint32(EBV_PORT, true);
   }
 
   bindIpi(vcpu: number): number {
-    this.view.setUint32(0, vcpu, true);
+    this.view.setUint32(EBIPI_VCPU, vcpu, true);
     this.check(this.op(EVTCHNOP_bind_ipi), `EVTCHNOP_bind_ipi(vcpu ${vcpu})`);
-    return this.view.getUint32(4, true);
+    return this.view.getUint32(EBIPI_PORT, true);
   }
 
   close(port: number): void {
-    this.view.setUint32(0, port, true);
+    this.view.setUint32(EPORT_PORT, port, true);
     this.check(this.op(EVTCHNOP_close), 'EVTCHNOP_close', port);
   }
 
   /** The hot path: one hypercall; returns 0 or -errno without throwing. */
   sendRaw(port: number): number {
-    this.view.setUint32(0, port, true);
-    const rc = this.op(EVTCHNOP_send);
+    this.view.setUint32(EPORT_PORT, port, true);
+    const rc = this.dp.x.eventChannelOp(this.dom, this.vcpu, EVTCHNOP_send, this.gpa >>> 0, 0);
     if (rc !== SEND_CALL_CONSUMER) return rc;
     // the peer ends in Xen: its callback runs on this thread, no channel lock held (spec §11)
     if (this.consumers) return this.consumers.dispatch();
@@ -93,42 +116,46 @@ export class GuestHypercalls {
 
   status(port: number, dom = DOMID_SELF): PortStatus {
     const v = this.view;
-    v.setUint16(0, dom, true); v.setUint16(2, 0, true); v.setUint32(4, port, true);
+    v.setUint32(ES_DOM, dom, true); v.setUint32(ES_PORT, port, true);
     this.check(this.op(EVTCHNOP_status), 'EVTCHNOP_status', port);
-    const s = v.getUint32(8, true);
-    const r: PortStatus = { status: STATUS_NAMES[s] ?? 'closed', vcpu: v.getUint32(12, true) };
-    if (s === 1) r.remoteDom = v.getUint16(16, true);
-    if (s === 2) { r.remoteDom = v.getUint16(16, true); r.remotePort = v.getUint32(20, true); }
-    if (s === 4) r.virq = v.getUint32(16, true);
+    const s = v.getUint32(ES_STATUS, true);
+    const r: PortStatus = { status: STATUS_NAMES[s] ?? 'closed', vcpu: v.getUint32(ES_VCPU, true) };
+    if (s === EVTCHNSTAT_unbound) r.remoteDom = v.getUint16(ES_U, true);
+    if (s === EVTCHNSTAT_interdomain) { r.remoteDom = v.getUint16(ES_U, true); r.remotePort = v.getUint32(ES_U_INTERDOMAIN_PORT, true); }
+    if (s === EVTCHNSTAT_virq) r.virq = v.getUint32(ES_U, true);
     return r;
   }
 
   bindVcpu(port: number, vcpu: number): void {
-    this.view.setUint32(0, port, true); this.view.setUint32(4, vcpu, true);
+    this.view.setUint32(EBVCPU_PORT, port, true); this.view.setUint32(EBVCPU_VCPU, vcpu, true);
     this.check(this.op(EVTCHNOP_bind_vcpu), `EVTCHNOP_bind_vcpu(vcpu ${vcpu})`, port);
   }
 
   unmask(port: number): void {
-    this.view.setUint32(0, port, true);
+    this.view.setUint32(EPORT_PORT, port, true);
     this.check(this.op(EVTCHNOP_unmask), 'EVTCHNOP_unmask', port);
   }
 
   setPriority(port: number, priority: number): void {
-    this.view.setUint32(0, port, true); this.view.setUint32(4, priority, true);
+    this.view.setUint32(ESP_PORT, port, true); this.view.setUint32(ESP_PRIORITY, priority, true);
     this.check(this.op(EVTCHNOP_set_priority), `EVTCHNOP_set_priority(${priority})`, port);
   }
 
   initControl(controlGfn: number, offset: number, vcpu: number): void {
     const v = this.view;
-    v.setUint32(0, controlGfn >>> 0, true); v.setUint32(4, Math.floor(controlGfn / 2 ** 32), true);
-    v.setUint32(8, offset, true); v.setUint32(12, vcpu, true);
+    v.setBigUint64(EIC_CONTROL_GFN, BigInt(controlGfn), true);
+    v.setUint32(EIC_OFFSET, offset, true); v.setUint32(EIC_VCPU, vcpu, true);
     this.check(this.op(EVTCHNOP_init_control), `EVTCHNOP_init_control(vcpu ${vcpu})`);
   }
 
-  /** EVTCHNOP_reset (or reset_cont): the raw result, -ERESTART meaning "re-issue as reset_cont". */
-  reset(dom: number, cont: boolean): number {
-    this.view.setUint16(0, dom, true);
-    return this.op(cont ? EVTCHNOP_reset_cont : EVTCHNOP_reset);
+  /**
+   * EVTCHNOP_reset of `dom`, re-issued from the register context while Xen
+   * continues it (as reset_cont with its position, I42). With `cmd`, issue
+   * that command word instead (e.g. a reset_cont carried over from elsewhere).
+   */
+  reset(dom: number, cmd: number = EVTCHNOP_reset): HypercallOutcome {
+    this.view.setUint16(ER_DOM, dom, true);
+    return this.call(cmd);
   }
 
   /**
@@ -151,7 +178,7 @@ export class GuestHypercalls {
 
   expandArray(arrayGfn: number): void {
     const v = this.view;
-    v.setUint32(0, arrayGfn >>> 0, true); v.setUint32(4, Math.floor(arrayGfn / 2 ** 32), true);
+    v.setBigUint64(EEA_ARRAY_GFN, BigInt(arrayGfn), true);
     this.check(this.op(EVTCHNOP_expand_array), 'EVTCHNOP_expand_array');
   }
 }

@@ -7,9 +7,15 @@
 import { PAGE_SIZE, GS2_VCPU_BYTES } from '../../assembly/shared/layout.ts';
 import { EVTCHN_FIFO_EVENT_WORDS_PER_PAGE } from '../../assembly/shared/fifo-abi.ts';
 
-/** Bytes of hypercall argument scratch per vCPU: the struct at 0 (largest: 24), SCHEDOP_poll's ports at 32. */
+/**
+ * Bytes of hypercall argument scratch per vCPU: the struct at 0 (largest: 32,
+ * xen_memory_reservation), SCHEDOP_poll's ports at SCRATCH_POLL_PORTS (128 ×
+ * u32), the vCPU's hypercall register context (HCALL_REGS_SIZE) at
+ * SCRATCH_REGS.
+ */
 export const SCRATCH_PER_VCPU = 1024;
 export const SCRATCH_POLL_PORTS = 32;
+export const SCRATCH_REGS = 960;
 
 /** Kernel words (u32 in the kernel frame). */
 export const K_ABI = 0;          // the ABI this guest runs: KABI_2L or KABI_FIFO

@@ -3,6 +3,7 @@
 // Atomics loads; TypeScript writes shared state only through wasm exports.
 import type { DataPlaneExports, WasmBuild } from './exports.ts';
 import { compileDataPlane, instantiateDataPlane } from './module.ts';
+import { ConfigError } from '../errors.ts';
 import { planMemory, createSharedMemory, type DomainConfig, type MemoryPlan, type DomainRegion } from './memory-map.ts';
 import {
   Q_TAIL, Q_LOCK, C_STATE, C_NOTIFY_VCPU, C_PRIORITY, C_FIFO_LASTQ, C_REMOTE_DOM, C_REMOTE_PORT,
@@ -150,15 +151,25 @@ export interface Machine {
   domain(domid: number): DomainRegion;
 }
 
-export function createMachine(domains: readonly DomainConfig[], build: WasmBuild = 'release'): Machine {
+export interface MachineOptions {
+  /** Items a 64-bit caller's preemptible hypercall does before it creates a continuation (default 64; 32-bit callers: 1). */
+  preemptEvery?: number;
+}
+
+export function createMachine(domains: readonly DomainConfig[], build: WasmBuild = 'release', opts: MachineOptions = {}): Machine {
   const plan = planMemory(domains);
+  if (opts.preemptEvery !== undefined && (!Number.isInteger(opts.preemptEvery) || opts.preemptEvery < 1 || opts.preemptEvery > 0xffffffff)) {
+    throw new ConfigError(`preemptEvery ${opts.preemptEvery} is out of range: use a whole number of items ≥ 1`);
+  }
   const memory = createSharedMemory(plan);
   const module = compileDataPlane(build);
   const dp = DataPlane.attach(module, memory);
+  if (opts.preemptEvery !== undefined) dp.x.hypercallSetPreemptEvery(opts.preemptEvery);
   for (const r of plan.domains) {
     dp.x.domainCreate(r.domid, r.guestBase, r.frames, r.privBase, r.privBytes, r.vcpus, r.maxEvtchnPort,
       r.guestWidth, r.channelCapacity);
     if (r.control) dp.x.domainSetFlags(r.domid, DF_CONTROL);
+    dp.x.domainSetMaxPages(r.domid, r.maxPages);
   }
   return {
     plan, memory, module, dp, build,

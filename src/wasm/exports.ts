@@ -65,8 +65,20 @@ export interface DataPlaneExports {
   consumerCallDone(): void;
   addrChannelInflight(dom: number, port: number): number;
   domainUnpause(dom: number): void;
-  /** 0, -errno, or -ERESTART (85): re-issue with cont = 1 */
-  evtchnReset(caller: number, dom: number, cont: number): number;
+  /** cmd: EVTCHNOP_reset or EVTCHNOP_reset_cont with position bits; 0, -errno, or -ERESTART (85): re-issue with cmd = continuationArg0Lo() */
+  evtchnReset(caller: number, dom: number, cmd: number): number;
+  /** HCALL_COMPLETED (result in the register context) or HCALL_PREEMPTED (re-issue), -EFAULT without a context */
+  hypercall(dom: number, vcpu: number, regsGpaLo: number, regsGpaHi: number): number;
+  hypercallSetPreemptEvery(n: number): void;
+  continuationArg0Lo(): number;
+  continuationArg0Hi(): number;
+  /** P2M_* (assembly/shared/layout.ts) */
+  p2mTypeOf(dom: number, gfn: number): number;
+  domainTotPages(dom: number): number;
+  domainMaxPages(dom: number): number;
+  domainSetMaxPages(dom: number, pages: number): void;
+  domainSetLogDirty(dom: number, on: number): void;
+  dirtyBitmapWord(dom: number, i: number, clear: number): number;
   schedPollPrepare(dom: number, vcpu: number, portsGpaLo: number, portsGpaHi: number, nr: number): number;
   schedPollKick(): number;
   schedPollFinish(dom: number, vcpu: number): void;

@@ -22,6 +22,8 @@ export interface DomainConfig {
   guestWidth?: 64 | 32;
   /** The control (and hardware) domain: may act on other domains, handles global VIRQs. Default: domid 0. */
   control?: boolean;
+  /** Reservation limit in pages (Xen's max_pages); default every frame but shared_info, all populated at creation. */
+  maxPages?: number;
 }
 
 export interface DomainRegion {
@@ -31,6 +33,8 @@ export interface DomainRegion {
   maxEvtchnPort: number;
   guestWidth: 64 | 32;
   control: boolean;
+  /** Reservation limit in pages (tot_pages starts at frames - 1). */
+  maxPages: number;
   /** Ports with channel storage reserved: max port + 1 rounded up to 64, at most 2^17. */
   channelCapacity: number;
   guestBase: number;
@@ -77,15 +81,22 @@ export function planMemory(domains: readonly DomainConfig[]): MemoryPlan {
     }
     const width = d.guestWidth ?? 64;
     if (width !== 64 && width !== 32) throw new ConfigError(`domain ${d.domid}: guestWidth must be 64 or 32, not ${width}`);
+    if (d.maxPages !== undefined && (!isInt(d.maxPages) || d.maxPages < 0 || d.maxPages > 0xffffffff)) {
+      throw new ConfigError(`domain ${d.domid}: maxPages ${d.maxPages} is out of range: use a page count 0..2^32-1`);
+    }
     const capacity = Math.min(roundUp(maxPort + 1, EVTCHNS_PER_BUCKET), EVTCHN_FIFO_NR_CHANNELS);
     const guestBase = cursor;
     cursor += d.frames * PAGE_SIZE;
     const privBase = cursor;
-    const privBytes = roundUp(D_CHANNELS + capacity * CHANNEL_BYTES, PAGE_SIZE);
+    // channel table, then the p2m table (a byte per frame, 4-aligned) and the log-dirty bitmap
+    // (a bit per frame, u32 words): assembly/mm/p2m.ts (p2mInit) places them the same way
+    const p2mBytes = roundUp(d.frames, 4) + Math.ceil(d.frames / 32) * 4;
+    const privBytes = roundUp(D_CHANNELS + capacity * CHANNEL_BYTES + p2mBytes, PAGE_SIZE);
     cursor += privBytes;
     regions.push({
       domid: d.domid, vcpus: d.vcpus, frames: d.frames, maxEvtchnPort: maxPort, guestWidth: width,
       control: d.control ?? d.domid === 0,
+      maxPages: d.maxPages ?? d.frames - 1,
       channelCapacity: capacity, guestBase, privBase, privBytes,
     });
   }

@@ -6,7 +6,8 @@ import { createMachine } from '../../src/wasm/data-plane.ts';
 import { guestLayout } from '../../src/guest/layout.ts';
 import { bootGuest } from '../../src/guest/kernel.ts';
 import { Guest } from '../../src/guest/guest.ts';
-import { EBUSY, EAGAIN, EINVAL, EPERM, ERESTART, ESRCH } from '../../assembly/shared/errno.ts';
+import { EBUSY, EAGAIN, EINVAL, EPERM, ERESTART, ESRCH, ENOSYS } from '../../assembly/shared/errno.ts';
+import { EVTCHNOP_RESET_CONT_SHIFT } from '../../assembly/shared/evtchn-structs.ts';
 import { D_POLL_MASK } from '../../assembly/shared/layout.ts';
 import { DOMID_SELF, EVTCHNOP_reset, EVTCHNOP_reset_cont } from '../../assembly/shared/evtchn-abi.ts';
 
@@ -28,9 +29,15 @@ describe('EVTCHNOP_reset', () => {
     const { m, x } = setup('fifo');
     for (let i = 0; i < 200; i++) expect(x.evtchnBindIpi(1, 0)).toBe(i + 1);
     expect(m.dp.abi(1)).toBe('fifo');
-    const rcs = [x.evtchnReset(1, DOMID_SELF, 0)];
-    while (rcs[rcs.length - 1] === -ERESTART) rcs.push(x.evtchnReset(1, DOMID_SELF, 1));
+    const rcs = [x.evtchnReset(1, DOMID_SELF, EVTCHNOP_reset)];
+    const cmds: number[] = [];
+    while (rcs[rcs.length - 1] === -ERESTART) {
+      cmds.push(x.continuationArg0Lo());
+      rcs.push(x.evtchnReset(1, DOMID_SELF, cmds[cmds.length - 1]));
+    }
     expect(rcs).toEqual([-ERESTART, -ERESTART, -ERESTART, 0]); // stops after 64, 128, 192
+    // each continuation is reset_cont with its port / 64 above EVTCHNOP_RESET_CONT_SHIFT (I42)
+    expect(cmds).toEqual([1, 2, 3].map((b) => EVTCHNOP_reset_cont | (b << EVTCHNOP_RESET_CONT_SHIFT)));
     expect(m.dp.activeEvtchns(1)).toBe(0);
     expect(m.dp.abi(1)).toBe('2l');
     expect(m.dp.controlBlockState(1, 0)).toBe(0);
@@ -45,37 +52,50 @@ describe('EVTCHNOP_reset', () => {
     expect(g.reset()).toBe(2);
     expect(g.abi).toBe('2l');
     expect(m.dp.activeEvtchns(1)).toBe(0);
-    expect(g.hc.op(EVTCHNOP_reset_cont)).toBe(-EBUSY); // no reset in progress
+    // no reset in progress: a plain reset_cont (as real Xen leaves it) is a fresh reset, not -EBUSY (spec §5.3)
+    expect(g.hc.op(EVTCHNOP_reset_cont)).toBe(0);
     void x;
   });
 
-  it('a second fresh reset while one is in progress is -EBUSY; reset_cont without one is -EBUSY', () => {
-    const { x } = setup('fifo');
+  it('a second fresh reset while one is in progress is -EBUSY; reset_cont without one resets from port 1', () => {
+    const { m, x } = setup('fifo');
     for (let i = 0; i < 100; i++) x.evtchnBindIpi(1, 0);
-    expect(x.evtchnReset(1, DOMID_SELF, 1)).toBe(-EBUSY);
-    expect(x.evtchnReset(1, DOMID_SELF, 0)).toBe(-ERESTART);
-    expect(x.evtchnReset(1, DOMID_SELF, 0)).toBe(-EBUSY);
-    expect(x.evtchnReset(1, DOMID_SELF, 1)).toBe(0);
+    expect(x.evtchnReset(1, DOMID_SELF, EVTCHNOP_reset)).toBe(-ERESTART);
+    const cont = x.continuationArg0Lo();
+    expect(x.evtchnReset(1, DOMID_SELF, EVTCHNOP_reset)).toBe(-EBUSY);
+    expect(x.evtchnReset(1, DOMID_SELF, cont)).toBe(0);
+    for (let i = 0; i < 100; i++) x.evtchnBindIpi(1, 0);
+    expect(x.evtchnReset(1, DOMID_SELF, EVTCHNOP_reset_cont)).toBe(-ERESTART); // Xen: -EBUSY (spec §5.3)
+    expect(x.evtchnReset(1, DOMID_SELF, x.continuationArg0Lo())).toBe(0);
+    expect(m.dp.activeEvtchns(1)).toBe(0);
+  });
+
+  it('refuses a position no reset could have reached (-EINVAL) and stray bits on every other command (-ENOSYS)', () => {
+    const { x, guest } = setup('fifo');
+    const g = guest(1);
+    const valid = 64; // one bucket of ports is valid until a bind needs more
+    expect(x.evtchnReset(1, DOMID_SELF, EVTCHNOP_reset_cont | ((valid / 64) << EVTCHNOP_RESET_CONT_SHIFT))).toBe(-EINVAL);
+    expect(g.hc.op(EVTCHNOP_reset | (1 << EVTCHNOP_RESET_CONT_SHIFT))).toBe(-ENOSYS);
   });
 
   it('-EAGAIN if the guest opened channels behind the scan (spec §13.1 step 5)', () => {
     const { m, x } = setup('fifo');
     for (let i = 0; i < 100; i++) x.evtchnBindIpi(1, 0);
-    expect(x.evtchnReset(1, DOMID_SELF, 0)).toBe(-ERESTART); // ports 1..64 closed
+    expect(x.evtchnReset(1, DOMID_SELF, EVTCHNOP_reset)).toBe(-ERESTART); // ports 1..64 closed
     expect(x.evtchnBindIpi(1, 0)).toBe(1);                    // reopened below the cursor
-    expect(x.evtchnReset(1, DOMID_SELF, 1)).toBe(-EAGAIN);
+    expect(x.evtchnReset(1, DOMID_SELF, x.continuationArg0Lo())).toBe(-EAGAIN);
     expect(m.dp.abi(1)).toBe('fifo');                         // not switched
-    expect(x.evtchnReset(1, DOMID_SELF, 0)).toBe(0);          // a fresh reset finishes
+    expect(x.evtchnReset(1, DOMID_SELF, EVTCHNOP_reset)).toBe(0); // a fresh reset finishes
   });
 
   it('checks the domain, the permission, and that a remote target is paused', () => {
     const { x } = setup('2l');
-    expect(x.evtchnReset(1, 9, 0)).toBe(-ESRCH);
-    expect(x.evtchnReset(1, 2, 0)).toBe(-EPERM);
-    expect(x.evtchnReset(0, 2, 0)).toBe(-EINVAL); // the control domain, but domain 2 runs
+    expect(x.evtchnReset(1, 9, EVTCHNOP_reset)).toBe(-ESRCH);
+    expect(x.evtchnReset(1, 2, EVTCHNOP_reset)).toBe(-EPERM);
+    expect(x.evtchnReset(0, 2, EVTCHNOP_reset)).toBe(-EINVAL); // the control domain, but domain 2 runs
     x.evtchnBindIpi(2, 0);
     x.domainPause(2);
-    expect(x.evtchnReset(0, 2, 0)).toBe(0);
+    expect(x.evtchnReset(0, 2, EVTCHNOP_reset)).toBe(0);
     x.domainUnpause(2);
   });
 
@@ -83,7 +103,7 @@ describe('EVTCHNOP_reset', () => {
     const { x } = setup('2l');
     const p2 = x.evtchnAllocUnbound(2, DOMID_SELF, 1);
     const p1 = x.evtchnBindInterdomain(1, 2, p2);
-    expect(x.evtchnReset(1, DOMID_SELF, 0)).toBe(0);
+    expect(x.evtchnReset(1, DOMID_SELF, EVTCHNOP_reset)).toBe(0);
     expect(x.evtchnStatus(2, DOMID_SELF, p2)).toBe(0);
     expect([x.evtchnStatusOut(0), x.evtchnStatusOut(2)]).toEqual([1, 1]); // unbound, remote dom 1
     expect(x.evtchnStatus(1, DOMID_SELF, p1)).toBe(0);
@@ -94,7 +114,7 @@ describe('EVTCHNOP_reset', () => {
     const { x, guest } = setup('fifo');
     const g = guest(1);
     g.hc.bindIpi(0);
-    expect(g.hc.reset(DOMID_SELF, false)).toBe(0);
+    expect(g.hc.reset(DOMID_SELF).result).toBe(0);
     expect(g.hc.op(EVTCHNOP_reset)).toBe(0); // nothing left: completes at once
     void x; void EINVAL;
   });

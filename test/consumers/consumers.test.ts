@@ -9,7 +9,7 @@ import { MonitorClient, ConsoleClient } from '../../src/consumers/clients.ts';
 import { consumerId } from '../../src/consumers/types.ts';
 import { createMachine } from '../../src/wasm/data-plane.ts';
 import { EINVAL, EACCES, ENOSYS, ENOSPC } from '../../assembly/shared/errno.ts';
-import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
+import { DOMID_SELF, EVTCHNOP_reset } from '../../assembly/shared/evtchn-abi.ts';
 
 async function hv(abi: '2l' | 'fifo' = 'fifo', stream?: PassThrough) {
   return Hypervisor.create({
@@ -34,8 +34,8 @@ describe('Xen-owned channels: what a guest may do (spec §11)', () => {
       expect(x.evtchnSetPriority(1, xenPort, 3)).toBe(abi === 'fifo' ? -EACCES : -ENOSYS);
       expect(d1.status(xenPort)).toEqual({ status: 'unbound', vcpu: 0, remoteDom: 1 });
       const other = d1.bindIpi(0);
-      let rc = x.evtchnReset(1, DOMID_SELF, 0);
-      while (rc === -85) rc = x.evtchnReset(1, DOMID_SELF, 1);
+      let rc = x.evtchnReset(1, DOMID_SELF, EVTCHNOP_reset);
+      while (rc === -85) rc = x.evtchnReset(1, DOMID_SELF, x.continuationArg0Lo());
       expect(rc).toBe(0);
       expect(d1.status(other).status).toBe('closed');
       expect(d1.status(xenPort).status).toBe('unbound'); // survives the reset

@@ -22,7 +22,7 @@ import {
   ABI_CTL_WORDS, A_RESET_RCS, A_SWITCHED, type SwitchArgs, type ResetterArgs, type OpsArgs, type PollArgs,
   type MaskerArgs, type Scribble2LArgs,
 } from '../../src/litmus/parties/abi.ts';
-import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
+import { DOMID_SELF, EVTCHNOP_reset } from '../../assembly/shared/evtchn-abi.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 
 const run = (m: AbiMachine, ctl: Ctl, parties: PartySpec[]) => runParties({
@@ -103,8 +103,8 @@ for (const cfg of LITMUS_CONFIGS) {
         // every call was counted under one of the allowed results (others threw)
         expect(ctl.load(A_RESET_RCS) + ctl.load(A_RESET_RCS + 1) + ctl.load(A_RESET_RCS + 2)).toBeGreaterThanOrEqual(rounds);
         // the domain still works: a last reset completes once nothing else runs
-        let rc = m.dp.x.evtchnReset(1, DOMID_SELF, 0);
-        while (rc === -85) rc = m.dp.x.evtchnReset(1, DOMID_SELF, 1);
+        let rc = m.dp.x.evtchnReset(1, DOMID_SELF, EVTCHNOP_reset);
+        while (rc === -85) rc = m.dp.x.evtchnReset(1, DOMID_SELF, m.dp.x.continuationArg0Lo());
         expect(rc).toBe(0);
         expect(m.dp.activeEvtchns(1)).toBe(0);
         expect(m.dp.abi(1)).toBe('2l');

@@ -7,7 +7,7 @@ import {
 } from './fifo.ts';
 import { listenOn } from './guest-ops.ts';
 import { EAGAIN, EBUSY, EINVAL, ERESTART, EOPNOTSUPP, ENOSPC } from '../../../assembly/shared/errno.ts';
-import { DOMID_SELF } from '../../../assembly/shared/evtchn-abi.ts';
+import { DOMID_SELF, EVTCHNOP_reset } from '../../../assembly/shared/evtchn-abi.ts';
 import { SI_EVTCHN_PENDING, SI_EVTCHN_MASK_64 } from '../../../assembly/shared/layout.ts';
 import { EVTCHN_FIFO_PENDING } from '../../../assembly/shared/fifo-abi.ts';
 
@@ -87,8 +87,9 @@ export function resetter(ctx: PartyContext): { resets: number } {
   let resets = 0;
   for (let r = 0; a.untilDone ? ctl.load(F_SENDERS_DONE) === 0 : r < a.rounds; r++) {
     if (ctl.stopped) break;
-    let rc = x.evtchnReset(a.dom, DOMID_SELF, 0);
-    while (rc === -ERESTART) { ctl.add(A_RESET_RCS + 3, 1); rc = x.evtchnReset(a.dom, DOMID_SELF, 1); }
+    let rc = x.evtchnReset(a.dom, DOMID_SELF, EVTCHNOP_reset);
+    // re-issue the continuation's command word, which carries the position (I42)
+    while (rc === -ERESTART) { ctl.add(A_RESET_RCS + 3, 1); rc = x.evtchnReset(a.dom, DOMID_SELF, x.continuationArg0Lo()); }
     if (rc === 0) ctl.add(A_RESET_RCS, 1);
     else if (rc === -EAGAIN) ctl.add(A_RESET_RCS + 1, 1);
     else if (rc === -EBUSY) ctl.add(A_RESET_RCS + 2, 1);

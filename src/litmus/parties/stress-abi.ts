@@ -7,7 +7,7 @@
 import type { RoundDef, RoundArgs, RoundEnv, OutcomeDef } from './stress-core.ts';
 import { sw, jitter } from './stress-core.ts';
 import { unmask, upcallFifo, drainFifo, fmtWord, wordAddr, step } from './stress-ops.ts';
-import { DOMID_SELF } from '../../../assembly/shared/evtchn-abi.ts';
+import { DOMID_SELF, EVTCHNOP_reset } from '../../../assembly/shared/evtchn-abi.ts';
 import { EAGAIN, EBUSY, EINVAL, ERESTART, ENOSPC, ENOSYS, EACCES } from '../../../assembly/shared/errno.ts';
 
 const ECS_FREE = 0;
@@ -45,8 +45,8 @@ function enterFifo(env: RoundEnv<AbiGuestArgs>): void {
 function resetSelf(env: RoundEnv<AbiGuestArgs>, dom: number): { rc: number; conts: number } {
   let conts = 0;
   const rc = step(env, 'reset', 0, 0, () => {
-    let r = env.x.evtchnReset(dom, DOMID_SELF, 0);
-    while (r === -ERESTART) { conts++; r = env.x.evtchnReset(dom, DOMID_SELF, 1); }
+    let r = env.x.evtchnReset(dom, DOMID_SELF, EVTCHNOP_reset);
+    while (r === -ERESTART) { conts++; r = env.x.evtchnReset(dom, DOMID_SELF, env.x.continuationArg0Lo()); }
     return r;
   });
   return { rc, conts };

@@ -1,0 +1,64 @@
+// The guest's hypercall instruction: a vCPU's register context in guest
+// memory (assembly/shared/hypercall-abi.ts) and the stub that executes it.
+// A preempted call is re-issued from the context as the hypervisor left it
+// (I41) — the stub never rebuilds the arguments — until it completes;
+// between re-issues the vCPU may take its pending events (`onPreempted`),
+// which is what a continuation is for.
+import type { DataPlane } from '../wasm/data-plane.ts';
+import {
+  HCALL_REGS_OP, HCALL_REGS_ARGS, HCALL_REGS_ARG_BYTES, HCALL_REGS_NR_ARGS, HCALL_REGS_RESULT, HCALL_REGS_SIZE,
+  HCALL_COMPLETED, HCALL_PREEMPTED,
+} from '../../assembly/shared/hypercall-abi.ts';
+
+export interface HypercallOutcome {
+  /** the hypercall's result (rax): -errno, 0, or a count */
+  result: number;
+  /** how many times the call was preempted and re-issued */
+  continuations: number;
+}
+
+export class HypercallStub {
+  private readonly regs: DataView;
+  /** runs between a preemption and the re-issue (e.g. the vCPU's pending upcall) */
+  onPreempted?: () => void;
+
+  constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, readonly regsGpa: number) {
+    this.regs = new DataView(dp.memory.buffer, (dp.x.addrGuestBase(dom) >>> 0) + regsGpa, HCALL_REGS_SIZE);
+  }
+
+  /** Load the register context: hypercall number and up to five arguments (numbers < 2^53 or bigints). */
+  load(op: number, args: readonly (number | bigint)[]): void {
+    if (args.length > HCALL_REGS_NR_ARGS) throw new RangeError(`a hypercall takes at most ${HCALL_REGS_NR_ARGS} arguments`);
+    this.regs.setUint32(HCALL_REGS_OP, op, true);
+    for (let k = 0; k < HCALL_REGS_NR_ARGS; k++) this.regs.setBigUint64(HCALL_REGS_ARGS + k * HCALL_REGS_ARG_BYTES, BigInt(args[k] ?? 0), true);
+  }
+
+  /** Argument register `k` as the hypervisor left it. */
+  arg(k: number): bigint {
+    return this.regs.getBigUint64(HCALL_REGS_ARGS + k * HCALL_REGS_ARG_BYTES, true);
+  }
+
+  /** Execute the loaded call once: true if it completed, false if preempted (the context holds the continuation). */
+  step(): boolean {
+    const rc = this.dp.x.hypercall(this.dom, this.vcpu, this.regsGpa >>> 0, Math.floor(this.regsGpa / 2 ** 32));
+    if (rc === HCALL_COMPLETED) return true;
+    if (rc === HCALL_PREEMPTED) return false;
+    throw new RangeError(`hypercall entry refused the register context at guest address ${this.regsGpa}: -${-rc} (it must lie in the domain's RAM)`);
+  }
+
+  /** The result of the last completed call. */
+  result(): number {
+    return Number(this.regs.getBigInt64(HCALL_REGS_RESULT, true));
+  }
+
+  /** Issue until complete: the hypercall instruction plus the guest's re-issue loop. */
+  call(op: number, args: readonly (number | bigint)[]): HypercallOutcome {
+    this.load(op, args);
+    let continuations = 0;
+    while (!this.step()) {
+      continuations++;
+      this.onPreempted?.();
+    }
+    return { result: this.result(), continuations };
+  }
+}
