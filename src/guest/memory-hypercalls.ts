@@ -34,6 +34,15 @@ export interface Reservation {
 
 export interface DmExtent { firstPfn: number; nr: number; pad?: number }
 
+/** dmModifiedMemory's layout of the caller's buffer frame: descriptors at 0, buffer 0 (header + body), the extent array. */
+export const DM_BUF0_OFF = 64;
+export const DM_BUF1_OFF = 128;
+
+/** (nr_extents, opaque) of buffer 0's modified_memory body in the caller's buffer frame. */
+export function dmModifiedMemoryProgress(buf: DataView): [number, number] {
+  return [buf.getUint32(DM_BUF0_OFF + XDO_U + DMMM_NR_EXTENTS, true), buf.getUint32(DM_BUF0_OFF + XDO_U + DMMM_OPAQUE, true)];
+}
+
 export class MemoryHypercalls {
   constructor(
     readonly stub: HypercallStub,
@@ -54,6 +63,12 @@ export class MemoryHypercalls {
 
   /** XENMEM_{increase,decrease}_reservation / populate_physmap (`cmd` may carry progress bits): extents done. */
   reservation(cmd: number, r: Reservation): HypercallOutcome {
+    this.writeReservation(r);
+    return this.stub.call(__HYPERVISOR_memory_op, [cmd, this.argsGpa]);
+  }
+
+  /** Write struct xen_memory_reservation (this caller's layout) to the struct area, without a call. */
+  writeReservation(r: Reservation): void {
     const v = this.args;
     if (this.width === 32) {
       v.setUint32(XMR32_EXTENT_START, r.extentStart, true);
@@ -70,7 +85,6 @@ export class MemoryHypercalls {
       v.setUint16(XMR_DOMID, r.domid ?? DOMID_SELF, true);
       for (let o = XMR_DOMID + 2; o < XMR_SIZE; o++) v.setUint8(o, 0);
     }
-    return this.stub.call(__HYPERVISOR_memory_op, [cmd, this.argsGpa]);
   }
 
   /** XENMEM_current_reservation / maximum_reservation / maximum_gpfn (`cmd` may carry stray bits). */
@@ -86,18 +100,28 @@ export class MemoryHypercalls {
 
   /** Xen 4.5 HVMOP_modified_memory on `domid` (`op` may carry progress bits). */
   hvmModifiedMemory(domid: number, firstPfn: number, nr: number, op: number | bigint = HVMOP_modified_memory): HypercallOutcome {
+    this.writeModifiedMemory(domid, firstPfn, nr);
+    return this.stub.call(__HYPERVISOR_hvm_op, [op, this.argsGpa]);
+  }
+
+  /** Write struct xen_hvm_modified_memory to the struct area, without a call. */
+  writeModifiedMemory(domid: number, firstPfn: number, nr: number): void {
     const v = this.args;
     v.setUint16(HMM_DOMID, domid, true); v.setUint16(HMM_DOMID + 2, 0, true);
     v.setUint32(HMM_NR, nr, true); v.setBigUint64(HMM_FIRST_PFN, BigInt(firstPfn), true);
-    return this.stub.call(__HYPERVISOR_hvm_op, [op, this.argsGpa]);
   }
 
   /** Xen 4.5 HVMOP_set_mem_type (HVMMEM_*) on `domid`. */
   hvmSetMemType(domid: number, type: number, firstPfn: number, nr: number, op: number | bigint = HVMOP_set_mem_type): HypercallOutcome {
+    this.writeSetMemType(domid, type, firstPfn, nr);
+    return this.stub.call(__HYPERVISOR_hvm_op, [op, this.argsGpa]);
+  }
+
+  /** Write struct xen_hvm_set_mem_type to the struct area, without a call. */
+  writeSetMemType(domid: number, type: number, firstPfn: number, nr: number): void {
     const v = this.args;
     v.setUint16(HSMT_DOMID, domid, true); v.setUint16(HSMT_HVMMEM_TYPE, type, true);
     v.setUint32(HSMT_NR, nr, true); v.setBigUint64(HSMT_FIRST_PFN, BigInt(firstPfn), true);
-    return this.stub.call(__HYPERVISOR_hvm_op, [op, this.argsGpa]);
   }
 
   /** HVMOP_get_mem_type: the HVMMEM_* type of `pfn`, or -errno. */
@@ -121,7 +145,7 @@ export class MemoryHypercalls {
    * `opaque` is the body's opaque field on the first call (Xen requires 0).
    */
   dmModifiedMemory(domid: number, buf: DataView, bufGpa: number, extents: readonly DmExtent[], opaque = 0): HypercallOutcome & { nrExtents: number; opaque: number } {
-    const b0 = 64, b1 = 128;
+    const b0 = DM_BUF0_OFF, b1 = DM_BUF1_OFF;
     const desc = (i: number, off: number, size: number) => {
       if (this.width === 32) {
         buf.setUint32(i * DMOP_BUF32_BYTES + DMOP_BUF32_H, bufGpa + off, true);
@@ -143,7 +167,8 @@ export class MemoryHypercalls {
       buf.setBigUint64(b1 + i * DMMME_SIZE + DMMME_FIRST_PFN, BigInt(e.firstPfn), true);
     });
     const out = this.stub.call(__HYPERVISOR_dm_op, [domid, 2, bufGpa]);
-    return { ...out, nrExtents: buf.getUint32(b0 + XDO_U + DMMM_NR_EXTENTS, true), opaque: buf.getUint32(b0 + XDO_U + DMMM_OPAQUE, true) };
+    const [nrExtents, left] = dmModifiedMemoryProgress(buf);
+    return { ...out, nrExtents, opaque: left };
   }
 
   /** dm_op with raw arguments (for the error table). */
