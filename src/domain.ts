@@ -9,6 +9,7 @@ import type { Binding, Handler } from './guest/driver.ts';
 import type { GuestLayout } from './guest/layout.ts';
 import type { PortStatus } from './guest/hypercalls.ts';
 import type { ConsumerRegistry } from './consumers/registry.ts';
+import { DomainMemory } from './mm/domain-memory.ts';
 
 export class Domain {
   /** one Guest per vCPU, for service domains; empty when a guest module runs the domain */
@@ -29,6 +30,9 @@ export class Domain {
       }
     }
   }
+
+  /** The toolstack's view of this domain's memory: reservation counters, max_pages, log-dirty and the dirty bitmap. */
+  get memory(): DomainMemory { return new DomainMemory(this.dp, this.region.domid, this.region.frames); }
 
   get id(): number { return this.region.domid; }
   get vcpus(): number { return this.region.vcpus; }

@@ -33,6 +33,8 @@ export interface DomainSpec {
   control?: boolean;
   /** the event-channel ABI the guest boots into (default: the hypervisor's) */
   abi?: GuestAbi;
+  /** reservation limit in pages (Xen's max_pages); default: every frame the domain has, all populated */
+  maxPages?: number;
 }
 
 export interface HypervisorOptions {
@@ -50,6 +52,12 @@ export interface HypervisorOptions {
   consumers?: ConsumerSpec[];
   /** where the console consumer's bytes go (default: nowhere, they are counted) */
   consoleStream?: Writable;
+  /**
+   * Items a 64-bit caller's preemptible hypercall (memory_op reservations,
+   * HVMOP/DMOP modified-memory, EVTCHNOP_reset) does before it creates a
+   * continuation; default 64. A 32-bit domain's calls continue after every item.
+   */
+  preemptEvery?: number;
 }
 
 export interface ShutdownReport {
@@ -122,7 +130,8 @@ export class Hypervisor {
     });
     const machine = createMachine(plans.map(({ spec, frames }) => ({
       domid: spec.id, vcpus: spec.vcpus, frames, maxEvtchnPort: spec.maxEvtchnPort ?? 1023, control: spec.control,
-    })), opts.build ?? 'release');
+      maxPages: spec.maxPages,
+    })), opts.build ?? 'release', { preemptEvery: opts.preemptEvery });
     const hv = new Hypervisor(machine, opts);
     await hv.setupConsumers(opts.consumers ?? []);
     for (const { spec, layout } of plans) {
