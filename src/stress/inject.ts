@@ -3,7 +3,7 @@
 // catch each.
 import {
   INJ_UNBOUNDED_SET_LINK, INJ_GUEST_CLEARS_TAIL_MASK, INJ_NO_BUSY, INJ_READY_BEFORE_HEAD,
-  INJ_IGNORE_OLD_QUEUE, INJ_LOST_WAKEUP,
+  INJ_IGNORE_OLD_QUEUE, INJ_LOST_WAKEUP, INJ_CONTINUATION_MASK_CHANGE,
 } from '../../assembly/stress/inject.ts';
 
 export interface Injection {
@@ -47,6 +47,10 @@ export const INJECTIONS: readonly Injection[] = [
   {
     name: 'no-drain', bit: 0x400, scenario: 'consumer-teardown',
     bug: 'closing a Xen-owned channel frees it without waiting for callbacks in flight: a callback touches the freed ring',
+  },
+  {
+    name: 'continuation-mask-change', bit: INJ_CONTINUATION_MASK_CHANGE, scenario: 'continuations',
+    bug: 'continuations are decoded with a different shift than they were encoded with: a continuation begun on one hypervisor finished by one whose MEMOP_EXTENT_SHIFT changed (Xen commit 4ef6b5f1 froze it)',
   },
 ];
 

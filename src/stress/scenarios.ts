@@ -20,6 +20,7 @@ import {
   CLOSE_SEND_OUTCOMES, BIND_VCPU_OUTCOMES, CLOSE_BOTH_OUTCOMES, IPI_STORM_OUTCOMES,
 } from '../litmus/parties/stress-channels.ts';
 import { RESET_OUTCOMES, ABI_SWITCH_OUTCOMES } from '../litmus/parties/stress-abi.ts';
+import { CONTINUATION_OUTCOMES, type ContinuationArgs } from '../litmus/parties/stress-memory.ts';
 import {
   NP_LINK_BEFORE_CAS, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY, NP_GUEST_CLEAR_LINKED,
   NP_GUEST_UNMASK, NP_GUEST_HEAD, NP_RAISE_ABI, NP_RAISE_BEFORE_HEAD, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK,
@@ -95,6 +96,8 @@ function unboundPorts(b: Booted, dom: number, prios: number[], vcpuOf: (i: numbe
 }
 
 const dumpOf = (b: Booted) => () => b.m.plan.domains.map((d) => dumpFifoQueues(b.m.dp, d.domid, d.vcpus)).join('\n');
+
+type RoundArgsBase = StressArgs & { scenario: string; role: number; roles: number };
 
 const roles = (n: number, scenario: string, common: StressArgs, args: object, jitter: number): PartySpec[] =>
   Array.from({ length: n }, (_, role) => ({ party: 'stressRound', args: { ...common, jitter, ...args, scenario, role, roles: n } }));
@@ -285,6 +288,27 @@ export const SCENARIOS: readonly ScenarioDef[] = [
         region: { guestBase: r.guestBase, frames: r.frames, privBase: r.privBase, privBytes: r.privBytes, maxPort: r.maxEvtchnPort, width: r.guestWidth, capacity: r.channelCapacity },
       };
       return { machine: b.m, dump: dumpOf(b), stallPolicy: 'each', parties: roles(2, 'abi-switch', common, args, 512) };
+    },
+  },
+  {
+    name: 'continuations',
+    race: 'continued memory_op calls (decrease_reservation, then populate_physmap, a continuation after every extent of a 32-bit domain) on both vCPUs of one domain',
+    iteration: 'one round: each vCPU gives back 1..24 random frames of its own and takes them again, re-issuing every continuation from its register context',
+    never: 'a continued call ending otherwise than an uninterrupted run: an extent done twice or never, a frame not removed or not back as zeroed RAM, tot_pages off (I40, I41)',
+    outcomes: CONTINUATION_OUTCOMES,
+    noise: { rate: 2000, spins: 1000, yieldLog2: 4 },
+    setup({ build, common }) {
+      const layout = guestLayout(2, 1023);
+      const own = 64;
+      const listGfns = [layout.freeGfn, layout.freeGfn + 1];
+      const ownBases = [layout.freeGfn + 2, layout.freeGfn + 2 + own];
+      const m = createMachine([{ domid: 1, vcpus: 2, frames: layout.freeGfn + 2 + 2 * own, maxEvtchnPort: 1023, guestWidth: 32 }], build);
+      bootGuest(m.dp, 1, 2, layout, '2l');
+      const args: Omit<ContinuationArgs, keyof RoundArgsBase> = {
+        dom: 1, scratchGfn: layout.scratchGfn, listGfns, ownBases, ownFrames: own, maxExtents: 24,
+        totPages: m.dp.x.domainTotPages(1) >>> 0,
+      };
+      return { machine: m, dump: () => `domain 1: tot_pages ${m.dp.x.domainTotPages(1) >>> 0}`, stallPolicy: 'each', parties: roles(2, 'continuations', common, args, 256) };
     },
   },
   {
