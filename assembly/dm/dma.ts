@@ -43,6 +43,7 @@ import { noise } from "../stress/noise";
 import { isInitialised, loadGuestDom, stat, statAdd, recordFatal, loadFatal } from "./region";
 import { mcMap, mcTranslate, mcInvalidateEntry, mcAccess, mcLastError, stillLocked, cacheSizeOf } from "./mapcache";
 import { checksum } from "./checksum";
+import { rangeMapped } from "../mm/p2m";
 
 // noise points of the stress build (assembly/stress/noise.ts numbers 1..7 are the FIFO's)
 const NP_DM_AFTER_MAP: u32 = 0x101;     // a locked mapping exists, nothing copied yet
@@ -164,7 +165,11 @@ export function dmaStart(dm: usize, tag: u32, worker: u32): i32 {
     status = DMA_ST_BAD_ADDR;
   } else {
     let v = mcMap(dm, gpa, len, true);
-    if (v < 0) {
+    if (v >= 0 && !rangeMapped(loadGuestDom(dm), <u64>gpa, len)) {
+      // a hit on a mapping another request holds locked since before the guest gave a frame back (I44)
+      unmapStep(dm, <u32>v, gpa, len, tag);
+      status = DMA_ST_BAD_ADDR;
+    } else if (v < 0) {
       status = v == -EFAULT || v == -EINVAL ? DMA_ST_BAD_ADDR : DMA_ST_BUSY;
     } else {
       let sl = slotAddr(dm, tag);
@@ -195,6 +200,14 @@ export function dmaFinish(dm: usize, tag: u32, worker: u32): i32 {
   let gpa = load<u32>(sl + SL_GPA);
   let len = load<u32>(sl + SL_LEN);
   let vaddr = load<u32>(sl + SL_VADDR);
+  if (!rangeMapped(loadGuestDom(dm), <u64>gpa, len)) {
+    // the guest gave a frame of the buffer back while the request was in flight: no transfer (I44).
+    // Declared benign race: a removal after this check lands in the guest's own frame only.
+    let u = unmapStep(dm, vaddr, gpa, len, tag);
+    if (u < 0) return u;
+    complete(dm, page, tag, DMA_ST_BAD_ADDR, 0, worker);
+    return <i32>DMA_ST_BAD_ADDR;
+  }
   let rc = copyStep(dm, vaddr, gpa, len, op, load<u32>(sl + SL_LBA), tag);
   if (rc == 0) rc = unmapStep(dm, vaddr, gpa, len, tag);
   if (rc < 0) return rc;

@@ -42,8 +42,9 @@ import {
   DMF_CHECKS, MCS_HITS, MCS_MISSES, MCS_REMAPS, MCS_LOCKED_MAPS, MCS_UNLOCKED_MAPS, MCS_FAULTS, MCS_NO_ENTRY,
   MCS_INVALIDATES, MCS_FREED, MCS_INVALIDATE_ALL, MCS_TRANSLATES, MCS_ENTRIES_LINKED, MCS_LOCKED_NOW,
   MCS_LONGEST_CHAIN, MCS_PEAK_LOCKED, INJECT_MAPCACHE_FIRST_FREE, MC_E_LOCK_UNDERFLOW, MC_E_NOT_IN_CACHE,
-  MC_E_BAD_RAM_OFFSET, MC_E_UNMAPPED, MC_E_NOT_LOCKED, MCA_LOCKED,
+  MC_E_BAD_RAM_OFFSET, MC_E_UNMAPPED, MC_E_NOT_LOCKED, MCA_LOCKED, DM_P2M_SEEN,
 } from "../shared/dm-layout";
+import { loadP2mRemovals } from "../mm/p2m";
 import { EINVAL, EFAULT, ENOMEM, ENOSPC, ENOENT } from "../shared/errno";
 import { PAGE_SIZE, PAGE_SHIFT } from "../shared/layout";
 import { mutexAcquire, mutexRelease } from "../sync/lock";
@@ -173,6 +174,7 @@ export function mcMap(dm: usize, gpa: u32, size: u32, lock: bool): i32 {
   let cacheSize = cacheSizeOf(gpa, size);
   if (cacheSize > <u32>MC_WINDOW_BYTES) return -EINVAL;
   mutexAcquire(addrLock(dm));
+  syncWithP2mLocked(dm);
   let r = mapLocked(dm, gpa, size, cacheSize, lock);
   if ((loadFlags(dm) & DMF_CHECKS) != 0) checkLocked(dm);
   mutexRelease(addrLock(dm));
@@ -378,6 +380,26 @@ function invalidateLocked(dm: usize, vaddr: u32): i32 {
 export function mcInvalidateAll(dm: usize): i32 {
   if (!isInitialised(dm)) return -EINVAL;
   mutexAcquire(addrLock(dm));
+  let dropped = invalidateAllLocked(dm);
+  mutexRelease(addrLock(dm));
+  return dropped;
+}
+
+/**
+ * Xen's invalidate request after the guest's p2m lost frames (QEMU handles
+ * IOREQ_TYPE_INVALIDATE with xen_invalidate_map_cache): called with the lock
+ * held before every mapping, it drops every unlocked mapping if the guest's
+ * removal generation moved since the last time (I44). Mappings locked by
+ * requests in flight stay, as in QEMU; their transfers re-check the p2m.
+ */
+function syncWithP2mLocked(dm: usize): void {
+  let gen = loadP2mRemovals(loadGuestDom(dm));
+  if (atomic.load<u32>(dm + DM_P2M_SEEN) == gen) return;
+  atomic.store<u32>(dm + DM_P2M_SEEN, gen); // before the sweep: a removal after it bumps the generation again
+  invalidateAllLocked(dm);
+}
+
+function invalidateAllLocked(dm: usize): i32 {
   stat(dm, MCS_INVALIDATE_ALL);
   let dropped: i32 = 0;
   let nb = load<u32>(dm + DM_NR_BUCKETS);
@@ -406,7 +428,6 @@ export function mcInvalidateAll(dm: usize): i32 {
   }
   store<u32>(dm + DM_LAST_ENTRY, 0);
   if ((loadFlags(dm) & DMF_CHECKS) != 0) checkLocked(dm);
-  mutexRelease(addrLock(dm));
   return dropped;
 }
 

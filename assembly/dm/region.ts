@@ -13,6 +13,7 @@ import {
   MC_REV_BYTES, ME_PADDR_INDEX, ME_SIZE, ME_LOCK, ME_NEXT, ME_VALID, DM_MAGIC, DM_REGION_MAGIC,
 } from "../shared/dm-layout";
 import { guestFrames } from "../domain/table";
+import { p2mReadable } from "../mm/p2m";
 
 // ------------------------------------------------------------------ header
 @inline export function addrLock(dm: usize): usize { return dm + <usize>DM_LOCK; }
@@ -88,11 +89,13 @@ export function testBits(dm: usize, e: u32, first: u32, n: u32): bool {
 
 /**
  * True if the device model may map guest frame `gfn`: it is the guest's RAM
- * (below its frame count) and the shell has not marked it unowned.
+ * (below its frame count, with a page behind it in the p2m: a frame the
+ * guest gave back is not mappable, I44) and the shell has not marked it unowned.
  */
 export function pageOwned(dm: usize, gfn: u32): bool {
   let dom = loadGuestDom(dm);
   if (gfn >= guestFrames(dom) || gfn >= grantFrames(dm)) return false;
+  if (!p2mReadable(dom, <u64>gfn)) return false;
   let word = atomic.load<u32>(grantBase(dm) + (<usize>(gfn >>> 5) << 2));
   return (word & (<u32>1 << (gfn & 31))) != 0;
 }

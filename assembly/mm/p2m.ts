@@ -8,7 +8,7 @@
 // allocation.
 
 import {
-  PAGE_SHIFT, D_TOT_PAGES, D_MAX_PAGES, D_P2M_TABLE, D_DIRTY_BITMAP, D_CHANNELS, CHANNEL_BYTES,
+  PAGE_SHIFT, D_TOT_PAGES, D_MAX_PAGES, D_P2M_TABLE, D_DIRTY_BITMAP, D_P2M_REMOVALS, D_CHANNELS, CHANNEL_BYTES,
   P2M_INVALID, P2M_RAM_RW, P2M_RAM_RO, P2M_XEN, SHARED_INFO_GFN,
 } from "../shared/layout";
 import { ENOENT, EINVAL } from "../shared/errno";
@@ -115,7 +115,19 @@ export function p2mRemovePage(dom: u32, gfn: u64): i32 {
   if (!isRamType(t)) return -ENOENT;
   if (<u32>atomic.cmpxchg<u8>(e, <u8>t, <u8>P2M_INVALID) != t) return -ENOENT; // another remover or a type change won
   freeDomPages(dom, 1);
+  // after the entry changed: a device model that sees the new generation maps against the new p2m (I44)
+  atomic.add<u32>(addrDomField(dom, D_P2M_REMOVALS), 1);
   return 0;
+}
+
+/** The p2m's removal generation (the device model's cue to invalidate its mapcache, I44). */
+export function loadP2mRemovals(dom: u32): u32 { return atomic.load<u32>(addrDomField(dom, D_P2M_REMOVALS)); }
+
+/** True if every frame of [gpa, gpa + len) has a page behind it (RAM or a Xen page; len > 0). */
+export function rangeMapped(dom: u32, gpa: u64, len: u32): bool {
+  let last = (gpa + <u64>len - 1) >> PAGE_SHIFT;
+  for (let g = gpa >> PAGE_SHIFT; g <= last; g++) if (!p2mReadable(dom, g)) return false;
+  return true;
 }
 
 /** p2m_change_type_one: `from` → `to` if the entry still is `from`; false otherwise. */

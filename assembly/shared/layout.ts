@@ -100,6 +100,8 @@ export const D_TOT_PAGES = 160;      // u32 pages allocated to the domain (atomi
 export const D_MAX_PAGES = 164;      // u32 the reservation limit
 export const D_P2M_TABLE = 168;      // u32 region offset of the p2m table (one P2M_* byte per gfn)
 export const D_DIRTY_BITMAP = 172;   // u32 region offset of the log-dirty bitmap (bit g = gfn g modified)
+export const D_P2M_REMOVALS = 176;   // u32 generation: +1 per frame removed from the p2m; the device model
+                                     // invalidates its mapcache when it changed (Xen's invalidate ioreq, I44)
 export const D_ABI_LOCK = 192;       // i32 rwlock word: raises (read) vs the ABI switch (write) (I19);
                                      // a cache line of its own: every raise writes it
 // statistics, hypervisor-private counters (u32, atomic add). The release build

@@ -121,7 +121,7 @@ export class DeviceModel {
     // a service domain: handlers run on this thread's event loop
     const d = this.hv.domain(this.opts.domain);
     const server = new DmaServer(this.hv.machine.dp, this.region.addr, 0, undefined, 32, this.opts.seed);
-    server.attachSender((port) => d.send(port));
+    server.attachSender((port) => d.send(port), d.guest(0));
     this.inline = server;
     const port = d.bindInterdomain(this.opts.guest, guestPort);
     this.region.x.dmaSetReady(this.region.addr, port);

@@ -15,7 +15,9 @@ import { rng } from '../util/rng.ts';
 import type { Guest } from '../guest/guest.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { dmExports, type DmExports } from './exports.ts';
-import { DM_FATAL, DMA_PORT } from '../../assembly/shared/dm-layout.ts';
+import { DM_FATAL, DMA_PORT, DM_GUEST_DOM, DM_SLOTS_OFF, DM_SLOT_BYTES, SL_OP, SL_GPA, SL_LEN, DMA_OP_READ, DMA_ST_OK } from '../../assembly/shared/dm-layout.ts';
+import { PAGE_SHIFT } from '../../assembly/shared/layout.ts';
+import { MemoryHypercalls } from '../guest/memory-hypercalls.ts';
 
 export const DM_HANDLERS = ['doorbell', 'kick'] as const;
 
@@ -29,6 +31,11 @@ export class DmaServer {
   private readonly rand: () => number;
   /** how events are sent: the attached vCPU's EVTCHNOP_send, or a service domain's */
   private sendFn?: (port: number) => void;
+  /** the vCPU's memory hypercalls: HVMOP_modified_memory after DMA wrote guest memory */
+  private mem?: MemoryHypercalls;
+  /** HVMOP_modified_memory calls issued, and how many failed (the device-model domain lacks the privilege) */
+  modifiedCalls = 0;
+  modifiedErrors = 0;
 
   /**
    * `dm`: the region's address; `worker`: this worker's index = its vCPU in
@@ -44,11 +51,39 @@ export class DmaServer {
   attach(g: Guest): void {
     this.g = g;
     this.sendFn = (port) => g.send(port);
+    this.mem = memoryOf(g);
   }
 
-  /** Serve from a service domain's thread instead: events go out through `send` (no vCPU of its own). */
-  attachSender(send: (port: number) => void): void {
+  /**
+   * Serve from a service domain's thread instead: events go out through
+   * `send` (no vCPU of its own); `hypercalls`, a vCPU of the service domain,
+   * issues HVMOP_modified_memory.
+   */
+  attachSender(send: (port: number) => void, hypercalls?: Guest): void {
     this.sendFn = send;
+    if (hypercalls) this.mem = memoryOf(hypercalls);
+  }
+
+  /**
+   * After DMA wrote guest memory (a read from the disk), tell Xen which frames
+   * it modified (QEMU's xen_hvm_modified_memory): HVMOP_modified_memory, which
+   * marks them in the log-dirty bitmap while the toolstack tracks dirty pages
+   * and does nothing otherwise.
+   */
+  private markModified(op: number, gpa: number, len: number): void {
+    if (!this.mem || op !== DMA_OP_READ || len === 0) return;
+    const first = Math.floor(gpa / 2 ** PAGE_SHIFT);
+    const last = Math.floor((gpa + len - 1) / 2 ** PAGE_SHIFT);
+    const guestDom = Atomics.load(this.dp.u32, (this.dm + DM_GUEST_DOM) >>> 2);
+    this.modifiedCalls++;
+    if (this.mem.hvmModifiedMemory(guestDom, first, last - first + 1).result < 0) this.modifiedErrors++;
+  }
+
+  /** The started command `tag` as the engine read it: [op, gpa, len] (DM-private slot, written by dmaStart). */
+  private slot(tag: number): [number, number, number] {
+    const a = (this.dm + DM_SLOTS_OFF + tag * DM_SLOT_BYTES) >>> 2;
+    const u = this.dp.u32;
+    return [Atomics.load(u, a + SL_OP / 4), Atomics.load(u, a + SL_GPA / 4), Atomics.load(u, a + SL_LEN / 4)];
   }
 
   private send(port: number): void {
@@ -112,7 +147,10 @@ export class DmaServer {
       const tag = aio[i];
       aio[i] = aio[aio.length - 1];
       aio.pop();
-      if (x.dmaFinish(dm, tag, worker) < 0) return n;
+      const [op, gpa, len] = this.slot(tag);
+      const st = x.dmaFinish(dm, tag, worker);
+      if (st < 0) return n;
+      if (st === DMA_ST_OK) this.markModified(op, gpa, len);
       this.completed();
       n++;
     }
@@ -144,4 +182,9 @@ export class DmaServer {
     }
     x.dmaWorkerIdle(dm, worker, 0);
   }
+}
+
+/** A vCPU's memory hypercalls (the HVMOP structs are the same for both widths). */
+function memoryOf(g: Guest): MemoryHypercalls {
+  return new MemoryHypercalls(g.hc.stub, g.hc.args, g.hc.gpa, 64);
 }
