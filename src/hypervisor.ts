@@ -35,6 +35,8 @@ export interface DomainSpec {
   abi?: GuestAbi;
   /** reservation limit in pages (Xen's max_pages); default: every frame the domain has, all populated */
   maxPages?: number;
+  /** 64 (default) or 32: a 32-bit domain's preemptible hypercalls continue after every item */
+  guestWidth?: 64 | 32;
 }
 
 export interface HypervisorOptions {
@@ -130,7 +132,7 @@ export class Hypervisor {
     });
     const machine = createMachine(plans.map(({ spec, frames }) => ({
       domid: spec.id, vcpus: spec.vcpus, frames, maxEvtchnPort: spec.maxEvtchnPort ?? 1023, control: spec.control,
-      maxPages: spec.maxPages,
+      maxPages: spec.maxPages, guestWidth: spec.guestWidth,
     })), opts.build ?? 'release', { preemptEvery: opts.preemptEvery });
     const hv = new Hypervisor(machine, opts);
     await hv.setupConsumers(opts.consumers ?? []);

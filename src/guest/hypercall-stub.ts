@@ -19,10 +19,17 @@ export interface HypercallOutcome {
 
 export class HypercallStub {
   private readonly regs: DataView;
-  /** runs between a preemption and the re-issue (e.g. the vCPU's pending upcall) */
+  /**
+   * Runs between a preemption and the re-issue (e.g. the vCPU's pending
+   * upcall). It may make hypercalls of its own: the register context and
+   * `preserve` (the interrupted call's argument memory) are saved before and
+   * restored after it, as an interrupt entry saves the registers and runs the
+   * handler on its own stack.
+   */
   onPreempted?: () => void;
 
-  constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, readonly regsGpa: number) {
+  constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, readonly regsGpa: number,
+    private readonly preserve?: Uint8Array) {
     this.regs = new DataView(dp.memory.buffer, (dp.x.addrGuestBase(dom) >>> 0) + regsGpa, HCALL_REGS_SIZE);
   }
 
@@ -46,6 +53,17 @@ export class HypercallStub {
     throw new RangeError(`hypercall entry refused the register context at guest address ${this.regsGpa}: -${-rc} (it must lie in the domain's RAM)`);
   }
 
+  private interrupt(handler: () => void): void {
+    const regs = new Uint8Array(this.regs.buffer, this.regs.byteOffset, HCALL_REGS_SIZE).slice();
+    const saved = this.preserve?.slice();
+    try {
+      handler();
+    } finally {
+      new Uint8Array(this.regs.buffer, this.regs.byteOffset, HCALL_REGS_SIZE).set(regs);
+      if (saved) this.preserve!.set(saved);
+    }
+  }
+
   /** The result of the last completed call. */
   result(): number {
     return Number(this.regs.getBigInt64(HCALL_REGS_RESULT, true));
@@ -57,7 +75,7 @@ export class HypercallStub {
     let continuations = 0;
     while (!this.step()) {
       continuations++;
-      this.onPreempted?.();
+      if (this.onPreempted) this.interrupt(this.onPreempted);
     }
     return { result: this.result(), continuations };
   }

@@ -47,7 +47,9 @@ export class GuestHypercalls {
     // scratch blocks run on across consecutive frames
     this.gpa = scratchGfn * PAGE_SIZE + vcpu * SCRATCH_PER_VCPU;
     this.view = new DataView(dp.memory.buffer, (dp.x.addrGfn(dom, scratchGfn) >>> 0) + vcpu * SCRATCH_PER_VCPU, SCRATCH_PER_VCPU);
-    this.stub = new HypercallStub(dp, dom, vcpu, this.gpa + SCRATCH_REGS);
+    // the interrupted call's struct survives a handler run between its continuations
+    this.stub = new HypercallStub(dp, dom, vcpu, this.gpa + SCRATCH_REGS,
+      new Uint8Array(dp.memory.buffer, this.view.byteOffset, SCRATCH_REGS));
   }
 
   /** The struct area of this vCPU's scratch (argument structs are written here). */
