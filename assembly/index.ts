@@ -55,6 +55,7 @@ import {
 import { DF_PAUSED, PAGE_SHIFT, DF_LOG_DIRTY, G_PREEMPT_EVERY } from "./shared/layout";
 import { hypercall as hypercallEntry } from "./hypercall/entry";
 import { continuationArg0 } from "./hypercall/preempt";
+import { guestHypercallLoop as guestLoop } from "./guest/hypercall-loop";
 import { guestRange, p2mType, loadTotPages, loadMaxPages, addrMaxPages, dirtyWord } from "./mm/p2m";
 import { EFAULT } from "./shared/errno";
 import { noiseSeed } from "./stress/noise";
@@ -161,6 +162,10 @@ export function evtchnReset(caller: u32, dom: u32, cmd: u32): i32 { return reset
 /** The hypercall instruction of vCPU `vcpu`: HCALL_COMPLETED / HCALL_PREEMPTED, or -EFAULT (no register context). */
 export function hypercall(dom: u32, vcpu: u32, regsGpaLo: u32, regsGpaHi: u32): i32 {
   return hypercallEntry(dom, vcpu, gfn64(regsGpaLo, regsGpaHi));
+}
+/** The guest's stub in wasm: issue and re-issue until complete; continuations taken, or -EFAULT. */
+export function guestHypercall(dom: u32, vcpu: u32, regsGpaLo: u32, regsGpaHi: u32): i32 {
+  return guestLoop(dom, vcpu, gfn64(regsGpaLo, regsGpaHi));
 }
 /** Items a 64-bit caller's preemptible hypercall does per invocation (0: the default); set before vCPUs run. */
 export function hypercallSetPreemptEvery(n: u32): void { atomic.store<u32>(G_PREEMPT_EVERY, n); }

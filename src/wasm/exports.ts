@@ -70,6 +70,8 @@ export interface DataPlaneExports {
   /** HCALL_COMPLETED (result in the register context) or HCALL_PREEMPTED (re-issue), -EFAULT without a context */
   hypercall(dom: number, vcpu: number, regsGpaLo: number, regsGpaHi: number): number;
   hypercallSetPreemptEvery(n: number): void;
+  /** the wasm guest stub: continuations taken (result in the register context), or -EFAULT */
+  guestHypercall(dom: number, vcpu: number, regsGpaLo: number, regsGpaHi: number): number;
   continuationArg0Lo(): number;
   continuationArg0Hi(): number;
   /** P2M_* (assembly/shared/layout.ts) */

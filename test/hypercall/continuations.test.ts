@@ -222,3 +222,24 @@ function runResetSteps(t: MemMachine, dom: number): { result: number; arg0s: big
   t.hc(dom).args.setUint16(ER_DOM, DOMID_SELF, true);
   return runSteps(t, dom, __HYPERVISOR_event_channel_op, [EVTCHNOP_reset, t.hc(dom).gpa]);
 }
+
+describe('the wasm guest stub re-issues from the register context too (I41)', () => {
+  it('decrease_reservation of a 32-bit domain: NR - 1 continuations inside wasm, the same end state', () => {
+    const ref = memMachine({ preemptEvery: NONE });
+    const refAt = writeList(ref, 1, 0);
+    ref.mem(1).writeReservation({ extentStart: refAt, nrExtents: NR });
+    expect(runSteps(ref, 1, __HYPERVISOR_memory_op, [DEC, ref.mem(1).argsGpa]).result).toBe(NR);
+
+    const t = memMachine({ preemptEvery: NONE });
+    const at = writeList(t, 2, 0);
+    const mem = t.mem(2);
+    mem.writeReservation({ extentStart: at, nrExtents: NR });
+    const stub = t.hc(2).stub;
+    stub.load(__HYPERVISOR_memory_op, [DEC, mem.argsGpa]);
+    expect(t.m.dp.x.guestHypercall(2, 0, stub.regsGpa, 0)).toBe(NR - 1);
+    expect(stub.result()).toBe(NR);
+    expect(Number(stub.arg(0)) >> MEMOP_EXTENT_SHIFT).toBe(NR - 1); // the last continuation's start extent
+    expect(t.snapshot(2)).toEqual(ref.snapshot(1));
+    expect(t.m.dp.x.guestHypercall(2, 0, t.frames * PAGE_SIZE, 0)).toBeLessThan(0); // no register file there
+  });
+});
