@@ -72,12 +72,16 @@ function listRangeOkay(caller: u32, first: u64, last: u64): bool {
   return first <= last && last < room;
 }
 
-/** __copy_from_guest_offset of extent `i`: the gfn, or -1 on a fault (a frame without RAM). */
-function readExtent(caller: u32, i: u64): i64 {
+// extent `i` as read by readExtent; false: the read faulted
+let extentRead: bool = false;
+
+/** __copy_from_guest_offset of extent `i` (sets extentRead; a frame without RAM faults). */
+function readExtent(caller: u32, i: u64): u64 {
   let sz = pfnBytes(caller);
   let a = guestRange(caller, mrList + i * <u64>sz, sz);
-  if (a == 0) return -1;
-  return sz == 4 ? <i64>load<u32>(a) : <i64>(load<u64>(a) & 0x7fffffffffffffff);
+  extentRead = a != 0;
+  if (a == 0) return 0;
+  return sz == 4 ? <u64>load<u32>(a) : load<u64>(a);
 }
 
 /** construct_memop_from_reservation's flag checks (no vNUMA in wasmxen: XENMEMF_vnode is ignored, as Xen does without vNUMA). */
@@ -120,19 +124,18 @@ function reservationOp(caller: u32, op: u32, start: u64, gpa: u64): i64 {
       if (!allocDomPages(d, pages)) break;
     } else if (op == XENMEM_decrease_reservation) {
       let g = readExtent(caller, i);
-      if (g < 0) break;
+      if (!extentRead) break;
       let failed = false;
       // a partly removed extent stays partly removed and is not counted (Xen's decrease_reservation)
       for (let j: u32 = 0; j < pages; j++) {
-        if (p2mRemovePage(d, <u64>g + <u64>j) != 0) { failed = true; break; }
+        if (g + <u64>j < g || p2mRemovePage(d, g + <u64>j) != 0) { failed = true; break; }
       }
       if (failed) break;
     } else {
-      let g = readExtent(caller, i);
-      if (g < 0) break;
+      let ug = readExtent(caller, i);
+      if (!extentRead) break;
       if (pod) break;                           // no populate-on-demand pool (on oneself Xen refuses it too)
-      let ug = <u64>g;
-      if (ug + <u64>pages > <u64>guestFrames(d) || ug == 0) break; // no frame can back it (gfn 0 is Xen's)
+      if (ug >= <u64>guestFrames(d) || <u64>pages > <u64>guestFrames(d) - ug || ug == 0) break; // no frame can back it (gfn 0 is Xen's)
       if (!allocDomPages(d, pages)) break;
       for (let j: u32 = 0; j < pages; j++) p2mAddPage(d, ug + <u64>j);
     }

@@ -88,6 +88,10 @@ describe('memory_op reservations (64-bit and compat callers)', () => {
     expect(mem.reservation(POP, { extentStart: t.listGfn * PAGE_SIZE, nrExtents: 1 }).result).toBe(0);
     mem.setExtent(list, 0, t.frames);
     expect(mem.reservation(POP, { extentStart: t.listGfn * PAGE_SIZE, nrExtents: 1 }).result).toBe(0);
+    // a xen_pfn_t is 64 bits: a gfn with high bits set is no alias of a low one
+    list.setBigUint64(0, (1n << 63n) | BigInt(t.listGfn + 2), true);
+    expect(mem.reservation(DEC, { extentStart: t.listGfn * PAGE_SIZE, nrExtents: 1 }).result).toBe(0);
+    expect(t.m.dp.x.p2mTypeOf(1, t.listGfn + 2)).toBe(P2M_RAM_RW);
     // the list's second element sits on the next frame, which the guest gives back first
     const lastSlot = PAGE_SIZE / 8 - 1;
     mem.setExtent(list, 0, t.listGfn + 1);
