@@ -8,6 +8,7 @@
 import { BH_ECHOES } from "./layout";
 import { benchFail, spinForFlag } from "./common";
 import { EVTCHNOP_send } from "../shared/evtchn-abi";
+import { EPORT_PORT } from "../shared/evtchn-structs";
 import { eventChannelOp } from "../channel/hypercall";
 import { guestNextAny } from "./common";
 import { loadUpcallPending, clearUpcallPending, vcpuBlock, VB_IDLE } from "../upcall";
@@ -28,7 +29,7 @@ export function benchWaitEvent(dom: u32, gsGfn: u32, vcpu: u32, spins: u32, time
 
 /** EVTCHNOP_send of `port` with the struct at `arg` (guest-physical `gpa`); 0 or -errno. */
 @inline function send(dom: u32, vcpu: u32, arg: usize, gpa: u32, port: u32): i32 {
-  store<u32>(arg, port);
+  store<u32>(arg + EPORT_PORT, port);
   return eventChannelOp(dom, vcpu, EVTCHNOP_send, <u64>gpa);
 }
 

@@ -14,6 +14,7 @@ import {
   BENCH_MODE_EVTCHN, BENCH_MODE_RAISE,
 } from "./layout";
 import { EVTCHNOP_send } from "../shared/evtchn-abi";
+import { EPORT_PORT } from "../shared/evtchn-structs";
 import { eventChannelOp } from "../channel/hypercall";
 import { raiseVirq } from "../channel/virq";
 import { evtchnSend } from "../channel/ops-misc";
@@ -101,7 +102,7 @@ export function benchSend(page: usize, mode: u32, dom: u32, vcpu: u32, arg: usiz
       let rport = load<u32>(page + BH_RECV_FIRST) + stream * n + cursor;
       rc = (fifoSetPending(dom, vcpu, rport) & RAISE_DROPPED) != 0 ? -1 : 0;
     } else {
-      store<u32>(arg, port); // evtchn_send_t { port }, written by the guest before the hypercall
+      store<u32>(arg + EPORT_PORT, port); // evtchn_send_t { port }, written by the guest before the hypercall
       rc = eventChannelOp(dom, vcpu, EVTCHNOP_send, <u64>gpa);
     }
     if (rc != 0) {

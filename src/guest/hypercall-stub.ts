@@ -37,7 +37,17 @@ export class HypercallStub {
   load(op: number, args: readonly (number | bigint)[]): void {
     if (args.length > HCALL_REGS_NR_ARGS) throw new RangeError(`a hypercall takes at most ${HCALL_REGS_NR_ARGS} arguments`);
     this.regs.setUint32(HCALL_REGS_OP, op, true);
-    for (let k = 0; k < HCALL_REGS_NR_ARGS; k++) this.regs.setBigUint64(HCALL_REGS_ARGS + k * HCALL_REGS_ARG_BYTES, BigInt(args[k] ?? 0), true);
+    for (let k = 0; k < HCALL_REGS_NR_ARGS; k++) {
+      const v = args[k] ?? 0;
+      const at = HCALL_REGS_ARGS + k * HCALL_REGS_ARG_BYTES;
+      if (typeof v === 'bigint') this.regs.setBigUint64(at, BigInt.asUintN(64, v), true);
+      else {
+        // a number: a non-negative integer below 2^53, split in two u32 halves (no BigInt on the hot path)
+        if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) throw new RangeError(`hypercall argument ${k} must be an integer 0..2^53-1 or a bigint, not ${v}`);
+        this.regs.setUint32(at, v >>> 0, true);
+        this.regs.setUint32(at + 4, Math.floor(v / 2 ** 32), true);
+      }
+    }
   }
 
   /** Argument register `k` as the hypervisor left it. */

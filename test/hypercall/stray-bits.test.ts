@@ -109,7 +109,7 @@ describe('event_channel_op: every command with bits above EVTCHNOP_CMD_MASK', ()
     const hc = t.hc(1);
     for (let cmd = 0; cmd <= EVTCHNOP_CMD_MASK; cmd++) {
       if (cmd === EVTCHNOP_reset_cont) continue;
-      for (const bits of [1, 0x80, 0xffffff]) expect([cmd, bits, hc.op(cmd | (bits << EVTCHNOP_RESET_CONT_SHIFT))]).toEqual([cmd, bits, -ENOSYS]);
+      for (const bits of [1, 0x80, 0xffffff]) expect([cmd, bits, hc.op((cmd | (bits << EVTCHNOP_RESET_CONT_SHIFT)) >>> 0)]).toEqual([cmd, bits, -ENOSYS]);
     }
     for (let i = 0; i < 70; i++) hc.bindIpi(0);
     // position 1 (port 64) resumes there; a position at or beyond the valid ports is no progress point: -EINVAL

@@ -157,6 +157,8 @@ describe('an unpopulated frame is no longer the guest\'s memory (I43)', () => {
     mem.setExtent(t.frame(1, t.listGfn), 0, hole);
     expect(mem.reservation(DEC, { extentStart: t.listGfn * PAGE_SIZE, nrExtents: 1 }).result).toBe(1);
     expect(x.eventChannelOp(1, 0, EVTCHNOP_bind_ipi, hole * PAGE_SIZE, 0)).toBe(-EFAULT);
+    expect(mem.memoryOp(XENMEM_current_reservation, hole * PAGE_SIZE).result).toBe(-EFAULT); // copy_from_guest
+    expect(mem.memoryOp(DEC, hole * PAGE_SIZE).result).toBe(0); // the reservation ops answer the start extent instead
     expect(x.fifoInitControl(1, hole, 0, 0, 0)).toBe(-EINVAL);   // map_guest_page: no page (Xen: -EINVAL)
     expect(x.fifoInitControl(1, hole + 1, 0, 0, 0)).toBe(0);      // FIFO now, with a control block on RAM
     expect(x.fifoExpandArray(1, hole, 0)).toBe(-EINVAL);

@@ -8,6 +8,7 @@ import {
   SP_DELIVERED, SQ_SENT, BENCH_MODE_VIRQ,
 } from '../../../assembly/bench/layout.ts';
 import { EVTCHNOP_send } from '../../../assembly/shared/evtchn-abi.ts';
+import { EPORT_PORT } from '../../../assembly/shared/evtchn-structs.ts';
 import type { BenchPage } from '../page.ts';
 import { publishAllDelivered, publishDelivered } from '../roles/window.ts';
 import type { JsXen } from './xen.ts';
@@ -160,7 +161,7 @@ export class JsBenchLoops {
   }
 
   private sendPort(dom: number, vcpu: number, arg: number, gpa: number, port: number): number {
-    Atomics.store(this.xen.i32, arg >>> 2, port);
+    Atomics.store(this.xen.i32, (arg + EPORT_PORT) >>> 2, port); // struct evtchn_send
     return this.xen.eventChannelOp(dom, vcpu, EVTCHNOP_send, gpa);
   }
 

@@ -18,6 +18,7 @@ import {
   SET_LINK_RETRIES, SET_PENDING_LOCK_ATTEMPTS, EVTCHN_FIFO_MAX_QUEUES, CB_READY_OFFSET, CB_HEAD_OFFSET,
 } from '../../../assembly/shared/fifo-abi.ts';
 import { ECS_RESERVED, ECS_INTERDOMAIN, ECS_IPI, ECS_UNBOUND, EVTCHNOP_send } from '../../../assembly/shared/evtchn-abi.ts';
+import { EPORT_PORT, EPORT_SIZE } from '../../../assembly/shared/evtchn-structs.ts';
 import { EINVAL, EFAULT, ENOSYS } from '../../../assembly/shared/errno.ts';
 import { JsLocks } from './sync.ts';
 import { JsAddr } from './addr.ts';
@@ -50,8 +51,8 @@ export class JsXen {
   eventChannelOp(dom: number, _vcpu: number, cmd: number, gpa: number): number {
     if (cmd !== EVTCHNOP_send) return -ENOSYS;
     const b = this.a.dom(dom);
-    if (gpa >= b.frames << PAGE_SHIFT || 4 > (b.frames << PAGE_SHIFT) - gpa) return -EFAULT;
-    return this.evtchnSend(dom, this.ld(b.guest + gpa) >>> 0);
+    if (gpa >= b.frames << PAGE_SHIFT || EPORT_SIZE > (b.frames << PAGE_SHIFT) - gpa) return -EFAULT;
+    return this.evtchnSend(dom, this.ld(b.guest + gpa + EPORT_PORT) >>> 0);
   }
 
   evtchnSend(caller: number, port: number): number {
