@@ -112,8 +112,9 @@ function reservationOp(caller: u32, op: u32, start: u64, gpa: u64): i64 {
   let pod = op == XENMEM_populate_physmap && (mrFlags & XENMEMF_populate_on_demand) != 0;
   if (!mayActOn(caller, d)) return s;           // xsm_memory_adjust_reservation (XSM_TARGET)
 
-  // worker pre-checks: nothing done
-  if (!(op == XENMEM_increase_reservation && mrList == 0) && !listRangeOkay(caller, start, mrNr - 1)) return s;
+  // worker pre-checks: nothing done. compat_memory_op checks the whole list up front (spec §2.5).
+  let firstChecked = loadGuestWidth(caller) == 32 ? <u64>0 : start;
+  if (!(op == XENMEM_increase_reservation && mrList == 0) && !listRangeOkay(caller, firstChecked, mrNr - 1)) return s;
   if (mrOrder > <u32>MEMOP_MAX_ORDER) return s; // populate-on-demand's larger limit is moot: PoD is refused below
   let pages: u32 = <u32>1 << mrOrder;
 

@@ -163,6 +163,9 @@ describe('an unpopulated frame is no longer the guest\'s memory (I43)', () => {
     expect(x.fifoInitControl(1, hole + 1, 0, 0, 0)).toBe(0);      // FIFO now, with a control block on RAM
     expect(x.fifoExpandArray(1, hole, 0)).toBe(-EINVAL);
     expect(x.schedPollPrepare(1, 0, hole * PAGE_SIZE, 0, 1)).toBe(-EFAULT);
+    // the device model's structs and buffers alike (copy_from_guest: -EFAULT before any other check)
+    expect(mem.hvmOp(7, hole * PAGE_SIZE).result).toBe(-EFAULT);
+    expect(mem.dmOp(0, 2, hole * PAGE_SIZE).result).toBe(-EFAULT);
     // the register context itself must be RAM
     expect(x.hypercall(1, 0, hole * PAGE_SIZE, 0)).toBe(-EFAULT);
     // and after populate, all of it works again
