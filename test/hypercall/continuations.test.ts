@@ -147,6 +147,38 @@ describe('HVMOP_modified_memory / set_mem_type (4.5) preempted at every 256-page
   }
 });
 
+describe('HVMOP_set_mem_type continued on a machine that never saw the call start', () => {
+  it('the op word alone (op | 256, op | 512) says where to resume: the pages before it are not touched', () => {
+    const FIRST = 40, COUNT = 600;
+    const a = memMachine({ preemptEvery: 1, ramFrames: 700 });
+    a.mem(0).writeSetMemType(1, HVMMEM_ram_ro, FIRST, COUNT);
+    const stubA = a.hc(0).stub;
+    stubA.load(__HYPERVISOR_hvm_op, [HVMOP_set_mem_type, a.mem(0).argsGpa]);
+    const seen: bigint[] = [];
+    while (!stubA.step()) seen.push(stubA.arg(0));
+    expect(seen).toEqual([BigInt(HVMOP_set_mem_type | 256), BigInt(HVMOP_set_mem_type | 512)]);
+    const endA = a.snapshot(1).p2m;
+    for (const cont of seen) {
+      const done = Number(cont) & ~HVMOP_op_mask;
+      // machine B: the pages before the continuation point are holes — a call resuming anywhere
+      // earlier would meet one and fail (-EINVAL); resuming at `done` it completes
+      const b = memMachine({ preemptEvery: 1 << 30, ramFrames: 700 });
+      const mem1 = b.mem(1);
+      const list = b.frame(1, b.listGfn);
+      for (let i = 0; i < done; i++) mem1.setExtent(list, i, FIRST + i);
+      expect(mem1.reservation(DEC, { extentStart: b.listGfn * PAGE_SIZE, nrExtents: done }).result).toBe(done);
+      b.mem(0).writeSetMemType(1, HVMMEM_ram_ro, FIRST, COUNT);
+      const stubB = b.hc(0).stub;
+      stubB.load(__HYPERVISOR_hvm_op, [cont, b.mem(0).argsGpa]);
+      expect(stubB.step()).toBe(true);
+      expect(stubB.result()).toBe(0);
+      const endB = b.snapshot(1).p2m;
+      expect(endB.slice(FIRST + done, FIRST + COUNT)).toEqual(endA.slice(FIRST + done, FIRST + COUNT));
+      expect(endB.slice(FIRST, FIRST + done).every((v) => v === 0)).toBe(true);
+    }
+  });
+});
+
 describe('XEN_DMOP_modified_memory preempted after every page', () => {
   const FRAMES = 400;
   const extents = [{ firstPfn: 30, nr: 5 }, { firstPfn: 100, nr: 1 }, { firstPfn: 200, nr: 150 }];
