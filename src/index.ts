@@ -17,4 +17,3 @@ export { formatEventWord, dumpFifoQueues } from './wasm/decode.ts';
 export { bootFifoGuest, GuestBootError } from './guest/fifo-boot.ts';
 export * from '../assembly/shared/fifo-abi.ts';
 export * from '../assembly/shared/errno.ts';
-export * from './dm/index.ts';

@@ -1,11 +1,11 @@
-// Randomized overlapping DMA on real threads, under the litmus runner's
+// Randomized overlapping DMA on real threads, under the harness runner's
 // watchdog: one guest party (DmaExerciser, 32 commands in flight) and one
 // party per device-model worker. Used by test/dm/ and available to the race
 // harness: `inject: ['mapcache-first-free']` (stress build) restores the
 // pre-fix mapcache search, which this run must then detect.
-import { runParties } from '../litmus/run.ts';
-import { Ctl } from '../litmus/ctl.ts';
-import { DM_CTL_WORDS, type DmaGuestArgs, type DmaGuestResult, type DmaServerArgs } from '../litmus/parties/dm.ts';
+import { runParties } from '../harness/run.ts';
+import { Ctl } from '../harness/ctl.ts';
+import { DM_CTL_WORDS, type DmaGuestArgs, type DmaGuestResult, type DmaServerArgs } from './parties.ts';
 import { createDmaMachine, type DmaMachineOptions } from './machine.ts';
 import type { DmFatal, MapCacheStats, DmaEngineStats, McCheckName } from './region.ts';
 import type { ExerciserReport } from './exerciser.ts';

@@ -3,8 +3,8 @@
 // given time (or until the first forbidden outcome / watchdog hit), and
 // collects the outcome histogram — plus, in trace mode, the Chrome trace of
 // the rounds around a failure.
-import { Ctl, CTL_MAX_PARTIES } from '../litmus/ctl.ts';
-import { runParties, LitmusFailure } from '../litmus/run.ts';
+import { Ctl, CTL_MAX_PARTIES } from '../harness/ctl.ts';
+import { runParties, LitmusFailure } from '../harness/run.ts';
 import {
   STRESS_CTL_WORDS, S_ITER, S_FORBIDDEN, S_FAIL_ITER, S_FAIL_PARTY, S_FAIL_TIME, S_FAIL_OUTCOME, S_OUTCOMES,
   MAX_OUTCOMES, type StressArgs, type StressPartyResult,

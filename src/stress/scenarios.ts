@@ -10,7 +10,7 @@ import type { WasmBuild } from '../wasm/exports.ts';
 import { guestLayout, type GuestLayout } from '../guest/layout.ts';
 import { bootGuest, type GuestAbi } from '../guest/kernel.ts';
 import { dumpFifoQueues } from '../wasm/decode.ts';
-import type { PartySpec } from '../litmus/run.ts';
+import type { PartySpec } from '../harness/run.ts';
 import type { OutcomeDef, StressArgs } from '../litmus/parties/stress-core.ts';
 import {
   RAISE_DRAIN_OUTCOMES, MASK_UNMASK_OUTCOMES, UNMASK_TAIL_OUTCOMES, PRIORITY_OUTCOMES, VCPU_MOVE_OUTCOMES,

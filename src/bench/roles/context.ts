@@ -5,7 +5,7 @@ import type { DataPlane } from '../../wasm/data-plane.ts';
 import type { BenchExports } from '../exports.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { BenchPage } from '../page.ts';
-import type { BenchCtl } from '../ctl.ts';
+import type { BenchCtl } from '../../harness/ctl.ts';
 
 export interface RoleContext {
   page: BenchPage;

@@ -6,12 +6,12 @@
 // The seed party runs a script of one transfer's steps (map, copy, unmap) at
 // fixed positions of a global step counter, so several parties interleave
 // their transfers on real threads in an exact order (the A/B/C timeline).
-import type { PartyContext } from '../registry.ts';
-import { Guest } from '../../guest/guest.ts';
-import { guestLayout } from '../../guest/layout.ts';
-import { DmaExerciser, type DmaGuestLayout, type ExerciserReport } from '../../dm/exerciser.ts';
-import { DmaServer } from '../../dm/server.ts';
-import { dmExports } from '../../dm/exports.ts';
+import type { PartyContext } from '../harness/run.ts';
+import { Guest } from '../guest/guest.ts';
+import { guestLayout } from '../guest/layout.ts';
+import { DmaExerciser, type DmaGuestLayout, type ExerciserReport } from './exerciser.ts';
+import { DmaServer } from './server.ts';
+import { dmExports } from './exports.ts';
 
 // ctl user words
 export const DC_GUEST_PORT = 0;   // the guest's unbound port, offered to the device model

@@ -1,6 +1,7 @@
-// Runs litmus/stress parties on real worker threads over one machine's shared
-// memory, with a watchdog: a run that exceeds its deadline, or in which no
-// party makes progress for `stallMs`, fails with a dump of the queues instead
+// Runs harness parties (stress/litmus rounds, device-model races) on real
+// worker threads over one machine's shared memory, with a watchdog: a run
+// that exceeds its deadline, or in which no party makes progress for
+// `stallMs`, fails with a dump of the queues instead
 // of hanging. The first party error stops the run.
 //
 // A party stuck inside the data plane (a wasm loop that never returns, a
@@ -11,9 +12,22 @@
 import { Worker } from 'node:worker_threads';
 import { workerPath } from '../paths.ts';
 import { Ctl, CTL_MAX_PARTIES } from './ctl.ts';
+import type { DataPlane } from '../wasm/data-plane.ts';
+
+/** What a party function receives on its worker thread. */
+export interface PartyContext {
+  dp: DataPlane;
+  ctl: Ctl;
+  args: unknown;
+  /** this party's index: its progress counter */
+  index: number;
+}
+
+/** A party runs to completion on its thread; it may await setup (e.g. loading modules) before its loop. */
+export type Party = (ctx: PartyContext) => unknown;
 
 export interface PartySpec {
-  /** A name registered in src/litmus/registry.ts. */
+  /** A name registered in src/litmus/registry.ts (the party table of dist/litmus.worker.js). */
   party: string;
   args: unknown;
   /** Background parties (hammers, changers) run until the others finish; their progress does not count against a stall. */
