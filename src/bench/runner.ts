@@ -39,7 +39,7 @@ export interface RunMeasure {
 
 export interface CellMeasure {
   runs: RunMeasure[];
-  /** latency samples of the measured runs, merged */
+  /** latency samples of the measured runs, merged @internal */
   latency: hdr.Histogram;
 }
 

@@ -16,6 +16,7 @@
 //   and the spurious-event counter.
 import type { DataPlane } from '../wasm/data-plane.ts';
 import type { GuestLayout } from './layout.ts';
+import { WasmxenError } from '../errors.ts';
 
 export const INVALID_PORT = 0xffffffff;
 const WAITING = 0x80000000 | 0;
@@ -29,8 +30,10 @@ export interface Binding {
   readonly handler: string;
 }
 
-export class DriverError extends Error {
+/** The guest driver's port → handler table refused a binding. */
+export class DriverError extends WasmxenError {
   override name = 'DriverError';
+  override readonly code = 'WASMXEN_DRIVER';
 }
 
 export class GuestDriver {

@@ -94,6 +94,7 @@ export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
   });
   let dm: DeviceModel | undefined;
   let guest: ExerciserReport | undefined;
+  let crashes: string[] = [];
   let elapsed = 0;
   let dmReport;
   try {
@@ -122,10 +123,11 @@ export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
     await dm?.stop();
     const down = await hv.shutdown();
     guest = down.vcpus.find((v) => v.dom === 1)?.guest as ExerciserReport | undefined;
+    crashes = down.crashed.map((e) => e.message);
   }
   const g: ExerciserReport = guest ?? {
     issued: 0, completed: 0, reads: 0, writes: 0, bytes: 0, expectedErrors: 0, busy: 0, checksumErrors: 0,
-    patternErrors: 0, statusErrors: 0, spurious: 0, failures: ['the guest did not report'],
+    patternErrors: 0, statusErrors: 0, spurious: 0, failures: crashes.length > 0 ? crashes : ['the guest did not report'],
   };
   const mc = dmReport.mapcache;
   const fatal = dmReport.fatal;
