@@ -122,9 +122,10 @@ for (const target of wasmTargets) {
 }
 rmSync(tmp, { recursive: true, force: true });
 
-// Bundles are written beside dist/ and swapped in whole: the chunk names
-// carry hashes, so an in-place rebuild would leave stale chunks behind.
-const next = join(root, 'build', `.dist-${process.pid}`);
+// Bundles are written beside dist/ (at the same depth: the source maps'
+// relative paths stay right) and swapped in whole: the chunk names carry
+// hashes, so an in-place rebuild would leave stale chunks behind.
+const next = join(root, `.dist-next-${process.pid}`);
 rmSync(next, { recursive: true, force: true });
 const common = {
   bundle: true,
