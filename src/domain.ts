@@ -28,6 +28,7 @@ export type ErrorSink = (e: WasmxenError) => void;
 const DOMID_SELF = 0x7ff0;
 const DOMID_MAX = 0x7fff;
 
+/** The host-side handle of a domain (`hv.domain(id)`). For a service domain (no guest module) it makes the domain's hypercalls and runs its event handlers on the caller's thread. */
 export class Domain {
   /** one Guest per vCPU, for service domains; empty when a guest module runs the domain */
   private readonly local: Guest[] = [];

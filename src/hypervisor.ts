@@ -28,6 +28,7 @@ import { consumerId, type ConsumerSpec, type ConsumerBinding, type XenConsumer }
 import { ConsumerRegistry } from './consumers/registry.ts';
 import { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
 
+/** A domain to create: its id, vCPUs, port limit, RAM, and the guest module that runs it (none: a service domain). */
 export interface DomainSpec {
   id: number;
   vcpus: number;
@@ -45,6 +46,7 @@ export interface DomainSpec {
   abi?: GuestAbi;
 }
 
+/** What `Hypervisor.create` builds: domains, wasm build, ABI, consumers, and where failures go. */
 export interface HypervisorOptions {
   domains: DomainSpec[];
   /** which wasm build runs the data plane; default release */
@@ -69,6 +71,7 @@ export interface HypervisorOptions {
   onError?: (error: HandlerError | VcpuCrashError) => void;
 }
 
+/** What `shutdown()` resolves with. */
 export interface ShutdownReport {
   /** the reports of the vCPUs that ran until they were stopped */
   vcpus: VcpuReport[];
@@ -82,8 +85,10 @@ export interface HypervisorEvents {
   error: [error: HandlerError | VcpuCrashError];
 }
 
+/** Xen's per-vCPU timer VIRQ. */
 export const VIRQ_TIMER = 0;
 
+/** The hypervisor: one shared memory, its domains and vCPU threads. Create with `Hypervisor.create`, end with `shutdown()` (or `await using`). */
 export class Hypervisor extends EventEmitter<HypervisorEvents> {
   private readonly domains = new Map<number, Domain>();
   private readonly pool: VcpuPool;

@@ -14,6 +14,7 @@ export function spread(xs: readonly number[]): number {
   return xs.length < 2 || !(m > 0) ? 0 : (Math.max(...xs) - Math.min(...xs)) / m;
 }
 
+/** Latency percentiles in nanoseconds. */
 export interface Percentiles { p50: number; p90: number; p99: number; p999: number; max: number }
 
 /** @internal (hdr-histogram-js is bundled, not a dependency: its types stay out of the declarations) */

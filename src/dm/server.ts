@@ -19,6 +19,7 @@ import { DM_FATAL, DMA_PORT } from '../../assembly/shared/dm-layout.ts';
 
 export const DM_HANDLERS = ['doorbell', 'kick'] as const;
 
+/** One device-model worker: serves DMA commands from the guest ring on one vCPU of the device-model domain. */
 export class DmaServer {
   readonly x: DmExports;
   commands = 0;

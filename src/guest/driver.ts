@@ -18,12 +18,15 @@ import type { DataPlane } from '../wasm/data-plane.ts';
 import type { GuestLayout } from './layout.ts';
 import { WasmxenError } from '../errors.ts';
 
+/** The one invalid-port marker (~0): never a port, never an index. */
 export const INVALID_PORT = 0xffffffff;
 const WAITING = 0x80000000 | 0;
 const COUNT = 0x7fffffff;
 
+/** An event handler: called with the port whose event arrived. */
 export type Handler = (port: number) => void;
 
+/** A port bound to a handler; `close` releases it. */
 export interface Binding {
   readonly port: number;
   readonly token: number;

@@ -39,6 +39,7 @@ function arrive(i32: Int32Array, parties: number): true | number {
   return gen;
 }
 
+/** The control block of a harness run: barrier, stop flag, per-party progress and scenario words, outside the machine's memory. */
 export class Ctl {
   readonly i32: Int32Array;
 

@@ -26,6 +26,7 @@ export interface PartyContext {
 /** A party runs to completion on its thread; it may await setup (e.g. loading modules) before its loop. */
 export type Party = (ctx: PartyContext) => unknown;
 
+/** One party of a harness run: its name in the party table and its arguments. */
 export interface PartySpec {
   /** A name registered in src/litmus/registry.ts (the party table of dist/litmus.worker.js). */
   party: string;
@@ -34,6 +35,7 @@ export interface PartySpec {
   background?: boolean;
 }
 
+/** A harness run: the machine, the control block, the parties and the watchdog limits. */
 export interface RunSpec {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
@@ -55,6 +57,7 @@ export interface RunSpec {
   seed?: number;
 }
 
+/** A harness run that failed: a party threw, or the watchdog found a party stuck (with a dump). */
 export class LitmusFailure extends Error {
   override name = 'LitmusFailure';
   /** Date.now() when the failure was detected */
@@ -71,6 +74,7 @@ interface PartyMessage { ok: boolean; result?: unknown; error?: string }
 /** How long a failed run lets its parties see the stop flag before their workers are terminated. */
 const GRACE_MS = 200;
 
+/** Run the parties on worker threads over the machine's memory until all finish; rejects with LitmusFailure on a party error or a watchdog hit, never hangs on a stuck thread. */
 export async function runParties(spec: RunSpec): Promise<unknown[]> {
   if (spec.parties.length > CTL_MAX_PARTIES) throw new RangeError(`at most ${CTL_MAX_PARTIES} parties`);
   const file = workerPath('litmus');

@@ -21,6 +21,7 @@ import type { DmaGuestConfig } from '../guests/dma-guest.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import { ConfigError } from '../errors.ts';
 
+/** How long and how the DMA scenario runs. */
 export interface DmaRunOptions {
   seconds: number;
   /** device-model worker threads; default 2 */
@@ -37,6 +38,7 @@ export interface DmaRunOptions {
   abi?: GuestAbi;
 }
 
+/** The DMA scenario's report: transfers, errors by kind, mapcache and DMA counters. */
 export interface DmaRunReport {
   scenario: 'dma';
   abi: GuestAbi;
@@ -69,6 +71,7 @@ export interface DmaRunReport {
 const MAX_PORT = 255;
 const DISK_BYTES = 16 * 2 ** 20;
 
+/** Run the DMA scenario (`wasmxen run --scenario dma`): a guest module driving the storage controller against a DeviceModel, every transfer checked end to end. */
 export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
   const workers = o.workers ?? 2;
   const inject = injectionMask(o.inject ?? []);
@@ -158,6 +161,7 @@ export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
   };
 }
 
+/** The text report of `runDmaScenario` (what `wasmxen run --scenario dma` prints). */
 export function formatDmaReport(r: DmaRunReport): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const e = r.errors;

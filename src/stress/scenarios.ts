@@ -38,12 +38,14 @@ export interface NoiseSpec {
   points?: number[];
 }
 
+/** What a scenario's build step gets: the machine's seed and noise. */
 export interface BuildOptions {
   build: WasmBuild;
   /** the common arguments every party gets (seed, trace ring, epoch) */
   common: StressArgs;
 }
 
+/** A scenario ready to run: its parties and watchdog policy. */
 export interface BuiltScenario {
   machine: Machine;
   parties: PartySpec[];
@@ -53,6 +55,7 @@ export interface BuiltScenario {
   stallPolicy: 'all' | 'each';
 }
 
+/** A stress scenario: its parties, what one iteration is, its outcomes (acceptable, interesting, forbidden). */
 export interface ScenarioDef {
   name: string;
   /** what races, in one line */
@@ -101,6 +104,7 @@ const roles = (n: number, scenario: string, common: StressArgs, args: object, ji
 
 // ------------------------------------------------------------------ scenarios
 
+/** Every stress scenario. */
 export const SCENARIOS: readonly ScenarioDef[] = [
   {
     name: 'raise-drain',
@@ -312,6 +316,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   },
 ];
 
+/** The scenario named `name`, if any. */
 export function scenarioByName(name: string): ScenarioDef | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }
