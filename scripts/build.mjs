@@ -7,7 +7,7 @@
 // (used by `npm test`).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync, mkdirSync, rmSync, renameSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { checkWasm } from './check-wasm.mjs';
@@ -167,9 +167,20 @@ if (t.status !== 0) {
   console.error('build: tsc -p tsconfig.build.json (declarations) failed');
   process.exit(1);
 }
+// The WebAssembly types the declarations name: TypeScript's "dom" lib has
+// the whole namespace, @types/node 20 none. Empty interfaces merge with the
+// DOM's when a consumer has it and stand alone (opaque handles) when not.
+const wasmGlobals = join(types, 'webassembly.d.ts');
+writeFileSync(wasmGlobals, [
+  '// WebAssembly.Memory and WebAssembly.Module as wasmxen\'s declarations name them (see scripts/build.mjs).',
+  'declare global {', '  namespace WebAssembly {', '    interface Memory {}', '    interface Module {}', '  }', '}', 'export {};', '',
+].join('\n'));
 for (const f of walkDts(types)) {
-  const src = readFileSync(f, 'utf8');
-  writeFileSync(f, src.replace(/((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1$2.js$3'));
+  let src = readFileSync(f, 'utf8').replace(/((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1$2.js$3');
+  if (f !== wasmGlobals && src.includes('WebAssembly.')) {
+    src = `/// <reference path="${relative(dirname(f), wasmGlobals)}" />\n${src}`;
+  }
+  writeFileSync(f, src);
 }
 // the same declarations for `require('wasmxen')`: a CommonJS scope of their own
 cpSync(types, join(next, 'types-cjs'), { recursive: true });
