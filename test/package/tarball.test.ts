@@ -1,7 +1,7 @@
 // The package as a user gets it: `npm pack`, the tarball installed into an
-// empty project with the network off (`npm install --offline`: the only
-// other package, prom-client for the HTTP example, comes from the npm cache
-// that installing this repository filled), then, there: the README's library
+// empty project with the network off (`npm ci --offline`: the only other
+// package, prom-client for the HTTP example, comes from the npm cache that
+// installing this repository filled), then, there: the README's library
 // example, examples/http-service.mjs, a TypeScript consumer type-checked
 // under module nodenext and under moduleResolution bundler (skipLibCheck
 // false; with this repository's TypeScript and with the TypeScript 6 that
@@ -19,7 +19,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 let work: string;
 let consumer: string;
-let packed: { filename: string; unpackedSize: number; files: { path: string }[] };
+let packed: { filename: string; version: string; integrity: string; unpackedSize: number; files: { path: string }[] };
 
 function run(cmd: string, args: string[], cwd: string, timeout = 120_000, env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, ...env } });
@@ -31,9 +31,37 @@ function ok(r: SpawnSyncReturns<string>, what: string): string {
   return r.stdout;
 }
 
-const lockVersion = (name: string): string =>
-  (JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version: string }> })
-    .packages[`node_modules/${name}`].version;
+type LockEntry = { version: string; dependencies?: Record<string, string>; [k: string]: unknown };
+
+/**
+ * The consumer's package-lock.json: the tarball, and prom-client with its
+ * dependencies exactly as this repository's lockfile has them. `npm ci
+ * --offline` then needs no registry metadata, only the tarballs that
+ * installing this repository put in the npm cache (by integrity).
+ */
+function consumerLock(tgz: string, tgzIntegrity: string): { deps: Record<string, string>; lock: unknown } {
+  const repo = (JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }).packages;
+  const packages: Record<string, unknown> = {};
+  const add = (name: string) => {
+    const key = `node_modules/${name}`;
+    if (packages[key]) return;
+    const e = repo[key];
+    if (!e) throw new Error(`${name} is not in package-lock.json (hoisted)`);
+    const { dev: _dev, devOptional: _devOptional, peer: _peer, ...entry } = e;
+    // this repository's lockfile omits registry URLs; with one, npm ci reads the tarball from the cache by integrity
+    entry.resolved ??= `https://registry.npmjs.org/${name}/-/${name.split('/').pop()}-${e.version}.tgz`;
+    packages[key] = entry;
+    for (const d of Object.keys(e.dependencies ?? {})) add(d);
+  };
+  add('prom-client');
+  const deps = { wasmxen: `file:${tgz}`, 'prom-client': repo['node_modules/prom-client'].version };
+  packages[''] = { name: 'consumer', dependencies: deps };
+  packages['node_modules/wasmxen'] = {
+    version: packed.version, resolved: `file:${tgz}`, integrity: tgzIntegrity, license: 'MIT',
+    bin: { wasmxen: 'bin/wasmxen.mjs' }, engines: { node: '>=20.11' },
+  };
+  return { deps, lock: { name: 'consumer', lockfileVersion: 3, requires: true, packages } };
+}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'wasmxen-pack-'));
@@ -42,9 +70,10 @@ beforeAll(() => {
   packed = (JSON.parse(out.slice(out.indexOf('['))) as typeof packed[])[0];
   consumer = join(work, 'consumer');
   mkdirSync(consumer);
-  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }, null, 2));
-  ok(run(npm, ['install', '--offline', '--no-audit', '--no-fund', '--no-package-lock',
-    join(work, packed.filename), `prom-client@${lockVersion('prom-client')}`], consumer), 'npm install --offline');
+  const { deps, lock } = consumerLock(`../${packed.filename}`, packed.integrity);
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: deps }, null, 2));
+  writeFileSync(join(consumer, 'package-lock.json'), JSON.stringify(lock, null, 2));
+  ok(run(npm, ['ci', '--offline', '--no-audit', '--no-fund'], consumer), 'npm ci --offline');
 }, 180_000);
 
 afterAll(() => {
