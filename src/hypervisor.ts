@@ -173,7 +173,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   consumer(name: string): ConsumerHost {
     this.open('consumer');
     const h = this.hosts.get(name);
-    if (!h) throw new RangeError(`no consumer '${name}' registered (have: ${[...this.hosts.keys()].join(', ') || 'none'})`);
+    if (!h) throw new ConfigError(`no consumer '${name}' registered: pass it in HypervisorOptions.consumers (have: ${[...this.hosts.keys()].join(', ') || 'none'})`);
     return h;
   }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hypervisor } from '../../src/hypervisor.ts';
 import {
-  HandlerError, HypervisorClosedError, InvalidArgumentError, NoSuchDomainError, VcpuCrashError, WasmxenError, EvtchnError,
+  HandlerError, HypervisorClosedError, InvalidArgumentError, NoSuchDomainError, VcpuCrashError, WasmxenError, EvtchnError, ConfigError,
 } from '../../src/errors.ts';
 
 const pair = (extra: Partial<Parameters<typeof Hypervisor.create>[0]> = {}) =>
@@ -197,6 +197,7 @@ describe('argument checks', () => {
     expect(() => hv.domain(9)).toThrow('no domain 9 (this hypervisor has domains 1, 2)');
     try { hv.domain(9); } catch (e) { expect((e as NoSuchDomainError).domain).toBe(9); }
     expect(() => hv.raiseVirq(9, 0, 0)).toThrow(NoSuchDomainError);
+    expect(() => hv.consumer('monitor')).toThrow(new ConfigError("no consumer 'monitor' registered: pass it in HypervisorOptions.consumers (have: none)"));
     await hv.shutdown();
   });
 
