@@ -66,7 +66,9 @@ export interface HypervisorOptions {
    * Called with every failure the hypervisor survives: a HandlerError (a
    * service-domain handler threw) or a VcpuCrashError (a vCPU thread died).
    * `'error'` listeners get the same errors; with neither, they become
-   * process warnings. Never called re-entrantly from inside a hypercall.
+   * process warnings. Called synchronously where the failure is seen (the
+   * upcall that ran the handler, a worker's exit); what it throws becomes a
+   * process warning and never stops a domain serving.
    */
   onError?: (error: HandlerError | VcpuCrashError) => void;
 }
@@ -119,11 +121,13 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
       };
     });
     this.closed.catch(() => { /* delivered to whoever awaits it; never an unhandled rejection */ });
-    this.pool = new VcpuPool(machine.dp, (e) => {
-      this.crashed.push(e);
-      this.settleClosed(e);
-      this.reportError(e);
-    });
+    this.pool = new VcpuPool(machine.dp, (e) => this.vcpuCrashed(e));
+  }
+
+  private vcpuCrashed(e: VcpuCrashError): void {
+    this.crashed.push(e);
+    this.settleClosed(e);
+    this.reportError(e);
   }
 
   /** Deliver a survived failure to the embedder: onError, 'error' listeners, else a process warning. */
@@ -135,7 +139,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     }
     if (this.listenerCount('error') > 0) {
       delivered = true;
-      this.emit('error', e);
+      try { this.emit('error', e); } catch (thrown) { process.emitWarning(`an 'error' listener threw: ${String(thrown)}`); }
     }
     if (!delivered) process.emitWarning(e);
   }
@@ -209,7 +213,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
       if (abi !== 'fifo' && abi !== '2l') throw new ConfigError(`domain ${spec.id}: abi must be 'fifo' or '2l', not '${abi}'`);
       bootGuest(machine.dp, spec.id, spec.vcpus, layout, abi);
       hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest, hv.registry,
-        (e) => hv.reportError(e as HandlerError | VcpuCrashError)));
+        (e) => (e instanceof VcpuCrashError ? hv.vcpuCrashed(e) : hv.reportError(e as HandlerError))));
     }
     return hv;
   }

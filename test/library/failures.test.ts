@@ -234,3 +234,28 @@ describe('argument checks', () => {
     await hv.shutdown();
   });
 });
+
+describe('an embedder whose error callbacks throw', () => {
+  it('onError and an \'error\' listener that throw become process warnings; the domain keeps serving', async () => {
+    const hv = await pair({ onError: () => { throw new Error('onError bug'); } });
+    hv.on('error', () => { throw new Error('listener bug'); });
+    const [fp, bp] = connect(hv);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    let n = 0;
+    hv.domain(2).on(bp, () => { n++; throw new Error('handler bug'); });
+    for (let i = 1; i <= 2; i++) {
+      hv.domain(1).send(fp);
+      while (n < i) await new Promise((r) => setImmediate(r));
+    }
+    while (warnings.length < 4) await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    expect(warnings.sort()).toEqual([
+      "an 'error' listener threw: Error: listener bug", "an 'error' listener threw: Error: listener bug",
+      'onError threw: Error: onError bug', 'onError threw: Error: onError bug',
+    ]);
+    const down = await hv.shutdown();
+    expect(down.crashed).toEqual([]);
+  });
+});
