@@ -22,7 +22,9 @@ import type { VcpuReport } from './vcpu/protocol.ts';
 import { ConfigError, HypervisorClosedError, InvalidArgumentError, NoSuchDomainError, VcpuCrashError, type HandlerError } from './errors.ts';
 import { PAGE_SIZE } from '../assembly/shared/layout.ts';
 import type { Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { consumerModulePath } from './paths.ts';
 import { consumerId, type ConsumerSpec, type ConsumerBinding, type XenConsumer } from './consumers/types.ts';
 import { ConsumerRegistry } from './consumers/registry.ts';
@@ -85,6 +87,20 @@ export interface ShutdownReport {
 export interface HypervisorEvents {
   /** a failure the hypervisor survived: a handler that threw, a vCPU thread that crashed */
   error: [error: HandlerError | VcpuCrashError];
+}
+
+/** A guest module that cannot load is a configuration error now, not a crash of every vCPU at start(). */
+function checkGuestModule(d: DomainSpec): void {
+  if (typeof d.guest !== 'string' || d.guest === '') {
+    throw new ConfigError(`domain ${d.id}: guest must be the path or file: URL of a guest module, not ${String(d.guest)}`);
+  }
+  let file: string;
+  try {
+    file = d.guest.startsWith('file:') ? fileURLToPath(d.guest) : resolve(d.guest);
+  } catch {
+    throw new ConfigError(`domain ${d.id}: guest module URL ${d.guest} is not a file: URL`);
+  }
+  if (!existsSync(file)) throw new ConfigError(`domain ${d.id}: guest module ${file} does not exist`);
 }
 
 /** Xen's per-vCPU timer VIRQ. */
@@ -197,6 +213,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     if (!opts.domains?.length) throw new ConfigError('a hypervisor needs at least one domain');
     if (opts.onError !== undefined && typeof opts.onError !== 'function') throw new ConfigError('onError must be a function');
     const plans = opts.domains.map((d) => {
+      if (d.guest !== undefined) checkGuestModule(d);
       const maxPort = d.maxEvtchnPort ?? 1023;
       const layout = guestLayout(d.vcpus, maxPort);
       const ram = d.ramKiB ?? 256;

@@ -259,3 +259,13 @@ describe('an embedder whose error callbacks throw', () => {
     expect(down.crashed).toEqual([]);
   });
 });
+
+describe('guest-module startup', () => {
+  it('a guest module that does not exist is a ConfigError at create(), before any thread starts', async () => {
+    const missing = join(tmpdir(), 'wasmxen-no-such-guest.mjs');
+    await expect(Hypervisor.create({ domains: [{ id: 1, vcpus: 1, guest: missing }] }))
+      .rejects.toThrow(new ConfigError(`domain 1: guest module ${missing} does not exist`));
+    await expect(Hypervisor.create({ domains: [{ id: 1, vcpus: 1, guest: '' }] }))
+      .rejects.toThrow(ConfigError);
+  });
+});
