@@ -142,12 +142,19 @@ const { Hypervisor, NoSuchDomainError, WasmxenError } = require('wasmxen');
   console.log('event on port', await got);
   try { hv.domain(9); } catch (e) { console.log(e instanceof NoSuchDomainError && e instanceof WasmxenError, e.message); }
   await hv.shutdown();
+  // a guest-module domain: vCPU worker threads found from the CommonJS bundle
+  const gm = await Hypervisor.create({ domains: [{ id: 3, vcpus: 2, guest: __dirname + '/guest.mjs' }] });
+  gm.start();
+  const down = await gm.shutdown();
+  console.log(JSON.stringify(down.vcpus.map((v) => v.guest).sort((a, b) => a.vcpu - b.vcpu)), down.crashed.length);
 })();
 `);
+    writeFileSync(join(consumer, 'guest.mjs'), 'export function report(g) { return { dom: g.dom, vcpu: g.vcpu }; }\n');
     const r = run(process.execPath, ['cjs.cjs'], consumer, 30_000);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toBe(`event on port 1\ntrue no domain 9 (this hypervisor has domains 1, 2)\n`);
+    expect(r.stdout).toBe('event on port 1\ntrue no domain 9 (this hypervisor has domains 1, 2)\n' +
+      '[{"dom":3,"vcpu":0},{"dom":3,"vcpu":1}] 0\n');
   });
 
   const consumerTs = `
