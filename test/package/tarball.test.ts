@@ -222,14 +222,20 @@ export async function main(): Promise<void> {
 
   it('npx wasmxen run, stress and bench work (short runs)', () => {
     const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
-    const runOut = JSON.parse(ok(run(npx, ['--offline', 'wasmxen', 'run', '--seconds', '0.5', '--json'], consumer), 'wasmxen run')) as
+    const runOut = JSON.parse(ok(run(npx, ['--offline', 'wasmxen', 'run', '--seconds', '1', '--json'], consumer), 'wasmxen run')) as
       { sent: number; delivered: number; lost: number; duplicated: number };
     expect(runOut.sent).toBeGreaterThan(0);
     expect([runOut.lost, runOut.duplicated, runOut.delivered]).toEqual([0, 0, runOut.sent]);
+    // a clean short run: exit 0, the report of the one scenario (how many rounds fit in 0.3 s depends on the load)
     const stress = JSON.parse(ok(run(npx, ['--offline', 'wasmxen', 'stress', '--scenario', 'raise-drain', '--seconds', '0.3', '--seed', '1', '--json'], consumer), 'wasmxen stress')) as
-      { scenarios: { name: string; iterations: number; forbidden: number }[] };
-    expect(stress.scenarios.map((s) => s.name)).toEqual(['raise-drain']);
-    expect(stress.scenarios[0].iterations).toBeGreaterThan(0);
+      { scenarios: { name: string; iterations: number; forbidden: number; watchdog: number }[] };
+    expect(stress.scenarios.map((s) => [s.name, s.forbidden, s.watchdog])).toEqual([['raise-drain', 0, 0]]);
+    // rounds really run from the installed stress build: a re-injected bug is caught (it stops the run at once)
+    const inj = run(npx, ['--offline', 'wasmxen', 'stress', '--inject', 'ready-before-head', '--seconds', '30', '--seed', '1', '--json'], consumer);
+    expect(inj.status, inj.stderr).toBe(1);
+    const caught = JSON.parse(inj.stdout) as { inject: string; detected: boolean; scenarios: { iterations: number; forbidden: number }[] };
+    expect([caught.inject, caught.detected, caught.scenarios[0].forbidden]).toEqual(['ready-before-head', true, 1]);
+    expect(caught.scenarios[0].iterations).toBeGreaterThan(0);
     const bench = JSON.parse(ok(run(npx, ['--offline', 'wasmxen', 'bench', '--workload', 'fifo-1to1', '--impl', 'wasmxen', '--seconds', '0.2', '--runs', '1', '--json'], consumer), 'wasmxen bench')) as
       { results?: unknown[] };
     expect(JSON.stringify(bench)).toContain('fifo-1to1');
