@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The `wasmxen` command: runs the bundled CLI (npm install builds it).
+// The `wasmxen` command: runs the bundled CLI (the build makes it; the package ships it).
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(cli)) {
-  console.error('wasmxen: dist/cli.js is missing; run `npm run build` (npm install does it)');
+  console.error(`wasmxen: ${fileURLToPath(cli)} is missing: in a clone of wasmxen run \`npm run build\`; ` +
+    'in an installed package reinstall wasmxen (its tarball ships the build)');
   process.exit(1);
 }
 await import(cli.href);

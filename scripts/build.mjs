@@ -1,14 +1,16 @@
-// Builds everything: the wasm data plane (release and debug targets), the
-// safety gate on both, and the esbuild bundles for workers, the CLI and the
-// library. `--if-needed` skips the build when every output is newer than
-// every input (used by `npm test`).
+// Builds everything: the wasm data plane (release, debug and stress targets),
+// the safety gate on each, the esbuild bundles (workers, the CLI, built-in
+// guests and consumers, and the library: the core `wasmxen` as ESM and
+// CommonJS, the harness subpaths as ESM sharing the core's chunks), and the
+// type declarations (dist/types for import, dist/types-cjs for require).
+// `--if-needed` skips the build when every output is newer than every input
+// (used by `npm test`).
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync, existsSync, mkdirSync, rmSync, renameSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { readdirSync, statSync, existsSync, mkdirSync, rmSync, renameSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { join, dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { checkWasm } from './check-wasm.mjs';
-import { readFileSync } from 'node:fs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const wasmOutputs = {
@@ -46,14 +48,26 @@ function entryPoints() {
   for (const f of readdirSync(join(root, 'src/guests'))) {
     if (f.endsWith('.ts') && !f.startsWith('demo-')) entries[`guests/${f.replace(/\.ts$/, '')}`] = join(root, 'src/guests', f);
   }
-  entries.index = join(root, 'src/index.ts');
+  Object.assign(entries, libraryEntries);
   return entries;
 }
+
+// The package's library entry points (package.json "exports"): the core and the harness subpaths.
+const libraryEntries = {
+  index: join(root, 'src/index.ts'),
+  bench: join(root, 'src/bench/index.ts'),
+  stress: join(root, 'src/stress/index.ts'),
+  dm: join(root, 'src/dm/index.ts'),
+  model: join(root, 'src/model/index.ts'),
+};
 
 function outputsOf(entries) {
   return [
     ...Object.values(wasmOutputs).map((f) => join(root, f)),
     ...Object.keys(entries).map((k) => join(root, 'dist', `${k}.js`)),
+    join(root, 'dist/index.cjs'),
+    ...Object.keys(libraryEntries).map((k) => join(root, 'dist/types/src', k === 'index' ? 'index.d.ts' : `${k}/index.d.ts`)),
+    join(root, 'dist/types-cjs/src/index.d.ts'),
   ];
 }
 
@@ -79,7 +93,7 @@ const ifNeeded = process.argv.includes('--if-needed');
 const entries = entryPoints();
 const inputs = [
   ...walk(join(root, 'assembly')), ...walk(join(root, 'src')), ...walk(join(root, 'workers')),
-  join(root, 'asconfig.json'), join(root, 'scripts/build.mjs'), join(root, 'package.json'),
+  join(root, 'asconfig.json'), join(root, 'scripts/build.mjs'), join(root, 'package.json'), join(root, 'tsconfig.build.json'),
 ];
 const outputs = outputsOf(entries);
 if (ifNeeded && outputs.every(existsSync) && Math.min(...outputs.map((f) => statSync(f).mtimeMs)) > newest(inputs)) {
@@ -108,15 +122,78 @@ for (const target of wasmTargets) {
 }
 rmSync(tmp, { recursive: true, force: true });
 
-await esbuild.build({
-  entryPoints: entries,
-  outdir: join(root, 'dist'),
+// Bundles are written beside dist/ (at the same depth: the source maps'
+// relative paths stay right) and swapped in whole: the chunk names carry
+// hashes, so an in-place rebuild would leave stale chunks behind.
+const next = join(root, `.dist-next-${process.pid}`);
+rmSync(next, { recursive: true, force: true });
+const common = {
   bundle: true,
   platform: 'node',
-  format: 'esm',
   target: 'node20',
   mainFields: ['module', 'main'],
   sourcemap: true,
   logLevel: 'warning',
+};
+// ESM: every entry; code shared by several entries lives in dist/chunks/, so
+// `wasmxen/bench` and the core share one copy of the core (one class per error).
+await esbuild.build({
+  ...common,
+  entryPoints: entries,
+  outdir: next,
+  format: 'esm',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   banner: { js: "import { createRequire as __wasmxenCreateRequire } from 'node:module'; const require = __wasmxenCreateRequire(import.meta.url);" },
 });
+// CommonJS: the core alone (require('wasmxen')); import.meta.url becomes this file's URL.
+await esbuild.build({
+  ...common,
+  entryPoints: { index: libraryEntries.index },
+  outdir: next,
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+  define: { 'import.meta.url': '__wasmxenModuleUrl' },
+  banner: { js: "const __wasmxenModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+
+// Declarations of the library entries and what they reach, emitted by tsc
+// from the TSDoc'ed sources; their relative specifiers say .js (what a
+// consumer's resolver maps to the .d.ts beside it).
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+const types = join(next, 'types');
+const t = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', types], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+if (t.status !== 0) {
+  console.error('build: tsc -p tsconfig.build.json (declarations) failed');
+  process.exit(1);
+}
+// The WebAssembly types the declarations name: TypeScript's "dom" lib has
+// the whole namespace, @types/node 20 none. Empty interfaces merge with the
+// DOM's when a consumer has it and stand alone (opaque handles) when not.
+const wasmGlobals = join(types, 'webassembly.d.ts');
+writeFileSync(wasmGlobals, [
+  '// WebAssembly.Memory and WebAssembly.Module as wasmxen\'s declarations name them (see scripts/build.mjs).',
+  'declare global {', '  namespace WebAssembly {', '    interface Memory {}', '    interface Module {}', '  }', '}', 'export {};', '',
+].join('\n'));
+for (const f of walkDts(types)) {
+  let src = readFileSync(f, 'utf8').replace(/((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1$2.js$3');
+  if (f !== wasmGlobals && src.includes('WebAssembly.')) {
+    src = `/// <reference path="${relative(dirname(f), wasmGlobals)}" />\n${src}`;
+  }
+  writeFileSync(f, src);
+}
+// the same declarations for `require('wasmxen')`: a CommonJS scope of their own
+cpSync(types, join(next, 'types-cjs'), { recursive: true });
+writeFileSync(join(next, 'types-cjs/package.json'), JSON.stringify({ type: 'commonjs' }) + '\n');
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+renameSync(next, join(root, 'dist'));
+
+function walkDts(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walkDts(p, out);
+    else if (name.endsWith('.d.ts')) out.push(p);
+  }
+  return out;
+}

@@ -2,15 +2,34 @@
 // "service domain": its vCPUs are served on the caller's thread (a Node
 // service's main thread) with Atomics.waitAsync, so its handlers run on the
 // event loop without blocking it; the event path is still the wasm one.
+//
+// Failure contract (a service must outlive its handlers): a handler that
+// throws, or returns a promise that rejects, is reported to the hypervisor
+// as a HandlerError and the upcall carries on with the next event; the
+// domain keeps serving. Arguments are checked before they reach the data
+// plane (the ABI takes 32-bit integers: nothing is truncated silently), and
+// once the domain is stopped every operation throws HypervisorClosedError.
 import type { DataPlane } from './wasm/data-plane.ts';
 import type { DomainRegion } from './wasm/memory-map.ts';
 import { Guest } from './guest/guest.ts';
-import type { Binding, Handler } from './guest/driver.ts';
+import type { Binding } from './guest/driver.ts';
 import type { GuestLayout } from './guest/layout.ts';
 import type { PortStatus } from './guest/hypercalls.ts';
 import type { ConsumerRegistry } from './consumers/registry.ts';
 import { DomainMemory } from './mm/domain-memory.ts';
+import { HandlerError, HypervisorClosedError, InvalidArgumentError, VcpuCrashError, WasmxenError } from './errors.ts';
 
+/** A service domain's event handler; a returned promise is awaited only for its rejection. */
+export type DomainHandler = (port: number) => void | PromiseLike<void>;
+
+/** Where a domain reports failures it survives (the Hypervisor's error channel). */
+export type ErrorSink = (e: WasmxenError) => void;
+
+/** Xen's DOMID_SELF and the highest domid an EVTCHNOP accepts. */
+const DOMID_SELF = 0x7ff0;
+const DOMID_MAX = 0x7fff;
+
+/** The host-side handle of a domain (`hv.domain(id)`). For a service domain (no guest module) it makes the domain's hypercalls and runs its event handlers on the caller's thread. */
 export class Domain {
   /** one Guest per vCPU, for service domains; empty when a guest module runs the domain */
   private readonly local: Guest[] = [];
@@ -20,7 +39,8 @@ export class Domain {
   private handlerSerial = 0;
 
   constructor(readonly dp: DataPlane, readonly region: DomainRegion, readonly layout: GuestLayout,
-    readonly guestModule: string | undefined, consumers?: ConsumerRegistry) {
+    readonly guestModule: string | undefined, consumers?: ConsumerRegistry,
+    private readonly report: ErrorSink = defaultSink) {
     if (!guestModule) {
       for (let v = 0; v < region.vcpus; v++) {
         this.local.push(new Guest(dp, {
@@ -36,38 +56,102 @@ export class Domain {
 
   get id(): number { return this.region.domid; }
   get vcpus(): number { return this.region.vcpus; }
+  /** Xen's max_evtchn_port of this domain: ports are 1..maxEvtchnPort. */
+  get maxEvtchnPort(): number { return this.region.maxEvtchnPort; }
 
   /** The guest API of vCPU `vcpu` of this service domain (its hypercalls, driver, rings). */
   guest(vcpu = 0): Guest {
+    this.open('guest');
+    this.checkVcpu('guest', vcpu);
     const g = this.local[vcpu];
-    if (!g) {
-      throw new Error(this.local.length === 0
-        ? `domain ${this.id} runs guest module ${this.guestModule}; only its guest can make hypercalls`
-        : `domain ${this.id} has no vCPU ${vcpu}`);
-    }
+    if (!g) throw new WasmxenError(`domain ${this.id} runs guest module ${this.guestModule}; only its guest can make hypercalls`);
     return g;
   }
 
   // ---------------------------------------------- hypercalls (as vCPU 0)
-  allocUnbound(remoteDom: number): number { return this.guest().hc.allocUnbound(remoteDom); }
-  bindInterdomain(remoteDom: number, remotePort: number): number { return this.guest().hc.bindInterdomain(remoteDom, remotePort); }
-  bindIpi(vcpu: number): number { return this.guest().hc.bindIpi(vcpu); }
-  bindVirq(virq: number, vcpu = 0): number { return this.guest().hc.bindVirq(virq, vcpu); }
-  send(port: number): void { this.guest().send(port); }
-  status(port: number): PortStatus { return this.guest().hc.status(port); }
-  bindVcpu(port: number, vcpu: number): void { this.guest().hc.bindVcpu(port, vcpu); }
-  setPriority(port: number, priority: number): void { this.guest().hc.setPriority(port, priority); }
+  /** EVTCHNOP_alloc_unbound: a port that domain `remoteDom` may bind. */
+  allocUnbound(remoteDom: number): number {
+    this.checkDomid('allocUnbound', remoteDom);
+    return this.guest().hc.allocUnbound(remoteDom);
+  }
+
+  /** EVTCHNOP_bind_interdomain: connect a new local port to `remotePort` of `remoteDom`. */
+  bindInterdomain(remoteDom: number, remotePort: number): number {
+    this.checkDomid('bindInterdomain', remoteDom);
+    this.checkInt('bindInterdomain', 'remote port', remotePort, 1, 0xfffffffe);
+    return this.guest().hc.bindInterdomain(remoteDom, remotePort);
+  }
+
+  /** EVTCHNOP_bind_ipi: a port that raises an event on `vcpu` of this domain. */
+  bindIpi(vcpu: number): number {
+    this.checkVcpu('bindIpi', vcpu);
+    return this.guest().hc.bindIpi(vcpu);
+  }
+
+  /** EVTCHNOP_bind_virq: bind VIRQ `virq` (delivered on `vcpu`). */
+  bindVirq(virq: number, vcpu = 0): number {
+    this.checkInt('bindVirq', 'virq', virq, 0, 0x7fffffff);
+    this.checkVcpu('bindVirq', vcpu);
+    return this.guest().hc.bindVirq(virq, vcpu);
+  }
+
+  /** EVTCHNOP_send on `port`. */
+  send(port: number): void {
+    this.checkPort('send', port);
+    this.guest().send(port);
+  }
+
+  /** EVTCHNOP_status of `port`. */
+  status(port: number): PortStatus {
+    this.checkPort('status', port);
+    return this.guest().hc.status(port);
+  }
+
+  /** EVTCHNOP_bind_vcpu: deliver `port` to `vcpu` from now on. */
+  bindVcpu(port: number, vcpu: number): void {
+    this.checkPort('bindVcpu', port);
+    this.checkVcpu('bindVcpu', vcpu);
+    this.guest().hc.bindVcpu(port, vcpu);
+  }
+
+  /** EVTCHNOP_set_priority (FIFO only; 0 is the highest priority). */
+  setPriority(port: number, priority: number): void {
+    this.checkPort('setPriority', port);
+    this.checkInt('setPriority', 'priority', priority, 0, 0x7fffffff);
+    this.guest().hc.setPriority(port, priority);
+  }
 
   /**
    * Call `handler` for every event on `port` (any vCPU), and unmask the port.
-   * Starts serving this domain's vCPUs on the current thread if not yet.
+   * Starts serving this domain's vCPUs on the current thread if not yet. A
+   * handler that throws (or whose promise rejects) is reported as a
+   * HandlerError through the hypervisor's `'error'` event / `onError`; the
+   * domain keeps serving.
    */
-  on(port: number, handler: Handler): Binding {
+  on(port: number, handler: DomainHandler): Binding {
+    this.open('on');
+    this.checkPort('on', port);
+    if (typeof handler !== 'function') {
+      throw new InvalidArgumentError('on', 'handler', handler, this.id, 'a function');
+    }
     const name = `h${++this.handlerSerial}`;
-    for (const g of this.local) g.driver.addHandler(name, handler);
+    for (const g of this.local) g.driver.addHandler(name, (p) => this.runHandler(handler, g.vcpu, p));
     const b = this.guest().listen(port, name);
     this.serve();
     return b;
+  }
+
+  private runHandler(handler: DomainHandler, vcpu: number, port: number): void {
+    let r: void | PromiseLike<void>;
+    try {
+      r = handler(port);
+    } catch (e) {
+      this.report(new HandlerError(this.id, vcpu, port, e));
+      return;
+    }
+    if (r && typeof r.then === 'function') {
+      r.then(undefined, (e: unknown) => this.report(new HandlerError(this.id, vcpu, port, e)));
+    }
   }
 
   /** Stop calling the handler (waits for a running one) and close the port. */
@@ -80,18 +164,60 @@ export class Domain {
     return this.local[0]?.driver.spurious() ?? 0;
   }
 
+  /** True once the domain has been stopped (by the hypervisor's shutdown). */
+  get closed(): boolean {
+    return this.stopped;
+  }
+
   private serve(): void {
     if (this.serving || this.stopped) return;
     this.serving = true;
     this.loops = this.local.map(async (g) => {
-      while (!this.stopped) await g.kernel.blockAndRunAsync(1000);
+      try {
+        while (!this.stopped) await g.kernel.blockAndRunAsync(1000);
+      } catch (e) {
+        // handlers are wrapped: only the data plane itself can throw here; this vCPU stops serving
+        this.report(new VcpuCrashError(this.id, g.vcpu, e));
+      }
     });
   }
 
-  /** Stop serving; resolves when the loops have ended. */
+  /** Stop serving; resolves when the loops have ended. Every operation afterwards throws HypervisorClosedError. */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const g of this.local) this.dp.x.kickVcpu(this.id, g.vcpu);
     await Promise.all(this.loops);
   }
+
+  // ---------------------------------------------- argument checks
+  private open(op: string): void {
+    if (this.stopped) throw new HypervisorClosedError(op, this.id);
+  }
+
+  private checkInt(op: string, argument: string, v: unknown, lo: number, hi: number): void {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+      throw new InvalidArgumentError(op, argument, v, this.id, `an integer in ${lo}..${hi}`);
+    }
+  }
+
+  private checkPort(op: string, port: unknown): void {
+    this.open(op);
+    this.checkInt(op, 'port', port, 1, this.region.maxEvtchnPort);
+  }
+
+  private checkVcpu(op: string, vcpu: unknown): void {
+    this.open(op);
+    this.checkInt(op, 'vCPU', vcpu, 0, this.region.vcpus - 1);
+  }
+
+  /** A domid as the EVTCHNOPs take it: an existing domain is Xen's to judge (-ESRCH), a non-domid is ours. */
+  private checkDomid(op: string, dom: unknown): void {
+    this.open(op);
+    if (dom === DOMID_SELF) return;
+    this.checkInt(op, 'domain', dom, 0, DOMID_MAX);
+  }
+}
+
+function defaultSink(e: WasmxenError): void {
+  process.emitWarning(e);
 }

@@ -1,13 +1,139 @@
-// Typed errors of the library. Messages say what was wrong and what to do.
+// Typed errors of the library. Every one is a WasmxenError with a stable
+// `code`; messages say what was wrong and what to do, without a "wasmxen:"
+// prefix (the CLI adds one when it prints them).
+
+/** The base class of every error the library throws on purpose; `code` is stable across versions. */
+export class WasmxenError extends Error {
+  override name = 'WasmxenError';
+  /** a stable machine-readable code, e.g. 'WASMXEN_CLOSED' */
+  readonly code: string = 'WASMXEN_ERROR';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
 
 /** A configuration that can not be laid out or run. */
-export class ConfigError extends Error {
+export class ConfigError extends WasmxenError {
   override name = 'ConfigError';
+  override readonly code: string = 'WASMXEN_CONFIG';
 }
 
 /** The V8 this process runs on miscompiles the data plane (see design §4). */
-export class RuntimeCheckError extends Error {
+export class RuntimeCheckError extends WasmxenError {
   override name = 'RuntimeCheckError';
+  override readonly code: string = 'WASMXEN_RUNTIME_CHECK';
+}
+
+/** A file the package ships (a wasm build, a bundled worker, a built-in module) is not there. */
+export class BuildMissingError extends WasmxenError {
+  override name = 'BuildMissingError';
+  override readonly code = 'WASMXEN_BUILD_MISSING';
+
+  constructor(
+    /** absolute path of the missing file */
+    readonly file: string,
+    what: string,
+  ) {
+    super(`${what} ${file} is missing: in a clone of wasmxen run \`npm run build\`; ` +
+      'in an installed package reinstall wasmxen (its tarball ships the build)');
+  }
+}
+
+/** An operation on a hypervisor after `shutdown()` began. */
+export class HypervisorClosedError extends WasmxenError {
+  override name = 'HypervisorClosedError';
+  override readonly code = 'WASMXEN_CLOSED';
+
+  constructor(
+    /** the operation that was refused, e.g. 'send' */
+    readonly op: string,
+    /** the domain it was asked of, if any */
+    readonly domain?: number,
+  ) {
+    super(`${op}${domain === undefined ? '' : ` on domain ${domain}`}: the hypervisor has been shut down; create a new one`);
+  }
+}
+
+/** `hv.domain(id)` (or an option naming a domain) for a domain the hypervisor does not have. */
+export class NoSuchDomainError extends WasmxenError {
+  override name = 'NoSuchDomainError';
+  override readonly code = 'WASMXEN_NO_SUCH_DOMAIN';
+
+  constructor(
+    readonly domain: unknown,
+    /** the domains there are */
+    readonly known: readonly number[],
+  ) {
+    super(`no domain ${String(domain)} (this hypervisor has domains ${known.join(', ') || 'none'})`);
+  }
+}
+
+/**
+ * An argument the library refuses before it reaches the data plane: a port
+ * or vCPU that is not an integer or is out of range for the domain (Xen's
+ * ABI takes 32-bit integers; the library never truncates a number silently).
+ */
+export class InvalidArgumentError extends WasmxenError {
+  override name = 'InvalidArgumentError';
+  override readonly code = 'WASMXEN_INVALID_ARGUMENT';
+
+  constructor(
+    /** what the operation was, e.g. 'send' */
+    readonly op: string,
+    /** which argument, e.g. 'port' */
+    readonly argument: string,
+    readonly value: unknown,
+    readonly domain: number,
+    /** what it must be, e.g. 'an integer in 1..1023' */
+    readonly expected: string,
+  ) {
+    super(`${op} on domain ${domain}: ${argument} ${describeValue(value)} is not ${expected}`);
+  }
+}
+
+function describeValue(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : typeof v === 'function' ? 'function' : String(v);
+}
+
+/** A service domain's handler threw (or its promise rejected); the domain kept serving. */
+export class HandlerError extends WasmxenError {
+  override name = 'HandlerError';
+  override readonly code = 'WASMXEN_HANDLER';
+
+  constructor(
+    readonly domain: number,
+    /** the vCPU whose upcall ran the handler */
+    readonly vcpu: number,
+    readonly port: number,
+    /** what the handler threw */
+    override readonly cause: unknown,
+  ) {
+    super(`the handler of port ${port} on domain ${domain} (vCPU ${vcpu}) failed: ${messageOf(cause)}`, { cause });
+  }
+}
+
+/** A vCPU thread of a guest-module domain threw or exited before the hypervisor stopped it. */
+export class VcpuCrashError extends WasmxenError {
+  override name = 'VcpuCrashError';
+  override readonly code = 'WASMXEN_VCPU_CRASH';
+
+  constructor(
+    readonly domain: number,
+    readonly vcpu: number,
+    /** the guest module's error, if it threw */
+    override readonly cause: unknown,
+    /** the thread's exit code, if it exited */
+    readonly exitCode?: number,
+  ) {
+    super(`vCPU ${vcpu} of domain ${domain} ` + (exitCode === undefined
+      ? `crashed: ${messageOf(cause)}`
+      : `exited (code ${exitCode}) before the hypervisor stopped it`), { cause });
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 const ERRNO_NAMES: Record<number, string> = {
@@ -29,14 +155,17 @@ const ERRNO_HINTS: Record<number, string> = {
   95: 'not supported here (no physical IRQs; FIFO operations before init_control)',
 };
 
+/** Xen's name of a positive errno value, e.g. errnoName(22) === 'EINVAL'. */
 export function errnoName(errno: number): string {
   return ERRNO_NAMES[errno] ?? `errno ${errno}`;
 }
 
 /** A hypercall returned -errno. */
-export class EvtchnError extends Error {
+export class EvtchnError extends WasmxenError {
   override name = 'EvtchnError';
+  override readonly code = 'WASMXEN_EVTCHN';
   constructor(
+    /** the hypercall, e.g. 'EVTCHNOP_send' */
     readonly op: string,
     /** positive errno (Xen's value, e.g. 22 for EINVAL) */
     readonly errno: number,

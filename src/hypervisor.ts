@@ -2,6 +2,16 @@
 // their FIFO event channels from the guest side (as Linux's boot CPU does),
 // runs vCPU worker threads for domains with a guest module, raises VIRQs,
 // and shuts everything down cleanly.
+//
+// Lifecycle contract (what a service embedding it can rely on):
+// - failures it survives — a service-domain handler that throws, a vCPU
+//   thread that crashes — are reported at once, never thrown into the event
+//   loop: to `onError`, to `'error'` listeners, else as a process warning;
+// - `closed` settles once: resolved when shutdown() completes, rejected with
+//   the first VcpuCrashError the moment a vCPU crashes;
+// - shutdown() is idempotent (every call returns the same promise); once it
+//   has begun every other operation throws HypervisorClosedError.
+import { EventEmitter } from 'node:events';
 import { createMachine, type Machine } from './wasm/data-plane.ts';
 import type { WasmBuild } from './wasm/exports.ts';
 import { guestLayout } from './guest/layout.ts';
@@ -9,15 +19,18 @@ import { bootGuest, type GuestAbi } from './guest/kernel.ts';
 import { Domain } from './domain.ts';
 import { VcpuPool } from './vcpu/pool.ts';
 import type { VcpuReport } from './vcpu/protocol.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError, HypervisorClosedError, InvalidArgumentError, NoSuchDomainError, VcpuCrashError, type HandlerError } from './errors.ts';
 import { PAGE_SIZE } from '../assembly/shared/layout.ts';
 import type { Writable } from 'node:stream';
-import { pathToFileURL } from 'node:url';
+import { pathToFileURL, fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { consumerModulePath } from './paths.ts';
 import { consumerId, type ConsumerSpec, type ConsumerBinding, type XenConsumer } from './consumers/types.ts';
 import { ConsumerRegistry } from './consumers/registry.ts';
 import { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
 
+/** A domain to create: its id, vCPUs, port limit, RAM, and the guest module that runs it (none: a service domain). */
 export interface DomainSpec {
   id: number;
   vcpus: number;
@@ -39,6 +52,7 @@ export interface DomainSpec {
   guestWidth?: 64 | 32;
 }
 
+/** What `Hypervisor.create` builds: domains, wasm build, ABI, consumers, and where failures go. */
 export interface HypervisorOptions {
   domains: DomainSpec[];
   /** which wasm build runs the data plane; default release */
@@ -60,27 +74,109 @@ export interface HypervisorOptions {
    * continuation; default 64. A 32-bit domain's calls continue after every item.
    */
   preemptEvery?: number;
+  /**
+   * Called with every failure the hypervisor survives: a HandlerError (a
+   * service-domain handler threw) or a VcpuCrashError (a vCPU thread died).
+   * `'error'` listeners get the same errors; with neither, they become
+   * process warnings. Called synchronously where the failure is seen (the
+   * upcall that ran the handler, a worker's exit); what it throws becomes a
+   * process warning and never stops a domain serving.
+   */
+  onError?: (error: HandlerError | VcpuCrashError) => void;
 }
 
+/** What `shutdown()` resolves with. */
 export interface ShutdownReport {
+  /** the reports of the vCPUs that ran until they were stopped */
   vcpus: VcpuReport[];
+  /** the vCPUs that crashed instead (already reported through onError / 'error' / closed) */
+  crashed: VcpuCrashError[];
 }
 
+/** The events a Hypervisor emits. */
+export interface HypervisorEvents {
+  /** a failure the hypervisor survived: a handler that threw, a vCPU thread that crashed */
+  error: [error: HandlerError | VcpuCrashError];
+}
+
+/** A guest module that cannot load is a configuration error now, not a crash of every vCPU at start(). */
+function checkGuestModule(d: DomainSpec): void {
+  if (typeof d.guest !== 'string' || d.guest === '') {
+    throw new ConfigError(`domain ${d.id}: guest must be the path or file: URL of a guest module, not ${String(d.guest)}`);
+  }
+  let file: string;
+  try {
+    file = d.guest.startsWith('file:') ? fileURLToPath(d.guest) : resolve(d.guest);
+  } catch {
+    throw new ConfigError(`domain ${d.id}: guest module URL ${d.guest} is not a file: URL`);
+  }
+  if (!existsSync(file)) throw new ConfigError(`domain ${d.id}: guest module ${file} does not exist`);
+}
+
+/** Xen's per-vCPU timer VIRQ. */
 export const VIRQ_TIMER = 0;
 
-export class Hypervisor {
+/** The hypervisor: one shared memory, its domains and vCPU threads. Create with `Hypervisor.create`, end with `shutdown()` (or `await using`). */
+export class Hypervisor extends EventEmitter<HypervisorEvents> {
   private readonly domains = new Map<number, Domain>();
   private readonly pool: VcpuPool;
   private timers: NodeJS.Timeout[] = [];
   private started = false;
-  private down = false;
+  private stopping: Promise<ShutdownReport> | undefined;
+  private readonly crashed: VcpuCrashError[] = [];
+  private settleClosed!: (e?: VcpuCrashError) => void;
+  /**
+   * Settles once: resolves when shutdown() has completed; rejects with a
+   * VcpuCrashError as soon as any vCPU thread crashes (a guest module that
+   * throws or exits), so a service awaiting it never hangs on a dead guest.
+   */
+  readonly closed: Promise<void>;
   private readonly hosts = new Map<string, ConsumerHost>();
   private bindings: ConsumerBinding[] = [];
   private registry!: ConsumerRegistry;
   private consoleBytes = 0;
 
   private constructor(readonly machine: Machine, private readonly opts: HypervisorOptions) {
-    this.pool = new VcpuPool(machine.dp);
+    super();
+    this.closed = new Promise<void>((resolve, reject) => {
+      let done = false;
+      this.settleClosed = (e) => {
+        if (done) return;
+        done = true;
+        if (e) reject(e); else resolve();
+      };
+    });
+    this.closed.catch(() => { /* delivered to whoever awaits it; never an unhandled rejection */ });
+    this.pool = new VcpuPool(machine.dp, (e) => this.vcpuCrashed(e));
+  }
+
+  private vcpuCrashed(e: VcpuCrashError): void {
+    this.crashed.push(e);
+    this.settleClosed(e);
+    this.reportError(e);
+  }
+
+  /** Deliver a survived failure to the embedder: onError, 'error' listeners, else a process warning. */
+  private reportError(e: HandlerError | VcpuCrashError): void {
+    let delivered = false;
+    if (this.opts.onError) {
+      delivered = true;
+      try { this.opts.onError(e); } catch (thrown) { process.emitWarning(`onError threw: ${String(thrown)}`); }
+    }
+    if (this.listenerCount('error') > 0) {
+      delivered = true;
+      try { this.emit('error', e); } catch (thrown) { process.emitWarning(`an 'error' listener threw: ${String(thrown)}`); }
+    }
+    if (!delivered) process.emitWarning(e);
+  }
+
+  private open(op: string): void {
+    if (this.stopping) throw new HypervisorClosedError(op);
+  }
+
+  /** True once shutdown() has begun. */
+  get isShutDown(): boolean {
+    return this.stopping !== undefined;
   }
 
   /** Register the consumers in the 7-slot table and load them on this thread. */
@@ -105,8 +201,9 @@ export class Hypervisor {
 
   /** The shell's handle on a registered consumer (open/close its Xen-owned channels). */
   consumer(name: string): ConsumerHost {
+    this.open('consumer');
     const h = this.hosts.get(name);
-    if (!h) throw new RangeError(`no consumer '${name}' registered (have: ${[...this.hosts.keys()].join(', ') || 'none'})`);
+    if (!h) throw new ConfigError(`no consumer '${name}' registered: pass it in HypervisorOptions.consumers (have: ${[...this.hosts.keys()].join(', ') || 'none'})`);
     return h;
   }
 
@@ -121,9 +218,12 @@ export class Hypervisor {
     if (h instanceof ConsoleHost && this.opts.consoleStream) this.consoleBytes += h.drainTo(this.opts.consoleStream);
   }
 
+  /** Lay out the shared memory, load the consumers and boot every domain's event channels. */
   static async create(opts: HypervisorOptions): Promise<Hypervisor> {
     if (!opts.domains?.length) throw new ConfigError('a hypervisor needs at least one domain');
+    if (opts.onError !== undefined && typeof opts.onError !== 'function') throw new ConfigError('onError must be a function');
     const plans = opts.domains.map((d) => {
+      if (d.guest !== undefined) checkGuestModule(d);
       const maxPort = d.maxEvtchnPort ?? 1023;
       const layout = guestLayout(d.vcpus, maxPort);
       const ram = d.ramKiB ?? 256;
@@ -140,19 +240,27 @@ export class Hypervisor {
       const abi = spec.abi ?? opts.abi ?? 'fifo';
       if (abi !== 'fifo' && abi !== '2l') throw new ConfigError(`domain ${spec.id}: abi must be 'fifo' or '2l', not '${abi}'`);
       bootGuest(machine.dp, spec.id, spec.vcpus, layout, abi);
-      hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest, hv.registry));
+      hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest, hv.registry,
+        (e) => (e instanceof VcpuCrashError ? hv.vcpuCrashed(e) : hv.reportError(e as HandlerError))));
     }
     return hv;
   }
 
+  /** The handle of domain `id`; throws NoSuchDomainError for a domain this hypervisor does not have. */
   domain(id: number): Domain {
+    this.open('domain');
     const d = this.domains.get(id);
-    if (!d) throw new RangeError(`no domain ${id} (domains: ${[...this.domains.keys()].join(', ')})`);
+    if (!d) throw new NoSuchDomainError(id, [...this.domains.keys()]);
     return d;
   }
 
-  /** Start the vCPU threads of every domain that runs a guest module. */
+  /**
+   * Start the vCPU threads of every domain that runs a guest module (once;
+   * later calls do nothing). A vCPU whose module fails to load, whose main()
+   * throws or whose thread exits is reported at once (see `closed`).
+   */
   start(): void {
+    this.open('start');
     if (this.started) return;
     this.started = true;
     for (const spec of this.opts.domains) {
@@ -171,27 +279,52 @@ export class Hypervisor {
 
   /** Raise a VIRQ as Xen does (per-vCPU ones on `vcpu`); returns false if it was dropped. */
   raiseVirq(dom: number, vcpu: number, virq: number): boolean {
+    this.open('raiseVirq');
+    const d = this.domain(dom);
+    if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= d.vcpus) {
+      throw new InvalidArgumentError('raiseVirq', 'vCPU', vcpu, dom, `an integer in 0..${d.vcpus - 1}`);
+    }
+    if (!Number.isInteger(virq) || virq < 0 || virq > 0x7fffffff) {
+      throw new InvalidArgumentError('raiseVirq', 'virq', virq, dom, 'a non-negative integer');
+    }
     return this.machine.dp.x.raiseVirq(dom, vcpu, virq) === 1;
   }
 
   /** Raise VIRQ_TIMER on every vCPU of every domain `hz` times a second (a periodic timer). */
   startTimer(hz: number): void {
+    this.open('startTimer');
     if (!(hz > 0 && hz <= 1000)) throw new ConfigError(`timer rate ${hz} Hz is out of range: use 1..1000`);
     const t = setInterval(() => {
-      for (const spec of this.opts.domains) for (let v = 0; v < spec.vcpus; v++) this.raiseVirq(spec.id, v, VIRQ_TIMER);
+      for (const spec of this.opts.domains) for (let v = 0; v < spec.vcpus; v++) this.machine.dp.x.raiseVirq(spec.id, v, VIRQ_TIMER);
     }, 1000 / hz);
     this.timers.push(t);
   }
 
-  /** Stop timers, vCPU threads and service domains; returns every vCPU's report. */
-  async shutdown(): Promise<ShutdownReport> {
-    if (this.down) return { vcpus: [] };
-    this.down = true;
+  /**
+   * Stop timers, vCPU threads and service domains; resolves with every
+   * vCPU's report. Idempotent: every call returns the same promise. Once it
+   * has begun, every other operation throws HypervisorClosedError.
+   */
+  shutdown(): Promise<ShutdownReport> {
+    this.stopping ??= this.stop();
+    return this.stopping;
+  }
+
+  private async stop(): Promise<ShutdownReport> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    const vcpus = await this.pool.stopAll();
-    await Promise.all([...this.domains.values()].map((d) => d.stop()));
-    this.drainConsole();
-    return { vcpus };
+    try {
+      const vcpus = await this.pool.stopAll();
+      await Promise.all([...this.domains.values()].map((d) => d.stop()));
+      this.drainConsole();
+      return { vcpus, crashed: [...this.crashed] };
+    } finally {
+      this.settleClosed();
+    }
+  }
+
+  /** `await using hv = await Hypervisor.create(…)`: shuts down at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
   }
 }

@@ -1,20 +1,31 @@
-// Public API of wasmxen. Re-exports only.
+// Public API of `wasmxen`, the core: the hypervisor, domains, the guest API,
+// typed errors, ABI constants and types. Re-exports only. The harnesses are
+// subpaths (wasmxen/bench, wasmxen/stress, wasmxen/dm, wasmxen/model) that
+// import the core; nothing here imports them (test/package/core-imports.test.ts).
 export { Hypervisor, VIRQ_TIMER } from './hypervisor.ts';
-export type { DomainSpec, HypervisorOptions, ShutdownReport } from './hypervisor.ts';
+export type { DomainSpec, HypervisorOptions, HypervisorEvents, ShutdownReport } from './hypervisor.ts';
 export { Domain } from './domain.ts';
+export type { DomainHandler } from './domain.ts';
 export { Guest } from './guest/guest.ts';
 export type { GuestModule, GuestContext } from './guest/guest.ts';
+export type { GuestAbi, KernelStats } from './guest/kernel.ts';
 export type { Binding, Handler } from './guest/driver.ts';
 export { INVALID_PORT, DriverError } from './guest/driver.ts';
 export type { PortStatus } from './guest/hypercalls.ts';
 export type { VcpuReport } from './vcpu/protocol.ts';
-export { EvtchnError, ConfigError, RuntimeCheckError, errnoName } from './errors.ts';
+export {
+  WasmxenError, EvtchnError, ConfigError, RuntimeCheckError, BuildMissingError, HypervisorClosedError,
+  NoSuchDomainError, InvalidArgumentError, HandlerError, VcpuCrashError, errnoName,
+} from './errors.ts';
+export type { ConsumerSpec, XenConsumer, ConsumerContext, ConsumerCall } from './consumers/types.ts';
+export { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
+export type { MonitorStats } from './consumers/host.ts';
 export { planMemory, createSharedMemory } from './wasm/memory-map.ts';
 export type { DomainConfig, DomainRegion, MemoryPlan } from './wasm/memory-map.ts';
 export { DataPlane, createMachine } from './wasm/data-plane.ts';
 export type { Machine, ChannelRecord, DomainStats } from './wasm/data-plane.ts';
+export type { WasmBuild } from './wasm/exports.ts';
 export { formatEventWord, dumpFifoQueues } from './wasm/decode.ts';
 export { bootFifoGuest, GuestBootError } from './guest/fifo-boot.ts';
 export * from '../assembly/shared/fifo-abi.ts';
 export * from '../assembly/shared/errno.ts';
-export * from './dm/index.ts';

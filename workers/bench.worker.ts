@@ -7,7 +7,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { DataPlane } from '../src/wasm/data-plane.ts';
 import { benchExports } from '../src/bench/exports.ts';
 import { BenchPage } from '../src/bench/page.ts';
-import { BenchCtl } from '../src/bench/ctl.ts';
+import { BenchCtl } from '../src/harness/ctl.ts';
 import { ROLES } from '../src/bench/roles/index.ts';
 import type { RoleContext, RoleResult } from '../src/bench/roles/context.ts';
 import type { BenchWorkerData, BenchWorkerApi } from '../src/bench/protocol.ts';

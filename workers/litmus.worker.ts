@@ -2,7 +2,7 @@
 // run the named party to completion, report its result or its error.
 import { parentPort, workerData } from 'node:worker_threads';
 import { DataPlane } from '../src/wasm/data-plane.ts';
-import { Ctl } from '../src/litmus/ctl.ts';
+import { Ctl } from '../src/harness/ctl.ts';
 import { PARTIES } from '../src/litmus/registry.ts';
 
 const { module, memory, ctl, party, args, index, seed } = workerData as {

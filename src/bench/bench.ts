@@ -8,6 +8,7 @@ import { machineInfo, type MachineInfo } from './machine-info.ts';
 import { median, spread, percentiles, curve, type Percentiles } from './stats.ts';
 import { tuning } from './workloads/tuning.ts';
 
+/** What `runBench` measures and for how long. */
 export interface BenchOptions {
   /** workload names, or ['all'] */
   workloads: string[];
@@ -20,6 +21,7 @@ export interface BenchOptions {
   onRun?: (done: number, total: number, label: string) => void;
 }
 
+/** One workload × implementation: throughput and latency over the measured runs, and their spread. */
 export interface BenchResult {
   workload: string;
   impl: ImplName;
@@ -51,6 +53,7 @@ export interface BenchResult {
   vs_latency_p50: Partial<Record<ImplName, number>>;
 }
 
+/** The report of a `runBench` run (the `wasmxen bench --json` schema, bench/README.md). */
 export interface BenchReport {
   machine: MachineInfo;
   config: {
@@ -62,6 +65,7 @@ export interface BenchReport {
 
 interface Cell { w: Workload; v: Variant; impl: ImplName }
 
+/** The workloads named (`['all']`: every one); throws RangeError for an unknown name. */
 export function selectWorkloads(names: string[]): Workload[] {
   if (names.includes('all')) return [...WORKLOADS];
   return names.map(workload);
@@ -106,6 +110,7 @@ export function compare(results: BenchResult[]): void {
   }
 }
 
+/** Run the selected workloads on every implementation (`wasmxen bench`): one warm-up and `runs` measured runs per cell, every event accounted exactly once; resolves with the whole report. */
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const machine = machineInfo();
   const impls = o.impls ?? IMPLS;

@@ -4,6 +4,7 @@
 // no alternative implementation of a guest-memory mapcache to compare with.
 import { runDmaWorkload } from '../dm/bench.ts';
 
+/** `benchDma`'s result: transfer and byte rates, their spread, the mapcache counters. */
 export interface DmaBenchResult {
   workload: 'dma';
   impl: 'wasmxen';
@@ -21,6 +22,7 @@ export interface DmaBenchResult {
 /** Transfers per run: about `seconds` of work at this machine's rate (~25 k transfers/s). */
 const RATE_GUESS = 25_000;
 
+/** Measure the device model: overlapping DMA transfers through the mapcache, `runs` runs of about `seconds` each, every transfer checked end to end. */
 export async function benchDma(seconds: number, runs: number, onRun?: (done: number, total: number) => void): Promise<DmaBenchResult> {
   const transfers = Math.max(2_000, Math.round(seconds * RATE_GUESS));
   await runDmaWorkload({ transfers: Math.max(1_000, transfers >> 2), seed: 99 }); // warm-up
@@ -42,6 +44,7 @@ export async function benchDma(seconds: number, runs: number, onRun?: (done: num
   };
 }
 
+/** The one-line summary of `benchDma` in the bench table. */
 export function formatDmaLine(r: DmaBenchResult): string {
   return `dma        wasmxen    ${(r.transfers_per_s / 1000).toFixed(1)} k transfers/s  ${r.mb_per_s.toFixed(0)} MB/s  ` +
     `spread ${(r.spread * 100).toFixed(1)}%  ${r.workers} device-model workers, 32 slots; mapcache hits ${r.mapcache.hits}, ` +

@@ -22,7 +22,7 @@ export interface BenchExports {
 export function benchExports(dp: DataPlane): BenchExports {
   const x = dp.x as unknown as Partial<BenchExports>;
   if (typeof x.benchSend !== 'function') {
-    throw new Error('wasmxen: this build has no bench exports (assembly/bench); run `npm run build`');
+    throw new Error('this build has no bench exports (assembly/bench); run `npm run build`');
   }
   return x as BenchExports;
 }

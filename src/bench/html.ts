@@ -24,6 +24,7 @@ function resultsTable(r: BenchReport): string {
     rows.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 }
 
+/** A self-contained HTML page of a bench report, with charts (`wasmxen bench --html`). */
 export function renderHtml(r: BenchReport): string {
   const m = r.machine;
   return `<!doctype html>

@@ -4,6 +4,7 @@ import { join, resolve, dirname } from 'node:path';
 import os from 'node:os';
 import { projectRoot } from '../paths.ts';
 
+/** The machine a bench report was measured on: cores, CPU, memory, Node/V8, wasm flags, commit, load. */
 export interface MachineInfo {
   cores: number;
   cpu_model: string;

@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import * as hdr from 'hdr-histogram-js';
 import { workerPath } from '../paths.ts';
-import { BenchCtl } from './ctl.ts';
+import { BenchCtl } from '../harness/ctl.ts';
 import type { BenchPage, PageGeometry } from './page.ts';
 import type { BenchWorkerApi, BenchWorkerData } from './protocol.ts';
 import type { RoleResult } from './roles/context.ts';
@@ -39,7 +39,7 @@ export interface RunMeasure {
 
 export interface CellMeasure {
   runs: RunMeasure[];
-  /** latency samples of the measured runs, merged */
+  /** latency samples of the measured runs, merged @internal */
   latency: hdr.Histogram;
 }
 

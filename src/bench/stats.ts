@@ -14,8 +14,10 @@ export function spread(xs: readonly number[]): number {
   return xs.length < 2 || !(m > 0) ? 0 : (Math.max(...xs) - Math.min(...xs)) / m;
 }
 
+/** Latency percentiles in nanoseconds. */
 export interface Percentiles { p50: number; p90: number; p99: number; p999: number; max: number }
 
+/** @internal (hdr-histogram-js is bundled, not a dependency: its types stay out of the declarations) */
 export function percentiles(h: hdr.Histogram): Percentiles {
   return {
     p50: h.getValueAtPercentile(50),
@@ -29,6 +31,7 @@ export function percentiles(h: hdr.Histogram): Percentiles {
 /** The points of a latency distribution plot: [percentile, ns]. */
 export const CURVE_PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.99, 100];
 
+/** @internal (hdr-histogram-js is bundled, not a dependency: its types stay out of the declarations) */
 export function curve(h: hdr.Histogram): [number, number][] {
   if (h.totalCount === 0) return [];
   return CURVE_PERCENTILES.map((p) => [p, p === 0 ? h.minNonZeroValue : p === 100 ? h.maxValue : h.getValueAtPercentile(p)]);

@@ -7,6 +7,7 @@ function pad(cells: string[][]): string {
   return cells.map((r) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd()).join('\n');
 }
 
+/** The text table of a bench report (what `wasmxen bench` prints). */
 export function formatTable(r: BenchReport): string {
   const m = r.machine;
   const head = [

@@ -79,6 +79,7 @@ export class ConsumerHost {
   }
 }
 
+/** The monitor consumer's counters. */
 export interface MonitorStats {
   calls: number;
   answered: number;
@@ -88,6 +89,7 @@ export interface MonitorStats {
   poisonHits: number;
 }
 
+/** The monitor consumer's host side: a vm_event-style ring per guest, answered inside the hypervisor. */
 export class MonitorHost extends ConsumerHost {
   /** Set up the ring page in the guest and open the channel; returns the Xen port. */
   openRing(dom: number, ringGfn: number, vcpu = 0): number {
@@ -113,6 +115,7 @@ export class MonitorHost extends ConsumerHost {
   }
 }
 
+/** The console consumer's host side: bytes guests write to their console ring, drained into a Node stream. */
 export class ConsoleHost extends ConsumerHost {
   private readonly out = new Uint8Array(this.state, CS_OUT_DATA, CS_OUT_BYTES);
 

@@ -4,6 +4,7 @@
 // thread, as in Xen; its shared state lives in shared memory.
 import type { DataPlane } from '../wasm/data-plane.ts';
 
+/** One notification of a Xen-owned port, as its consumer callback receives it. */
 export interface ConsumerCall {
   /** the domain owning the Xen end, its port, and the vCPU it notifies */
   dom: number;
@@ -11,6 +12,7 @@ export interface ConsumerCall {
   vcpu: number;
 }
 
+/** What a Xen-internal consumer's callbacks get: the data plane and the consumer's shared state. */
 export interface ConsumerContext {
   dp: DataPlane;
   /** the consumer's own shared state (the same buffer in every thread) */
@@ -28,6 +30,7 @@ export interface XenConsumer {
   notify(ctx: ConsumerContext, call: ConsumerCall): void;
 }
 
+/** A Xen-internal consumer to register (HypervisorOptions.consumers): a name and its module. */
 export interface ConsumerSpec {
   name: string;
   /** path of the module, or the name of a built-in consumer ('monitor', 'console') */

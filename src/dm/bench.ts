@@ -4,6 +4,7 @@
 import { runDmaRace } from './race.ts';
 import type { MapCacheStats } from './region.ts';
 
+/** `runDmaWorkload`'s result: what moved, how fast, and the mapcache counters. */
 export interface DmaWorkloadResult {
   transfers: number;
   bytes: number;
@@ -14,6 +15,7 @@ export interface DmaWorkloadResult {
   mapcache: MapCacheStats;
 }
 
+/** One DMA workload run (release build): `transfers` overlapping transfers served by device-model worker threads; throws if any transfer fails its checks. */
 export async function runDmaWorkload(o: { transfers?: number; workers?: number; seed?: number } = {}): Promise<DmaWorkloadResult> {
   const transfers = o.transfers ?? 50_000;
   const r = await runDmaRace({ build: 'release', transfers, workers: o.workers ?? 2, seed: o.seed ?? 1, buckets: 4 });

@@ -24,6 +24,7 @@ import { DmaServer } from './server.ts';
 import type { DeviceModelPlan } from './plan.ts';
 import { DM_CONTROL_STOP, type DmWorkerApi, type DmWorkerData, type DmWorkerReport } from './protocol.ts';
 
+/** Where a DeviceModel runs and what it serves. */
 export interface DeviceModelOptions {
   /** The device-model domain: a domain without a guest module, given plan.ramKiB of RAM for the region. */
   domain: number;
@@ -41,6 +42,7 @@ export interface DeviceModelOptions {
   seed?: number;
 }
 
+/** A device model's counters so far. */
 export interface DeviceModelStats {
   mapcache: MapCacheStats;
   dma: DmaEngineStats;
@@ -48,6 +50,7 @@ export interface DeviceModelStats {
   fatal?: DmFatal;
 }
 
+/** A stopped device model's counters and its workers' reports. */
 export interface DeviceModelReport extends DeviceModelStats {
   workers: DmWorkerReport[];
 }
@@ -58,6 +61,7 @@ interface Running {
   done: Promise<DmWorkerReport>;
 }
 
+/** A QEMU-style device model on a Hypervisor: a mapcache over guest memory and a DMA engine served by worker threads of a service domain, signalled over event channels. */
 export class DeviceModel {
   readonly mapcache: MapCache;
   private readonly running: Running[] = [];

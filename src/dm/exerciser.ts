@@ -52,6 +52,7 @@ export interface DmaGuestLayout {
 
 const roundUp = (n: number, to: number) => Math.ceil(n / to) * to;
 
+/** Where the DMA guest keeps its ring, disk shadow, buffers, guard and hole, from its first free frame. */
 export function dmaGuestLayout(o: { firstFreeGfn: number; diskSectors: number; bufBytes?: number; holeBytes?: number }): DmaGuestLayout {
   const ringGfn = o.firstFreeGfn;
   const shadowGpa = (ringGfn + 1) * PAGE_SIZE;
@@ -63,6 +64,7 @@ export function dmaGuestLayout(o: { firstFreeGfn: number; diskSectors: number; b
   return { ringGfn, shadowGpa, bufGpa, bufBytes, guardGpa, holeGpa, holeBytes, frames: (holeGpa + holeBytes + TAIL_BYTES) / PAGE_SIZE };
 }
 
+/** What a DmaExerciser issues. */
 export interface ExerciserOptions {
   dom: number;
   layout: DmaGuestLayout;
@@ -78,6 +80,7 @@ export interface ExerciserOptions {
   readPercent?: number;
 }
 
+/** A DmaExerciser's counts and the failures it saw. */
 export interface ExerciserReport {
   issued: number;
   completed: number;
@@ -118,6 +121,7 @@ interface Command {
 
 const hex = (n: number) => `0x${(n >>> 0).toString(16)}`;
 
+/** The guest side of the storage controller: issues randomized overlapping DMA commands and checks every completion's status and data. */
 export class DmaExerciser {
   readonly report: ExerciserReport = {
     issued: 0, completed: 0, reads: 0, writes: 0, bytes: 0, expectedErrors: 0, busy: 0, checksumErrors: 0,

@@ -4,6 +4,7 @@
 // arrive as signed i32; addresses and DM addresses stay below 2^31 here.
 import type { DataPlane } from '../wasm/data-plane.ts';
 
+/** The device model's wasm exports (assembly/dm), as the shell calls them. */
 export interface DmExports {
   mcInit(dm: number, guestDom: number, nrBuckets: number, nrEntries: number, nrRevs: number, maxChain: number,
     flags: number, grantOff: number, grantFrames: number): number;

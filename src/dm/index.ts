@@ -1,4 +1,5 @@
-// Public API of the device model (re-exported by src/index.ts).
+// Public API of `wasmxen/dm`: the device model (mapcache, DMA engine, its
+// races and scenario). Depends on the core; the core never imports it.
 export { DeviceModel } from './device-model.ts';
 export type { DeviceModelOptions, DeviceModelStats, DeviceModelReport } from './device-model.ts';
 export { planDeviceModel } from './plan.ts';

@@ -13,6 +13,7 @@ import { DmRegion } from './region.ts';
 import { dmaGuestLayout, type DmaGuestLayout } from './exerciser.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 
+/** How `createDmaMachine` sizes the guest and the device model. */
 export interface DmaMachineOptions extends Omit<DeviceModelConfig, 'guestFrames'> {
   build?: WasmBuild;
   /** the guest domain (default 1) and the device-model domain (default 0, the control domain, as dom0's QEMU) */
@@ -27,6 +28,7 @@ export interface DmaMachineOptions extends Omit<DeviceModelConfig, 'guestFrames'
   abi?: GuestAbi;
 }
 
+/** A machine with a DMA guest domain and a device-model domain, laid out and booted. */
 export interface DmaMachine {
   machine: Machine;
   plan: DeviceModelPlan;
@@ -42,6 +44,7 @@ export interface DmaMachine {
   dma: DmaGuestLayout;
 }
 
+/** Lay out and boot a machine for DMA runs: a guest domain and a device-model domain with its region. */
 export function createDmaMachine(o: DmaMachineOptions = {}): DmaMachine {
   const guestDom = o.guestDom ?? 1;
   const dmDom = o.dmDom ?? 0;

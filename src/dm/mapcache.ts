@@ -13,6 +13,7 @@ export class MapCacheError extends Error {
   }
 }
 
+/** A mapcache mapping: guest range → DM address. */
 export interface Mapping {
   /** the DM address: an offset in the device model's address space (entry << 22 | offset) */
   readonly vaddr: number;
@@ -21,6 +22,7 @@ export interface Mapping {
   readonly locked: boolean;
 }
 
+/** QEMU's mapcache over guest memory (with the 2017 overlapping-DMA fix), driven from the shell. */
 export class MapCache {
   constructor(readonly region: DmRegion) {}
 

@@ -11,6 +11,7 @@ import {
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import { ConfigError } from '../errors.ts';
 
+/** A device model's sizes: guest frames, disk, mapcache geometry, DMA slots. */
 export interface DeviceModelConfig {
   /** Frames of the guest the device model serves (the grant bitmap covers them). */
   guestFrames: number;
@@ -28,6 +29,7 @@ export interface DeviceModelConfig {
   checks?: boolean;
 }
 
+/** Where a device model's region lays out its parts, and how much RAM it needs. */
 export interface DeviceModelPlan {
   /** bytes of the region (page-aligned) */
   bytes: number;
@@ -48,6 +50,7 @@ export interface DeviceModelPlan {
 const roundUp = (n: number, to: number) => Math.ceil(n / to) * to;
 const isInt = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n);
 
+/** Lay out a device model's region; throws ConfigError for sizes that do not fit. */
 export function planDeviceModel(cfg: DeviceModelConfig): DeviceModelPlan {
   const { guestFrames } = cfg;
   if (!isInt(guestFrames) || guestFrames < 1 || guestFrames > 262144) {

@@ -1,11 +1,11 @@
-// Randomized overlapping DMA on real threads, under the litmus runner's
+// Randomized overlapping DMA on real threads, under the harness runner's
 // watchdog: one guest party (DmaExerciser, 32 commands in flight) and one
 // party per device-model worker. Used by test/dm/ and available to the race
 // harness: `inject: ['mapcache-first-free']` (stress build) restores the
 // pre-fix mapcache search, which this run must then detect.
-import { runParties } from '../litmus/run.ts';
-import { Ctl } from '../litmus/ctl.ts';
-import { DM_CTL_WORDS, type DmaGuestArgs, type DmaGuestResult, type DmaServerArgs } from '../litmus/parties/dm.ts';
+import { runParties } from '../harness/run.ts';
+import { Ctl } from '../harness/ctl.ts';
+import { DM_CTL_WORDS, type DmaGuestArgs, type DmaGuestResult, type DmaServerArgs } from './parties.ts';
 import { createDmaMachine, type DmaMachineOptions } from './machine.ts';
 import type { DmFatal, MapCacheStats, DmaEngineStats, McCheckName } from './region.ts';
 import type { ExerciserReport } from './exerciser.ts';
@@ -17,6 +17,7 @@ export const DM_INJECTIONS: Record<string, number> = {
   'mapcache-first-free': INJECT_MAPCACHE_FIRST_FREE,
 };
 
+/** The G_INJECT bits of the named device-model bugs; throws ConfigError for an unknown name. */
 export function injectionMask(names: readonly string[]): number {
   let mask = 0;
   for (const n of names) {
@@ -27,6 +28,7 @@ export function injectionMask(names: readonly string[]): number {
   return mask;
 }
 
+/** A randomized overlapping-DMA race: how many transfers, which build, which injected bugs. */
 export interface DmaRaceOptions extends DmaMachineOptions {
   /** commands the guest issues */
   transfers: number;
@@ -42,6 +44,7 @@ export interface DmaRaceOptions extends DmaMachineOptions {
   stallMs?: number;
 }
 
+/** A DMA race's outcome: every transfer checked, the device model's health, whether a bug was detected. */
 export interface DmaRaceReport {
   guest: ExerciserReport;
   /** commands each worker executed */
@@ -63,6 +66,7 @@ export interface DmaRaceReport {
   dump: string;
 }
 
+/** Run randomized overlapping DMA on real threads under the harness watchdog. */
 export async function runDmaRace(o: DmaRaceOptions): Promise<DmaRaceReport> {
   const inject = injectionMask(o.inject ?? []);
   if (inject !== 0 && o.build !== 'stress') throw new ConfigError('injections need the stress build (build: \'stress\')');

@@ -22,6 +22,7 @@ import {
   DMA_ST_OK, DMA_ST_BAD_OP, DMA_ST_BAD_LEN, DMA_ST_BAD_LBA, DMA_ST_BAD_ADDR, DMA_ST_BUSY,
 } from '../../assembly/shared/dm-layout.ts';
 
+/** The mapcache's counters. */
 export interface MapCacheStats {
   /** requests served by an entry already mapped */
   hits: number;
@@ -49,6 +50,7 @@ export interface MapCacheStats {
   checks: number;
 }
 
+/** The DMA engine's counters. */
 export interface DmaEngineStats {
   commands: number;
   reads: number;
@@ -63,12 +65,14 @@ export interface DmaEngineStats {
   perWorker: number[];
 }
 
+/** The status a DMA command completes with. */
 export type DmaStatusName = 'ok' | 'bad-op' | 'bad-len' | 'bad-lba' | 'bad-addr' | 'busy' | 'other';
 export const DMA_STATUS_NAMES: Record<number, DmaStatusName> = {
   [DMA_ST_OK]: 'ok', [DMA_ST_BAD_OP]: 'bad-op', [DMA_ST_BAD_LEN]: 'bad-len', [DMA_ST_BAD_LBA]: 'bad-lba',
   [DMA_ST_BAD_ADDR]: 'bad-addr', [DMA_ST_BUSY]: 'busy',
 };
 
+/** Why the device model died (where QEMU would abort). */
 export type DmFatalKind = 'bad-ram-offset' | 'live-unmapped' | 'lock-underflow' | 'not-in-cache' | 'config';
 const FATAL_KINDS: Record<number, DmFatalKind> = {
   [DM_FATAL_BAD_RAM_OFFSET]: 'bad-ram-offset', [DM_FATAL_LIVE_UNMAPPED]: 'live-unmapped',
@@ -84,6 +88,7 @@ export interface DmFatal {
   message: string;
 }
 
+/** A mapcache invariant check. */
 export type McCheckName = 'duplicate-locked' | 'rev-resolves-elsewhere' | 'lock-count' | 'chain' | 'wrong-bucket'
   | 'locked-unmapped' | 'free-list' | 'rev-list';
 export const MC_CHECK_NAMES: Record<number, McCheckName> = {
@@ -113,6 +118,7 @@ export interface RegionPlacement {
   plan: DeviceModelPlan;
 }
 
+/** The device model's region in shared memory: mapcache, DMA slots, counters and checks. */
 export class DmRegion {
   readonly x: DmExports;
 

@@ -21,6 +21,7 @@ import { MemoryHypercalls } from '../guest/memory-hypercalls.ts';
 
 export const DM_HANDLERS = ['doorbell', 'kick'] as const;
 
+/** One device-model worker: serves DMA commands from the guest ring on one vCPU of the device-model domain. */
 export class DmaServer {
   readonly x: DmExports;
   commands = 0;

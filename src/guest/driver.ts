@@ -16,21 +16,27 @@
 //   and the spurious-event counter.
 import type { DataPlane } from '../wasm/data-plane.ts';
 import type { GuestLayout } from './layout.ts';
+import { WasmxenError } from '../errors.ts';
 
+/** The one invalid-port marker (~0): never a port, never an index. */
 export const INVALID_PORT = 0xffffffff;
 const WAITING = 0x80000000 | 0;
 const COUNT = 0x7fffffff;
 
+/** An event handler: called with the port whose event arrived. */
 export type Handler = (port: number) => void;
 
+/** A port bound to a handler; `close` releases it. */
 export interface Binding {
   readonly port: number;
   readonly token: number;
   readonly handler: string;
 }
 
-export class DriverError extends Error {
+/** The guest driver's port → handler table refused a binding. */
+export class DriverError extends WasmxenError {
   override name = 'DriverError';
+  override readonly code = 'WASMXEN_DRIVER';
 }
 
 export class GuestDriver {

@@ -3,6 +3,7 @@
 // (offset 0, as Linux), then as many array pages as its ports need. Frame 0 is
 // shared_info. This is guest policy, not ABI.
 import type { DataPlane } from '../wasm/data-plane.ts';
+import { WasmxenError } from '../errors.ts';
 import { EVTCHN_FIFO_EVENT_WORDS_PER_PAGE } from '../../assembly/shared/fifo-abi.ts';
 
 export interface FifoGuestLayout {
@@ -16,8 +17,10 @@ export interface FifoGuestLayout {
   firstFreeGfn: number;
 }
 
-export class GuestBootError extends Error {
+/** A guest's event channels could not be set up (a hypercall of the boot sequence failed). */
+export class GuestBootError extends WasmxenError {
   override name = 'GuestBootError';
+  override readonly code = 'WASMXEN_GUEST_BOOT';
   constructor(message: string, readonly errno: number) {
     super(message);
   }

@@ -9,6 +9,7 @@ import type { GuestLayout } from './layout.ts';
 import { EvtchnError } from '../errors.ts';
 import type { ConsumerRegistry } from '../consumers/registry.ts';
 
+/** What a vCPU's Guest knows about its domain and thread. */
 export interface GuestContext {
   dom: number;
   vcpu: number;
@@ -34,6 +35,7 @@ export interface GuestModule {
   report?: (g: Guest) => unknown;
 }
 
+/** The typed guest API of one vCPU (what a guest module gets as `g`): hypercalls, the port → handler driver, mask and unmask, upcall processing. */
 export class Guest {
   readonly hc: GuestHypercalls;
   readonly driver: GuestDriver;

@@ -24,6 +24,7 @@ import { SCRATCH_PER_VCPU, SCRATCH_POLL_PORTS, SCRATCH_REGS } from './layout.ts'
 import { HypercallStub, type HypercallOutcome } from './hypercall-stub.ts';
 import { SEND_CALL_CONSUMER, type ConsumerRegistry } from '../consumers/registry.ts';
 
+/** EVTCHNOP_status of a port: its state, its notify vCPU and, for interdomain and unbound ports, the remote end. */
 export interface PortStatus {
   status: 'closed' | 'unbound' | 'interdomain' | 'pirq' | 'virq' | 'ipi';
   vcpu: number;

@@ -9,6 +9,7 @@ import { GuestBootError } from './fifo-boot.ts';
 
 const VB_LATE = 2;
 
+/** A vCPU kernel's counters. */
 export interface KernelStats {
   upcalls: number;
   events: number;
@@ -16,6 +17,7 @@ export interface KernelStats {
   lateWakeups: number;
 }
 
+/** An event-channel ABI: 2-level or FIFO. */
 export type GuestAbi = '2l' | 'fifo';
 
 /** The kernel's ABI word in guest memory: every vCPU thread of the domain reads the same one. */

@@ -1,8 +1,7 @@
 // Every party a litmus/stress worker can run, by name.
-import type { DataPlane } from '../wasm/data-plane.ts';
-import type { Ctl } from './ctl.ts';
+import type { Party } from '../harness/run.ts';
 import { fifoSender, fifoReceiver, tailHammer, queueChanger, phasedSender, phasedReceiver } from './parties/fifo.ts';
-import { dmaGuest, dmaServer, dmSeed } from './parties/dm.ts';
+import { dmaGuest, dmaServer, dmSeed } from '../dm/parties.ts';
 import { channelChurner, churnSender, closeBothEnds, ipiVcpu } from './parties/channels.ts';
 import { driverVcpu, driverUnbinder, driverRaiser } from './parties/driver.ts';
 import { switchingReceiver, resetter, resetVictim, poller, masker, scribble2L } from './parties/abi.ts';
@@ -11,16 +10,7 @@ import { stressConsumerCloser } from './parties/stress-consumer.ts';
 import { stressRound } from './parties/stress-round.ts';
 import { stressHammerSender, stressTailFlipper, stressGoodReceiver, stressStuckGuest } from './parties/stress-hammer.ts';
 
-export interface PartyContext {
-  dp: DataPlane;
-  ctl: Ctl;
-  args: unknown;
-  /** this party's index: its progress counter */
-  index: number;
-}
-
-/** A party runs to completion on its thread; it may await setup (e.g. loading modules) before its loop. */
-export type Party = (ctx: PartyContext) => unknown;
+export type { PartyContext, Party } from '../harness/run.ts';
 
 export const PARTIES: Record<string, Party> = {
   fifoSender, fifoReceiver, tailHammer, queueChanger, phasedSender, phasedReceiver,

@@ -1,4 +1,5 @@
-// The reference model of the event-channel layer (plain TypeScript, single-threaded).
+// Public API of `wasmxen/model`: the reference model of the event-channel
+// layer (plain TypeScript, single-threaded). Depends on the core; the core never imports it.
 export { ReferenceModel } from './reference-model.ts';
 export type { ReferenceDomainConfig } from './reference-model.ts';
 export { RAISE_NEWLY_PENDING, RAISE_DROPPED } from './model-fifo.ts';

@@ -12,6 +12,7 @@ import type { ModelDomain } from './model-domain.ts';
 
 /** fifoSetPending result bits (as assembly/fifo/raise.ts). */
 export const RAISE_NEWLY_PENDING = 1; // PENDING went 0 → 1: pollers would be checked (spec §6.6)
+/** fifoSetPending result bit: no control block, nothing was set (spec §9.5, XSA-107). */
 export const RAISE_DROPPED = 2;       // no control block: nothing was set (spec §9.5, XSA-107)
 
 const WORD_INDEX_MASK = EVTCHN_FIFO_EVENT_WORDS_PER_PAGE - 1;

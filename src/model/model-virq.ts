@@ -6,14 +6,22 @@ import type { ModelDomain, ModelHost } from './model-domain.ts';
 import { getFreePort } from './model-alloc.ts';
 import { portInit, portSetPending } from './model-ports.ts';
 
+/** Xen's VIRQ_TIMER (per vCPU). */
 export const VIRQ_TIMER = 0;
+/** Xen's VIRQ_DEBUG (per vCPU). */
 export const VIRQ_DEBUG = 1;
+/** Xen's VIRQ_CONSOLE (global). */
 export const VIRQ_CONSOLE = 2;
+/** Xen's VIRQ_DOM_EXC (global). */
 export const VIRQ_DOM_EXC = 3;
+/** Xen's VIRQ_XENOPROF (per vCPU). */
 export const VIRQ_XENOPROF = 7;
+/** Xen's VIRQ_ARGO (per domain). */
 export const VIRQ_ARGO = 11;
+/** Xen's VIRQ_XENPMU (per vCPU). */
 export const VIRQ_XENPMU = 13;
 
+/** Where a VIRQ is bound: per vCPU, per domain, or global. */
 export type VirqType = 'vcpu' | 'domain' | 'global';
 
 /** Spec §5.12: per-vCPU 0, 1, 7, 13; per-domain 11; every other number below 24 is global. */

@@ -21,6 +21,7 @@ import {
   guestPrepareControlBlock, guestPrepareArrayPage,
 } from './model-guest.ts';
 
+/** A domain of the reference model. */
 export interface ReferenceDomainConfig {
   domid: number;
   vcpus: number;
@@ -33,6 +34,7 @@ export interface ReferenceDomainConfig {
 
 const portResult = (rc: number): PortResult => (rc < 0 ? { rc } : { rc: 0, port: rc });
 
+/** The reference model of the event-channel layer: plain single-threaded TypeScript with the same operations as the data plane, for model-based tests. */
 export class ReferenceModel implements EvtchnOps, ModelHost {
   private readonly domains = new Map<number, ModelDomain>();
   private readonly guests = new Map<number, GuestFifoState>();

@@ -59,7 +59,8 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
     consumers: [{ name: 'monitor', module: 'monitor' }, { name: 'console', module: 'console' }],
     consoleStream: consoleOut,
   });
-  frontend.monitor = { ringGfn: free, xenPort: hv.monitor.openRing(1, free) };
+  const monitorHost = hv.monitor; // its counters are read after shutdown
+  frontend.monitor = { ringGfn: free, xenPort: monitorHost.openRing(1, free) };
   frontend.console = { ringGfn: free + 1, xenPort: hv.console.openRing(1, free + 1) };
   const flows = allFlows();
   const total = (idx: (f: number) => number) => flows.reduce((a, f) => a + Atomics.load(v.i32, idx(f)), 0);
@@ -77,10 +78,11 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
   } finally {
     report = await hv.shutdown();
   }
+  if (report.crashed.length > 0) throw report.crashed[0];
   const latency = hdr.build();
   let spurious = 0;
   let late = 0;
-  const monitor = { requests: 0, answers: 0, callbacks: hv.monitor.stats().calls };
+  const monitor = { requests: 0, answers: 0, callbacks: monitorHost.stats().calls };
   for (const r of report.vcpus) {
     spurious += r.spurious;
     late += r.kernel.lateWakeups;

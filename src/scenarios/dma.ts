@@ -21,6 +21,7 @@ import type { DmaGuestConfig } from '../guests/dma-guest.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import { ConfigError } from '../errors.ts';
 
+/** How long and how the DMA scenario runs. */
 export interface DmaRunOptions {
   seconds: number;
   /** device-model worker threads; default 2 */
@@ -37,6 +38,7 @@ export interface DmaRunOptions {
   abi?: GuestAbi;
 }
 
+/** The DMA scenario's report: transfers, errors by kind, mapcache and DMA counters. */
 export interface DmaRunReport {
   scenario: 'dma';
   abi: GuestAbi;
@@ -69,6 +71,7 @@ export interface DmaRunReport {
 const MAX_PORT = 255;
 const DISK_BYTES = 16 * 2 ** 20;
 
+/** Run the DMA scenario (`wasmxen run --scenario dma`): a guest module driving the storage controller against a DeviceModel, every transfer checked end to end. */
 export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
   const workers = o.workers ?? 2;
   const inject = injectionMask(o.inject ?? []);
@@ -94,6 +97,7 @@ export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
   });
   let dm: DeviceModel | undefined;
   let guest: ExerciserReport | undefined;
+  let crashes: string[] = [];
   let elapsed = 0;
   let dmReport;
   try {
@@ -122,10 +126,11 @@ export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
     await dm?.stop();
     const down = await hv.shutdown();
     guest = down.vcpus.find((v) => v.dom === 1)?.guest as ExerciserReport | undefined;
+    crashes = down.crashed.map((e) => e.message);
   }
   const g: ExerciserReport = guest ?? {
     issued: 0, completed: 0, reads: 0, writes: 0, bytes: 0, expectedErrors: 0, busy: 0, checksumErrors: 0,
-    patternErrors: 0, statusErrors: 0, spurious: 0, failures: ['the guest did not report'],
+    patternErrors: 0, statusErrors: 0, spurious: 0, failures: crashes.length > 0 ? crashes : ['the guest did not report'],
   };
   const mc = dmReport.mapcache;
   const fatal = dmReport.fatal;
@@ -156,6 +161,7 @@ export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
   };
 }
 
+/** The text report of `runDmaScenario` (what `wasmxen run --scenario dma` prints). */
 export function formatDmaReport(r: DmaRunReport): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   const e = r.errors;

@@ -5,8 +5,8 @@
 import { createMachine } from '../wasm/data-plane.ts';
 import { bootFifoGuest } from '../guest/fifo-boot.ts';
 import { dumpFifoQueues } from '../wasm/decode.ts';
-import { Ctl } from '../litmus/ctl.ts';
-import { runParties } from '../litmus/run.ts';
+import { Ctl } from '../harness/ctl.ts';
+import { runParties } from '../harness/run.ts';
 import {
   FIFO_CTL_WORDS, F_DELIVERED_TOTAL, F_SENT_TOTAL, type ReceiverArgs, type SenderArgs,
 } from '../litmus/parties/fifo.ts';

@@ -6,6 +6,7 @@ import {
   INJ_IGNORE_OLD_QUEUE, INJ_LOST_WAKEUP, INJ_CONTINUATION_MASK_CHANGE,
 } from '../../assembly/stress/inject.ts';
 
+/** A known bug the stress build can switch back on, and the scenario that must catch it. */
 export interface Injection {
   name: string;
   bit: number;
@@ -15,6 +16,7 @@ export interface Injection {
   scenario: string;
 }
 
+/** Every known bug the stress build can re-inject, with the scenario that catches it. */
 export const INJECTIONS: readonly Injection[] = [
   {
     name: 'unbounded-set-link', bit: INJ_UNBOUNDED_SET_LINK, scenario: 'tail-hammer',
@@ -54,6 +56,7 @@ export const INJECTIONS: readonly Injection[] = [
   },
 ];
 
+/** The injection named `name`, if any. */
 export function injectionByName(name: string): Injection | undefined {
   return INJECTIONS.find((i) => i.name === name);
 }

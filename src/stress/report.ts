@@ -7,6 +7,7 @@ import type { ScenarioResult, StressReport } from './runner.ts';
 const n = (v: number) => Math.round(v).toLocaleString('en-US');
 const KIND = { acceptable: 'ACCEPTABLE', interesting: 'INTERESTING', forbidden: 'FORBIDDEN' } as const;
 
+/** The text of `wasmxen stress --list`: scenarios, iterations, forbidden outcomes. */
 export function formatList(): string {
   const lines: string[] = ['Scenarios (wasmxen stress --scenario NAME):', ''];
   for (const s of SCENARIOS) {
@@ -23,6 +24,7 @@ export function formatList(): string {
   return lines.join('\n');
 }
 
+/** One scenario's histogram and verdict, as `wasmxen stress` prints it. */
 export function formatScenario(def: ScenarioDef, r: ScenarioResult): string {
   const lines: string[] = [];
   lines.push(`${def.name} — ${def.race}`);
@@ -49,6 +51,7 @@ export function formatScenario(def: ScenarioDef, r: ScenarioResult): string {
   return lines.join('\n');
 }
 
+/** The whole text report of a stress run. */
 export function formatReport(report: StressReport, defs: ScenarioDef[]): string {
   const parts = report.scenarios.map((r) => formatScenario(defs.find((d) => d.name === r.name)!, r));
   const forbidden = report.scenarios.reduce((s, r) => s + r.forbidden, 0);

@@ -3,8 +3,8 @@
 // given time (or until the first forbidden outcome / watchdog hit), and
 // collects the outcome histogram — plus, in trace mode, the Chrome trace of
 // the rounds around a failure.
-import { Ctl, CTL_MAX_PARTIES } from '../litmus/ctl.ts';
-import { runParties, LitmusFailure } from '../litmus/run.ts';
+import { Ctl, CTL_MAX_PARTIES } from '../harness/ctl.ts';
+import { runParties, LitmusFailure } from '../harness/run.ts';
 import {
   STRESS_CTL_WORDS, S_ITER, S_FORBIDDEN, S_FAIL_ITER, S_FAIL_PARTY, S_FAIL_TIME, S_FAIL_OUTCOME, S_OUTCOMES,
   MAX_OUTCOMES, type StressArgs, type StressPartyResult,
@@ -15,6 +15,7 @@ import { injectionByName } from './inject.ts';
 import { createTraceBuffer, chromeTrace, TRACE_ENTRIES, type TraceEvent } from './trace.ts';
 import type { StressExports } from './exports.ts';
 
+/** How long, with which seed, build noise and injected bug a stress run goes. */
 export interface StressOptions {
   /** seconds per scenario */
   seconds: number;
@@ -37,6 +38,7 @@ export interface StressOptions {
   onProgress?: (p: StressProgress) => void;
 }
 
+/** Progress of the running scenario, for a live display. */
 export interface StressProgress {
   scenario: string;
   iterations: number;
@@ -46,6 +48,7 @@ export interface StressProgress {
   outcomes: number[];
 }
 
+/** The first forbidden outcome or watchdog hit of a scenario, with what reproduces it. */
 export interface ScenarioFailure {
   kind: 'forbidden' | 'watchdog' | 'error';
   /** outcome id (forbidden), 'watchdog' or 'error' */
@@ -57,6 +60,7 @@ export interface ScenarioFailure {
   atSeconds: number;
 }
 
+/** One scenario's iterations, outcome histogram and verdict. */
 export interface ScenarioResult {
   name: string;
   iterations: number;
@@ -71,6 +75,7 @@ export interface ScenarioResult {
   trace?: { traceEvents: TraceEvent[]; metadata: Record<string, unknown> };
 }
 
+/** The scenarios `--scenario NAME` (and `--inject BUG`) select. */
 export function resolveScenarios(name: string | undefined, inject?: string): ScenarioDef[] {
   if (!name || name === 'all') {
     if (!name && inject) return [scenarioByName(injectionByName(inject)!.scenario)!];
@@ -81,6 +86,7 @@ export function resolveScenarios(name: string | undefined, inject?: string): Sce
   return [s];
 }
 
+/** Run one scenario round after round for the configured time. */
 export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<ScenarioResult> {
   const build: WasmBuild = o.build ?? 'stress';
   const inj = o.inject ? injectionByName(o.inject) : undefined;
@@ -168,6 +174,7 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
   return result;
 }
 
+/** The report of a stress run (the `wasmxen stress --json` schema). */
 export interface StressReport {
   scenarios: ScenarioResult[];
   inject: string | null;
@@ -175,6 +182,7 @@ export interface StressReport {
   seed: number;
 }
 
+/** Run the scenarios one after another (`wasmxen stress`); each stops at its first forbidden outcome. */
 export async function runStress(names: ScenarioDef[], o: StressOptions): Promise<StressReport> {
   const scenarios: ScenarioResult[] = [];
   for (const [i, def] of names.entries()) scenarios.push(await runScenario(def, { ...o, tracePid: i + 1 }));

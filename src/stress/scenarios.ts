@@ -10,7 +10,7 @@ import type { WasmBuild } from '../wasm/exports.ts';
 import { guestLayout, type GuestLayout } from '../guest/layout.ts';
 import { bootGuest, type GuestAbi } from '../guest/kernel.ts';
 import { dumpFifoQueues } from '../wasm/decode.ts';
-import type { PartySpec } from '../litmus/run.ts';
+import type { PartySpec } from '../harness/run.ts';
 import type { OutcomeDef, StressArgs } from '../litmus/parties/stress-core.ts';
 import {
   RAISE_DRAIN_OUTCOMES, MASK_UNMASK_OUTCOMES, UNMASK_TAIL_OUTCOMES, PRIORITY_OUTCOMES, VCPU_MOVE_OUTCOMES,
@@ -39,12 +39,14 @@ export interface NoiseSpec {
   points?: number[];
 }
 
+/** What a scenario's build step gets: the machine's seed and noise. */
 export interface BuildOptions {
   build: WasmBuild;
   /** the common arguments every party gets (seed, trace ring, epoch) */
   common: StressArgs;
 }
 
+/** A scenario ready to run: its parties and watchdog policy. */
 export interface BuiltScenario {
   machine: Machine;
   parties: PartySpec[];
@@ -54,6 +56,7 @@ export interface BuiltScenario {
   stallPolicy: 'all' | 'each';
 }
 
+/** A stress scenario: its parties, what one iteration is, its outcomes (acceptable, interesting, forbidden). */
 export interface ScenarioDef {
   name: string;
   /** what races, in one line */
@@ -104,6 +107,7 @@ const roles = (n: number, scenario: string, common: StressArgs, args: object, ji
 
 // ------------------------------------------------------------------ scenarios
 
+/** Every stress scenario. */
 export const SCENARIOS: readonly ScenarioDef[] = [
   {
     name: 'raise-drain',
@@ -336,6 +340,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   },
 ];
 
+/** The scenario named `name`, if any. */
 export function scenarioByName(name: string): ScenarioDef | undefined {
   return SCENARIOS.find((s) => s.name === name);
 }

@@ -10,6 +10,7 @@ import {
 } from '../litmus/parties/stress-core.ts';
 import { formatEventWord } from '../wasm/decode.ts';
 
+/** One event of a Chrome trace (`wasmxen stress --trace`). */
 export interface TraceEvent {
   name: string;
   ph: 'X' | 'i' | 'M';

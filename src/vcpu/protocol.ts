@@ -20,6 +20,7 @@ export interface VcpuWorkerData {
   consumers: ConsumerBinding[];
 }
 
+/** What a guest-module vCPU reports when it stops: its kernel's counters and its module's report(). */
 export interface VcpuReport {
   dom: number;
   vcpu: number;

@@ -14,6 +14,7 @@ import {
 } from '../../assembly/shared/layout.ts';
 import { CB_READY_OFFSET, CB_HEAD_OFFSET, EVTCHN_FIFO_MAX_QUEUES } from '../../assembly/shared/fifo-abi.ts';
 
+/** A channel's record in the hypervisor-private region, decoded. */
 export interface ChannelRecord {
   state: number;
   notifyVcpu: number;
@@ -24,6 +25,7 @@ export interface ChannelRecord {
   stickyPending: boolean;
 }
 
+/** A domain's event-channel counters. */
 export interface DomainStats {
   /** linkTries[n]: setLink calls that made n cmpxchg attempts (last bucket: n or more); n < 2 and `raises` only in debug and stress builds. */
   linkTries: number[];
@@ -35,6 +37,7 @@ export interface DomainStats {
   raises: number;
 }
 
+/** The data plane instantiated on the shared memory in this thread: its exports and typed views. */
 export class DataPlane {
   readonly u32: Uint32Array;
   readonly i32: Int32Array;
@@ -151,11 +154,13 @@ export interface Machine {
   domain(domid: number): DomainRegion;
 }
 
+/** Options of one machine (shared memory and data plane). */
 export interface MachineOptions {
   /** Items a 64-bit caller's preemptible hypercall does before it creates a continuation (default 64; 32-bit callers: 1). */
   preemptEvery?: number;
 }
 
+/** Lay out one shared memory for `domains`, compile and instantiate the data plane on it, and create the domains. */
 export function createMachine(domains: readonly DomainConfig[], build: WasmBuild = 'release', opts: MachineOptions = {}): Machine {
   const plan = planMemory(domains);
   if (opts.preemptEvery !== undefined && (!Number.isInteger(opts.preemptEvery) || opts.preemptEvery < 1 || opts.preemptEvery > 0xffffffff)) {

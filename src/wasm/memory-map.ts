@@ -9,6 +9,7 @@ import {
 import { EVTCHN_FIFO_NR_CHANNELS } from '../../assembly/shared/fifo-abi.ts';
 import { ConfigError } from '../errors.ts';
 
+/** A domain as the memory map lays it out. */
 export interface DomainConfig {
   /** Domain id, 0..255. */
   domid: number;
@@ -26,6 +27,7 @@ export interface DomainConfig {
   maxPages?: number;
 }
 
+/** Where a domain's guest frames and hypervisor-private region are. */
 export interface DomainRegion {
   domid: number;
   vcpus: number;
@@ -42,6 +44,7 @@ export interface DomainRegion {
   privBytes: number;
 }
 
+/** The layout of the one shared memory. */
 export interface MemoryPlan {
   pages: number;
   bytes: number;
@@ -59,6 +62,7 @@ function isInt(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n);
 }
 
+/** Lay out the shared memory for `domains`; throws ConfigError when they do not fit. */
 export function planMemory(domains: readonly DomainConfig[]): MemoryPlan {
   const seen = new Set<number>();
   let cursor = GLOBAL_BYTES;

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../paths.ts';
-import { RuntimeCheckError } from '../errors.ts';
+import { BuildMissingError, RuntimeCheckError } from '../errors.ts';
 import { applyWasmFlags } from './flags.ts';
 import type { DataPlaneExports, WasmBuild } from './exports.ts';
 import { G_CANARY } from '../../assembly/shared/layout.ts';
@@ -27,7 +27,7 @@ export function compileDataPlane(build: WasmBuild = 'release'): WebAssembly.Modu
     try {
       bytes = readFileSync(wasmFile(build));
     } catch {
-      throw new RuntimeCheckError(`wasmxen: ${wasmFile(build)} is missing; run \`npm run build\``);
+      throw new BuildMissingError(wasmFile(build), `the ${build} wasm build`);
     }
     mod = new WebAssembly.Module(new Uint8Array(bytes));
     compiled.set(build, mod);
@@ -46,7 +46,7 @@ export function instantiateDataPlane(mod: WebAssembly.Module, memory: WebAssembl
   const got = x.waitCanary(G_CANARY);
   if (got !== CANARY_EXPECT) {
     throw new RuntimeCheckError(
-      `wasmxen: this V8 (Node ${process.versions.node}) miscompiles wasm atomic waits ` +
+      `this V8 (Node ${process.versions.node}) miscompiles wasm atomic waits ` +
       `(canary returned ${got}, expected ${CANARY_EXPECT}); run node with --no-liftoff or use Node >= 22`,
     );
   }

@@ -16,9 +16,9 @@
 // Checks DM1 (index and size unique among locked entries) and DM2 (docs/decisions/0002).
 import { describe, it, expect } from 'vitest';
 import { mcMachine, MiB, KiB } from './helpers.ts';
-import { runParties } from '../../src/litmus/run.ts';
-import { Ctl } from '../../src/litmus/ctl.ts';
-import { DM_CTL_WORDS, type SeedAction } from '../../src/litmus/parties/dm.ts';
+import { runParties } from '../../src/harness/run.ts';
+import { Ctl } from '../../src/harness/ctl.ts';
+import { DM_CTL_WORDS, type SeedAction } from '../../src/dm/parties.ts';
 import {
   MC_WINDOW_SHIFT, DMA_OP_WRITE, DMA_OP_READ, DM_FATAL_BAD_RAM_OFFSET, DM_FATAL_LIVE_UNMAPPED,
   INJECT_MAPCACHE_FIRST_FREE,

@@ -1,6 +1,6 @@
 // Shared setup for the real-thread race tests.
-import { runParties, type PartySpec } from '../../src/litmus/run.ts';
-import { Ctl } from '../../src/litmus/ctl.ts';
+import { runParties, type PartySpec } from '../../src/harness/run.ts';
+import { Ctl } from '../../src/harness/ctl.ts';
 import { FIFO_CTL_WORDS, F_DELIVERED_TOTAL, F_DROPPED, F_SENDERS_DONE } from '../../src/litmus/parties/fifo.ts';
 import type { FifoMachine } from './fifo-machine.ts';
 import type { WasmBuild } from '../../src/wasm/exports.ts';

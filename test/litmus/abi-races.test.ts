@@ -14,8 +14,8 @@
 import { describe, it, expect } from 'vitest';
 import { abiMachine, ABIS, type AbiMachine } from '../helpers/abi-machine.ts';
 import { stressScale, LITMUS_CONFIGS, RUN_BUDGET_MS } from '../helpers/litmus.ts';
-import { runParties, type PartySpec } from '../../src/litmus/run.ts';
-import { Ctl } from '../../src/litmus/ctl.ts';
+import { runParties, type PartySpec } from '../../src/harness/run.ts';
+import { Ctl } from '../../src/harness/ctl.ts';
 import { dumpFifoQueues } from '../../src/wasm/decode.ts';
 import { F_DELIVERED_TOTAL, type SenderArgs, type ReceiverArgs } from '../../src/litmus/parties/fifo.ts';
 import {

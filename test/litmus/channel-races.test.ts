@@ -9,8 +9,8 @@
 import { describe, it, expect } from 'vitest';
 import { abiMachine, ABIS, type AbiMachine } from '../helpers/abi-machine.ts';
 import { stressScale, LITMUS_CONFIGS, RUN_BUDGET_MS } from '../helpers/litmus.ts';
-import { runParties, type PartySpec } from '../../src/litmus/run.ts';
-import { Ctl } from '../../src/litmus/ctl.ts';
+import { runParties, type PartySpec } from '../../src/harness/run.ts';
+import { Ctl } from '../../src/harness/ctl.ts';
 import { dumpFifoQueues } from '../../src/wasm/decode.ts';
 import { CHANNEL_CTL_WORDS, C_CHURN_PORT, C_RESULTS, C_REBINDS, type ChurnArgs, type ChurnSenderArgs, type CloseBothArgs, type IpiVcpuArgs } from '../../src/litmus/parties/channels.ts';
 import { F_DELIVERED_TOTAL, type ReceiverArgs, type SenderArgs, type ChangerArgs } from '../../src/litmus/parties/fifo.ts';

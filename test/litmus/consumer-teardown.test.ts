@@ -9,8 +9,8 @@
 // deadlocks (watchdog), `no-drain` lets a callback touch the freed ring.
 import { describe, it, expect } from 'vitest';
 import { createMachine } from '../../src/wasm/data-plane.ts';
-import { runParties, LitmusFailure } from '../../src/litmus/run.ts';
-import { Ctl } from '../../src/litmus/ctl.ts';
+import { runParties, LitmusFailure } from '../../src/harness/run.ts';
+import { Ctl } from '../../src/harness/ctl.ts';
 import { D_EVENT_LOCK, D_ABI_LOCK } from '../../assembly/shared/layout.ts';
 import { consumerId } from '../../src/consumers/types.ts';
 import { M_CALLS, M_LATE_STARTS, M_POISON_HITS, MONITOR_STATE_WORDS } from '../../src/consumers/monitor-ring.ts';

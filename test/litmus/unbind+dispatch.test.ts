@@ -4,8 +4,8 @@
 // (I18); a deadlock (watchdog).
 import { describe, it, expect } from 'vitest';
 import { abiMachine, ABIS } from '../helpers/abi-machine.ts';
-import { runParties } from '../../src/litmus/run.ts';
-import { Ctl } from '../../src/litmus/ctl.ts';
+import { runParties } from '../../src/harness/run.ts';
+import { Ctl } from '../../src/harness/ctl.ts';
 import { dumpFifoQueues } from '../../src/wasm/decode.ts';
 import { DRIVER_CTL_WORDS, D_CALLS, type DriverArgs } from '../../src/litmus/parties/driver.ts';
 import { stressScale, LITMUS_CONFIGS } from '../helpers/litmus.ts';

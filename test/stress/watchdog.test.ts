@@ -1,10 +1,10 @@
-// runParties' watchdog (src/litmus/run.ts) against parties that never come
+// runParties' watchdog (src/harness/run.ts) against parties that never come
 // back: a vCPU spinning forever in a wasm loop and one asleep forever in a
 // wasm atomic.wait. The run must fail as a watchdog hit naming the stuck
 // party, terminate the workers, and settle promptly — never hang.
 import { describe, it, expect } from 'vitest';
-import { runParties, LitmusFailure } from '../../src/litmus/run.ts';
-import { Ctl } from '../../src/litmus/ctl.ts';
+import { runParties, LitmusFailure } from '../../src/harness/run.ts';
+import { Ctl } from '../../src/harness/ctl.ts';
 import { createMachine } from '../../src/wasm/data-plane.ts';
 import { guestLayout } from '../../src/guest/layout.ts';
 import { bootGuest } from '../../src/guest/kernel.ts';

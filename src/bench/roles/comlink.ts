@@ -5,7 +5,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { nowNs } from '../ctl.ts';
+import { nowNs } from '../../harness/ctl.ts';
 import { StreamWindow } from './window.ts';
 import { MessageReceiver } from './receive-loop.ts';
 import { histogram, encode, type RoleContext, type RoleResult } from './context.ts';
@@ -66,7 +66,7 @@ export async function comlinkSender(ctx: RoleContext, a: ComlinkSenderArgs): Pro
   const { page, ctl } = ctx;
   const r = remote(ctx.ports[0]);
   const win = new StreamWindow(page);
-  await ctl.barrierAsync(ctx.parties);
+  await ctl.startBarrierAsync(ctx.parties);
   const tStart = nowNs();
   const deadline = tStart + a.seconds * 1e9;
   let t = tStart;
@@ -88,7 +88,7 @@ export async function comlinkReceiver(ctx: RoleContext, a: ComlinkReceiverArgs):
   const target: Target = { deliver: (p) => rx.onEvent(p), echo: idle.echo };
   const es = ctx.ports.map((p) => expose(p, target));
   try {
-    await ctx.ctl.barrierAsync(ctx.parties);
+    await ctx.ctl.startBarrierAsync(ctx.parties);
     return await rx.start();
   } finally {
     for (const e of es) e.target = idle;
@@ -101,7 +101,7 @@ export async function comlinkPinger(ctx: RoleContext, a: ComlinkPingArgs): Promi
   const { page, ctl } = ctx;
   const r = remote(ctx.ports[0]);
   const h = histogram();
-  await ctl.barrierAsync(ctx.parties);
+  await ctl.startBarrierAsync(ctx.parties);
   const tStart = nowNs();
   const deadline = tStart + a.seconds * 1e9;
   let pings = 0;
@@ -129,7 +129,7 @@ export async function comlinkEcho(ctx: RoleContext): Promise<RoleResult> {
   const finished = new Promise<void>((resolve) => { done = resolve; });
   const e = expose(ctx.ports[0], { deliver: () => done(), echo: (v) => { echoes++; return v; } });
   try {
-    await ctl.barrierAsync(ctx.parties);
+    await ctl.startBarrierAsync(ctx.parties);
     const tStart = nowNs();
     await finished;
     settlePingPong(page, 'echo', echoes, echoes);
@@ -149,7 +149,7 @@ export async function comlinkIpi(ctx: RoleContext, a: ComlinkIpiArgs): Promise<R
   const e = expose(port, { deliver: (p) => rx.onEvent(p), echo: idle.echo });
   const r = remote(port);
   try {
-    await ctl.barrierAsync(ctx.parties);
+    await ctl.startBarrierAsync(ctx.parties);
     const result = rx.start();
     const tStart = nowNs();
     const deadline = tStart + a.seconds * 1e9;

@@ -5,7 +5,7 @@ import type { DataPlane } from '../../wasm/data-plane.ts';
 import type { BenchExports } from '../exports.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { BenchPage } from '../page.ts';
-import type { BenchCtl } from '../ctl.ts';
+import type { BenchCtl } from '../../harness/ctl.ts';
 
 export interface RoleContext {
   page: BenchPage;
@@ -29,10 +29,12 @@ export interface RoleResult {
 
 export type Role = (ctx: RoleContext, args: any) => RoleResult | Promise<RoleResult>;
 
+/** @internal (hdr-histogram-js is bundled, not a dependency: its types stay out of the declarations) */
 export function histogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3.6e12, numberOfSignificantValueDigits: 3 });
 }
 
+/** @internal (hdr-histogram-js is bundled, not a dependency: its types stay out of the declarations) */
 export function encode(h: hdr.Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }

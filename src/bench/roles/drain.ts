@@ -3,7 +3,7 @@
 // delivered what was sent; if that does not happen within DRAIN_LIMIT_NS of
 // the last progress, events were lost and the run fails.
 import type { BenchPage } from '../page.ts';
-import type { BenchCtl } from '../ctl.ts';
+import type { BenchCtl } from '../../harness/ctl.ts';
 import { DRAIN_LIMIT_NS, LostEventsError } from './context.ts';
 
 export class DrainWatch {

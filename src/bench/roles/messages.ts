@@ -3,7 +3,7 @@
 // sender blocks on the window like the FIFO senders; a receiver is event
 // driven. Ping-pong times each round trip.
 import type { MessagePort } from 'node:worker_threads';
-import { nowNs } from '../ctl.ts';
+import { nowNs } from '../../harness/ctl.ts';
 import { StreamWindow } from './window.ts';
 import { MessageReceiver } from './receive-loop.ts';
 import { histogram, encode, DRAIN_LIMIT_NS, LostEventsError, type RoleContext, type RoleResult } from './context.ts';

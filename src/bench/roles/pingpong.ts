@@ -2,7 +2,7 @@
 // pinger times each round trip from TypeScript around one engine call; the
 // echo answers in batches. Accounting on the bench page: stream 0 = pings
 // (sent by the pinger, delivered to the echo), stream 1 = answers.
-import { nowNs } from '../ctl.ts';
+import { nowNs } from '../../harness/ctl.ts';
 import { BP_STREAMS, BP_STREAM_BYTES, SS_SENT, SR_COUNT } from '../../../assembly/bench/layout.ts';
 import { histogram, encode, DRAIN_LIMIT_NS, LostEventsError, type RoleContext, type RoleResult } from './context.ts';
 import { engine, type EngineKind } from './engine.ts';
@@ -29,7 +29,7 @@ export function pinger(ctx: RoleContext, a: PingArgs): RoleResult {
   const { page, ctl } = ctx;
   const e = engine(ctx, a.engine);
   const h = histogram();
-  ctl.barrier(ctx.parties);
+  ctl.startBarrier(ctx.parties);
   const tStart = nowNs();
   const deadline = tStart + a.seconds * 1e9;
   let pings = 0;
@@ -65,7 +65,7 @@ export interface EchoArgs {
 export function echo(ctx: RoleContext, a: EchoArgs): RoleResult {
   const { page, ctl } = ctx;
   const e = engine(ctx, a.engine);
-  ctl.barrier(ctx.parties);
+  ctl.startBarrier(ctx.parties);
   const tStart = nowNs();
   let tEnd = tStart;
   let last = tStart;

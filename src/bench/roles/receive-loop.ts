@@ -2,7 +2,7 @@
 // accounts its event, collects latency samples, and settles the run once
 // DrainWatch says so. A timer re-checks the watch so that lost events fail
 // the run instead of hanging it.
-import { nowNs } from '../ctl.ts';
+import { nowNs } from '../../harness/ctl.ts';
 import { DrainWatch } from './drain.ts';
 import { StreamWindow } from './window.ts';
 import { histogram, encode, type RoleContext, type RoleResult } from './context.ts';

@@ -2,7 +2,7 @@
 // sender vCPU (or Xen raising a VIRQ), a receiving vCPU, and a vCPU that does
 // both (IPI storm). The loops run in the engine; this code only stamps and
 // collects latency samples between batches and decides when the run ends.
-import { nowNs } from '../ctl.ts';
+import { nowNs } from '../../harness/ctl.ts';
 import { DrainWatch } from './drain.ts';
 import { histogram, encode, type RoleContext, type RoleResult } from './context.ts';
 import { engine, type EngineKind } from './engine.ts';
@@ -22,7 +22,7 @@ export interface SenderArgs {
 export function streamSender(ctx: RoleContext, a: SenderArgs): RoleResult {
   const { page, ctl } = ctx;
   const e = engine(ctx, a.engine);
-  ctl.barrier(ctx.parties);
+  ctl.startBarrier(ctx.parties);
   const tStart = nowNs();
   const deadline = tStart + a.seconds * 1e9;
   let t = tStart;
@@ -51,7 +51,7 @@ export function streamReceiver(ctx: RoleContext, a: ReceiverArgs): RoleResult {
   const e = engine(ctx, a.engine);
   const h = histogram();
   const record = (ns: number) => h.recordValue(Math.max(1, Math.round(ns)));
-  ctl.barrier(ctx.parties);
+  ctl.startBarrier(ctx.parties);
   const tStart = nowNs();
   const watch = new DrainWatch(page, ctl, a.streams, a.senders, tStart);
   let tEnd = tStart;
@@ -83,7 +83,7 @@ export function ipiVcpu(ctx: RoleContext, a: IpiArgs): RoleResult {
   const e = engine(ctx, a.engine);
   const h = histogram();
   const record = (ns: number) => h.recordValue(Math.max(1, Math.round(ns)));
-  ctl.barrier(ctx.parties);
+  ctl.startBarrier(ctx.parties);
   const tStart = nowNs();
   const deadline = tStart + a.seconds * 1e9;
   const watch = new DrainWatch(page, ctl, [a.recvStream], a.senders, tStart);

@@ -9,6 +9,7 @@ import { pingPongCell, ipiStormCell, virqTimerCell } from './others.ts';
 
 const WINDOW = 1024;
 
+/** Every bench workload, in report order. */
 export const WORKLOADS: readonly Workload[] = [
   {
     name: 'fifo-1to1',
@@ -71,6 +72,7 @@ export const WORKLOADS: readonly Workload[] = [
   },
 ];
 
+/** The workload named `name`; throws RangeError for an unknown one. */
 export function workload(name: string): Workload {
   const w = WORKLOADS.find((x) => x.name === name);
   if (!w) throw new RangeError(`no workload '${name}' (have: ${WORKLOADS.map((x) => x.name).join(', ')})`);

@@ -2,17 +2,21 @@
 // flow, measured on each implementation that can express it.
 import type { CellSpec } from '../runner.ts';
 
+/** An implementation a workload runs on: wasmxen itself or a baseline. */
 export type ImplName = 'wasmxen' | 'js-reference' | 'postmessage' | 'comlink';
 
 /** Every implementation, the product first; the others are the baselines every result is compared with. */
 export const IMPLS: readonly ImplName[] = ['wasmxen', 'js-reference', 'postmessage', 'comlink'];
+/** The baselines every wasmxen result is compared with. */
 export const BASELINES: readonly ImplName[] = ['postmessage', 'comlink', 'js-reference'];
 
+/** One shape of a workload (e.g. the number of senders). */
 export interface Variant {
   /** e.g. { senders: 2 } for fan-in; {} for single-shape workloads */
   params: Record<string, number>;
 }
 
+/** A bench workload: one traffic shape, measured on each implementation that can express it. */
 export interface Workload {
   name: string;
   /** one line for --help and the report */

@@ -9,8 +9,8 @@
 // │ +4..7 barrier (count, generation, sleepers) ┬ +8 failure time (µs) ┬ +9 its outcome + 1 ┐
 // ├ S+16 outcome counters (MAX_OUTCOMES) ┬ S+64.. scenario scratch (per scenario) ┘
 import type { PartyContext } from '../registry.ts';
-import type { Ctl } from '../ctl.ts';
-import { CTL_USER } from '../ctl.ts';
+import type { Ctl } from '../../harness/ctl.ts';
+import { CTL_USER } from '../../harness/ctl.ts';
 import type { DataPlane } from '../../wasm/data-plane.ts';
 import { rng } from './fifo.ts';
 import { D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP, LINK_TRIES_BUCKETS } from '../../../assembly/shared/layout.ts';
