@@ -5,6 +5,7 @@ import {
   INJ_UNBOUNDED_SET_LINK, INJ_GUEST_CLEARS_TAIL_MASK, INJ_NO_BUSY, INJ_READY_BEFORE_HEAD,
   INJ_IGNORE_OLD_QUEUE, INJ_LOST_WAKEUP,
 } from '../../assembly/stress/inject.ts';
+import { DM_INJECTIONS } from '../dm/race.ts';
 
 export interface Injection {
   name: string;
@@ -13,6 +14,8 @@ export interface Injection {
   bug: string;
   /** the scenario built to catch it */
   scenario: string;
+  /** where the bit goes: the data plane's stress configuration (default) or the device model's (src/dm/race.ts) */
+  target?: 'data-plane' | 'device-model';
 }
 
 export const INJECTIONS: readonly Injection[] = [
@@ -47,6 +50,10 @@ export const INJECTIONS: readonly Injection[] = [
   {
     name: 'no-drain', bit: 0x400, scenario: 'consumer-teardown',
     bug: 'closing a Xen-owned channel frees it without waiting for callbacks in flight: a callback touches the freed ring',
+  },
+  {
+    name: 'mapcache-first-free', bit: DM_INJECTIONS['mapcache-first-free'], scenario: 'dm-mapcache', target: 'device-model',
+    bug: 'the pre-fix mapcache chain search (QEMU before 7fb394ad): it stops at the first unlocked entry instead of finding a locked exact match further down, so one address gets two entries and reverse translation resolves to the wrong one',
   },
 ];
 
