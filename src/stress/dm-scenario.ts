@@ -66,7 +66,7 @@ async function runDm(o: CustomRunOptions): Promise<CustomRunResult> {
       break;
     }
     o.onProgress?.(iterations, outcomes);
-  } while (elapsed() < o.seconds && !o.stopped?.());
+  } while (elapsed() < o.seconds && iterations < (o.iterations ?? Infinity) && !o.stopped?.());
   return { iterations, outcomes, forbidden, watchdog: 0, seconds: elapsed(), failure };
 }
 

@@ -29,6 +29,8 @@ const START_LIMIT_MS = 60_000;
 export interface StressOptions {
   /** seconds per scenario */
   seconds: number;
+  /** stop once this many iterations ran (tests: detection within a number of iterations, not seconds) */
+  iterations?: number;
   seed: number;
   /** name of a bug to re-inject (stress build only) */
   inject?: string;
@@ -103,7 +105,7 @@ function judged(def: ScenarioDef, r: Omit<ScenarioResult, 'verdict'>): ScenarioR
 async function runCustom(def: ScenarioDef, o: StressOptions, build: WasmBuild): Promise<ScenarioResult> {
   // (no trace: --trace records the data plane's parties only)
   const r = await def.run!({
-    seconds: o.seconds, seed: o.seed >>> 0, build, noise: o.noise !== false,
+    seconds: o.seconds, iterations: o.iterations, seed: o.seed >>> 0, build, noise: o.noise !== false,
     inject: o.inject && injectionByName(o.inject)?.scenario === def.name ? o.inject : undefined,
     onProgress: o.onProgress && ((iterations, outcomes) => o.onProgress!({
       scenario: def.name, iterations, forbidden: 0, elapsed: 0, seconds: o.seconds, outcomes,
@@ -155,6 +157,7 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
     running = true;
     stopTimer = setTimeout(() => ctl.stop(), o.seconds * 1000);
   }, 2);
+  const iterWatch = o.iterations !== undefined ? setInterval(() => { if (read(S_ITER) >= o.iterations!) ctl.stop(); }, 2) : undefined;
   const progressTimer = o.onProgress ? setInterval(() => o.onProgress!({
     scenario: def.name, iterations: read(S_ITER), forbidden: read(S_FORBIDDEN), elapsed: elapsed(), seconds: o.seconds, outcomes: outcomeCounts(),
   }), 100) : undefined;
@@ -183,6 +186,7 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
     }
   } finally {
     clearInterval(startWatch);
+    if (iterWatch) clearInterval(iterWatch);
     clearTimeout(stopTimer);
     if (progressTimer) clearInterval(progressTimer);
   }

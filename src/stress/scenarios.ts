@@ -75,6 +75,8 @@ export interface ScenarioDef {
 
 export interface CustomRunOptions {
   seconds: number;
+  /** stop once this many iterations ran */
+  iterations?: number;
   seed: number;
   build: WasmBuild;
   noise: boolean;

@@ -42,7 +42,7 @@ async function runUntil(inject: number, enough: (t: Tally) => boolean): Promise<
       parties: [{ party: 'unmaskAckUnmasker', args }, { party: 'unmaskAckConsumer', args }],
       dump: () => `event word 0x${(m.dp.eventWord(1, port) >>> 0).toString(16)}`,
     }) as UnmaskAckResult[];
-    const c = results[1];
+    const c = results[1]!;
     t.rounds += c.rounds;
     t.spurious += c.spurious;
     t.lost += c.lost;
