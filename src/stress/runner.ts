@@ -140,18 +140,21 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
   const nowUs = () => (performance.timeOrigin + performance.now() - epochMs) * 1000;
   // the scenario's time counts from its first iteration: worker start-up and compilation on a loaded
   // machine are not part of it (the watchdog bounds them)
-  let started = performance.now();
+  const launched = performance.now();
+  let started = launched;
   let running = false;
-  const startedWall = () => performance.timeOrigin + started;
-  const elapsed = () => (running ? (performance.now() - started) / 1000 : 0);
+  // failure times count from the first iteration, or from the launch if none ran
+  const startedWall = () => performance.timeOrigin + (running ? started : launched);
+  // from the first iteration; from the launch if none ran (a failure before it)
+  const elapsed = () => (performance.now() - (running ? started : launched)) / 1000;
   const read = (i: number) => ctl.load(i) >>> 0;
   const outcomeCounts = () => def.outcomes.map((_, i) => read(S_OUTCOMES + i));
   if (def.outcomes.length > MAX_OUTCOMES) throw new Error(`${def.name}: too many outcomes`);
 
   let stopTimer: NodeJS.Timeout | undefined;
-  const launched = performance.now();
   const startWatch = setInterval(() => {
-    if (read(S_ITER) === 0 && !ctl.stopped && performance.now() - launched < START_LIMIT_MS) return;
+    if (ctl.stopped) { clearInterval(startWatch); return; } // stopped (a failure) before the first iteration
+    if (read(S_ITER) === 0 && performance.now() - launched < START_LIMIT_MS) return;
     clearInterval(startWatch);
     started = performance.now();
     running = true;
@@ -199,7 +202,7 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
     const oi = read(S_FAIL_OUTCOME) - 1;
     failure = {
       kind: 'forbidden', outcome: def.outcomes[first?.outcome ?? oi]?.id ?? 'forbidden', detail: first?.detail ?? '(no detail)',
-      iteration: read(S_FAIL_ITER) - 1, atSeconds: (read(S_FAIL_TIME) / 1e6) - (started - (epochMs - performance.timeOrigin)) / 1000,
+      iteration: read(S_FAIL_ITER) - 1, atSeconds: (read(S_FAIL_TIME) / 1e6) - ((running ? started : launched) - (epochMs - performance.timeOrigin)) / 1000,
     };
     failedAtUs = read(S_FAIL_TIME);
   }

@@ -40,13 +40,13 @@ async function runUntil(inject: number, enough: (t: Tally) => boolean): Promise<
     const results = await runParties({
       module: m.module, memory: m.memory, ctl, timeoutMs: 120_000, stallMs: 10_000, stallPolicy: 'each', seed: args.seed,
       parties: [{ party: 'unmaskAckUnmasker', args }, { party: 'unmaskAckConsumer', args }],
-      dump: () => `event word 0x${(m.dp.eventWord(1, port) >>> 0).toString(16)}`,
+      dump: () => `event word 0x${((m.dp.eventWord(1, port) ?? 0) >>> 0).toString(16)}`,
     }) as UnmaskAckResult[];
     const c = results[1]!;
     t.rounds += c.rounds;
     t.spurious += c.spurious;
     t.lost += c.lost;
-    t.hypercalls += results[0].hypercalls;
+    t.hypercalls += results[0]!.hypercalls;
     t.raced += m.dp.stats(1).relinkSkipped;
     t.runs++;
   }
