@@ -54,3 +54,18 @@ export async function runFifoParties(m: FifoMachine, ctl: Ctl, parties: PartySpe
     ].join('\n'),
   });
 }
+
+/** Runs of a race before a test gives up on it ever happening (scaled by WASMXEN_STRESS_SCALE). */
+export const MAX_RACE_RUNS = Math.ceil(10 * stressScale());
+
+/**
+ * Repeat `run` (a fresh machine each time) until `raced` says the race the
+ * test exists for really happened, at most MAX_RACE_RUNS times; returns every
+ * run's result. The caller asserts the race happened (naming the bound) and
+ * then every run's outcomes.
+ */
+export async function untilRaced<T>(run: (attempt: number) => Promise<T>, raced: (results: T[]) => boolean): Promise<T[]> {
+  const out: T[] = [];
+  while (out.length < MAX_RACE_RUNS && !(out.length > 0 && raced(out))) out.push(await run(out.length));
+  return out;
+}
