@@ -104,11 +104,12 @@ function judged(def: ScenarioDef, r: Omit<ScenarioResult, 'verdict'>): ScenarioR
 
 async function runCustom(def: ScenarioDef, o: StressOptions, build: WasmBuild): Promise<ScenarioResult> {
   // (no trace: --trace records the data plane's parties only)
+  const t0 = performance.now();
   const r = await def.run!({
     seconds: o.seconds, iterations: o.iterations, seed: o.seed >>> 0, build, noise: o.noise !== false,
     inject: o.inject && injectionByName(o.inject)?.scenario === def.name ? o.inject : undefined,
     onProgress: o.onProgress && ((iterations, outcomes) => o.onProgress!({
-      scenario: def.name, iterations, forbidden: 0, elapsed: 0, seconds: o.seconds, outcomes,
+      scenario: def.name, iterations, forbidden: 0, elapsed: (performance.now() - t0) / 1000, seconds: o.seconds, outcomes,
     })),
   });
   return judged(def, {
