@@ -35,6 +35,10 @@ export function fifoCtl(): Ctl {
   return Ctl.create(FIFO_CTL_WORDS);
 }
 
+/** Seed of the parties' noise streams: fixed by default, WASMXEN_SEED overrides; every race-test file prints it. */
+export const LITMUS_SEED = Number(process.env.WASMXEN_SEED ?? 1);
+console.log(`race tests: seed ${LITMUS_SEED} (WASMXEN_SEED overrides), WASMXEN_STRESS_SCALE ${stressScale()}`);
+
 /** Watchdog deadline of one race run; vitest's own timeout (vitest.config.ts) is larger, so the dump is printed. */
 export const RUN_BUDGET_MS = 30_000;
 
@@ -46,7 +50,7 @@ export async function runFifoParties(m: FifoMachine, ctl: Ctl, parties: PartySpe
     parties,
     timeoutMs: budgetMs * stressScale(),
     stallMs: 10_000,
-    seed: Number(process.env.WASMXEN_SEED ?? 1),
+    seed: LITMUS_SEED,
     dump: () => [
       ...[...m.guest.keys()].map((d) => m.dump(d)),
       `ctl: sendersDone=${ctl.load(F_SENDERS_DONE)} dropped=${ctl.load(F_DROPPED)} ` +
