@@ -23,7 +23,8 @@ import {
 import {
   markEventsPending as markPending, clearUpcallPending as clearUpcall,
   loadUpcallPending, vcpuBlock as block, kickVcpu as kick, vcpuBlockPrepare as blockPrepare,
-  vcpuBlockDone as blockDone,
+  vcpuBlockDone as blockDone, localEventsNeedDelivery as needDelivery, guestIrqDisable as irqDisable,
+  guestIrqEnable as irqEnable, upcallMasked as masked,
 } from "./upcall";
 import { addrKick } from "./domain/vcpu";
 import { waitCanary as canary } from "./canary";
@@ -213,6 +214,10 @@ export function markEventsPending(dom: u32, vcpu: u32): bool { return markPendin
 export function kickVcpu(dom: u32, vcpu: u32): void { kick(dom, vcpu); }
 export function upcallPending(dom: u32, vcpu: u32): u32 { return loadUpcallPending(dom, vcpu); }
 export function clearUpcallPending(dom: u32, vcpu: u32): void { clearUpcall(dom, vcpu); }
+export function localEventsNeedDelivery(dom: u32, vcpu: u32): bool { return needDelivery(dom, vcpu); }
+export function guestIrqDisable(dom: u32, vcpu: u32): void { irqDisable(dom, vcpu); }
+export function guestIrqEnable(dom: u32, vcpu: u32): u32 { return irqEnable(dom, vcpu); }
+export function upcallMasked(dom: u32, vcpu: u32): bool { return masked(dom, vcpu); }
 export function vcpuBlockPrepare(dom: u32, vcpu: u32): i32 { return blockPrepare(dom, vcpu); }
 export function vcpuBlockDone(dom: u32, vcpu: u32): void { blockDone(dom, vcpu); }
 export function addrVcpuKick(dom: u32, vcpu: u32): usize { return addrKick(dom, vcpu); }

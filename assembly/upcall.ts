@@ -12,7 +12,7 @@
 // its kick increment makes the guest's wait return "not-equal" if it had not
 // started sleeping yet.
 
-import { VI_UPCALL_PENDING, D_STAT_UPCALLS, D_STAT_KICKS } from "./shared/layout";
+import { VI_UPCALL_PENDING, VI_UPCALL_MASK, D_STAT_UPCALLS, D_STAT_KICKS } from "./shared/layout";
 import { addrVcpuInfo, addrKick, addrBlocked } from "./domain/vcpu";
 import { addrDomField } from "./domain/table";
 import { noise, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK, injected, INJ_LOST_WAKEUP } from "./stress/noise";
@@ -48,17 +48,60 @@ export function clearUpcallPending(dom: u32, vcpu: u32): void {
   atomic.and<u32>(addrVcpuInfo(dom, vcpu) + VI_UPCALL_PENDING, ~(<u32>0xff));
 }
 
+// evtchn_upcall_mask (x86 PV "events disabled", spec §2.1) is byte 1 of the
+// same 32-bit word as evtchn_upcall_pending: set and cleared by the guest with
+// 32-bit atomics on that word, as the pending byte is (spec §12.1), so neither
+// side's update can undo the other's.
+const UPCALL_MASK_BITS: u32 = <u32>0xff << (<u32>VI_UPCALL_MASK * 8);
+
+/**
+ * Xen's local_events_need_delivery() on x86 PV: an upcall is pending and the
+ * vCPU has not masked upcalls (I25). SCHEDOP_poll returns at once only then.
+ */
+export function localEventsNeedDelivery(dom: u32, vcpu: u32): bool {
+  let w = atomic.load<u32>(addrVcpuInfo(dom, vcpu) + VI_UPCALL_PENDING);
+  return (w & 1) != 0 && (w & UPCALL_MASK_BITS) == 0;
+}
+
+/** Xen's local_event_delivery_enable(): clear evtchn_upcall_mask (SCHEDOP_block does it before blocking, I25). */
+export function eventDeliveryEnable(dom: u32, vcpu: u32): void {
+  atomic.and<u32>(addrVcpuInfo(dom, vcpu) + VI_UPCALL_PENDING, ~UPCALL_MASK_BITS);
+}
+
+/** Guest side: mask upcalls (Linux's xen_irq_disable: evtchn_upcall_mask := 1). */
+export function guestIrqDisable(dom: u32, vcpu: u32): void {
+  atomic.or<u32>(addrVcpuInfo(dom, vcpu) + VI_UPCALL_PENDING, <u32>1 << (<u32>VI_UPCALL_MASK * 8));
+}
+
+/**
+ * Guest side: unmask upcalls, then re-check (Linux's xen_irq_enable: an
+ * upcall flagged while masked kicked nobody awake and must be taken now).
+ * Returns evtchn_upcall_pending as read after the unmask (seq-cst).
+ */
+export function guestIrqEnable(dom: u32, vcpu: u32): u32 {
+  eventDeliveryEnable(dom, vcpu);
+  return loadUpcallPending(dom, vcpu);
+}
+
+/** Guest side: evtchn_upcall_mask is set. */
+export function upcallMasked(dom: u32, vcpu: u32): bool {
+  return (atomic.load<u32>(addrVcpuInfo(dom, vcpu) + VI_UPCALL_PENDING) & UPCALL_MASK_BITS) != 0;
+}
+
 /** vcpuBlock results. */
 export const VB_IDLE: u32 = 0;   // woken or timed out, no upcall pending
 export const VB_UPCALL: u32 = 1; // an upcall is pending
 export const VB_LATE: u32 = 2;   // an upcall is pending but the sleep ran into its timeout: a lost wake-up (I3)
 
 /**
- * Block `vcpu` until an upcall is pending or a kick arrives: spin briefly
- * (a wake-up across cores costs tens of µs here), then sleep.
- * timeoutNs < 0 sleeps without limit. Returns VB_*.
+ * SCHEDOP_block: enable event delivery (clear evtchn_upcall_mask, as Xen's
+ * vcpu_block_enable_events does, I25), then block `vcpu` until an upcall is
+ * pending or a kick arrives: spin briefly (a wake-up across cores costs tens
+ * of µs here), then sleep. With the mask clear, "an upcall needs delivery" is
+ * "the upcall flag is set". timeoutNs < 0 sleeps without limit. Returns VB_*.
  */
 export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64): u32 {
+  eventDeliveryEnable(dom, vcpu);
   for (let i = 0; i < BLOCK_SPINS; i++) {
     if (loadUpcallPending(dom, vcpu) != 0) return VB_UPCALL;
   }
@@ -85,6 +128,7 @@ export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64): u32 {
  * vcpuBlockDone. Same ordering as vcpuBlock (I3).
  */
 export function vcpuBlockPrepare(dom: u32, vcpu: u32): i32 {
+  eventDeliveryEnable(dom, vcpu);
   atomic.store<i32>(addrBlocked(dom, vcpu), 1);
   return atomic.load<i32>(addrKick(dom, vcpu));
 }

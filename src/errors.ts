@@ -176,3 +176,15 @@ export class EvtchnError extends WasmxenError {
       (ERRNO_HINTS[errno] ? ` (${ERRNO_HINTS[errno]})` : ''));
   }
 }
+
+/** A vCPU that did not reach a point a run waits for (boot, or the delivery of its events in flight) within a bound. */
+export class StuckVcpuError extends Error {
+  override name = 'StuckVcpuError';
+  constructor(
+    message: string,
+    /** the stuck vCPUs, as [domain, vCPU] */
+    readonly vcpus: [number, number][],
+  ) {
+    super(message);
+  }
+}

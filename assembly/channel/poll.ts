@@ -12,7 +12,7 @@ import { D_POLL_MASK } from "../shared/layout";
 import { EINVAL } from "../shared/errno";
 import { addrDomField, loadNrVcpus, loadValidEvtchns } from "../domain/table";
 import { addrKick, addrBlocked } from "../domain/vcpu";
-import { loadUpcallPending } from "../upcall";
+import { localEventsNeedDelivery } from "../upcall";
 import { evtchnUsable, portIsPending } from "./port-ops";
 import { addrPollEvtchn } from "./pollers";
 
@@ -24,7 +24,7 @@ export function lastPollKick(): i32 { return pollKick; }
 
 /**
  * Mark `vcpu` polling and check. Returns 0 (return to the guest now: an
- * upcall or a polled port is pending), -EINVAL (too many ports, or one not
+ * upcall needing delivery — pending and not masked — or a polled port is pending), -EINVAL (too many ports, or one not
  * valid or not guest-usable), or 1: sleep while the kick word still holds
  * lastPollKick(), then call schedPollFinish. `ports` points at `nr` u32 ports
  * already copied in.
@@ -36,7 +36,8 @@ export function schedPollPrepare(dom: u32, vcpu: u32, ports: usize, nr: u32): i3
   atomic.or<u32>(addrDomField(dom, D_POLL_MASK), <u32>1 << vcpu);
   atomic.store<i32>(addrPollEvtchn(dom, vcpu), -1);
   pollKick = atomic.load<i32>(addrKick(dom, vcpu));
-  if (loadUpcallPending(dom, vcpu) != 0) { schedPollFinish(dom, vcpu); return 0; }
+  // an upcall the vCPU has masked does not need delivery: x86 PV Xen polls on (I25)
+  if (localEventsNeedDelivery(dom, vcpu)) { schedPollFinish(dom, vcpu); return 0; }
   for (let i: u32 = 0; i < nr; i++) {
     let port = load<u32>(ports + (<usize>i << 2));
     if (port >= loadValidEvtchns(dom) || !evtchnUsable(dom, port)) { schedPollFinish(dom, vcpu); return -EINVAL; }

@@ -2,11 +2,11 @@
 
 import {
   EVTCHN_FIFO_PENDING, EVTCHN_FIFO_MASKED, EVTCHN_FIFO_LINKED,
-  SET_PENDING_LOCK_ATTEMPTS, EVTCHN_FIFO_MAX_QUEUES,
+  SET_PENDING_LOCK_ATTEMPTS, EVTCHN_FIFO_MAX_QUEUES, SET_LINK_RETRIES,
 } from "../shared/fifo-abi";
 import {
   CF_FIFO_PENDING, CF_REPLAY_CLAIM, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, D_STAT_LOCK_GAVE_UP,
-  D_STAT_NO_CONTROL_BLOCK, D_STAT_RAISES,
+  D_STAT_NO_CONTROL_BLOCK, D_STAT_RAISES, D_STAT_RELINK_SKIPPED,
 } from "../shared/layout";
 import { addrDomField, loadNrVcpus } from "../domain/table";
 import { addrQueue } from "../domain/vcpu";
@@ -23,7 +23,7 @@ import { markEventsPending } from "../upcall";
 import { checkPollers } from "../channel/pollers";
 import {
   noise, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY, NP_RAISE_BEFORE_HEAD,
-  injected, INJ_READY_BEFORE_HEAD, INJ_IGNORE_OLD_QUEUE,
+  NP_UNMASK_BEFORE_RELINK, injected, INJ_READY_BEFORE_HEAD, INJ_IGNORE_OLD_QUEUE, INJ_XEN_UNMASK,
 } from "../stress/noise";
 
 @inline export function packLastq(prio: u32, vcpu: u32): u32 { return prio | (vcpu << LASTQ_VCPU_SHIFT); }
@@ -35,15 +35,39 @@ export const RAISE_NEWLY_PENDING: u32 = 1; // PENDING went 0 → 1: the caller c
 export const RAISE_DROPPED: u32 = 2;       // given up (I12) or no control block: nothing was set
 
 /**
+ * The relink's claim of LINKED (I26): set LINKED only if, at that moment, the
+ * word is PENDING, not MASKED and not LINKED — one cmpxchg on the value read,
+ * so a PENDING the guest cleared (it took the event) is never linked again.
+ * A guest may change the word between our read and the cmpxchg (clear LINKED
+ * or PENDING, set MASKED); the attempts are bounded as setLink's are (I10),
+ * and a guest that keeps rewriting the word only delays its own event.
+ */
+function claimLinkIfPending(dom: u32, w: usize): bool {
+  for (let i: u32 = 0; i <= <u32>SET_LINK_RETRIES; i++) {
+    let cur = atomic.load<u32>(w);
+    if ((cur & EVTCHN_FIFO_PENDING) == 0) {
+      atomic.add<u32>(addrDomField(dom, D_STAT_RELINK_SKIPPED), 1); // the guest took the event: nothing to relink
+      return false;
+    }
+    if ((cur & (EVTCHN_FIFO_MASKED | EVTCHN_FIFO_LINKED)) != 0) return false;
+    if (atomic.cmpxchg<u32>(w, cur, cur | EVTCHN_FIFO_LINKED) == cur) return true;
+  }
+  return false;
+}
+
+/**
  * Raise `port` of domain `dom` on vCPU `vcpu` (the caller resolved it from
  * notify_vcpu_id). Returns RAISE_* bits; 0 means "raised, was already
  * pending" or "remembered as sticky pending (no array page)".
+ *
+ * `relink` (EVTCHN_unmask's use, I26): do not set PENDING; link the event
+ * only if it is still PENDING at the moment LINKED is claimed.
  *
  * Ordering (I11): PENDING → MASKED test → LINKED → tail LINK or HEAD store →
  * READY → upcall flag; HEAD is stored before READY is set, so a guest that
  * sees READY reads the new HEAD.
  */
-export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
+export function fifoSetPending(dom: u32, vcpu: u32, port: u32, relink: bool = false): u32 {
   let w = fifoWordAddr(dom, port);
   if (w == 0) {
     // Remember it for expand_array's replay (spec §9.3). An expansion may have
@@ -92,12 +116,14 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32): u32 {
   // @ts-ignore: WASMXEN_STATS is defined per asconfig target (--use)
   if (WASMXEN_STATS) atomic.add<u32>(addrDomField(dom, D_STAT_RAISES), 1);
 
-  let newlyPending = (atomic.or<u32>(w, EVTCHN_FIFO_PENDING) & EVTCHN_FIFO_PENDING) == 0;
+  let newlyPending = !relink && (atomic.or<u32>(w, EVTCHN_FIFO_PENDING) & EVTCHN_FIFO_PENDING) == 0;
   let linkedToTail = true; // true: leave HEAD and READY alone
   let readyEarly = false;   // INJ_READY_BEFORE_HEAD only
   noise(NP_RAISE_AFTER_PENDING);
 
-  if ((atomic.load<u32>(w) & EVTCHN_FIFO_MASKED) == 0
+  if (relink
+    ? claimLinkIfPending(dom, w)
+    : (atomic.load<u32>(w) & EVTCHN_FIFO_MASKED) == 0
       && (atomic.or<u32>(w, EVTCHN_FIFO_LINKED) & EVTCHN_FIFO_LINKED) == 0) {
     // The event enters a queue now.
     noise(NP_RAISE_AFTER_LINKED);
@@ -143,13 +169,24 @@ export function fifoClearPending(dom: u32, port: u32): void {
   if (w != 0) atomic.and<u32>(w, ~EVTCHN_FIFO_PENDING);
 }
 
-/** EVTCHNOP_unmask's FIFO hook (spec §9.7): clear MASKED, relink if pending. */
+/**
+ * EVTCHNOP_unmask's FIFO hook (spec §9.7): clear MASKED, relink if pending.
+ * Deliberately better than Xen (I26): Xen's evtchn_fifo_unmask tests PENDING
+ * and then calls set_pending, which sets PENDING again — a guest that took
+ * (acked) the event between the two gets one event nobody raised. Here the
+ * relink never sets PENDING and links only while PENDING is still set. With
+ * no other thread the two are indistinguishable.
+ */
 export function fifoUnmask(dom: u32, port: u32): void {
   let w = fifoWordAddr(dom, port);
   if (w == 0) return;
   let vcpu = loadNotifyVcpu(dom, port);
   atomic.and<u32>(w, ~EVTCHN_FIFO_MASKED);
-  if ((atomic.load<u32>(w) & EVTCHN_FIFO_PENDING) != 0) fifoSetPending(dom, vcpu, port);
+  if ((atomic.load<u32>(w) & EVTCHN_FIFO_PENDING) != 0) {
+    noise(NP_UNMASK_BEFORE_RELINK);
+    // stress build: INJ_XEN_UNMASK relinks as Xen does, setting PENDING again
+    fifoSetPending(dom, vcpu, port, !injected(INJ_XEN_UNMASK));
+  }
 }
 
 export function fifoIsPending(dom: u32, port: u32): bool {

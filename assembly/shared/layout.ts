@@ -116,6 +116,7 @@ export const D_STAT_NO_CONTROL_BLOCK = 104;// u32: raise dropped, vCPU has no co
 export const D_STAT_UPCALLS = 108;         // u32: markEventsPending that set the flag 0→1
 export const D_STAT_KICKS = 112;           // u32: wake-ups sent to a blocked vCPU
 export const D_STAT_RAISES = 116;          // u32: FIFO raises that reached the word
+export const D_STAT_RELINK_SKIPPED = 120;  // u32: EVTCHNOP_unmask saw PENDING, the guest took it before the relink (I26)
 export const LINK_TRIES_BUCKETS = 8;
 
 export const DF_DYING = 1;

@@ -67,3 +67,11 @@ export const INJ_LOST_WAKEUP = 0x20;
  * (breaks I40).
  */
 export const INJ_CONTINUATION_MASK_CHANGE = 0x4000;
+
+/**
+ * xen-unmask: EVTCHNOP_unmask on a FIFO port relinks as Xen's
+ * evtchn_fifo_unmask does — test PENDING, then a full set_pending that sets
+ * PENDING again (assembly/fifo/raise.ts): a guest that took the event in
+ * between gets it a second time, raised by nobody (what I26 prevents).
+ */
+export const INJ_XEN_UNMASK = 0x40;

@@ -13,3 +13,4 @@ export const NP_RAISE_ABI = 8;           // any raise: after choosing the ABI, b
 export const NP_RAISE_BEFORE_HEAD = 9;   // set_pending with INJ_READY_BEFORE_HEAD: READY set, HEAD not yet stored
 export const NP_BLOCK_BEFORE_WAIT = 10;  // vcpuBlock: blocked = 1 and kick read, before the flag check (I3)
 export const NP_UPCALL_BEFORE_KICK = 11; // markEventsPending: flag set, before the kick (I3)
+export const NP_UNMASK_BEFORE_RELINK = 12; // EVTCHNOP_unmask (FIFO): PENDING seen, before the relink (I26)

@@ -7,6 +7,7 @@ import { IMPLS, BASELINES, type ImplName, type Workload, type Variant } from './
 import { machineInfo, type MachineInfo } from './machine-info.ts';
 import { median, spread, percentiles, curve, type Percentiles } from './stats.ts';
 import { tuning } from './workloads/tuning.ts';
+import { benchDma } from './dma.ts';
 
 /** What `runBench` measures and for how long. */
 export interface BenchOptions {
@@ -34,8 +35,8 @@ export interface BenchResult {
   latency_curve: [number, number][];
   latency_samples: number;
   runs: number;
-  /** (max − min) / median of events_per_s over the runs */
-  spread: number;
+  /** (max − min) / median of events_per_s over the runs; null (NaN before JSON) from a single run */
+  spread: number | null;
   events_per_s_runs: number[];
   /** process CPU time per event delivered (every thread), median over the runs */
   cpu_ns_per_event: number;
@@ -44,6 +45,13 @@ export interface BenchResult {
    * parties each keep one busy; less than min(threads, cores) means another process took a core.
    */
   cores_busy: number;
+  /** worker threads the cell ran (parties) */
+  threads: number;
+  /**
+   * The run was contended: its parties spin (wasmxen, JS reference), yet kept fewer than
+   * CONTENDED_FRACTION × min(threads, cores) cores busy — another process took cores, the figures are low.
+   */
+  contended: boolean;
   sent: number;
   delivered: number;
   lost_wakeups: number;
@@ -51,6 +59,17 @@ export interface BenchResult {
   vs: Partial<Record<ImplName, number>>;
   /** latency p50 ÷ each baseline's latency p50 (lower is better) */
   vs_latency_p50: Partial<Record<ImplName, number>>;
+  /** workload-specific figures (dma: MB/s and the mapcache's counters) */
+  extra?: Record<string, number>;
+}
+
+/** Implementations whose parties spin (each keeps a core busy): cores busy below the threads they run means contention. */
+export const SPINNING_IMPLS: readonly string[] = ['wasmxen', 'js-reference'];
+/** A spinning cell is contended below this fraction of min(threads, cores) cores busy. */
+export const CONTENDED_FRACTION = 0.75;
+
+export function isContended(impl: string, coresBusy: number, threads: number, cores: number): boolean {
+  return SPINNING_IMPLS.includes(impl) && coresBusy < CONTENDED_FRACTION * Math.min(threads, cores);
 }
 
 /** The report of a `runBench` run (the `wasmxen bench --json` schema, bench/README.md). */
@@ -65,14 +84,20 @@ export interface BenchReport {
 
 interface Cell { w: Workload; v: Variant; impl: ImplName }
 
+/** The device model's workload (src/bench/dma.ts): not a Workload of the event-channel roles, but reported alike. */
+export const DMA_WORKLOAD = 'dma';
+
 /** The workloads named (`['all']`: every one); throws RangeError for an unknown name. */
 export function selectWorkloads(names: string[]): Workload[] {
   if (names.includes('all')) return [...WORKLOADS];
-  return names.map(workload);
+  return names.filter((n) => n !== DMA_WORKLOAD).map(workload);
 }
 
-function summarise(c: Cell, m: CellMeasure): BenchResult {
+const wantsDma = (names: string[]) => names.includes('all') || names.includes(DMA_WORKLOAD);
+
+function summarise(c: Cell, m: CellMeasure, threads: number, cores: number): BenchResult {
   const eps = m.runs.map((r) => r.eventsPerSecond);
+  const coresBusy = median(m.runs.map((r) => r.cpuSeconds / r.seconds));
   return {
     workload: c.w.name,
     impl: c.impl,
@@ -86,7 +111,9 @@ function summarise(c: Cell, m: CellMeasure): BenchResult {
     spread: spread(eps),
     events_per_s_runs: eps,
     cpu_ns_per_event: median(m.runs.map((r) => (r.cpuSeconds * 1e9) / r.delivered)),
-    cores_busy: median(m.runs.map((r) => r.cpuSeconds / r.seconds)),
+    cores_busy: coresBusy,
+    threads,
+    contended: isContended(c.impl, coresBusy, threads, cores),
     sent: m.runs.reduce((a, r) => a + r.sent, 0),
     delivered: m.runs.reduce((a, r) => a + r.delivered, 0),
     lost_wakeups: m.runs.reduce((a, r) => a + r.lateWakeups, 0),
@@ -121,7 +148,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       for (const impl of impls) if (!w.impls || w.impls.includes(impl)) cells.push({ w, v, impl });
     }
   }
-  const total = cells.length * (o.runs + 1);
+  const dma = wantsDma(o.workloads);
+  const total = (cells.length + (dma ? 1 : 0)) * (o.runs + 1);
   let done = 0;
   const results: BenchResult[] = [];
   for (const c of cells) {
@@ -133,13 +161,19 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       seconds: o.seconds, runs: o.runs, warmupSeconds: warmup,
       onRun: () => o.onRun?.(++done, total, label),
     });
-    results.push(summarise(c, m));
+    results.push(summarise(c, m, spec.parties.length, o.cores ?? machine.cores));
+  }
+  if (dma) {
+    results.push(await benchDma({
+      seconds: o.seconds, runs: o.runs, cores: o.cores ?? machine.cores, onRun: () => o.onRun?.(++done, total, 'dma wasmxen'),
+    }));
   }
   compare(results);
   return {
     machine,
     config: {
-      seconds: o.seconds, runs: o.runs, warmup_seconds: warmup, workloads: selectWorkloads(o.workloads).map((w) => w.name),
+      seconds: o.seconds, runs: o.runs, warmup_seconds: warmup,
+      workloads: [...selectWorkloads(o.workloads).map((w) => w.name), ...(dma ? [DMA_WORKLOAD] : [])],
       impls: [...impls], build: 'release', tuning: tuning(1024),
     },
     results,

@@ -20,7 +20,8 @@ export function ratio(r: number | undefined): string {
   return r >= 100 ? `${r.toFixed(0)}×` : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`;
 }
 
-export function percent(x: number): string {
+export function percent(x: number | null): string {
+  if (x === null || !Number.isFinite(x)) return 'n/a';
   return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
 }
 

@@ -2,7 +2,7 @@
 // as JSON in the page and a small script (html-script.ts) that draws three
 // SVG charts from them: throughput per workload and implementation, latency
 // distributions, and fan-in scaling with senders. No external resources.
-import type { BenchReport } from './bench.ts';
+import { CONTENDED_FRACTION, type BenchReport } from './bench.ts';
 import { rate, duration, ratio, percent, paramsLabel } from './format.ts';
 import { CHART_SCRIPT } from './html-script.ts';
 
@@ -18,10 +18,15 @@ function resultsTable(r: BenchReport): string {
   const rows = r.results.map((x) => [
     x.workload + (Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : ''), x.impl, rate(x.events_per_s), percent(x.spread),
     ratio(x.vs.postmessage), ratio(x.vs.comlink), ratio(x.vs['js-reference']), duration(x.latency_ns.p50), duration(x.latency_ns.p99),
-    duration(x.latency_ns.p999), duration(x.latency_ns.max), duration(x.cpu_ns_per_event), x.cores_busy.toFixed(2),
+    duration(x.latency_ns.p999), duration(x.latency_ns.max), duration(x.cpu_ns_per_event),
+    `${x.cores_busy.toFixed(2)}${x.contended ? ' CONTENDED' : ''}`,
   ]);
-  return `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
-    rows.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  const extras = r.results.filter((x) => x.extra).map((x) => `<p class="note">${esc(`${x.workload} ${paramsLabel(x.params)}: ${
+    Object.entries(x.extra!).map(([k, v]) => `${k.replace(/_/g, ' ')} ${Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(1)}`).join(', ')}`)}</p>`).join('');
+  const contended = r.results.filter((x) => x.contended).length;
+  const warn = contended ? `<p class="contended">${esc(`CONTENDED: ${contended} result(s) kept fewer cores busy than their spinning threads need (cores busy < ${CONTENDED_FRACTION} × min(threads, cores)): another process took cores, their figures are low.`)}</p>` : '';
+  return `${warn}<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
+    rows.map((row, i) => `<tr${r.results[i].contended ? ' class="contended"' : ''}>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>${extras}`;
 }
 
 /** A self-contained HTML page of a bench report, with charts (`wasmxen bench --html`). */
@@ -36,11 +41,11 @@ table{border-collapse:collapse;font-size:12px}td,th{border-bottom:1px solid #ddd
 td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}
 .chart svg{display:block;margin:.5em 0}.chart text{font:11px system-ui,sans-serif;fill:#333}
 .legend span{display:inline-block;margin-right:1em}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
-.note{color:#666}
+.note{color:#666}.contended{color:#b00}
 </style></head><body>
 <h1>wasmxen bench</h1>
 <p>${esc(`${m.cores} × ${m.cpu_model}, ${m.memory_gib} GiB, ${m.platform}/${m.arch}; Node ${m.node}, V8 ${m.v8}${m.wasm_flags ? ` (${m.wasm_flags})` : ''}; commit ${m.commit}; ${m.date}; load average ${m.load_average} at start`)}<br>
-${esc(`${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up per workload and implementation; events/s is the median of the runs.`)}</p>
+${esc(`${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up per workload and implementation; events/s is the median of the runs (dma: transfers/s).`)}</p>
 <div class="legend" id="legend"></div>
 <h2>Throughput per workload and implementation</h2>
 <p class="note">events per second, median of the runs (log scale)</p>

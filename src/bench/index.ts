@@ -7,7 +7,6 @@ export { IMPLS, BASELINES } from './workloads/types.ts';
 export type { ImplName, Variant, Workload } from './workloads/types.ts';
 export { formatTable } from './table.ts';
 export { renderHtml } from './html.ts';
-export { benchDma, formatDmaLine } from './dma.ts';
-export type { DmaBenchResult } from './dma.ts';
+export { benchDma } from './dma.ts';
 export type { Percentiles } from './stats.ts';
 export type { MachineInfo } from './machine-info.ts';

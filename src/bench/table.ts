@@ -1,5 +1,5 @@
 // The terminal report of `wasmxen bench`.
-import type { BenchReport } from './bench.ts';
+import { CONTENDED_FRACTION, type BenchReport } from './bench.ts';
 import { rate, duration, ratio, percent, paramsLabel } from './format.ts';
 
 function pad(cells: string[][]): string {
@@ -13,7 +13,7 @@ export function formatTable(r: BenchReport): string {
   const head = [
     `wasmxen bench: ${m.cores} × ${m.cpu_model}, Node ${m.node} (V8 ${m.v8}${m.wasm_flags ? `, ${m.wasm_flags}` : ''}), commit ${m.commit.slice(0, 12)}, load average ${m.load_average} at start`,
     `${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up; events/s is the median, spread = (max − min) / median;`,
-    'latency: sampled one-way under load, round trip for fifo-pingpong; ×X = events/s ÷ X\'s events/s on the same shape;',
+    'latency: sampled one-way under load, round trip for fifo-pingpong; ×X = events/s ÷ X\'s events/s on the same shape; dma: an event is a transfer;',
     'cores busy: CPU time ÷ wall time (wasmxen and JS-reference parties spin, keeping a core each: fewer means another process took one)',
     '',
   ];
@@ -26,10 +26,15 @@ export function formatTable(r: BenchReport): string {
     rows.push([
       name, x.impl, rate(x.events_per_s), percent(x.spread), ratio(x.vs.postmessage), ratio(x.vs.comlink), ratio(x.vs['js-reference']),
       duration(l.p50), duration(l.p90), duration(l.p99), duration(l.p999), duration(l.max), duration(x.cpu_ns_per_event),
-      (x.cores_busy ?? NaN).toFixed(2),
+      `${(x.cores_busy ?? NaN).toFixed(2)}${x.contended ? ' CONTENDED' : ''}`,
     ]);
   }
+  const contended = r.results.filter((x) => x.contended).length;
+  const extras = r.results.filter((x) => x.extra).map((x) => `${x.workload} ${paramsLabel(x.params)}: ${
+    Object.entries(x.extra!).map(([k, v]) => `${k.replace(/_/g, ' ')} ${Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(1)}`).join(', ')}`);
   const sent = r.results.reduce((a, x) => a + x.sent, 0);
   const delivered = r.results.reduce((a, x) => a + x.delivered, 0);
-  return [...head, pad(rows), '', `every run balanced: ${delivered.toLocaleString('en-US')} events sent and delivered exactly once (of ${sent.toLocaleString('en-US')} sent)`].join('\n');
+  return [...head, pad(rows), ...extras.map((e) => `  ${e}`),
+    ...(contended ? ['', `CONTENDED: ${contended} result(s) kept fewer cores busy than their spinning threads need (cores busy < ${CONTENDED_FRACTION} × min(threads, cores)): another process took cores, their figures are low`] : []),
+    '', `every run balanced: ${delivered.toLocaleString('en-US')} events sent and delivered exactly once (of ${sent.toLocaleString('en-US')} sent)`].join('\n');
 }

@@ -4,19 +4,18 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { positiveNumber } from './run.ts';
-import { runBench } from '../bench/bench.ts';
+import { runBench, DMA_WORKLOAD } from '../bench/bench.ts';
 import { WORKLOADS } from '../bench/workloads/index.ts';
 import { formatTable } from '../bench/table.ts';
 import { renderHtml } from '../bench/html.ts';
 import { IMPLS, type ImplName } from '../bench/workloads/types.ts';
-import { benchDma, formatDmaLine, type DmaBenchResult } from '../bench/dma.ts';
+import { boundedNumber, boundedInteger } from './options.ts';
+import { checkWritable } from './output.ts';
 
-function positiveInteger(v: string): number {
-  const n = positiveNumber(v);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`expected a whole number, got '${v}'`);
-  return n;
-}
+/** Longest measured run: each run's event counters are 32-bit words, and the fastest workload delivers ~20 M events/s. */
+export const BENCH_MAX_SECONDS = 60;
+/** Most runs per cell: a median over more says nothing new, and 1000 × 60 s is already weeks for `all`. */
+export const BENCH_MAX_RUNS = 1000;
 
 function implList(v: string): ImplName[] {
   const names = v.split(',').map((x) => x.trim()).filter(Boolean);
@@ -32,40 +31,32 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('measure event throughput, latency and scaling against postMessage, comlink and a plain-JS '
       + 'implementation of the same protocol (exit status 1 if any event was lost or duplicated)')
-    .addOption(new Option('--workload <name>', `one workload or all: ${WORKLOADS.map((w) => w.name).join(', ')}, dma`)
-      .choices(['all', ...WORKLOADS.map((w) => w.name), 'dma']).default('all'))
-    .option('--seconds <s>', 'length of each measured run', positiveNumber, 1)
-    .option('--runs <n>', 'measured runs per workload and implementation (after one warm-up run)', positiveInteger, 5)
+    .addOption(new Option('--workload <name>', `one workload or all: ${WORKLOADS.map((w) => w.name).join(', ')}, ${DMA_WORKLOAD}`)
+      .choices(['all', ...WORKLOADS.map((w) => w.name), DMA_WORKLOAD]).default('all'))
+    .option('--seconds <s>', 'length of each measured run', boundedNumber(BENCH_MAX_SECONDS, 'each run\'s event counters are 32-bit'), 1)
+    .option('--runs <n>', 'measured runs per workload and implementation (after one warm-up run)', boundedInteger(BENCH_MAX_RUNS, 'the most a median needs'), 5)
     .option('--impl <names>', `comma-separated subset of ${IMPLS.join(', ')} (ratios need the baselines)`, implList, [...IMPLS])
     .option('--json', 'print the report as JSON (no table, no progress bar)')
     .option('--html <file>', 'also write a self-contained HTML page with charts')
     .action(async (opts: { workload: string; seconds: number; runs: number; impl: ImplName[]; json?: boolean; html?: string }) => {
-      const bar = opts.json ? undefined : new SingleBar({
+      if (opts.html) checkWritable(opts.html, '--html');
+      const tty = process.stderr.isTTY === true;
+      const bar = !opts.json && tty ? new SingleBar({
         format: 'bench [{bar}] {value}/{total} runs  {label}', stream: process.stderr, hideCursor: true,
-      }, Presets.shades_classic);
+      }, Presets.shades_classic) : undefined;
       bar?.start(1, 0, { label: '' });
-      let report;
-      let dma: DmaBenchResult | undefined;
-      try {
-        // the device model's workload runs on wasmxen alone (no baseline implements a mapcache)
-        if (opts.workload === 'dma' || opts.workload === 'all') {
-          dma = await benchDma(opts.seconds, opts.runs, (done, total) => { bar?.setTotal(total); bar?.update(done, { label: 'dma' }); });
-        }
-        if (opts.workload !== 'dma') {
-          report = await runBench({
-            workloads: [opts.workload], seconds: opts.seconds, runs: opts.runs, impls: opts.impl,
-            onRun: (done, total, label) => { bar?.setTotal(total); bar?.update(done, { label }); },
-          });
-        }
-      } finally {
-        bar?.stop();
-      }
-      if (!report) {
-        console.log(opts.json ? JSON.stringify({ dma }, null, 2) : formatDmaLine(dma!));
-        return;
-      }
+      // off a terminal (and not --json): one line per finished cell, so a long run is not silent
+      let lastLabel = '';
+      const report = await runBench({
+        workloads: [opts.workload], seconds: opts.seconds, runs: opts.runs, impls: opts.impl,
+        onRun: (done, total, label) => {
+          bar?.setTotal(total);
+          bar?.update(done, { label });
+          if (!bar && !opts.json && label !== lastLabel) { process.stderr.write(`bench: ${done}/${total} runs, ${label}\n`); lastLabel = label; }
+        },
+      }).finally(() => bar?.stop());
       if (opts.html) writeFileSync(opts.html, renderHtml(report));
-      const full = dma ? { ...report, dma } : report;
-      console.log(opts.json ? JSON.stringify(full, null, 2) : formatTable(report) + (dma ? `\n${formatDmaLine(dma)}` : ''));
+      console.log(opts.json ? JSON.stringify(report, null, 2) : formatTable(report));
+      if (opts.html) console.error(`wasmxen bench: wrote the HTML report to ${opts.html}`);
     });
 }

@@ -1,13 +1,32 @@
 // `wasmxen run`: run a scenario and print its report.
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { runFifoDataPlane, formatDataPlaneReport } from '../scenarios/fifo-data-plane.ts';
-import { runDefaultScenario, formatRunReport } from '../scenarios/default.ts';
+import { type Command, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { runFifoDataPlane, formatDataPlaneReport, DATA_PLANE_MAX_SECONDS } from '../scenarios/fifo-data-plane.ts';
+import { runDefaultScenario, formatRunReport, MAX_RUN_SECONDS, type RunProgress } from '../scenarios/default.ts';
 import { runDmaScenario, formatDmaReport } from '../scenarios/dma.ts';
+import { boundedNumber } from './options.ts';
 
-export function positiveNumber(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${v}'`);
-  return n;
+/** A progress bar on stderr when it is a terminal (and no --json): time, phase and events. */
+function runBar(enabled: boolean) {
+  if (!enabled) return undefined;
+  const bar = new SingleBar({
+    format: ' run [{bar}] {elapsed}/{total_s} s | {phase} | {events} events',
+    stream: process.stderr, hideCursor: true, barsize: 24, clearOnComplete: true,
+  });
+  let started = false;
+  const started_at = performance.now();
+  return {
+    update(seconds: number, p?: Partial<RunProgress>) {
+      const elapsed = p?.elapsed ?? (performance.now() - started_at) / 1000;
+      const payload = {
+        elapsed: elapsed.toFixed(1), total_s: seconds, phase: p?.phase ?? (elapsed < seconds ? 'running' : 'draining'),
+        events: p?.delivered !== undefined ? Math.round(p.delivered).toLocaleString('en-US') : '-',
+      };
+      if (!started) { bar.start(Math.max(1, Math.round(seconds * 10)), 0, payload); started = true; }
+      bar.update(Math.min(Math.round(elapsed * 10), Math.round(seconds * 10)), payload);
+    },
+    stop() { if (started) bar.stop(); },
+  };
 }
 
 export function registerRun(program: Command): void {
@@ -18,25 +37,39 @@ export function registerRun(program: Command): void {
       + 'fifo-data-plane: raw FIFO raises from sender threads; '
       + 'dma: overlapping DMA through the device model\'s mapcache (exit 1 on a checksum failure or a dead device model)')
       .choices(['default', 'fifo-data-plane', 'dma']).default('default'))
-    .option('--seconds <s>', 'how long the senders run', positiveNumber, 3)
+    .option('--seconds <s>', 'how long the senders run (the run then waits for the guests to boot and every event in flight)',
+      boundedNumber(MAX_RUN_SECONDS, 'thirty days'), 3)
     .addOption(new Option('--abi <abi>', 'event-channel ABI of the guests (fifo: reached through init_control at boot)')
       .choices(['fifo', '2l']).default('fifo'))
     .option('--json', 'print the report as JSON')
     .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo' }) => {
-      if (opts.scenario === 'dma') {
-        const r = await runDmaScenario({ seconds: opts.seconds, abi: opts.abi });
-        console.log(opts.json ? JSON.stringify(r) : formatDmaReport(r));
-        if (!r.ok) process.exitCode = 1;
-        return;
-      }
       if (opts.scenario === 'fifo-data-plane' && opts.abi !== 'fifo') {
         throw new Error('the fifo-data-plane scenario exercises the FIFO ABI only: drop --abi 2l');
       }
-      const report = opts.scenario === 'fifo-data-plane'
-        ? await runFifoDataPlane(opts.seconds)
-        : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi });
-      const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
-      console.log(opts.json ? JSON.stringify(report) : text);
-      if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;
+      if (opts.scenario === 'fifo-data-plane' && opts.seconds > DATA_PLANE_MAX_SECONDS) {
+        throw new Error(`the fifo-data-plane scenario runs at most ${DATA_PLANE_MAX_SECONDS} s (its event counters are 32-bit): lower --seconds`);
+      }
+      const bar = runBar(!opts.json && process.stderr.isTTY === true);
+      // scenarios without their own progress report move the bar by the clock
+      const ticker = bar && opts.scenario !== 'default' ? setInterval(() => bar.update(opts.seconds), 100) : undefined;
+      try {
+        if (opts.scenario === 'dma') {
+          const r = await runDmaScenario({ seconds: opts.seconds, abi: opts.abi });
+          bar?.stop();
+          console.log(opts.json ? JSON.stringify(r) : formatDmaReport(r));
+          if (!r.ok) process.exitCode = 1;
+          return;
+        }
+        const report = opts.scenario === 'fifo-data-plane'
+          ? await runFifoDataPlane(opts.seconds)
+          : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, onProgress: bar && ((p) => bar.update(opts.seconds, p)) });
+        bar?.stop();
+        const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
+        console.log(opts.json ? JSON.stringify(report) : text);
+        if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;
+      } finally {
+        if (ticker) clearInterval(ticker);
+        bar?.stop();
+      }
     });
 }

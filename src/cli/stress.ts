@@ -1,15 +1,19 @@
 // `wasmxen stress`: the race harness (src/stress/). Runs named scenarios on
 // worker threads over the stress build, prints a per-scenario outcome
-// histogram, and exits 1 on any forbidden outcome or watchdog hit, naming the
-// seed and a command that reproduces it.
+// histogram and a verdict (src/stress/verdict.ts). Exit status: 0 clean,
+// 1 forbidden (a forbidden outcome or a watchdog hit, with the seed and a
+// command that reproduces it), 2 inconclusive (no iteration, or the race
+// never happened).
 import { writeFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { positiveNumber } from './run.ts';
+import { boundedNumber, TIMER_MAX_MS } from './options.ts';
 import { SCENARIOS } from '../stress/scenarios.ts';
 import { INJECTIONS } from '../stress/inject.ts';
-import { resolveScenarios, runStress, type StressProgress } from '../stress/runner.ts';
+import { resolveScenarios, runStress, MAX_SCENARIO_SECONDS, type StressProgress } from '../stress/runner.ts';
+import { EXIT_STATUS } from '../stress/verdict.ts';
+import { checkWritable } from './output.ts';
 import { formatList, formatReport } from '../stress/report.ts';
 
 function seedArg(v: string): number {
@@ -36,11 +40,13 @@ interface StressCliOptions {
 export function registerStress(program: Command): void {
   program
     .command('stress')
-    .description('race harness: run scenarios on real threads, classify every iteration\'s outcome, '
-      + 'exit status 1 on a forbidden outcome or a watchdog hit (with the seed and a command that reproduces it)')
+    .description('race harness: run scenarios on real threads, classify every iteration\'s outcome; verdict and exit status: '
+      + '0 clean (iterations ran and the race happened), 1 forbidden (a forbidden outcome or a watchdog hit, with the seed '
+      + 'and a command that reproduces it), 2 inconclusive (no iteration, or the race never happened)')
     .addOption(new Option('--scenario <name>', 'one scenario, or all (default: all; with --inject, the scenario that catches the bug)')
       .choices(['all', ...SCENARIOS.map((s) => s.name)]))
-    .option('--seconds <s>', 'how long each scenario runs (it stops early at its first forbidden outcome)', positiveNumber, 2)
+    .option('--seconds <s>', 'how long each scenario runs, from its first iteration (it stops early at its first forbidden outcome)',
+      boundedNumber(MAX_SCENARIO_SECONDS, 'the iteration counters are 32-bit: a longer campaign is several runs'), 2)
     .option('--seed <n>', 'seed of the scheduling noise and the parties\' random delays (default: random)', seedArg)
     .addOption(new Option('--inject <bug>', 're-inject a known bug into the stress build, to see the harness catch it')
       .choices(INJECTIONS.map((i) => i.name)))
@@ -50,10 +56,11 @@ export function registerStress(program: Command): void {
     .option('--no-noise', 'turn the stress build\'s scheduling noise off')
     .addOption(new Option('--build <build>', 'stress: noise and injection compiled in; release: the product as shipped (no noise)')
       .choices(['stress', 'release']).default('stress'))
-    .option('--stall-ms <ms>', 'watchdog: a party without progress for this long is stuck', positiveNumber, 3000)
+    .option('--stall-ms <ms>', 'watchdog: a party without progress for this long is stuck', boundedNumber(TIMER_MAX_MS / 2, 'Node\'s timers'), 3000)
     .action(async (opts: StressCliOptions) => {
       if (opts.list) { console.log(formatList()); return; }
       if (opts.inject && opts.build === 'release') throw new Error('--inject needs the stress build (drop --build release)');
+      if (opts.trace) checkWritable(opts.trace, '--trace');
       const seed = opts.seed ?? randomInt(0, 0xffffffff);
       const defs = resolveScenarios(opts.scenario, opts.inject);
       const live = !opts.json && process.stderr.isTTY;
@@ -103,25 +110,34 @@ export function registerStress(program: Command): void {
       }
       if (opts.json) {
         console.log(JSON.stringify({
+          verdict: report.verdict,
           scenarios: report.scenarios.map((s) => ({
-            name: s.name, iterations: s.iterations, outcomes: s.outcomes, forbidden: s.forbidden, watchdog: s.watchdog,
+            name: s.name, verdict: s.verdict, ...(s.hint ? { hint: s.hint } : {}),
+            iterations: s.iterations, outcomes: s.outcomes, forbidden: s.forbidden, watchdog: s.watchdog,
             seconds: Number(s.seconds.toFixed(3)), rate: Math.round(s.rate),
             ...(s.failure ? { failure: { kind: s.failure.kind, outcome: s.failure.outcome, detail: s.failure.detail.split('\n')[0], iteration: s.failure.iteration, at_seconds: Number(s.failure.atSeconds.toFixed(3)) } } : {}),
           })),
           inject: report.inject,
           detected: report.detected,
           seed,
+          build: opts.build,
+          noise: opts.build === 'stress' && opts.noise,
+          seconds_requested: opts.seconds,
+          ...(opts.trace ? { trace_file: opts.trace } : {}),
         }));
       } else {
         console.log(formatReport(report, defs));
-        if (opts.trace) console.log(`trace: ${opts.trace} (open in https://ui.perfetto.dev or chrome://tracing)`);
       }
+      if (opts.trace && !opts.json) console.log(`wasmxen stress: wrote the trace to ${opts.trace} (open in https://ui.perfetto.dev or chrome://tracing)`);
       if (report.detected) {
         const first = report.scenarios.find((s) => s.forbidden > 0 || s.watchdog > 0)!;
         const cmd = `wasmxen stress --scenario ${first.name} --seed ${seed}${report.inject ? ` --inject ${report.inject}` : ''}`
           + ` --seconds ${opts.seconds}${opts.noise ? '' : ' --no-noise'}${opts.build !== 'stress' ? ` --build ${opts.build}` : ''}`;
         console.error(`wasmxen stress: ${first.failure?.kind === 'watchdog' ? 'watchdog hit' : 'forbidden outcome'} in ${first.name} (seed ${seed}); reproduce: ${cmd}`);
-        process.exitCode = 1;
+      } else if (report.verdict === 'inconclusive') {
+        const names = report.scenarios.filter((s) => s.verdict === 'inconclusive').map((s) => s.name);
+        console.error(`wasmxen stress: inconclusive: ${names.join(', ')} — ${report.scenarios.find((s) => s.hint)?.hint ?? 'no scenario ran'}`);
       }
+      process.exitCode = EXIT_STATUS[report.verdict];
     });
 }

@@ -166,8 +166,18 @@ export class Guest {
     return this.kernel.blockAndRun(timeoutMs);
   }
 
-  /** Run a pending upcall now, if any (for a vCPU busy in its own loop). Returns events dispatched. */
+  /** Run a pending upcall now, if any and not masked (for a vCPU busy in its own loop). Returns events dispatched. */
   poll(): number {
-    return this.dp.x.upcallPending(this.dom, this.vcpu) === 0 ? 0 : this.kernel.upcall();
+    return this.dp.x.localEventsNeedDelivery(this.dom, this.vcpu) === 0 ? 0 : this.kernel.upcall();
+  }
+
+  /** Mask upcalls on this vCPU (evtchn_upcall_mask := 1, Linux local_irq_disable); not from a handler. */
+  irqDisable(): void {
+    this.kernel.irqDisable();
+  }
+
+  /** Unmask upcalls and run one flagged meanwhile (Linux xen_irq_enable's re-check); returns events dispatched. */
+  irqEnable(): number {
+    return this.kernel.irqEnable();
   }
 }

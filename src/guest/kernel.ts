@@ -1,7 +1,9 @@
 // The guest kernel of one vCPU: boot (FIFO setup as Linux does it from the
 // boot CPU, spec §10.2) and the upcall loop (spec §10.1, §10.3): clear
 // evtchn_upcall_pending, drain the queues in priority order dispatching each
-// port through the driver, repeat while the flag was set again.
+// port through the driver, repeat while the flag was set again. The loop runs
+// with evtchn_upcall_mask set, as x86 PV Xen enters a guest's event callback;
+// its unmask re-checks the flag as Linux's xen_irq_enable does (I25).
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { type GuestLayout, K_ABI, KABI_FIFO, KABI_2L } from './layout.ts';
 import type { GuestDriver } from './driver.ts';
@@ -69,8 +71,48 @@ export class GuestKernel {
     return Atomics.load(this.abiWord, 0) === KABI_FIFO ? 'fifo' : '2l';
   }
 
-  /** One upcall: returns the number of events dispatched. */
+  private inUpcall = false;
+
+  /** Events are masked (evtchn_upcall_mask set): by irqDisable or inside the upcall. */
+  get masked(): boolean {
+    return this.dp.x.upcallMasked(this.dom, this.vcpu) !== 0;
+  }
+
+  /** Linux's local_irq_disable on PV: evtchn_upcall_mask := 1; no upcall runs until irqEnable. */
+  irqDisable(): void {
+    if (this.inUpcall) throw new Error('irqDisable inside an event handler: the upcall already runs with events masked');
+    this.dp.x.guestIrqDisable(this.dom, this.vcpu);
+  }
+
+  /**
+   * Linux's xen_irq_enable: evtchn_upcall_mask := 0, then re-check
+   * evtchn_upcall_pending — an upcall flagged while masked woke nobody and
+   * runs now. Returns the events dispatched.
+   */
+  irqEnable(): number {
+    if (this.inUpcall) throw new Error('irqEnable inside an event handler: the upcall unmasks when it returns');
+    return this.dp.x.guestIrqEnable(this.dom, this.vcpu) !== 0 ? this.upcall() : 0;
+  }
+
+  /** One upcall, entered with events masked: returns the number of events dispatched. */
   upcall(): number {
+    const { x } = this.dp;
+    const { dom, vcpu } = this;
+    let n = 0;
+    const outer = this.inUpcall;
+    this.inUpcall = true;
+    x.guestIrqDisable(dom, vcpu);
+    try {
+      do n += this.drain(); while (x.guestIrqEnable(dom, vcpu) !== 0 && (x.guestIrqDisable(dom, vcpu), true));
+    } finally {
+      this.inUpcall = outer;
+    }
+    this.stats.events += n;
+    return n;
+  }
+
+  /** The drain loop of one upcall (events masked). */
+  private drain(): number {
     const { x } = this.dp;
     const { dom, vcpu } = this;
     let n = 0;
@@ -91,7 +133,6 @@ export class GuestKernel {
         }
       }
     } while (x.upcallPending(dom, vcpu) !== 0);
-    this.stats.events += n;
     return n;
   }
 

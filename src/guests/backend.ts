@@ -12,12 +12,10 @@ let d: DemoGuest;
 let pingPort = 0;
 const faninIndex = new Map<number, number>();
 
-export const handlers = (g: Guest) => ({
+export const handlers = (_g: Guest) => ({
   ping: () => {
     d.delivered(F_PING, T_PING);
-    if (d.quiescing()) return;
-    d.stampSend(F_PONG, T_PONG);
-    g.send(pingPort);
+    d.send(F_PONG, T_PONG, pingPort);
   },
   fanin: (port: number) => {
     const i = faninIndex.get(port);
@@ -46,6 +44,7 @@ export function main(g: Guest): void {
       d.offer(S_FANIN_PORT + i, p);
     }
   }
+  d.booted();
 }
 
 export function report(): unknown {

@@ -3,14 +3,15 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Guest } from '../guest/guest.ts';
 import {
-  demoViews, type DemoViews, S_QUIESCE, S_DUPLICATED, S_IPI_PORT, F_IPI, T_IPI, S_TICKS, sentOf, deliveredOf,
+  demoViews, type DemoViews, S_QUIESCE, S_SENDING, S_BOOTED, S_DUPLICATED, S_IPI_PORT, F_IPI, T_IPI, S_TICKS, sentOf, deliveredOf,
 } from './demo-shared.ts';
 
 export const VIRQ_TIMER = 0;
 
 export class DemoGuest {
   readonly v: DemoViews;
-  readonly latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3 });
+  // 64-bit buckets: a run of days keeps exact counts
+  readonly latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3, bitBucketSize: 64 });
 
   constructor(readonly g: Guest, readonly slot: number) {
     this.v = demoViews(g.shared!);
@@ -36,16 +37,35 @@ export class DemoGuest {
     Atomics.notify(this.v.i32, word);
   }
 
-  /** Stamp and count a send on `flow`; the caller then sends. */
-  stampSend(flow: number, tIndex: number): void {
-    Atomics.store(this.v.t, tIndex, process.hrtime.bigint());
-    Atomics.add(this.v.i32, sentOf(flow), 1);
+  /**
+   * Send on `port` as an event of `flow`, unless the run is quiescing: stamp,
+   * count, send. S_SENDING brackets the quiesce check and the send (the
+   * scenario's Dekker pair with S_QUIESCE), so the main thread knows when no
+   * send can start any more. Returns false when quiescing (nothing sent).
+   */
+  send(flow: number, tIndex: number, port: number): boolean {
+    const i32 = this.v.i32;
+    Atomics.add(i32, S_SENDING, 1);
+    try {
+      if (this.quiescing()) return false;
+      Atomics.store(this.v.t, tIndex, process.hrtime.bigint());
+      Atomics.add(i32, sentOf(flow), 1);
+      this.g.send(port);
+      return true;
+    } finally {
+      Atomics.sub(i32, S_SENDING, 1);
+    }
+  }
+
+  /** This vCPU finished its setup: its first sends are counted. */
+  booted(): void {
+    Atomics.or(this.v.i32, S_BOOTED, 1 << (this.slot * 2 + this.g.vcpu));
   }
 
   /** Count a delivery on `flow`, with its one-way latency; a delivery beyond the sends is a duplicate. */
   delivered(flow: number, tIndex: number): void {
     const i32 = this.v.i32;
-    if (Atomics.load(i32, deliveredOf(flow)) >= Atomics.load(i32, sentOf(flow))) {
+    if (((Atomics.load(i32, sentOf(flow)) - Atomics.load(i32, deliveredOf(flow))) | 0) <= 0) {
       Atomics.add(i32, S_DUPLICATED, 1);
       return;
     }
@@ -72,14 +92,13 @@ export class DemoGuest {
 
   sendIpi(toVcpu: number): void {
     const to = this.slot * 2 + toVcpu;
-    this.stampSend(F_IPI + 2 * to, T_IPI + to);
-    this.g.send(Atomics.load(this.v.i32, S_IPI_PORT + to));
+    this.send(F_IPI + 2 * to, T_IPI + to, Atomics.load(this.v.i32, S_IPI_PORT + to));
   }
 
   onIpi(): void {
     const me = this.slot * 2 + this.g.vcpu;
     this.delivered(F_IPI + 2 * me, T_IPI + me);
-    if (!this.quiescing()) this.sendIpi(this.g.vcpu === 0 ? 1 : 0);
+    this.sendIpi(this.g.vcpu === 0 ? 1 : 0);
   }
 
   report(): { latency: string; upcalls: number } {

@@ -8,6 +8,11 @@ export const S_QUIESCE = 0;        // 1: senders stop starting new events
 export const S_PING_PORT = 1;      // backend's ping port (0 = not yet offered)
 export const S_FANIN_PORT = 2;     // + i: backend's fan-in ports
 export const S_IPI_PORT = 12;      // + dom slot * 2 + vcpu: IPI port delivering to that vCPU
+// S_SENDING: vCPUs between their quiesce check and their send (a Dekker pair with
+// S_QUIESCE: once the main thread stored S_QUIESCE and then read 0 here, no send
+// can start any more, so sent counts are final — src/scenarios/default.ts)
+export const S_SENDING = 16;
+export const S_BOOTED = 17;        // bit dom slot * 2 + vcpu: that vCPU finished its setup (its first sends counted)
 export const S_DUPLICATED = 20;    // deliveries with no matching send
 // flows: sent/delivered pairs
 export const F_PING = 24;          // frontend → backend
@@ -35,6 +40,20 @@ export function demoViews(sab: SharedArrayBuffer): DemoViews {
   return { i32: new Int32Array(sab, 0, INT_WORDS), t: new BigInt64Array(sab, tOff, TIME_WORDS) };
 }
 
+/** Every vCPU of the scenario booted (bit slot * 2 + vcpu of S_BOOTED). */
+export const ALL_BOOTED = 0b1111;
+
+/** The vCPU a flow delivers to: [domain, vCPU] (for a drain that cannot finish). */
+export function receiverOf(flow: number): [number, number] {
+  if (flow === F_PING) return [2, 0];
+  if (flow === F_PONG) return [1, 0];
+  if (flow < F_IPI) return [2, 1];
+  const me = (flow - F_IPI) / 2;
+  return [1 + (me >> 1), me & 1];
+}
+
+// Counters are 32-bit words that wrap: compare them modulo 2^32 (the main
+// thread widens them by sampling, src/util/wide-counter.ts).
 export const sentOf = (flow: number) => flow;
 export const deliveredOf = (flow: number) => flow + 1;
 

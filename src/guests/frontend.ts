@@ -23,18 +23,17 @@ export interface FrontendConfig {
   console?: { ringGfn: number; xenPort: number };
 }
 
-function ping(g: Guest): void {
-  d.stampSend(F_PING, T_PING);
-  g.send(pingPort);
+function ping(): void {
+  d.send(F_PING, T_PING, pingPort);
 }
 
-export const handlers = (g: Guest) => ({
+export const handlers = (_g: Guest) => ({
   pong: () => {
     // bind_interdomain raised our new port once (spec §5.2): not a pong
     if (bindRaisePending && !d.outstanding(F_PONG)) { bindRaisePending = false; return; }
     d.delivered(F_PONG, T_PONG);
     if (monitor && ++pongs % MONITOR_EVERY === 0) { monitor.post(pongs); requests++; }
-    if (!d.quiescing()) ping(g);
+    ping();
   },
   monitor: () => { answers += monitor?.responses().length ?? 0; },
   ipi: () => d.onIpi(),
@@ -63,7 +62,8 @@ export function main(g: Guest): void {
     bindRaisePending = true;
     g.listen(pingPort, 'pong');
     g.poll();
-    ping(g);
+    ping();
+    d.booted();
   } else if (g.vcpu === 1) {
     const ports: number[] = [];
     for (let i = 0; i < FANIN_PORTS; i++) {
@@ -71,14 +71,13 @@ export function main(g: Guest): void {
       if (remote === 0) return;
       ports.push(g.hc.bindInterdomain(BACKEND, remote)); // left masked: we only send on them
     }
+    d.booted();
     const i32 = d.v.i32;
     while (!d.quiescing()) {
       let sent = 0;
       for (let i = 0; i < FANIN_PORTS; i++) {
         if (d.outstanding(F_FANIN + 2 * i)) continue; // one event in flight per port: no coalescing
-        d.stampSend(F_FANIN + 2 * i, T_FANIN + i);
-        g.send(ports[i]);
-        sent++;
+        if (d.send(F_FANIN + 2 * i, T_FANIN + i, ports[i])) sent++;
       }
       g.poll();
       if (sent === 0) Atomics.wait(i32, deliveredOf(F_FANIN), Atomics.load(i32, deliveredOf(F_FANIN)), 0.05);

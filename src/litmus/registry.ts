@@ -9,6 +9,7 @@ import { consumerFlooder, consumerCloser } from './parties/consumer.ts';
 import { stressConsumerCloser } from './parties/stress-consumer.ts';
 import { stressRound } from './parties/stress-round.ts';
 import { stressHammerSender, stressTailFlipper, stressGoodReceiver, stressStuckGuest } from './parties/stress-hammer.ts';
+import { unmaskAckUnmasker, unmaskAckConsumer } from './parties/unmask-ack.ts';
 
 export type { PartyContext, Party } from '../harness/run.ts';
 
@@ -20,4 +21,5 @@ export const PARTIES: Record<string, Party> = {
   dmaGuest, dmaServer, dmSeed,
   consumerFlooder, consumerCloser, stressConsumerCloser,
   stressRound, stressHammerSender, stressTailFlipper, stressGoodReceiver, stressStuckGuest,
+  unmaskAckUnmasker, unmaskAckConsumer,
 };

@@ -2,19 +2,24 @@
 // domain 2 over an interdomain channel (latency), streams events on eight
 // fan-in ports at mixed priorities, and inside each domain the two vCPUs
 // bounce IPIs; a periodic timer VIRQ ticks on every vCPU. Every event of
-// every flow is accounted exactly once; at the end senders quiesce, in-flight
-// events drain, and the report says what was sent, delivered, lost and
-// duplicated, with one-way latency percentiles.
+// every flow is accounted exactly once. At the end, whatever the duration,
+// the run waits (bounded) until every vCPU has booted, quiesces the senders
+// (S_QUIESCE / S_SENDING: after it no send can start), waits (bounded) until
+// every event in flight has been delivered, and only then stops the guests:
+// `lost` and `duplicated` count only what really was.
 import * as hdr from 'hdr-histogram-js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WideCounter } from '../util/wide-counter.ts';
+import { StuckVcpuError } from '../errors.ts';
+import { valueAt } from '../bench/stats.ts';
 import { Hypervisor } from '../hypervisor.ts';
 import { PassThrough } from 'node:stream';
 import { guestModulePath } from '../paths.ts';
 import { guestLayout } from '../guest/layout.ts';
 import type { FrontendConfig } from '../guests/frontend.ts';
 import {
-  SHARED_BYTES, demoViews, S_QUIESCE, S_DUPLICATED, S_TICKS, allFlows, sentOf, deliveredOf, F_PING, F_PONG,
-  F_FANIN, F_IPI, FANIN_PORTS,
+  SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_BOOTED, ALL_BOOTED, S_DUPLICATED, S_TICKS, allFlows, sentOf, deliveredOf,
+  receiverOf, F_PING, F_PONG, F_FANIN, F_IPI, FANIN_PORTS, type DemoViews,
 } from '../guests/demo-shared.ts';
 
 export interface RunReport {
@@ -37,9 +42,42 @@ export interface RunReport {
   console: string[];
 }
 
-const DRAIN_LIMIT_MS = 5000;
+/** Bound on the wait for every vCPU to boot (worker start, module load, binds) on a loaded machine. */
+export const BOOT_LIMIT_MS = 60_000;
+/** Bound on the wait for the events in flight after quiescing (a handful per flow). */
+export const DRAIN_LIMIT_MS = 20_000;
+/** Longest run: the wrapping counters are widened by sampling (src/util/wide-counter.ts), so only Node's timers bound it. */
+export const MAX_RUN_SECONDS = 30 * 24 * 3600;
+const TICK_MS = 100;
 
-export async function runDefaultScenario(opts: { seconds: number; timerHz?: number; abi?: '2l' | 'fifo' }): Promise<RunReport> {
+export interface RunProgress {
+  phase: 'booting' | 'running' | 'draining';
+  elapsed: number;
+  seconds: number;
+  sent: number;
+  delivered: number;
+}
+
+/** Every flow's sent and delivered words, widened. */
+class FlowCounters {
+  private readonly sent: WideCounter[];
+  private readonly delivered: WideCounter[];
+  constructor(v: DemoViews, readonly flows: number[]) {
+    this.sent = flows.map((f) => new WideCounter(() => Atomics.load(v.i32, sentOf(f))));
+    this.delivered = flows.map((f) => new WideCounter(() => Atomics.load(v.i32, deliveredOf(f))));
+  }
+  sample(): { sent: number[]; delivered: number[] } {
+    return { sent: this.sent.map((c) => c.sample()), delivered: this.delivered.map((c) => c.sample()) };
+  }
+}
+
+const bootedNames = (mask: number) => [0, 1, 2, 3].filter((b) => (mask & (1 << b)) === 0).map((b) => [1 + (b >> 1), b & 1] as [number, number]);
+const vcpuList = (vs: [number, number][]) => vs.map(([d, c]) => `domain ${d} vCPU ${c}`).join(', ');
+
+export async function runDefaultScenario(opts: {
+  seconds: number; timerHz?: number; abi?: '2l' | 'fifo'; onProgress?: (p: RunProgress) => void;
+}): Promise<RunReport> {
+  if (!(opts.seconds > 0 && opts.seconds <= MAX_RUN_SECONDS)) throw new RangeError(`seconds must be in (0, ${MAX_RUN_SECONDS}]`);
   const abi = opts.abi ?? 'fifo';
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const v = demoViews(shared);
@@ -63,23 +101,61 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
   frontend.monitor = { ringGfn: free, xenPort: monitorHost.openRing(1, free) };
   frontend.console = { ringGfn: free + 1, xenPort: hv.console.openRing(1, free + 1) };
   const flows = allFlows();
-  const total = (idx: (f: number) => number) => flows.reduce((a, f) => a + Atomics.load(v.i32, idx(f)), 0);
+  const counters = new FlowCounters(v, flows);
+  const dup = new WideCounter(() => Atomics.load(v.i32, S_DUPLICATED));
+  let last = counters.sample();
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   let report;
   const started = process.hrtime.bigint();
+  const now = () => Number(process.hrtime.bigint() - started) / 1e9;
   let elapsed = 0;
+  const progress = (phase: RunProgress['phase']) => {
+    last = counters.sample();
+    dup.sample();
+    opts.onProgress?.({ phase, elapsed: now(), seconds: opts.seconds, sent: sum(last.sent), delivered: sum(last.delivered) });
+  };
+  /** Until `done` (which samples) or `limitS` (seconds since start) passes, every TICK_MS; true if done. */
+  const waitUntil = async (done: () => boolean, limitS: number) => {
+    for (;;) {
+      if (done()) return true;
+      const left = limitS - now();
+      if (left <= 0) return false;
+      await sleep(Math.min(TICK_MS, left * 1000));
+    }
+  };
   try {
     hv.start();
     hv.startTimer(opts.timerHz ?? 100);
-    await sleep(opts.seconds * 1000);
+    await waitUntil(() => (progress('running'), false), opts.seconds);
+    // a run shorter than the boot ends when the guests have booted (their first sends counted)
+    const booted = () => (progress('booting'), (Atomics.load(v.i32, S_BOOTED) & ALL_BOOTED) === ALL_BOOTED);
+    if (!await waitUntil(booted, now() + BOOT_LIMIT_MS / 1000)) {
+      const stuck = bootedNames(Atomics.load(v.i32, S_BOOTED));
+      throw new StuckVcpuError(`${vcpuList(stuck)} did not finish booting within ${BOOT_LIMIT_MS / 1000} s`, stuck);
+    }
+    // quiesce: once S_QUIESCE is stored, a send either saw it or is counted in S_SENDING (demo-common.ts);
+    // S_SENDING is read before the sample, so a 0 there means the sample holds every send there will be
     Atomics.store(v.i32, S_QUIESCE, 1);
-    const deadline = Date.now() + DRAIN_LIMIT_MS;
-    while (total(deliveredOf) + Atomics.load(v.i32, S_DUPLICATED) < total(sentOf) && Date.now() < deadline) await sleep(5);
-    elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+    let quiet = false;
+    const drained = () => {
+      quiet = Atomics.load(v.i32, S_SENDING) === 0;
+      progress('draining');
+      return quiet && last.delivered.every((d, i) => d >= last.sent[i]);
+    };
+    if (!await waitUntil(drained, now() + DRAIN_LIMIT_MS / 1000)) {
+      const stuck = flows.filter((_, i) => last.delivered[i] < last.sent[i]).map(receiverOf);
+      const unique = [...new Map(stuck.map((x) => [`${x[0]}.${x[1]}`, x])).values()];
+      throw new StuckVcpuError(quiet
+        ? `${vcpuList(unique)} did not take ${sum(last.sent) - sum(last.delivered)} event(s) in flight within ${DRAIN_LIMIT_MS / 1000} s of the end`
+        : `a vCPU was still sending ${DRAIN_LIMIT_MS / 1000} s after the senders were told to stop`, unique);
+    }
+    elapsed = now();
   } finally {
     report = await hv.shutdown();
   }
   if (report.crashed.length > 0) throw report.crashed[0];
-  const latency = hdr.build();
+  progress('draining');
+  const latency = hdr.build({ bitBucketSize: 64 });
   let spurious = 0;
   let late = 0;
   const monitor = { requests: 0, answers: 0, callbacks: monitorHost.stats().calls };
@@ -90,9 +166,10 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
     if (g?.latency) latency.add(hdr.decodeFromCompressedBase64(g.latency));
     if (g?.monitor) { monitor.requests += g.monitor.requests; monitor.answers += g.monitor.answers; }
   }
-  const sent = total(sentOf);
-  const delivered = total(deliveredOf);
-  const sum = (fs: number[]) => fs.reduce((a, f) => a + Atomics.load(v.i32, deliveredOf(f)), 0);
+  const sent = sum(last.sent);
+  const delivered = sum(last.delivered);
+  const byFlow = (fs: number[]) => fs.reduce((a, f) => a + last.delivered[flows.indexOf(f)], 0);
+  const duplicated = dup.sample();
   return {
     scenario: 'default',
     abi,
@@ -100,16 +177,15 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
     sent,
     delivered,
     lost: Math.max(0, sent - delivered),
-    duplicated: Atomics.load(v.i32, S_DUPLICATED),
+    duplicated,
     events_per_s: delivered / elapsed,
     latency_ns: {
-      p50: latency.getValueAtPercentile(50), p90: latency.getValueAtPercentile(90),
-      p99: latency.getValueAtPercentile(99), max: latency.maxValue,
+      p50: valueAt(latency, 50), p90: valueAt(latency, 90), p99: valueAt(latency, 99), max: latency.maxValue,
     },
     flows: {
-      pingpong: sum([F_PING, F_PONG]),
-      fanin: sum(Array.from({ length: FANIN_PORTS }, (_, i) => F_FANIN + 2 * i)),
-      ipi: sum([0, 1, 2, 3].map((i) => F_IPI + 2 * i)),
+      pingpong: byFlow([F_PING, F_PONG]),
+      fanin: byFlow(Array.from({ length: FANIN_PORTS }, (_, i) => F_FANIN + 2 * i)),
+      ipi: byFlow([0, 1, 2, 3].map((i) => F_IPI + 2 * i)),
     },
     timer_ticks: [0, 1, 2, 3].reduce((a, i) => a + Atomics.load(v.i32, S_TICKS + i), 0),
     spurious,

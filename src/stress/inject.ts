@@ -5,6 +5,7 @@ import {
   INJ_UNBOUNDED_SET_LINK, INJ_GUEST_CLEARS_TAIL_MASK, INJ_NO_BUSY, INJ_READY_BEFORE_HEAD,
   INJ_IGNORE_OLD_QUEUE, INJ_LOST_WAKEUP, INJ_CONTINUATION_MASK_CHANGE,
 } from '../../assembly/stress/inject.ts';
+import { DM_INJECTIONS } from '../dm/race.ts';
 
 /** A known bug the stress build can switch back on, and the scenario that must catch it. */
 export interface Injection {
@@ -14,6 +15,8 @@ export interface Injection {
   bug: string;
   /** the scenario built to catch it */
   scenario: string;
+  /** where the bit goes: the data plane's stress configuration (default) or the device model's (src/dm/race.ts) */
+  target?: 'data-plane' | 'device-model';
 }
 
 /** Every known bug the stress build can re-inject, with the scenario that catches it. */
@@ -53,6 +56,10 @@ export const INJECTIONS: readonly Injection[] = [
   {
     name: 'continuation-mask-change', bit: INJ_CONTINUATION_MASK_CHANGE, scenario: 'continuations',
     bug: 'continuations are decoded with a different shift than they were encoded with: a continuation begun on one hypervisor finished by one whose MEMOP_EXTENT_SHIFT changed (Xen commit 4ef6b5f1 froze it)',
+  },
+  {
+    name: 'mapcache-first-free', bit: DM_INJECTIONS['mapcache-first-free'], scenario: 'dm-mapcache', target: 'device-model',
+    bug: 'the pre-fix mapcache chain search (QEMU before 7fb394ad): it stops at the first unlocked entry instead of finding a locked exact match further down, so one address gets two entries and reverse translation resolves to the wrong one',
   },
 ];
 

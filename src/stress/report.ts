@@ -16,6 +16,7 @@ export function formatList(): string {
     lines.push(`      race       ${s.race}`);
     lines.push(`      iteration  ${s.iteration}`);
     lines.push(`      never      ${s.never}`);
+    lines.push(`      evidence   ${s.evidence.text}`);
     if (catches.length) lines.push(`      catches    --inject ${catches.join(', --inject ')}`);
     lines.push('');
   }
@@ -45,8 +46,10 @@ export function formatScenario(def: ScenarioDef, r: ScenarioResult): string {
     const where = f.iteration !== undefined ? ` at iteration ${n(f.iteration)}` : '';
     lines.push(`  FAILED: ${f.kind === 'forbidden' ? `FORBIDDEN ${f.outcome}` : f.kind.toUpperCase()}${where} after ${f.atSeconds.toFixed(2)} s`);
     for (const l of f.detail.split('\n').slice(0, f.kind === 'forbidden' ? 3 : 40)) lines.push(`    ${l}`);
+  } else if (r.verdict === 'clean') {
+    lines.push(`  clean: the race happened (${def.evidence.text}); no forbidden outcome, no watchdog hit`);
   } else {
-    lines.push('  clean: no forbidden outcome, no watchdog hit');
+    lines.push(`  INCONCLUSIVE: ${r.hint}`);
   }
   return lines.join('\n');
 }
@@ -58,6 +61,6 @@ export function formatReport(report: StressReport, defs: ScenarioDef[]): string 
   const watchdog = report.scenarios.reduce((s, r) => s + r.watchdog, 0);
   const iterations = report.scenarios.reduce((s, r) => s + r.iterations, 0);
   parts.push(`summary: ${report.scenarios.length} scenario${report.scenarios.length === 1 ? '' : 's'}, ${n(iterations)} iterations, `
-    + `${forbidden} forbidden, ${watchdog} watchdog — ${report.detected ? (report.inject ? `injected bug '${report.inject}' DETECTED` : 'RACE FOUND') : 'clean'}`);
+    + `${forbidden} forbidden, ${watchdog} watchdog — ${report.detected ? (report.inject ? `injected bug '${report.inject}' DETECTED` : 'RACE FOUND') : report.verdict}`);
   return parts.join('\n\n');
 }

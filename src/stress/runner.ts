@@ -14,11 +14,24 @@ import { SCENARIOS, scenarioByName, noiseRateWord, noiseSpinsWord, type Scenario
 import { injectionByName } from './inject.ts';
 import { createTraceBuffer, chromeTrace, TRACE_ENTRIES, type TraceEvent } from './trace.ts';
 import type { StressExports } from './exports.ts';
+import { verdictOf, overallVerdict, inconclusiveHint, type Verdict } from './verdict.ts';
+
+/**
+ * Longest run of one scenario: the iteration and outcome counters are 32-bit
+ * control words (read unsigned: 2^32), and the fastest scenario counts
+ * ~300 000 iterations a second on an idle 2-core machine — 4 hours fill them.
+ * A longer campaign is several runs with different seeds.
+ */
+export const MAX_SCENARIO_SECONDS = 3600;
+/** How long a round scenario may take to start its first iteration (workers starting, modules compiling) on a loaded machine. */
+const START_LIMIT_MS = 60_000;
 
 /** How long, with which seed, build noise and injected bug a stress run goes. */
 export interface StressOptions {
   /** seconds per scenario */
   seconds: number;
+  /** stop once this many iterations ran (tests: detection within a number of iterations, not seconds) */
+  iterations?: number;
   seed: number;
   /** name of a bug to re-inject (stress build only) */
   inject?: string;
@@ -70,6 +83,9 @@ export interface ScenarioResult {
   seconds: number;
   /** iterations per second */
   rate: number;
+  verdict: Verdict;
+  /** inconclusive: why, and what to do */
+  hint?: string;
   failure?: ScenarioFailure;
   /** Chrome trace events around the failure (trace mode) */
   trace?: { traceEvents: TraceEvent[]; metadata: Record<string, unknown> };
@@ -86,32 +102,72 @@ export function resolveScenarios(name: string | undefined, inject?: string): Sce
   return [s];
 }
 
+function judged(def: ScenarioDef, r: Omit<ScenarioResult, 'verdict'>): ScenarioResult {
+  const verdict = verdictOf(def, r);
+  return { ...r, verdict, ...(verdict === 'inconclusive' ? { hint: inconclusiveHint(def, r) } : {}) };
+}
+
+async function runCustom(def: ScenarioDef, o: StressOptions, build: WasmBuild): Promise<ScenarioResult> {
+  // (no trace: --trace records the data plane's parties only)
+  const t0 = performance.now();
+  const r = await def.run!({
+    seconds: o.seconds, iterations: o.iterations, seed: o.seed >>> 0, build, noise: o.noise !== false,
+    inject: o.inject && injectionByName(o.inject)?.scenario === def.name ? o.inject : undefined,
+    onProgress: o.onProgress && ((iterations, outcomes) => o.onProgress!({
+      scenario: def.name, iterations, forbidden: 0, elapsed: (performance.now() - t0) / 1000, seconds: o.seconds, outcomes,
+    })),
+  });
+  return judged(def, {
+    name: def.name, iterations: r.iterations, forbidden: r.forbidden, watchdog: r.watchdog, seconds: r.seconds,
+    rate: r.iterations / Math.max(r.seconds, 1e-6), outcomes: Object.fromEntries(def.outcomes.map((d, i) => [d.id, r.outcomes[i]])),
+    ...(r.failure ? { failure: r.failure } : {}),
+  });
+}
+
 /** Run one scenario round after round for the configured time. */
 export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<ScenarioResult> {
   const build: WasmBuild = o.build ?? 'stress';
   const inj = o.inject ? injectionByName(o.inject) : undefined;
   if (o.inject && !inj) throw new Error(`no injectable bug '${o.inject}'`);
   if (inj && build !== 'stress') throw new Error('--inject needs the stress build');
+  if (!(o.seconds > 0 && o.seconds <= MAX_SCENARIO_SECONDS)) throw new RangeError(`seconds must be in (0, ${MAX_SCENARIO_SECONDS}]`);
+  if (def.run) return runCustom(def, o, build);
+  const setup = def.setup!;
   const epochMs = performance.timeOrigin + performance.now();
   const traceSab = o.trace ? createTraceBuffer(CTL_MAX_PARTIES) : undefined;
   const common: StressArgs = { seed: o.seed >>> 0, epochMs, trace: traceSab, traceEntries: TRACE_ENTRIES };
-  const built = def.setup({ build, common });
+  const built = setup({ build, common });
   if (o.overrides) for (const p of built.parties) p.args = { ...(p.args as object), ...o.overrides };
   const x = built.machine.dp.x as unknown as StressExports;
   if (build === 'stress') {
     const n = o.noise === false ? { rate: 0, spins: 0, yieldLog2: 0 } : def.noise;
-    x.stressConfigure(noiseRateWord(n), noiseSpinsWord(n), n.yieldLog2, inj?.bit ?? 0);
+    x.stressConfigure(noiseRateWord(n), noiseSpinsWord(n), n.yieldLog2, inj && inj.target !== 'device-model' ? inj.bit : 0);
   }
   const ctl = Ctl.create(STRESS_CTL_WORDS);
   const nowUs = () => (performance.timeOrigin + performance.now() - epochMs) * 1000;
-  const started = performance.now();
-  const startedWall = Date.now();
-  const elapsed = () => (performance.now() - started) / 1000;
-  const read = (i: number) => ctl.load(i);
+  // the scenario's time counts from its first iteration: worker start-up and compilation on a loaded
+  // machine are not part of it (the watchdog bounds them)
+  const launched = performance.now();
+  let started = launched;
+  let running = false;
+  // failure times count from the first iteration, or from the launch if none ran
+  const startedWall = () => performance.timeOrigin + (running ? started : launched);
+  // from the first iteration; from the launch if none ran (a failure before it)
+  const elapsed = () => (performance.now() - (running ? started : launched)) / 1000;
+  const read = (i: number) => ctl.load(i) >>> 0;
   const outcomeCounts = () => def.outcomes.map((_, i) => read(S_OUTCOMES + i));
   if (def.outcomes.length > MAX_OUTCOMES) throw new Error(`${def.name}: too many outcomes`);
 
-  const stopTimer = setTimeout(() => ctl.stop(), o.seconds * 1000);
+  let stopTimer: NodeJS.Timeout | undefined;
+  const startWatch = setInterval(() => {
+    if (ctl.stopped) { clearInterval(startWatch); return; } // stopped (a failure) before the first iteration
+    if (read(S_ITER) === 0 && performance.now() - launched < START_LIMIT_MS) return;
+    clearInterval(startWatch);
+    started = performance.now();
+    running = true;
+    stopTimer = setTimeout(() => ctl.stop(), o.seconds * 1000);
+  }, 2);
+  const iterWatch = o.iterations !== undefined ? setInterval(() => { if (read(S_ITER) >= o.iterations!) ctl.stop(); }, 2) : undefined;
   const progressTimer = o.onProgress ? setInterval(() => o.onProgress!({
     scenario: def.name, iterations: read(S_ITER), forbidden: read(S_FORBIDDEN), elapsed: elapsed(), seconds: o.seconds, outcomes: outcomeCounts(),
   }), 100) : undefined;
@@ -124,7 +180,7 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
   try {
     results = await runParties({
       module: built.machine.module, memory: built.machine.memory, ctl, parties: built.parties,
-      timeoutMs: o.seconds * 1000 + 60_000, stallMs: o.stallMs ?? 3000, stallPolicy: built.stallPolicy,
+      timeoutMs: o.seconds * 1000 + START_LIMIT_MS + 60_000, stallMs: o.stallMs ?? 3000, stallPolicy: built.stallPolicy,
       dump: built.dump, seed: o.seed >>> 0,
     });
   } catch (e) {
@@ -134,11 +190,13 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
     if (e.kind === 'watchdog') {
       watchdog = 1;
       stuck = e.stuck;
-      failure = { kind: 'watchdog', outcome: 'watchdog', detail: `${firstLine}\n${e.dumpText}`, atSeconds: (e.at - startedWall) / 1000 };
+      failure = { kind: 'watchdog', outcome: 'watchdog', detail: `${firstLine}\n${e.dumpText}`, atSeconds: (e.at - startedWall()) / 1000 };
     } else {
-      failure = { kind: 'error', outcome: 'error', detail: e.message, atSeconds: (e.at - startedWall) / 1000 };
+      failure = { kind: 'error', outcome: 'error', detail: e.message, atSeconds: (e.at - startedWall()) / 1000 };
     }
   } finally {
+    clearInterval(startWatch);
+    if (iterWatch) clearInterval(iterWatch);
     clearTimeout(stopTimer);
     if (progressTimer) clearInterval(progressTimer);
   }
@@ -151,16 +209,16 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
     const oi = read(S_FAIL_OUTCOME) - 1;
     failure = {
       kind: 'forbidden', outcome: def.outcomes[first?.outcome ?? oi]?.id ?? 'forbidden', detail: first?.detail ?? '(no detail)',
-      iteration: read(S_FAIL_ITER) - 1, atSeconds: (read(S_FAIL_TIME) / 1e6) - (started - (epochMs - performance.timeOrigin)) / 1000,
+      iteration: read(S_FAIL_ITER) - 1, atSeconds: (read(S_FAIL_TIME) / 1e6) - ((running ? started : launched) - (epochMs - performance.timeOrigin)) / 1000,
     };
     failedAtUs = read(S_FAIL_TIME);
   }
   const iterations = read(S_ITER);
-  const result: ScenarioResult = {
+  const result = judged(def, {
     name: def.name, iterations, forbidden, watchdog, seconds, rate: iterations / Math.max(seconds, 1e-6),
     outcomes: Object.fromEntries(def.outcomes.map((d, i) => [d.id, counts[i]])),
-  };
-  if (failure) result.failure = failure;
+    ...(failure ? { failure } : {}),
+  });
   if (traceSab) {
     // the window: the last ~20 iterations before the failure (or the end of a clean run), at least 2 ms, at most 200 ms
     const party = failure?.kind === 'forbidden' ? read(S_FAIL_PARTY) - 1 : -1;
@@ -179,6 +237,8 @@ export interface StressReport {
   scenarios: ScenarioResult[];
   inject: string | null;
   detected: boolean;
+  /** overall: forbidden if any scenario's is, else inconclusive if any is, else clean */
+  verdict: Verdict;
   seed: number;
 }
 
@@ -189,6 +249,7 @@ export async function runStress(names: ScenarioDef[], o: StressOptions): Promise
   return {
     scenarios, inject: o.inject ?? null, seed: o.seed,
     detected: scenarios.some((s) => s.forbidden > 0 || s.watchdog > 0),
+    verdict: overallVerdict(scenarios.map((s) => s.verdict)),
   };
 }
 

@@ -26,6 +26,8 @@ import {
   NP_GUEST_UNMASK, NP_GUEST_HEAD, NP_RAISE_ABI, NP_RAISE_BEFORE_HEAD, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK,
 } from '../../assembly/stress/points.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
+import type { Evidence } from './verdict.ts';
+import { DM_MAPCACHE_SCENARIO } from './dm-scenario.ts';
 
 /** Scheduling noise of the stress build: a point delays with probability rate/65536 by up to `spins`, 1 in 2^yieldLog2 delays also sleeps ~20 µs. */
 export interface NoiseSpec {
@@ -66,8 +68,38 @@ export interface ScenarioDef {
   /** what must never happen */
   never: string;
   outcomes: OutcomeDef[];
+  /** what proves the race happened in a run (src/stress/verdict.ts): without it a clean-looking run is inconclusive */
+  evidence: Evidence;
   noise: NoiseSpec;
-  setup(o: BuildOptions): BuiltScenario;
+  /** a round scenario: the machine and its parties, run by src/stress/runner.ts */
+  setup?(o: BuildOptions): BuiltScenario;
+  /** a scenario with its own runner (the device model's), counting into the same outcome classes */
+  run?(o: CustomRunOptions): Promise<CustomRunResult>;
+}
+
+export interface CustomRunOptions {
+  seconds: number;
+  /** stop once this many iterations ran */
+  iterations?: number;
+  seed: number;
+  build: WasmBuild;
+  noise: boolean;
+  /** names of injected bugs this scenario implements */
+  inject?: string;
+  onProgress?: (iterations: number, outcomes: number[]) => void;
+  /** stop early (a forbidden outcome is final) */
+  stopped?: () => boolean;
+}
+
+export interface CustomRunResult {
+  iterations: number;
+  /** per def.outcomes */
+  outcomes: number[];
+  forbidden: number;
+  watchdog: number;
+  /** seconds the parties ran */
+  seconds: number;
+  failure?: { kind: 'forbidden' | 'watchdog' | 'error'; outcome: string; detail: string; iteration?: number; atSeconds: number };
 }
 
 // ------------------------------------------------------------------ machines
@@ -115,6 +147,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: 2 raises by a hypervisor-side sender while the vCPU polls its upcall flag and drains',
     never: 'an event lost, duplicated, or found only after the guest saw the sender done and no upcall (I11, I15)',
     outcomes: RAISE_DRAIN_OUTCOMES,
+    evidence: { outcomes: ['two-upcalls', 'spurious-upcall'], text: 'the guest draining between or during the raises (two-upcalls, spurious-upcall)' },
     noise: { rate: 3000, spins: 3000, yieldLog2: 2, points: [NP_RAISE_BEFORE_READY, NP_RAISE_BEFORE_HEAD, NP_GUEST_HEAD, NP_GUEST_CLEAR_LINKED] },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 1 }], build);
@@ -128,6 +161,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: 1 raise against 1 mask + unmask',
     never: 'the event pending and unmasked on no queue (lost), or delivered twice (I16)',
     outcomes: MASK_UNMASK_OUTCOMES,
+    evidence: { outcomes: ['unmask-hypercall'], text: 'a raise landing while the guest had the port masked (unmask-hypercall)' },
     noise: { rate: 8000, spins: 2000, yieldLog2: 0, points: [NP_GUEST_UNMASK, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED] },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 1 }], build);
@@ -141,6 +175,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: 1 LINK update behind the tail while the guest flips MASKED on it until the raise returns',
     never: 'the LINK update giving up on (or exceeding its bound against) a guest that only masks and unmasks legally; a lost or duplicated event (I10, I16)',
     outcomes: UNMASK_TAIL_OUTCOMES,
+    evidence: { outcomes: ['busy-retry'], text: 'the guest changing the tail during a LINK update (busy-retry)' },
     noise: { rate: 65535, spins: 4000, yieldLog2: 0, points: [NP_LINK_BEFORE_CAS] },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 1 }], build);
@@ -155,6 +190,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one raise on the misbehaving domain (linked behind the hammered tail when it is LINKED)',
     never: 'a LINK update beyond 1 + 4 cmpxchg attempts, a sender stuck in Xen (watchdog), a lost or duplicated event of the well-behaved domain (I5, I10)',
     outcomes: TAIL_HAMMER_OUTCOMES,
+    evidence: { outcomes: ['busy-retry', 'gave-up'], text: 'a LINK update retried against the hammered tail (busy-retry, gave-up)' },
     // every cmpxchg attempt waits a little: the guest rewrites the tail in between
     noise: { rate: 65535, spins: 2000, minSpins: 200, yieldLog2: 0, points: [NP_LINK_BEFORE_CAS] },
     setup({ build, common }) {
@@ -178,6 +214,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: 1 set_priority + 3 raises (the moved port, one on its old queue, one on its new) + the upcall loop',
     never: 'an event lost or duplicated: a LINK written into a word of another queue (I12, I13, I14)',
     outcomes: PRIORITY_OUTCOMES,
+    evidence: { outcomes: ['before-change', 'after-change'], all: true, text: 'the raise landing both before and after set_priority (before-change and after-change)' },
     noise: { rate: 4000, spins: 2000, yieldLog2: 0, points: [NP_RAISE_AFTER_LINKED, NP_LINK_BEFORE_CAS, NP_GUEST_CLEAR_LINKED, NP_GUEST_HEAD] },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 1 }], build);
@@ -191,6 +228,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: a raise before the release, then 1 bind_vcpu + 3 raises + vCPU 0\'s upcall loop',
     never: 'an event delivered on a vCPU its port was never bound to, lost or duplicated (I13, I14)',
     outcomes: VCPU_MOVE_OUTCOMES,
+    evidence: { outcomes: ['coalesced', 'relinked-new'], all: true, text: 'bind_vcpu landing both before and after the drain (coalesced and relinked-new)' },
     noise: { rate: 4000, spins: 2000, yieldLog2: 0, points: [NP_RAISE_AFTER_LINKED, NP_LINK_BEFORE_CAS, NP_GUEST_CLEAR_LINKED, NP_GUEST_HEAD] },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 2 }], build);
@@ -204,6 +242,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: 1 send against 1 close (the channel is rebuilt before the next round)',
     never: 'send or close failing, the closed port pending or dispatched after its close returned (spec §5.6)',
     outcomes: CLOSE_SEND_OUTCOMES,
+    evidence: { outcomes: ['discarded-by-close'], text: 'a close landing between the send and its delivery (discarded-by-close)' },
     noise: { rate: 5000, spins: 2000, yieldLog2: 0, points: [NP_RAISE_ABI, NP_RAISE_AFTER_PENDING, NP_RAISE_BEFORE_READY] },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 1 }], build);
@@ -217,6 +256,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: 1 send against 1 re-target, then both vCPUs drained',
     never: 'the event lost or delivered twice, send or bind_vcpu failing (I14, I16, I22)',
     outcomes: BIND_VCPU_OUTCOMES,
+    evidence: { outcomes: ['via-unmask'], text: 'a send landing while the guest had the port masked for the move (via-unmask)' },
     noise: { rate: 5000, spins: 2000, yieldLog2: 0, points: [NP_RAISE_ABI, NP_RAISE_AFTER_PENDING, NP_GUEST_UNMASK, NP_LINK_BEFORE_CAS] },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 2 }], build);
@@ -230,6 +270,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: 2 closes (the channel is rebuilt before the next round)',
     never: 'a close failing, an end left bound, unbalanced channel counts, a deadlock (I17)',
     outcomes: CLOSE_BOTH_OUTCOMES,
+    evidence: { outcomes: ['overlapped'], text: 'the two closes running at the same time (overlapped)' },
     noise: { rate: 0, spins: 0, yieldLog2: 0 },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 1 }], build);
@@ -243,6 +284,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: 6 IPIs sent, each vCPU spinning or sleeping until its 2 arrive',
     never: 'a vCPU asleep with an upcall pending (lost wake-up), an IPI lost, duplicated or on the wrong vCPU (I3)',
     outcomes: IPI_STORM_OUTCOMES,
+    evidence: { outcomes: ['woken'], text: 'a blocked vCPU woken by an IPI\'s kick (woken)' },
     noise: { rate: 6000, spins: 6000, yieldLog2: 3, points: [NP_UPCALL_BEFORE_KICK, NP_BLOCK_BEFORE_WAIT, NP_RAISE_BEFORE_READY] },
     setup({ build, common }) {
       const V = 3;
@@ -268,6 +310,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: 1 reset of a domain with ~24 open ports while the other vCPU issues operations until it returns',
     never: 'an errno Xen never gives, active_evtchns disagreeing with the channel table, a completed reset leaving FIFO on, a deadlock (I17, I19)',
     outcomes: RESET_OUTCOMES,
+    evidence: { outcomes: ['completed-raced', 'eagain', 'ebusy'], text: 'an operation landing during the reset (completed-raced, eagain, ebusy)' },
     noise: { rate: 4000, spins: 2000, yieldLog2: 4, points: [NP_RAISE_ABI, NP_RAISE_AFTER_PENDING] },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 2 }], build);
@@ -282,6 +325,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: a fresh domain boots 2-level with 8 IPI ports and switches to FIFO during the storm',
     never: 'an IPI lost across the switch, delivered twice, or found only after the guest saw no upcall (I9, I19)',
     outcomes: ABI_SWITCH_OUTCOMES,
+    evidence: { outcomes: ['straddled', 'carried-over'], text: 'IPIs crossing the switch (straddled, carried-over)' },
     noise: { rate: 4000, spins: 2000, yieldLog2: 0, points: [NP_RAISE_ABI, NP_RAISE_AFTER_PENDING, NP_RAISE_BEFORE_READY] },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 2 }], build, '2l');
@@ -300,6 +344,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one round: each vCPU gives back 1..24 random frames of its own and takes them again, re-issuing every continuation from its register context',
     never: 'a continued call ending otherwise than an uninterrupted run: an extent done twice or never, a frame not removed or not back as zeroed RAM, tot_pages off (I40, I41)',
     outcomes: CONTINUATION_OUTCOMES,
+    evidence: { outcomes: ['continued'], text: 'a round whose calls on both vCPUs were continued and re-issued (continued)' },
     noise: { rate: 2000, spins: 1000, yieldLog2: 4 },
     setup({ build, common }) {
       const layout = guestLayout(2, 1023);
@@ -321,6 +366,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     iteration: 'one open / flood / close / poison cycle',
     never: 'a callback starting after close returned or touching the freed ring, a leaked port, a deadlock (I23)',
     outcomes: CONSUMER_OUTCOMES,
+    evidence: { outcomes: ['drained'], text: 'a close with callbacks in flight (drained)' },
     noise: { rate: 4000, spins: 2000, yieldLog2: 4 },
     setup({ build, common }) {
       const m = createMachine([{ domid: 1, vcpus: 2, frames: 16 }], build);
@@ -338,6 +384,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       };
     },
   },
+  DM_MAPCACHE_SCENARIO,
 ];
 
 /** The scenario named `name`, if any. */

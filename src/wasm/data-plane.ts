@@ -8,7 +8,7 @@ import { planMemory, createSharedMemory, type DomainConfig, type MemoryPlan, typ
 import {
   Q_TAIL, Q_LOCK, C_STATE, C_NOTIFY_VCPU, C_PRIORITY, C_FIFO_LASTQ, C_REMOTE_DOM, C_REMOTE_PORT,
   C_FLAGS, D_ABI, D_VALID_EVTCHNS, D_FIFO_NUM_EVTCHNS, D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP,
-  D_STAT_LOCK_GAVE_UP, D_STAT_NO_CONTROL_BLOCK, D_STAT_UPCALLS, D_STAT_KICKS, D_STAT_RAISES,
+  D_STAT_LOCK_GAVE_UP, D_STAT_NO_CONTROL_BLOCK, D_STAT_UPCALLS, D_STAT_KICKS, D_STAT_RAISES, D_STAT_RELINK_SKIPPED,
   LINK_TRIES_BUCKETS, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, CF_FIFO_PENDING, D_ACTIVE_EVTCHNS,
   V_CB_STATE, V_BLOCKED, V_KICK, DF_CONTROL,
 } from '../../assembly/shared/layout.ts';
@@ -35,6 +35,8 @@ export interface DomainStats {
   upcalls: number;
   kicks: number;
   raises: number;
+  /** EVTCHNOP_unmask found PENDING, the guest took the event before the relink: nothing relinked (I26) */
+  relinkSkipped: number;
 }
 
 /** The data plane instantiated on the shared memory in this thread: its exports and typed views. */
@@ -140,6 +142,7 @@ export class DataPlane {
       upcalls: this.domainField(dom, D_STAT_UPCALLS),
       kicks: this.domainField(dom, D_STAT_KICKS),
       raises: this.domainField(dom, D_STAT_RAISES),
+      relinkSkipped: this.domainField(dom, D_STAT_RELINK_SKIPPED),
     };
   }
 }

@@ -95,6 +95,13 @@ export interface DataPlaneExports {
   kickVcpu(dom: number, vcpu: number): void;
   upcallPending(dom: number, vcpu: number): number;
   clearUpcallPending(dom: number, vcpu: number): void;
+  /** x86 PV local_events_need_delivery(): upcall pending and not masked (I25) */
+  localEventsNeedDelivery(dom: number, vcpu: number): number;
+  /** guest: evtchn_upcall_mask := 1 (Linux xen_irq_disable) */
+  guestIrqDisable(dom: number, vcpu: number): void;
+  /** guest: evtchn_upcall_mask := 0, then evtchn_upcall_pending as read after it (Linux xen_irq_enable's re-check) */
+  guestIrqEnable(dom: number, vcpu: number): number;
+  upcallMasked(dom: number, vcpu: number): number;
   /** VB_IDLE 0, VB_UPCALL 1, VB_LATE 2 (upcall found only after the timeout: a lost wake-up), see assembly/upcall.ts */
   vcpuBlock(dom: number, vcpu: number, timeoutNs: number): number;
   vcpuBlockPrepare(dom: number, vcpu: number): number;

@@ -23,8 +23,9 @@ const CHROMIUM = '/usr/bin/chromium';
 
 interface Result {
   workload: string; impl: string; params: Record<string, number>; events_per_s: number;
-  latency_ns: Record<'p50' | 'p90' | 'p99' | 'p999' | 'max', number>; runs: number; spread: number;
+  latency_ns: Record<'p50' | 'p90' | 'p99' | 'p999' | 'max', number>; runs: number; spread: number | null;
   vs: Record<string, number>; sent: number; delivered: number; cpu_ns_per_event: number; cores_busy: number;
+  threads: number; contended: boolean; latency: string; latency_samples: number; extra?: Record<string, number>;
 }
 
 let report: { machine: Record<string, unknown>; config: Record<string, unknown>; results: Result[] };
@@ -33,7 +34,8 @@ let html: string;
 beforeAll(() => {
   html = join(mkdtempSync(join(tmpdir(), 'wasmxen-bench-')), 'bench.html');
   const r = wasmxen('bench', '--workload', 'all', '--seconds', '0.2', '--runs', '1', '--json', '--html', html);
-  expect(r.stderr).toBe('');
+  // the only line on stderr says where the page went
+  expect(r.stderr).toBe(`wasmxen bench: wrote the HTML report to ${html}\n`);
   expect(r.status).toBe(0);
   report = JSON.parse(r.stdout);
 }, 120_000);
@@ -44,6 +46,16 @@ describe('wasmxen bench --json', () => {
     expect(typeof report.machine.cpu_model).toBe('string');
     expect(report.machine.commit).toMatch(/^([0-9a-f]{40}|unknown)/);
     expect(report.config).toMatchObject({ seconds: 0.2, runs: 1, build: 'release' });
+  });
+
+  it('has the device model\'s dma workload in the same schema (an event is a transfer), on wasmxen alone', () => {
+    const dma = report.results.filter((r) => r.workload === 'dma');
+    expect(dma).toHaveLength(1);
+    expect(dma[0]).toMatchObject({ impl: 'wasmxen', runs: 1, latency: 'not measured', latency_samples: 0, spread: null, vs: {} });
+    expect(dma[0].params).toEqual({ workers: 2, slots: 32 });
+    expect(dma[0].extra!.mb_per_s).toBeGreaterThan(0);
+    expect(dma[0].extra!.mapcache_misses).toBeGreaterThan(0);
+    expect(report.config.workloads).toContain('dma');
   });
 
   it('has a result for every workload × implementation (fan-in for k = 1..cores)', () => {
@@ -63,11 +75,14 @@ describe('wasmxen bench --json', () => {
       const what = `${r.workload} ${JSON.stringify(r.params)} ${r.impl}`;
       expect(r.events_per_s, what).toBeGreaterThan(0);
       expect(r.runs, what).toBe(1);
-      expect(r.spread, what).toBeGreaterThanOrEqual(0);
+      expect(r.spread, `${what}: a spread from one run is n/a`).toBeNull();
       expect(r.sent, what).toBeGreaterThan(0);
       expect(r.delivered, what).toBe(r.sent);
       expect(r.cpu_ns_per_event, what).toBeGreaterThan(0);
       expect(r.cores_busy, what).toBeGreaterThan(0);
+      expect(r.threads, what).toBeGreaterThan(0);
+      expect(typeof r.contended, what).toBe('boolean');
+      if (r.workload === 'dma') continue;
       const l = r.latency_ns;
       expect(Object.keys(l).sort(), what).toEqual(['max', 'p50', 'p90', 'p99', 'p999']);
       expect(l.p50, what).toBeGreaterThan(0);
@@ -113,11 +128,16 @@ describe('wasmxen bench --html', () => {
       expect(requests).toEqual([]); // self-contained
       const results = report.results.length;
       expect(charts['chart-throughput']).toEqual({ marks: results, drawn: results });
-      expect(charts['chart-latency']).toEqual({ marks: results, drawn: results }); // one per workload × implementation
+      const curves = report.results.filter((r) => r.latency_samples > 0).length; // every workload but dma
+      expect(curves).toBe(results - 1);
+      expect(charts['chart-latency']).toEqual({ marks: curves, drawn: curves }); // one per workload × implementation
       const fanin = availableParallelism() * IMPLS.length;
       expect(charts['chart-scaling'].marks).toBe(IMPLS.length + fanin); // a line per implementation and a dot per k
       expect(charts['chart-scaling'].drawn).toBe(charts['chart-scaling'].marks);
-      expect(readFileSync(html, 'utf8')).toMatch(/<script type="application\/json" id="bench-data">/);
+      const text = readFileSync(html, 'utf8');
+      expect(text).toMatch(/<script type="application\/json" id="bench-data">/);
+      expect(text).toMatch(/<td>dma workers=2 slots=32<\/td><td>wasmxen<\/td>/); // the dma row in the table
+      expect(text).toMatch(/mb per s [\d.]+/);
     } finally {
       await browser.close();
     }
@@ -125,9 +145,10 @@ describe('wasmxen bench --html', () => {
 });
 
 describe('wasmxen bench (table)', () => {
-  it('prints a table with every implementation and its ratios', () => {
+  it('prints a table with every implementation and its ratios; a one-run spread is n/a', () => {
     const r = wasmxen('bench', '--workload', 'virq-timer', '--seconds', '0.1', '--runs', '1');
     expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/virq-timer\s+wasmxen\s+[\d.]+ [kM]?\s+n\/a\s/);
     for (const impl of IMPLS) expect(r.stdout).toMatch(new RegExp(`virq-timer\\s+${impl}\\s`));
     expect(r.stdout).toMatch(/×postMessage/);
     expect(r.stdout).toMatch(/every run balanced/);
@@ -143,25 +164,44 @@ describe('wasmxen bench (table)', () => {
   });
 
   it('rejects bad options with one line and a non-zero exit', () => {
-    for (const args of [['bench', '--workload', 'nope'], ['bench', '--seconds', '0'], ['bench', '--runs', '1.5'], ['bench', '--impl', 'carrier-pigeon']]) {
+    for (const args of [['bench', '--workload', 'nope'], ['bench', '--seconds', '0'], ['bench', '--runs', '1.5'], ['bench', '--impl', 'carrier-pigeon'],
+      ['bench', '--runs', '1e12'], ['bench', '--seconds', '1e9']]) {
       const r = wasmxen(...args);
       expect(r.status, args.join(' ')).not.toBe(0);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
   });
+
+  it('checks an output path before the run: an unwritable --html fails at once with one line, writing nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmxen-bench-'));
+    for (const [file, why] of [[join(dir, 'missing', 'x.html'), /--html .*missing.*: cannot create a file/], [dir, /--html .*: is a directory/]] as const) {
+      const r = wasmxen('bench', '--workload', 'dma', '--seconds', '60', '--runs', '1000', '--html', file);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(why);
+      expect(r.stdout).toBe(''); // nothing ran (60 s × 1000 runs would not have returned)
+    }
+  });
 });
 
 describe('wasmxen bench --workload dma', () => {
-  it('measures the device model\'s overlapping DMA, every transfer checked', () => {
-    const r = spawnSync(process.execPath, [bin, 'bench', '--workload', 'dma', '--seconds', '0.1', '--runs', '2', '--json'], {
+  it('measures the device model\'s overlapping DMA in the one schema, every transfer checked; --html writes the page', () => {
+    const page = join(mkdtempSync(join(tmpdir(), 'wasmxen-bench-')), 'dma.html');
+    const r = spawnSync(process.execPath, [bin, 'bench', '--workload', 'dma', '--seconds', '0.1', '--runs', '2', '--json', '--html', page], {
       encoding: 'utf8', timeout: 120_000,
     });
     expect(r.status).toBe(0);
-    const { dma } = JSON.parse(r.stdout);
-    expect(dma).toMatchObject({ workload: 'dma', impl: 'wasmxen', runs: 2, workers: 2 });
-    expect(dma.transfers_per_s).toBeGreaterThan(0);
-    expect(dma.mb_per_s).toBeGreaterThan(0);
-    expect(dma.transfers).toBeGreaterThanOrEqual(4000);
-    expect(dma.mapcache.misses).toBeGreaterThan(0);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j).sort()).toEqual(['config', 'machine', 'results']);
+    expect(j.results).toHaveLength(1);
+    const dma = j.results[0];
+    expect(dma).toMatchObject({ workload: 'dma', impl: 'wasmxen', runs: 2, params: { workers: 2 } });
+    expect(dma.events_per_s).toBeGreaterThan(0);
+    expect(dma.spread).toBeGreaterThanOrEqual(0); // two runs: a spread
+    expect(dma.extra.mb_per_s).toBeGreaterThan(0);
+    expect(dma.delivered).toBeGreaterThanOrEqual(4000);
+    expect(dma.extra.mapcache_misses).toBeGreaterThan(0);
+    expect(r.stderr).toBe(`wasmxen bench: wrote the HTML report to ${page}\n`);
+    expect(readFileSync(page, 'utf8')).toMatch(/<td>dma workers=2 slots=32<\/td>/);
   });
 });

@@ -31,7 +31,7 @@ describe('bench runner', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(spread([90, 100, 110])).toBeCloseTo(0.2);
-    expect(spread([5])).toBe(0);
+    expect(spread([5])).toBeNaN(); // one run: no spread ("n/a", null in JSON)
     const r = (impl: BenchResult['impl'], eps: number, p50: number) => ({
       workload: 'w', impl, params: {}, events_per_s: eps, latency_ns: { p50, p90: p50, p99: p50, p999: p50, max: p50 },
       latency_samples: 1, vs: {}, vs_latency_p50: {},

@@ -30,7 +30,7 @@ function expectClean(r: DmaRaceReport, transfers: number): void {
   expect(r.mapcache.lockedNow).toBe(0);
 }
 
-describe(`randomized overlapping DMA, 32 slots, real threads (${TRANSFERS} transfers)`, () => {
+describe(`randomized overlapping DMA, 32 slots, real threads (${TRANSFERS} transfers, seed ${SEED}; WASMXEN_SEED overrides)`, () => {
   it('release build, 2 workers: every checksum right; mappings overlap (shared buckets, chains, remaps)', async () => {
     const r = await runDmaRace({ build: 'release', transfers: TRANSFERS, seed: SEED, buckets: 4 });
     expectClean(r, TRANSFERS);

@@ -35,6 +35,10 @@ export function fifoCtl(): Ctl {
   return Ctl.create(FIFO_CTL_WORDS);
 }
 
+/** Seed of the parties' noise streams: fixed by default, WASMXEN_SEED overrides; every race-test file prints it. */
+export const LITMUS_SEED = Number(process.env.WASMXEN_SEED ?? 1);
+console.log(`race tests: seed ${LITMUS_SEED} (WASMXEN_SEED overrides), WASMXEN_STRESS_SCALE ${stressScale()}`);
+
 /** Watchdog deadline of one race run; vitest's own timeout (vitest.config.ts) is larger, so the dump is printed. */
 export const RUN_BUDGET_MS = 30_000;
 
@@ -46,11 +50,26 @@ export async function runFifoParties(m: FifoMachine, ctl: Ctl, parties: PartySpe
     parties,
     timeoutMs: budgetMs * stressScale(),
     stallMs: 10_000,
-    seed: Number(process.env.WASMXEN_SEED ?? 1),
+    seed: LITMUS_SEED,
     dump: () => [
       ...[...m.guest.keys()].map((d) => m.dump(d)),
       `ctl: sendersDone=${ctl.load(F_SENDERS_DONE)} dropped=${ctl.load(F_DROPPED)} ` +
         `delivered[slot0]=${ctl.load(F_DELIVERED_TOTAL)} delivered[slot1]=${ctl.load(F_DELIVERED_TOTAL + 1)}`,
     ].join('\n'),
   });
+}
+
+/** Runs of a race before a test gives up on it ever happening (scaled by WASMXEN_STRESS_SCALE). */
+export const MAX_RACE_RUNS = Math.ceil(10 * stressScale());
+
+/**
+ * Repeat `run` (a fresh machine each time) until `raced` says the race the
+ * test exists for really happened, at most MAX_RACE_RUNS times; returns every
+ * run's result. The caller asserts the race happened (naming the bound) and
+ * then every run's outcomes.
+ */
+export async function untilRaced<T>(run: (attempt: number) => Promise<T>, raced: (results: T[]) => boolean): Promise<T[]> {
+  const out: T[] = [];
+  while (out.length < MAX_RACE_RUNS && !(out.length > 0 && raced(out))) out.push(await run(out.length));
+  return out;
 }

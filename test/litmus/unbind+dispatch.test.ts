@@ -1,13 +1,14 @@
 // Litmus: unbind while a handler runs. vCPU 0 dispatches a port that a
 // device keeps raising; vCPU 1 keeps binding and unbinding its handler.
 // Never: a handler that starts, or still runs, after its unbind returned
-// (I18); a deadlock (watchdog).
+// (I18); a deadlock (watchdog). The race is proven: the unbinder goes on until
+// ten of its unbinds started while a handler was running.
 import { describe, it, expect } from 'vitest';
 import { abiMachine, ABIS } from '../helpers/abi-machine.ts';
 import { runParties } from '../../src/harness/run.ts';
 import { Ctl } from '../../src/harness/ctl.ts';
 import { dumpFifoQueues } from '../../src/wasm/decode.ts';
-import { DRIVER_CTL_WORDS, D_CALLS, type DriverArgs } from '../../src/litmus/parties/driver.ts';
+import { DRIVER_CTL_WORDS, D_CALLS, D_OVERLAPS, D_RETURNED, type DriverArgs } from '../../src/litmus/parties/driver.ts';
 import { stressScale, LITMUS_CONFIGS } from '../helpers/litmus.ts';
 
 for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
@@ -19,7 +20,7 @@ for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
       const port = m.dp.x.evtchnBindIpi(1, 0);
       m.listen(1, port, 0);
       const ctl = Ctl.create(DRIVER_CTL_WORDS);
-      const args: DriverArgs = { dom: 1, ...m.guestArgs(1), vcpus: 2, maxPort, port, vcpu: 0, rounds: Math.ceil(3000 * stressScale()), seed: 9, minCalls: 200 };
+      const args: DriverArgs = { dom: 1, ...m.guestArgs(1), vcpus: 2, maxPort, port, vcpu: 0, rounds: Math.ceil(3000 * stressScale()), seed: 9, minCalls: 200, minOverlaps: 10 };
       await runParties({
         module: m.module, memory: m.memory, ctl, timeoutMs: 30_000 * stressScale(), stallMs: 10_000,
         dump: () => dumpFifoQueues(m.dp, 1, 2),
@@ -30,6 +31,8 @@ for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
         ],
       });
       expect(ctl.load(D_CALLS)).toBeGreaterThanOrEqual(200);
+      // the race happened: unbinds started while a handler ran (the unbinder goes on until 10 did; the watchdog bounds it)
+      expect(ctl.load(D_OVERLAPS), `the race never happened: ${ctl.load(D_OVERLAPS)} unbinds overlapped a handler in ${ctl.load(D_RETURNED)} rounds`).toBeGreaterThanOrEqual(10);
     });
   });
 }

@@ -1,9 +1,9 @@
 // wasmxen stress, proof part 2: every re-injected bug is caught. For each
 // injection its matching scenario runs on the stress build until the first
-// forbidden outcome or watchdog hit (bounded by the issue's 30 s); then the
-// correct build runs the same scenario, with the same seed, clean for 10× as
-// long as detection took (capped at 3 s × WASMXEN_STRESS_SCALE in this suite;
-// the CLI evidence in docs/decisions/0003 runs the full 10×).
+// forbidden outcome or watchdog hit, bounded by a number of iterations
+// (DETECT_ITERATIONS; wall time only as a safety net) — never by seconds;
+// then the correct build runs the same scenario clean, until its race has
+// happened and for at least 10× the iterations detection took.
 import { describe, it, expect } from 'vitest';
 import { INJECTIONS } from '../../src/stress/inject.ts';
 import { scenarioByName } from '../../src/stress/scenarios.ts';
@@ -12,45 +12,55 @@ import { createMachine } from '../../src/wasm/data-plane.ts';
 import { guestLayout } from '../../src/guest/layout.ts';
 import { bootGuest } from '../../src/guest/kernel.ts';
 import { stressScale } from '../helpers/litmus.ts';
-import { DETECT_BUDGET_S, SEED, summary } from './helpers.ts';
+import { SEED, SAFETY_SECONDS, summary, runUntilDecided } from './helpers.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import type { WasmBuild } from '../../src/wasm/exports.ts';
 
-describe('wasmxen stress --inject: each re-injected bug is detected, the correct build stays clean', () => {
+/**
+ * Iterations within which each injected bug must be found (the scenario's own
+ * unit: a round, a raise, a close cycle, a batch of 1000 DMA commands). The
+ * evidence in docs/decisions/0003 shows detection within a few hundred; the
+ * bound leaves two orders of magnitude for a loaded machine.
+ */
+const DETECT_ITERATIONS: Record<string, number> = { 'dm-mapcache': 50 };
+const detectBound = (scenario: string) => Math.round((DETECT_ITERATIONS[scenario] ?? 100_000) * stressScale());
+
+describe(`wasmxen stress --inject (seed ${SEED}; WASMXEN_SEED overrides): each re-injected bug is detected, the correct build stays clean`, () => {
   for (const inj of INJECTIONS) {
-    it(`${inj.name}: ${inj.scenario} reports it within ${DETECT_BUDGET_S} s; clean without it for 10× as long`, async () => {
+    it(`${inj.name}: ${inj.scenario} reports it within ${detectBound(inj.scenario)} iterations; clean without it`, async () => {
       const def = scenarioByName(inj.scenario)!;
-      const bad = await runScenario(def, { seconds: DETECT_BUDGET_S, seed: SEED, inject: inj.name });
-      expect(bad.forbidden + bad.watchdog, summary(bad)).toBeGreaterThan(0);
+      const bound = detectBound(inj.scenario);
+      const bad = await runScenario(def, { seconds: SAFETY_SECONDS, iterations: bound, seed: SEED, inject: inj.name });
+      expect(bad.forbidden + bad.watchdog, `not detected within ${bad.iterations} iterations: ${summary(bad)}`).toBeGreaterThan(0);
+      expect(bad.verdict).toBe('forbidden');
       expect(bad.failure, summary(bad)).toBeDefined();
       expect(['forbidden', 'watchdog']).toContain(bad.failure!.kind);
-      expect(bad.failure!.atSeconds).toBeLessThan(DETECT_BUDGET_S);
-      const cleanSeconds = Math.min(Math.max(10 * bad.failure!.atSeconds, 0.5), 3 * stressScale());
-      const good = await runScenario(def, { seconds: cleanSeconds, seed: SEED });
+      expect(bad.iterations, summary(bad)).toBeLessThanOrEqual(bound);
+      const good = await runUntilDecided(def, { build: 'stress' }, Math.max(10 * bad.iterations, 1));
       expect(good.forbidden + good.watchdog, summary(good)).toBe(0);
-      expect(good.iterations).toBeGreaterThan(0);
-    }, 120_000);
+      expect(good.verdict, summary(good)).toBe('clean');
+    }, 300_000);
   }
 
   it('guest-clears-tail-mask is also caught by mask-unmask: a masked raise left on no queue', async () => {
-    const r = await runScenario(scenarioByName('mask-unmask')!, { seconds: DETECT_BUDGET_S, seed: SEED, inject: 'guest-clears-tail-mask' });
+    const r = await runScenario(scenarioByName('mask-unmask')!, { seconds: SAFETY_SECONDS, iterations: detectBound('mask-unmask'), seed: SEED, inject: 'guest-clears-tail-mask' });
     expect(r.failure?.outcome, summary(r)).toBe('lost');
-  }, 60_000);
+  }, 300_000);
 
   it('ignore-old-queue is also caught by priority-change: a LINK written into another queue loses an event', async () => {
-    const r = await runScenario(scenarioByName('priority-change')!, { seconds: DETECT_BUDGET_S, seed: SEED, inject: 'ignore-old-queue' });
+    const r = await runScenario(scenarioByName('priority-change')!, { seconds: SAFETY_SECONDS, iterations: detectBound('priority-change'), seed: SEED, inject: 'ignore-old-queue' });
     expect(r.failure?.kind, summary(r)).toBe('forbidden');
-  }, 60_000);
+  }, 300_000);
 
   it('a vCPU stuck asleep in the data plane is found by the watchdog and its worker terminated, without hanging', async () => {
     // lost-wakeup with vCPUs that sleep without a bound: the sleeper never returns from wasm atomic.wait
     const r = await runScenario(scenarioByName('ipi-storm')!, {
-      seconds: DETECT_BUDGET_S, seed: SEED, inject: 'lost-wakeup', overrides: { blockMs: -1 }, stallMs: 1000,
+      seconds: SAFETY_SECONDS, iterations: detectBound('ipi-storm'), seed: SEED, inject: 'lost-wakeup', overrides: { blockMs: -1 }, stallMs: 1000,
     });
     expect(r.watchdog, summary(r)).toBe(1);
     expect(r.failure?.kind).toBe('watchdog');
     expect(r.failure!.detail).toMatch(/made no progress for 1000 ms/);
-  }, 60_000);
+  }, 300_000);
 });
 
 describe('the release build ignores G_INJECT: injected() folds away', () => {
@@ -58,7 +68,7 @@ describe('the release build ignores G_INJECT: injected() folds away', () => {
     const l = guestLayout(1, 1023);
     const m = createMachine([{ domid: 1, vcpus: 1, frames: l.freeGfn + 2, maxEvtchnPort: 1023 }], build);
     bootGuest(m.dp, 1, 1, l, 'fifo');
-    m.dp.x.stressConfigure(0, 0, 0, INJECTIONS.reduce((b, i) => b | i.bit, 0));
+    m.dp.x.stressConfigure(0, 0, 0, INJECTIONS.filter((i) => i.target !== 'device-model').reduce((b, i) => b | i.bit, 0));
     const p = m.dp.x.evtchnAllocUnbound(1, DOMID_SELF, 1);
     return { m, l, p };
   };

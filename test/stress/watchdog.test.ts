@@ -1,7 +1,8 @@
 // runParties' watchdog (src/harness/run.ts) against parties that never come
 // back: a vCPU spinning forever in a wasm loop and one asleep forever in a
 // wasm atomic.wait. The run must fail as a watchdog hit naming the stuck
-// party, terminate the workers, and settle promptly — never hang.
+// party, terminate the workers and settle — never hang (a hang would time
+// the test out; no wall time is asserted).
 import { describe, it, expect } from 'vitest';
 import { runParties, LitmusFailure } from '../../src/harness/run.ts';
 import { Ctl } from '../../src/harness/ctl.ts';
@@ -24,7 +25,6 @@ describe('runParties watchdog: a party stuck inside the data plane', () => {
     it(`[${policy}] a vCPU spinning forever in a wasm loop is reported and its worker terminated`, async () => {
       const { m, l, port } = machine();
       const ctl = Ctl.create(STRESS_CTL_WORDS);
-      const t0 = Date.now();
       const err = await runParties({
         module: m.module, memory: m.memory, ctl, timeoutMs: 30_000, stallMs: 400, stallPolicy: policy, dump: () => 'dump',
         parties: [{ party: 'stressStuckGuest', args: { seed: 1, epochMs: performance.timeOrigin, dom: 1, gsGfn: l.gsGfn, port } }],
@@ -34,14 +34,12 @@ describe('runParties watchdog: a party stuck inside the data plane', () => {
       expect(f.kind).toBe('watchdog');
       expect(f.message).toMatch(policy === 'each' ? /stressStuckGuest#0 made no progress for 400 ms/ : /no party made progress for 400 ms/);
       expect(f.stuck).toEqual([0]);
-      expect(Date.now() - t0).toBeLessThan(5000);
     });
   }
 
   it('a vCPU asleep forever in wasm atomic.wait (an IPI that never comes, no timeout) is reported and terminated', async () => {
     const { m, port } = machine();
     const ctl = Ctl.create(STRESS_CTL_WORDS);
-    const t0 = Date.now();
     // one vCPU of ipi-storm alone: its "IPI" goes to an UNBOUND port (dropped), then it sleeps without a bound
     const err = await runParties({
       module: m.module, memory: m.memory, ctl, timeoutMs: 30_000, stallMs: 400, stallPolicy: 'each', dump: () => 'dump',
@@ -49,6 +47,6 @@ describe('runParties watchdog: a party stuck inside the data plane', () => {
     }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(LitmusFailure);
     expect((err as LitmusFailure).kind).toBe('watchdog');
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((err as LitmusFailure).stuck).toEqual([0]);
   });
 });

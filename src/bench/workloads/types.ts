@@ -22,7 +22,7 @@ export interface Workload {
   /** one line for --help and the report */
   summary: string;
   /** what is timed as latency */
-  latency: 'one-way (sampled)' | 'round trip' | 'raise to handler';
+  latency: 'one-way (sampled)' | 'round trip' | 'raise to handler' | 'not measured';
   variants(cores: number): Variant[];
   /** build the cell; throws ConfigError if the shape does not fit */
   cell(impl: ImplName, v: Variant): CellSpec;

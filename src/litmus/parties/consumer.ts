@@ -58,12 +58,13 @@ export async function consumerFlooder(ctx: PartyContext): Promise<{ sends: numbe
  * close (the consumer's lock held over the first half of the free), free the
  * ring at once (poison), close the guest's end.
  */
-export function consumerCloser(ctx: PartyContext): { cycles: number; maxActive: number } {
+export function consumerCloser(ctx: PartyContext): { cycles: number; maxActive: number; drained: number } {
   const { dp, ctl } = ctx;
   const a = ctx.args as ConsumerArgs;
   const x = dp.x;
   const host = new MonitorHost(dp, 'monitor', a.slot, a.state);
   let maxActive = 0;
+  let drained = 0; // closes that found callbacks in flight: the race I23 is about
   for (let c = 0; c < a.cycles && !ctl.stopped; c++) {
     const xenPort = host.openRing(a.dom, a.ringGfn);
     const local = x.evtchnBindInterdomain(a.dom, a.dom, xenPort);
@@ -74,6 +75,7 @@ export function consumerCloser(ctx: PartyContext): { cycles: number; maxActive: 
     for (let spins = 0; ctl.load(X_SENDS) < target && !ctl.stopped; spins++) {
       if (spins > 20_000) ctl.waitWhile(X_SENDS, ctl.load(X_SENDS), 1); // flooders do not notify: poll
     }
+    if ((dp.load32(x.addrChannelInflight(a.dom, xenPort) >>> 0) & 0x7fffffff) !== 0) drained++;
     host.closeRing(a.dom, xenPort); // returns when no callback runs; the ring is poisoned right after
     ctl.store(X_PORT, 0);
     const rc = x.evtchnClose(a.dom, local);
@@ -81,5 +83,5 @@ export function consumerCloser(ctx: PartyContext): { cycles: number; maxActive: 
     ctl.add(X_CYCLES, 1);
     ctl.progress(ctx.index);
   }
-  return { cycles: ctl.load(X_CYCLES), maxActive };
+  return { cycles: ctl.load(X_CYCLES), maxActive, drained };
 }

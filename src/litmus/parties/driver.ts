@@ -12,6 +12,8 @@ export const D_ANNOUNCED = 7300; // generation of the binding that exists or is 
 export const D_RETURNED = 7301;  // generation whose unbind has returned
 export const D_DONE = 7302;      // the unbinder finished
 export const D_CALLS = 7303;     // handler calls
+export const D_RUNNING = 7304;   // 1 while a handler runs
+export const D_OVERLAPS = 7305;  // unbinds issued while a handler ran: the race I18 is about
 export const DRIVER_CTL_WORDS = 7310;
 
 export interface DriverArgs extends GuestRef {
@@ -24,6 +26,8 @@ export interface DriverArgs extends GuestRef {
   seed: number;
   /** unbinder: keep going past `rounds` until the handler has run this often (a slow start under load) */
   minCalls?: number;
+  /** the unbinder goes on until this many of its unbinds overlapped a running handler */
+  minOverlaps?: number;
 }
 
 /** Dispatches the port's events as the guest kernel does; the handler checks I18. */
@@ -36,7 +40,9 @@ export function driverVcpu(ctx: PartyContext): { calls: number } {
     h: () => {
       const gen = ctl.load(D_ANNOUNCED);
       if (ctl.load(D_RETURNED) >= gen) throw new Error(`handler started after unbind of binding #${gen} returned`);
+      ctl.store(D_RUNNING, 1);
       for (let i = 0; i < 200; i++) ctl.load(D_CALLS); // stay a while: an unbind must wait for us
+      ctl.store(D_RUNNING, 0);
       if (ctl.load(D_RETURNED) >= gen) throw new Error(`unbind of binding #${gen} returned while its handler was running`);
       ctl.add(D_CALLS, 1);
       calls++;
@@ -57,10 +63,14 @@ export function driverUnbinder(ctx: PartyContext): { rounds: number } {
   const a = ctx.args as DriverArgs;
   const next = rng(a.seed);
   const driver = new GuestDriver(dp, a.dom, guestLayout(a.vcpus, a.maxPort), a.maxPort, { h: () => {} });
-  for (let r = 1; (r <= a.rounds || ctl.load(D_CALLS) < (a.minCalls ?? 0)) && !ctl.stopped; r++) {
+  // beyond `rounds`, go on (at most 100× as long) while too few handler calls or overlaps were seen
+  const more = (r: number) => r <= a.rounds
+    || (r <= 100 * a.rounds && (ctl.load(D_CALLS) < (a.minCalls ?? 0) || ctl.load(D_OVERLAPS) < (a.minOverlaps ?? 0)));
+  for (let r = 1; more(r) && !ctl.stopped; r++) {
     ctl.store(D_ANNOUNCED, r); // before the entry exists: a handler seeing it is never early
     const b = driver.bind(a.port, 'h');
     for (let i = next() % 2000; i > 0; i--) ctl.load(D_CALLS);
+    if (ctl.load(D_RUNNING) !== 0) ctl.add(D_OVERLAPS, 1); // the unbind below starts while a handler runs
     if (!driver.unbind(b)) throw new Error(`round ${r}: unbind found the entry taken by another binding`);
     ctl.store(D_RETURNED, r);
     if ((r & 63) === 0) ctl.progress(ctx.index);

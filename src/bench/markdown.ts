@@ -1,0 +1,63 @@
+// The benchmark's figures as Markdown, for the documentation
+// (`npm run docs:figures` writes them into bench/README.md and README.md):
+// the results table, the issue's targets checked against this run, and the
+// one-sentence summary. Same numbers and formatting as the terminal table.
+import type { BenchReport, BenchResult } from './bench.ts';
+import { rate, duration, ratio, percent, paramsLabel } from './format.ts';
+
+export function markdownTable(r: BenchReport): string {
+  const rows = [
+    '| workload | impl | events/s | spread | ×postMessage | ×comlink | ×JS ref | p50 | p90 | p99 | p99.9 | max | CPU/event | cores busy |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const x of r.results) {
+    const l = x.latency_ns;
+    rows.push(`| ${x.workload}${Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : ''} | ${x.impl} | ${rate(x.events_per_s)} | ${percent(x.spread)} | `
+      + `${ratio(x.vs.postmessage)} | ${ratio(x.vs.comlink)} | ${ratio(x.vs['js-reference'])} | ${duration(l.p50)} | ${duration(l.p90)} | ${duration(l.p99)} | `
+      + `${duration(l.p999)} | ${duration(l.max)} | ${duration(x.cpu_ns_per_event)} | ${x.cores_busy.toFixed(2)}${x.contended ? ' **contended**' : ''} |`);
+  }
+  const sent = r.results.reduce((a, x) => a + x.sent, 0);
+  const dma = r.results.find((x) => x.workload === 'dma');
+  const contended = r.results.filter((x) => x.contended).length;
+  return `${rows.join('\n')}\n\nEvery run balanced: ${sent.toLocaleString('en-US')} events sent and delivered exactly once.`
+    + (dma?.extra ? ` dma (an event is one transfer, checked end to end): ${dma.extra.mb_per_s.toFixed(0)} MB/s; mapcache hits `
+      + `${dma.extra.mapcache_hits.toLocaleString('en-US')}, misses ${dma.extra.mapcache_misses.toLocaleString('en-US')}, remaps ${dma.extra.mapcache_remaps.toLocaleString('en-US')} (last run).` : '')
+    + (contended ? ` **${contended} result(s) contended**: their spinning threads kept fewer cores busy than they need (another process took cores); their figures are low.` : '');
+}
+
+const find = (r: BenchReport, w: string, impl: string, params: Record<string, number> = {}): BenchResult | undefined =>
+  r.results.find((x) => x.workload === w && x.impl === impl && JSON.stringify(x.params) === JSON.stringify(params));
+
+/** The issue's performance targets, checked against this run. */
+export function targetsTable(r: BenchReport): string {
+  const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+  const t = ['| target | this run | |', '|---|---|---|'];
+  const one = find(r, 'fifo-1to1', 'wasmxen');
+  if (one) {
+    t.push(`| \`fifo-1to1\` ≥ 20× postMessage | ${ratio(one.vs.postmessage)} | ${met((one.vs.postmessage ?? 0) >= 20)} |`);
+    t.push(`| \`fifo-1to1\` ≥ 2× the JS reference | ${ratio(one.vs['js-reference'])} | ${met((one.vs['js-reference'] ?? 0) >= 2)} |`);
+    t.push(`| \`fifo-1to1\` ≥ 15 M events/s | ${rate(one.events_per_s)}/s | ${met(one.events_per_s >= 15e6)} |`);
+  }
+  const pp = find(r, 'fifo-pingpong', 'wasmxen');
+  const pm = find(r, 'fifo-pingpong', 'postmessage');
+  if (pp && pm) {
+    t.push(`| \`fifo-pingpong\` p50 ≤ 0.1× postMessage's | ${duration(pp.latency_ns.p50)} against ${duration(pm.latency_ns.p50)} `
+      + `(${(pp.latency_ns.p50 / pm.latency_ns.p50).toFixed(3)}×) | ${met(pp.latency_ns.p50 <= 0.1 * pm.latency_ns.p50)} |`);
+  }
+  const k1 = find(r, 'fifo-fanin', 'wasmxen', { senders: 1 });
+  const k2 = find(r, 'fifo-fanin', 'wasmxen', { senders: 2 });
+  if (k1 && k2) {
+    t.push(`| \`fifo-fanin\` k=2 ≥ 0.8× k=1 | ${rate(k2.events_per_s)} / ${rate(k1.events_per_s)} = ${(k2.events_per_s / k1.events_per_s).toFixed(2)}× | ${met(k2.events_per_s >= 0.8 * k1.events_per_s)} |`);
+  }
+  return t.join('\n');
+}
+
+/** One sentence for the README. */
+export function benchSummary(r: BenchReport): string {
+  const one = find(r, 'fifo-1to1', 'wasmxen');
+  const pp = find(r, 'fifo-pingpong', 'wasmxen');
+  const pm = find(r, 'fifo-pingpong', 'postmessage');
+  if (!one || !pp || !pm) return '';
+  return `\`fifo-1to1\` ${rate(one.events_per_s)} events/s through the full \`EVTCHNOP_send\` hypercall (${ratio(one.vs['js-reference'])} the plain-JS `
+    + `protocol, ${ratio(one.vs.postmessage)} postMessage), \`fifo-pingpong\` round trip p50 ${duration(pp.latency_ns.p50)} (postMessage ${duration(pm.latency_ns.p50)})`;
+}
