@@ -5,6 +5,11 @@
 
 import { domainCreate as create, domainDestroy as destroy } from "./domain/create";
 import { domainExists as exists, privBase, guestBase, gfnAddr } from "./domain/table";
+import {
+  domainKill as kill, evtchnDestroy as destroyStep, domainRelease as release, domainPause as pause,
+  domainUnpause as unpause, vcpuParkEnter as parkEnter, vcpuParkLeave as parkLeave,
+} from "./domain/destroy";
+import { domainRefs as refs, rcuLockDomain as rcuLock, rcuUnlockDomain as rcuUnlock } from "./domain/refs";
 import { addrVcpu, addrQueue, addrVcpuInfo } from "./domain/vcpu";
 import { addrChannel, storeNotifyVcpu } from "./channel/record";
 import { fifoWordAddr } from "./fifo/event-word";
@@ -52,7 +57,7 @@ import {
   guestTwoLevelSetup as g2Setup, guestTwoLevelRoute as g2Route, guestTwoLevelNext as g2Next,
   guestTwoLevelMask as g2Mask, guestTwoLevelUnmask as g2Unmask, twoLevelStateFrames as g2Frames,
 } from "./guest/twolevel-guest";
-import { DF_PAUSED, PAGE_SHIFT } from "./shared/layout";
+import { PAGE_SHIFT } from "./shared/layout";
 import { EFAULT } from "./shared/errno";
 import { noiseSeed } from "./stress/noise";
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_INJECT } from "./shared/layout";
@@ -66,6 +71,20 @@ export function domainCreate(dom: u32, gbase: u32, frames: u32, pbase: u32, pbyt
 }
 export function domainDestroy(dom: u32): void { destroy(dom); }
 export function domainExists(dom: u32): bool { return exists(dom); }
+// the lifecycle (assembly/domain/destroy.ts, refs.ts): kill → destroy steps → release
+/** Mark a (paused) domain dying: 0 or -ESRCH. */
+export function domainKill(dom: u32): i32 { return kill(dom); }
+/** evtchn_destroy, one step of at most `batch` ports: 0 done, -ERESTART re-invoke, -EINVAL not dying, -ESRCH. */
+export function domainDestroyStep(dom: u32, batch: u32): i32 { return destroyStep(dom, batch); }
+/** Unpublish a dead domain: 0 regions and domid free, -ERESTART references held, -EBUSY not dead yet. */
+export function domainRelease(dom: u32): i32 { return release(dom); }
+/** References held on `dom` (Xen's rcu_lock_domain_by_id / get_domain). */
+export function domainRefs(dom: u32): u32 { return refs(dom); }
+/** Take / drop a reference, as a Xen-internal service that uses another domain does. */
+export function domainGet(dom: u32): bool { return rcuLock(dom); }
+export function domainPut(dom: u32): void { rcuUnlock(dom); }
+export function vcpuParkEnter(dom: u32, vcpu: u32): void { parkEnter(dom, vcpu); }
+export function vcpuParkLeave(dom: u32, vcpu: u32): void { parkLeave(dom, vcpu); }
 
 // ------------------------------------------- addresses (for src/wasm views)
 export function addrDomainPriv(dom: u32): usize { return privBase(dom); }
@@ -146,8 +165,8 @@ export function addrChannelInflight(dom: u32, port: u32): usize { return addrInf
 export function evtchnIsPending(dom: u32, port: u32): bool { return portIsPending(dom, port); }
 export function evtchnIsMasked(dom: u32, port: u32): bool { return portIsMasked(dom, port); }
 export function domainSetFlags(dom: u32, flags: u32): void { atomic.or<u32>(addrDomFlags(dom), flags); }
-export function domainPause(dom: u32): void { atomic.or<u32>(addrDomFlags(dom), DF_PAUSED); }
-export function domainUnpause(dom: u32): void { atomic.and<u32>(addrDomFlags(dom), ~DF_PAUSED); }
+export function domainPause(dom: u32): void { pause(dom); }
+export function domainUnpause(dom: u32): void { unpause(dom); }
 /** EVTCHNOP_reset (cont = 0) / reset_cont (cont = 1): 0, -errno, or -ERESTART (re-issue as reset_cont). */
 export function evtchnReset(caller: u32, dom: u32, cont: u32): i32 { return reset(caller, dom, cont != 0); }
 

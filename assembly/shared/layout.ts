@@ -57,7 +57,13 @@ export const DT_GUEST_FRAMES = 4;    // u32 number of guest frames
 export const DT_PRIV_BASE = 8;       // u32 byte address of the private region
 export const DT_PRIV_BYTES = 12;     // u32 size of the private region
 
-export const GLOBAL_BYTES = 8192;    // DOMTAB + 256 × 16 = 5120, rounded to pages
+// Domain references (Xen's get_domain / rcu_lock_domain_by_id), one u32 per
+// domid, after the table: in the global header, so a count outlives the
+// regions of the domain it pins. A domain's regions are reused only once its
+// entry is unpublished and its count has drained to 0 (I25).
+export const G_DOMREFS = 5120;       // MAX_DOMAINS × u32
+
+export const GLOBAL_BYTES = 8192;    // DOMTAB + 256 × 16 = 5120, + 256 × 4 refs = 6144, rounded to pages
 
 // ------------------------------------------------------------ guest frames (ABI)
 // shared_info lives at a fixed gfn; the guest owns every other frame.
@@ -90,6 +96,7 @@ export const D_GUEST_WIDTH = 40;     // u32 64 or 32: the 2-level word width
 export const D_FLAGS = 44;           // u32 DF_* bits
 export const D_CHANNEL_CAPACITY = 48;// u32 ports with storage reserved (multiple of 64)
 export const D_POLL_MASK = 52;       // u32 bit v: vCPU v is blocked in SCHEDOP_poll (spec §6.6)
+export const D_PARKED = 56;          // u32 bit v: vCPU v is parked for a pause (I26); D_FLAGS is the futex parked vCPUs sleep on
 export const D_ABI_LOCK = 192;       // i32 rwlock word: raises (read) vs the ABI switch (write) (I19);
                                      // a cache line of its own: every raise writes it
 // statistics, hypervisor-private counters (u32, atomic add). The release build
@@ -109,6 +116,7 @@ export const LINK_TRIES_BUCKETS = 8;
 export const DF_DYING = 1;
 export const DF_PAUSED = 2;
 export const DF_CONTROL = 4;         // the control (and hardware) domain: may act on others, handles global VIRQs
+export const DF_DEAD = 8;            // evtchn_destroy completed (Xen's DOMDYING_dead): only the release is left
 
 export const ABI_2L = 0;
 export const ABI_FIFO = 1;
