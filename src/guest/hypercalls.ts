@@ -29,7 +29,9 @@ export class GuestHypercalls {
 
   constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, scratchGfn: number,
     /** this thread's Xen consumers: a send to a Xen-owned peer runs the callback here */
-    readonly consumers?: ConsumerRegistry) {
+    readonly consumers?: ConsumerRegistry,
+    /** runs before every hypercall: the vCPU's hypercall boundary, where it parks for a pause (I26) */
+    private readonly boundary?: () => void) {
     // scratch blocks run on across consecutive frames
     this.gpa = scratchGfn * PAGE_SIZE + vcpu * SCRATCH_PER_VCPU;
     this.view = new DataView(dp.memory.buffer, (dp.x.addrGfn(dom, scratchGfn) >>> 0) + vcpu * SCRATCH_PER_VCPU, SCRATCH_PER_VCPU);
@@ -37,6 +39,7 @@ export class GuestHypercalls {
 
   /** The raw hypercall: 0 or -errno, struct at this vCPU's scratch area. */
   op(cmd: number): number {
+    this.boundary?.();
     return this.dp.x.eventChannelOp(this.dom, this.vcpu, cmd, this.gpa >>> 0, 0);
   }
 
@@ -138,6 +141,7 @@ export class GuestHypercalls {
    */
   schedPoll(ports: number[], timeoutMs?: number): void {
     const x = this.dp.x;
+    this.boundary?.();
     const room = (SCRATCH_PER_VCPU - SCRATCH_POLL_PORTS) / 4;
     // more than Xen's 128 are passed by count only: the hypervisor refuses them (-EINVAL)
     for (let i = 0; i < Math.min(ports.length, room); i++) this.view.setUint32(SCRATCH_POLL_PORTS + 4 * i, ports[i], true);
