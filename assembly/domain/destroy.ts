@@ -28,7 +28,7 @@ import {
 import { rcuLockDomain, rcuUnlockDomain, domainRefs } from "./refs";
 import { writeLock, writeUnlock, readLock, readUnlock } from "../sync/lock";
 import { loadState } from "../channel/record";
-import { evtchnClose } from "../channel/ops-close";
+import { evtchnClose, setDestroyClosing } from "../channel/ops-close";
 import { evtchnFifoDestroy } from "../fifo/destroy";
 
 /** Mark `dom` dying (DOMDYING_dying). 0, or -ESRCH. Idempotent. */
@@ -68,7 +68,9 @@ function destroyStep(dom: u32, batch: u32): i32 {
 
   let closed: u32 = 0;
   for (let i = loadValidEvtchns(dom); --i != 0;) {
+    setDestroyClosing(true);
     evtchnClose(dom, i, false); // errors (FREE, RESERVED) mean nothing to close
+    setDestroyClosing(false);
     if (loadState(dom, i) != ECS_FREE) {
       // a Xen-side close in another thread detached it and is draining its
       // callbacks: it frees the port when they end. Keep the port valid for

@@ -5,6 +5,7 @@ import { runRounds, type AnyRoundDef, type RoundArgs, type StressPartyResult } f
 import { raiseDrain, maskUnmask, unmaskTail, priorityChange, vcpuMove } from './stress-fifo.ts';
 import { closeSend, bindVcpuSend, closeBothEnds, ipiStorm } from './stress-channels.ts';
 import { resetRace, abiSwitch } from './stress-abi.ts';
+import { destroyRace } from './stress-destroy.ts';
 
 export const ROUNDS: Record<string, AnyRoundDef> = {
   'raise-drain': raiseDrain,
@@ -18,6 +19,7 @@ export const ROUNDS: Record<string, AnyRoundDef> = {
   'ipi-storm': ipiStorm,
   'reset': resetRace,
   'abi-switch': abiSwitch,
+  'destroy': destroyRace,
 };
 
 export function stressRound(ctx: PartyContext): StressPartyResult {
