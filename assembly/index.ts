@@ -58,7 +58,7 @@ import {
   guestTwoLevelMask as g2Mask, guestTwoLevelUnmask as g2Unmask, twoLevelStateFrames as g2Frames,
 } from "./guest/twolevel-guest";
 import { PAGE_SHIFT } from "./shared/layout";
-import { EFAULT } from "./shared/errno";
+import { EFAULT, ESRCH } from "./shared/errno";
 import { noiseSeed } from "./stress/noise";
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_INJECT } from "./shared/layout";
 
@@ -151,10 +151,24 @@ export function xenConsumerRegister(id: u32, drain: u32): i32 { return consumerR
 /** alloc_unbound_xen: a Xen-owned port in `ld` for `remoteDom`, consumer `slot`, notifying `lvcpu`. */
 export function evtchnAllocUnboundXen(ld: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 { return allocUnboundXen(ld, lvcpu, remoteDom, slot); }
 /** free_xen_event_channel: close a Xen-owned port, waiting for callbacks in flight unless the consumer opted out. */
-export function evtchnFreeXen(ld: u32, port: u32): i32 { return closeAny(ld, port, false); }
+export function evtchnFreeXen(ld: u32, port: u32): i32 {
+  if (!rcuLock(ld)) return -ESRCH; // the domain was released: its ports went with it (I25)
+  let rc = closeAny(ld, port, false);
+  rcuUnlock(ld);
+  return rc;
+}
 /** The two halves of evtchnFreeXen, for a consumer that holds its own lock across the first. */
-export function evtchnFreeXenBegin(ld: u32, port: u32): i32 { return freeXenBegin(ld, port); }
-export function evtchnFreeXenEnd(ld: u32, port: u32): void { freeXenEnd(ld, port); }
+export function evtchnFreeXenBegin(ld: u32, port: u32): i32 {
+  if (!rcuLock(ld)) return -ESRCH;
+  let rc = freeXenBegin(ld, port);
+  rcuUnlock(ld);
+  return rc;
+}
+export function evtchnFreeXenEnd(ld: u32, port: u32): void {
+  if (!rcuLock(ld)) return;
+  freeXenEnd(ld, port);
+  rcuUnlock(ld);
+}
 export function notifyViaXenEventChannel(ld: u32, port: u32): i32 { return notifyViaXen(ld, port); }
 /** After evtchnSend returned 1: the call to make (0 slot, 1 vcpu, 2 port, 3 domain), then consumerCallDone. */
 export function consumerCallField(field: u32): u32 { return callField(field); }

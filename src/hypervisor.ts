@@ -83,6 +83,7 @@ export interface ShutdownReport {
 }
 
 export const VIRQ_TIMER = 0;
+export const VIRQ_DOM_EXC = 3;
 
 export class Hypervisor {
   private readonly domains = new Map<number, Domain>();
@@ -284,6 +285,7 @@ export class Hypervisor {
     for (const hook of this.destroyHooks.get(id) ?? []) await hook();
     this.destroyHooks.delete(id);
     const steps = await destroyEvtchns(this.machine.dp, id, opts.batch ?? 64, beforeStep);
+    this.raiseVirq(id, 0, VIRQ_DOM_EXC); // Xen's domain_kill: send_global_virq(VIRQ_DOM_EXC), to the control domain
     const releaseRetries = await releaseWhenUnreferenced(this.machine.dp, id);
     this.machine.releaseDomain(id);
     this.domains.delete(id);

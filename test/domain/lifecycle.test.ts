@@ -5,7 +5,7 @@
 // explicit bounds below) turns a hang into a failure.
 import { describe, it, expect, afterEach } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { Hypervisor } from '../../src/hypervisor.ts';
+import { Hypervisor, VIRQ_DOM_EXC } from '../../src/hypervisor.ts';
 import { DomainStateError, PauseTimeoutError, EvtchnError } from '../../src/errors.ts';
 import { ECS_UNBOUND } from '../../assembly/shared/evtchn-abi.ts';
 import { ESRCH } from '../../assembly/shared/errno.ts';
@@ -92,6 +92,14 @@ describe('pause / unpause (I26)', () => {
     expect(hv.machine.dp.parkedMask(2)).toBe(0b11);
     hv.unpauseDomain(2);
   });
+
+  it('shutdown while a domain is paused: its parked vCPU threads leave and report (no hang)', async () => {
+    const { hv: h } = await boot();
+    await h.pauseDomain(2);
+    hv = undefined;
+    const down = await h.shutdown();
+    expect(down.vcpus.filter((v) => v.dom === 2).map((v) => v.vcpu).sort()).toEqual([0, 1]);
+  });
 });
 
 describe('destroy (I25, I27)', () => {
@@ -147,8 +155,11 @@ describe('destroy (I25, I27)', () => {
   });
 
   it('a service domain: its handle throws DomainStateError after destroy; 30 create/destroy cycles of one id leak no bytes, ports or threads', async () => {
-    hv = await Hypervisor.create({ domains: [{ id: 1, vcpus: 1 }, { id: 2, vcpus: 2 }] });
+    hv = await Hypervisor.create({ domains: [{ id: 0, vcpus: 1 }, { id: 1, vcpus: 1 }, { id: 2, vcpus: 2 }] });
     const d1 = hv.domain(1);
+    // the control domain hears of every death (Xen: VIRQ_DOM_EXC at the end of domain_kill)
+    let domExc = 0;
+    hv.domain(0).on(hv.domain(0).bindVirq(VIRQ_DOM_EXC), () => { domExc++; });
     const free0 = hv.machine.allocator.freeBytes();
     const active0 = hv.machine.dp.activeEvtchns(1);
     for (let i = 0; i < 30; i++) {
@@ -168,5 +179,10 @@ describe('destroy (I25, I27)', () => {
       expect(hv.machine.allocator.freeBytes()).toBe(free0);
     }
     expect(hv.vcpuThreads).toBe(0);
+    const deadline = Date.now() + 20_000;
+    while (domExc === 0) {
+      if (Date.now() > deadline) throw new Error('watchdog: no VIRQ_DOM_EXC');
+      await new Promise((r) => setImmediate(r));
+    }
   });
 });
