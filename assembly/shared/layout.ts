@@ -86,7 +86,8 @@ export const D_DOMID = 0;            // u32
 export const D_NR_VCPUS = 4;         // u32, 1..XEN_LEGACY_MAX_VCPUS
 export const D_MAX_EVTCHN_PORT = 8;  // u32, highest port the domain may use
 export const D_ABI = 12;             // u32 ABI_2L / ABI_FIFO; stored after FIFO state is built (I9)
-export const D_VALID_EVTCHNS = 16;   // u32, multiple of 64, only grows (XSA-338/340)
+export const D_VALID_EVTCHNS = 16;   // u32, multiple of 64, only grows (XSA-338/340) — except in evtchn_destroy
+                                     // of a dying domain, which keeps its progress here as Xen does (I27)
 export const D_ACTIVE_EVTCHNS = 20;  // u32
 export const D_XEN_EVTCHNS = 24;     // u32
 export const D_NEXT_EVTCHN = 28;     // u32, reset progress (0 = none)
