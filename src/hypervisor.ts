@@ -285,6 +285,7 @@ export class Hypervisor {
     for (const hook of this.destroyHooks.get(id) ?? []) await hook();
     this.destroyHooks.delete(id);
     const steps = await destroyEvtchns(this.machine.dp, id, opts.batch ?? 64, beforeStep);
+    for (const h of this.hosts.values()) h.domainDestroyed(id); // its Xen-owned channels are closed and drained
     this.raiseVirq(id, 0, VIRQ_DOM_EXC); // Xen's domain_kill: send_global_virq(VIRQ_DOM_EXC), to the control domain
     const releaseRetries = await releaseWhenUnreferenced(this.machine.dp, id);
     this.machine.releaseDomain(id);

@@ -186,3 +186,25 @@ describe('destroy (I25, I27)', () => {
     }
   });
 });
+
+describe('destroy and the Xen-internal consumers (I23, I27)', () => {
+  it('the Xen-owned channels of a destroyed domain are closed and drained, the consumer forgets them, and a re-created domain opens afresh', async () => {
+    hv = await Hypervisor.create({
+      domains: [{ id: 0, vcpus: 1 }, { id: 1, vcpus: 2 }],
+      consumers: [{ name: 'monitor', module: 'monitor' }],
+    });
+    const ring = hv.domain(1).layout.freeGfn;
+    const xenPort = hv.monitor.openRing(1, ring);
+    expect(hv.domain(1).status(xenPort).status).toBe('unbound');
+    await hv.destroyDomain(1);
+    expect((hv.monitor as unknown as { entry(d: number, p: number): number }).entry(1, xenPort)).toBe(-1);
+    const e = (() => { try { hv.monitor.close(1, xenPort); } catch (x) { return x; } })();
+    expect(e).toBeInstanceOf(EvtchnError);
+    expect((e as EvtchnError).errno).toBe(ESRCH);
+    const d1 = await hv.createDomain({ id: 1, vcpus: 2 });
+    const again = hv.monitor.openRing(1, d1.layout.freeGfn);
+    expect(d1.status(again).status).toBe('unbound');
+    hv.monitor.close(1, again);
+    expect(d1.status(again).status).toBe('closed');
+  });
+});
