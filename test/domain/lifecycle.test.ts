@@ -187,6 +187,33 @@ describe('destroy (I25, I27)', () => {
   });
 });
 
+describe('re-creating a guest-module domain', () => {
+  it('5 create/destroy cycles of one id with worker vCPUs: every thread ends, bytes and ports come back', async () => {
+    const { hv: h, s, d1 } = await boot();
+    const threads0 = h.vcpuThreads;
+    const active0 = h.machine.dp.activeEvtchns(1);
+    await h.destroyDomain(2);
+    const free0 = h.machine.allocator.freeBytes();
+    for (let i = 0; i < 5; i++) {
+      Atomics.store(s, READY, 0);
+      await h.createDomain({ id: 2, vcpus: 2, guest: GUEST, config: { peer: 1, ports: N } });
+      expect(h.vcpuThreads).toBe(threads0);
+      await waitWord(s, READY, 1, `cycle ${i}: domain 2 boots`);
+      const rep = await h.destroyDomain(2, { batch: 1 + i });
+      expect(rep.vcpus).toHaveLength(2);
+      expect(h.vcpuThreads).toBe(threads0 - 2);
+      expect(h.machine.allocator.freeBytes()).toBe(free0);
+      expect(h.machine.dp.x.domainRefs(2)).toBe(0);
+    }
+    // domain 1 bound N ports of the first incarnation: UNBOUND now; closing them restores its count
+    for (let p = 1; p < h.machine.dp.validEvtchns(1); p++) {
+      const c = h.machine.dp.channel(1, p);
+      if (c.state === 2 /* ECS_UNBOUND */ && c.remoteDom === 2) d1.guest().hc.close(p);
+    }
+    expect(h.machine.dp.activeEvtchns(1)).toBe(active0 - N);
+  });
+});
+
 describe('destroy and the Xen-internal consumers (I23, I27)', () => {
   it('the Xen-owned channels of a destroyed domain are closed and drained, the consumer forgets them, and a re-created domain opens afresh', async () => {
     hv = await Hypervisor.create({
