@@ -9,6 +9,7 @@ import { Hypervisor, VIRQ_DOM_EXC } from '../../src/hypervisor.ts';
 import { DomainStateError, PauseTimeoutError, EvtchnError } from '../../src/errors.ts';
 import { ECS_UNBOUND } from '../../assembly/shared/evtchn-abi.ts';
 import { ESRCH } from '../../assembly/shared/errno.ts';
+import { D_PARKED } from '../../assembly/shared/layout.ts';
 
 const GUEST = fileURLToPath(new URL('./guests/lifecycle-guest.mjs', import.meta.url));
 const READY = 0, WORK = 1, GATE = 2, STALLED = 3, PORTS = 16, RECV = 64;
@@ -64,7 +65,9 @@ describe('pause / unpause (I26)', () => {
     hv.unpauseDomain(2);
     for (let i = 0; i < N; i++) await waitWord(s, RECV + i, before[i] + 1, `port ${i}'s event after unpause`);
     await waitWord(s, WORK, work + 1, 'guest work resumes');
-    expect(hv.machine.dp.parkedMask(2)).toBe(0);
+    // every vCPU leaves its park (vCPU 1, asleep in the park, wakes on its own time)
+    const parkedIdx = hv.machine.dp.domainWordIndex(2, D_PARKED);
+    await waitWord(hv.machine.dp.i32, parkedIdx, 0, 'both vCPUs leave the park');
     // and a second pause/unpause cycle behaves the same
     await hv.pauseDomain(2);
     hv.unpauseDomain(2);
@@ -75,7 +78,7 @@ describe('pause / unpause (I26)', () => {
     const { hv, s, d1, mine } = await boot({ stallVcpu: 1 });
     d1.send(mine[N - 1]); // vCPU 1 enters its 'stall' handler and waits there, making no hypercall
     await waitWord(s, STALLED, 1, 'vCPU 1 stalls in its handler');
-    const err = await hv.pauseDomain(2, { timeoutMs: 300 }).then(() => undefined, (e: unknown) => e);
+    const err = await hv.pauseDomain(2, { timeoutMs: 1500 }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(PauseTimeoutError);
     const pe = err as PauseTimeoutError;
     expect(pe.domain).toBe(2);
@@ -117,9 +120,9 @@ describe('destroy (I25, I27)', () => {
       d1.on(p1, () => { pongs++; if (stop) resolve(); else d1.send(p1); });
     });
     d1.send(p1);
-    // domain 1 also keeps sending to the dying domain until its ports turn UNBOUND
-    let sendsAfter = 0;
-    const spam = setInterval(() => { for (const p of mine) { d1.send(p); sendsAfter++; } }, 1);
+    // domain 1 also keeps sending to the dying domain (its sends never fail: raised, or dropped once UNBOUND);
+    // that these sends really race the destroy is shown by `wasmxen stress --scenario destroy` (send-raced)
+    const spam = setInterval(() => { for (const p of mine) d1.send(p); }, 1);
     const free0 = hv.machine.allocator.freeBytes();
     const threads0 = hv.vcpuThreads;
     const rep = await hv.destroyDomain(2, { batch: 3 });
@@ -131,7 +134,6 @@ describe('destroy (I25, I27)', () => {
     expect(hv.vcpuThreads).toBe(threads0 - 2);
     expect(hv.machine.allocator.freeBytes()).toBeGreaterThan(free0);
     expect(pings).toBe(pongs);                  // exact accounting between the survivors
-    expect(sendsAfter).toBeGreaterThan(0);
     for (const p of mine) expect(hv.machine.dp.channel(1, p)).toMatchObject({ state: ECS_UNBOUND, remoteDom: 2 });
     for (const p of mine) d1.send(p);           // dropped: the peer is gone, no error
     expect(d1.status(mine[0])).toEqual({ status: 'unbound', vcpu: 0, remoteDom: 2 });
