@@ -83,7 +83,7 @@ describe('wasmxen stress (CLI)', () => {
       expect(j.scenarios[0].name).toBe('raise-drain');
       expect(j.scenarios[0].forbidden).toBeGreaterThan(0);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/\(seed 7\); reproduce: wasmxen stress --scenario raise-drain --seed 7 --inject ready-before-head --seconds 30$/m);
+      expect(r.stderr).toMatch(/\(seed 7\); reproduce: npx wasmxen stress --scenario raise-drain --seed 7 --inject ready-before-head --seconds 30$/m);
       const t = JSON.parse(readFileSync(file, 'utf8'));
       const ev = t.traceEvents as { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: Record<string, unknown> }[];
       // one named track per party thread
