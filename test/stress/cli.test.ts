@@ -109,7 +109,9 @@ describe('wasmxen stress (CLI)', () => {
 
   it('rejects bad options with one line and a non-zero exit', () => {
     for (const args of [['--scenario', 'nope'], ['--inject', 'nope'], ['--seconds', 'soon'], ['--seed', '-1'], ['--inject', 'no-busy', '--build', 'release'],
-      ['--seconds', '1e9'], ['--stall-ms', '1e12'], ['--trace', '/nonexistent-dir/t.json']]) {
+      ['--seconds', '1e9'], ['--stall-ms', '1e12'], ['--trace', '/nonexistent-dir/t.json'],
+      ['--shard', '2/2'], ['--shard', '3/2', '--seed', '1'], ['--shard', '0/2', '--seed', '1'], ['--total-seconds', '10', '--seconds', '1'],
+      ['--total-iterations', '3', '--seeds', '4', '--scenario', 'raise-drain'], ['--seed', '4294967295', '--seeds', '2'], ['--iterations', '1.5']]) {
       const r = wasmxen(...args);
       expect(r.status, args.join(' ')).not.toBe(0);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
