@@ -54,10 +54,10 @@ export function campaignUnits(c: StressCampaign): StressUnit[] {
   const total = c.scenarios.length * c.seeds;
   if (total > MAX_UNITS) throw new RangeError(`${total} runs (scenarios × seeds) exceed ${MAX_UNITS}: lower --seeds`);
   const b = c.budget;
-  const given = [b.seconds, b.iterations, b.total_seconds, b.total_iterations].filter((x) => x !== undefined).length;
-  if (given > 2 || (b.total_seconds !== undefined && b.total_iterations !== undefined)) {
-    throw new RangeError('give one total budget (--total-seconds or --total-iterations)');
-  }
+  const perRun = [b.seconds, b.iterations].filter((x) => x !== undefined).length;
+  const totals = [b.total_seconds, b.total_iterations].filter((x) => x !== undefined).length;
+  if (totals > 1 || (totals && perRun)) throw new RangeError('give a per-run budget (--seconds, --iterations) or one total budget (--total-seconds or --total-iterations)');
+  if (!totals && !perRun) throw new RangeError('a campaign needs a budget: --seconds, --iterations, --total-seconds or --total-iterations');
   let seconds = b.seconds;
   if (b.total_seconds !== undefined) {
     seconds = b.total_seconds / total;

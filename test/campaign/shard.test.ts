@@ -49,6 +49,8 @@ describe('shards', () => {
     expect(t.every((x) => x.seconds === 1)).toBe(true);
     expect(() => campaignUnits(campaign({ budget: { total_iterations: 5 } }))).toThrow(/fewer than the campaign's 6 runs/);
     expect(() => campaignUnits(campaign({ seed0: 0xffffffff, seeds: 2 }))).toThrow(/pass 4294967295/);
+    expect(() => campaignUnits(campaign({ budget: {} }))).toThrow(/needs a budget/);
+    expect(() => campaignUnits(campaign({ budget: { seconds: 1, total_iterations: 100 } }))).toThrow(/per-run budget .* or one total budget/);
   });
 
   it('the reproduce line reruns exactly that scenario, seed, bug and budget', () => {
