@@ -12,7 +12,8 @@ import { campaignUnits, sumResults, type StressCampaign } from './stress-campaig
 import type { ForbiddenJson, RunJson, StressShardJson } from './stress-json.ts';
 import { shardUnits, shardLabel, type Shard } from './shard.ts';
 import { malformed, type ShardFile } from './merge-input.ts';
-import type { BuildInfo } from './provenance.ts';
+import { buildInfo, type BuildInfo } from './provenance.ts';
+import { MergeError } from './merge-input.ts';
 
 /** The merged report of a stress campaign (`wasmxen merge --json`). */
 export interface MergedStress {
@@ -79,6 +80,11 @@ function judge(names: string[], runs: RunJson[]): ScenarioResult[] {
 }
 
 export function mergeStress(files: ShardFile[]): MergedStress {
+  // the verdicts are judged here, by this wasmxen's scenario definitions (their outcomes and evidence)
+  const here = buildInfo().version;
+  if (files[0].wasmxen.version !== here) {
+    throw new MergeError(`the shards were made by wasmxen ${files[0].wasmxen.version}, this is wasmxen ${here}: merge with the version that made them (its scenarios judge the counts)`);
+  }
   const c = checkCampaign(files[0]);
   const perFile = files.map((f) => ({ f, runs: checkRuns(f, c) }));
   const all = perFile.flatMap((p) => p.runs);

@@ -119,6 +119,9 @@ describe('sharded stress campaign', () => {
     it('shards of different versions or builds', () => {
       refuse([shardFile(1), variant('v.json', (j) => { j.wasmxen.version = '9.9.9'; }), shardFile(3)], /shards of different versions or builds: .* is wasmxen 9\.9\.9/);
       refuse([shardFile(1), variant('b.json', (j) => { j.wasmxen.build = '0123456789abcdef'; }), shardFile(3)], /different versions or builds: .*build 0123456789abcdef/);
+      // all of another version: this wasmxen's scenario definitions would judge them
+      const other = [1, 2, 3].map((i) => variant(`other-${i}.json`, (j) => { j.wasmxen.version = '9.9.9'; }, i));
+      refuse(other, new RegExp(`the shards were made by wasmxen 9\\.9\\.9, this is wasmxen ${pkg.version.replaceAll('.', '\\.')}: merge with the version that made them`));
     });
 
     it('shards of different campaigns or splits', () => {
