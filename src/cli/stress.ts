@@ -14,7 +14,7 @@ import { SCENARIOS } from '../stress/scenarios.ts';
 import { INJECTIONS } from '../stress/inject.ts';
 import { resolveScenarios, MAX_SCENARIO_SECONDS, type StressProgress } from '../stress/runner.ts';
 import { EXIT_STATUS } from '../stress/verdict.ts';
-import { parseShard, shardLabel, WHOLE, type Shard } from '../campaign/shard.ts';
+import { parseShard, shardLabel, shardUnits, WHOLE, type Shard } from '../campaign/shard.ts';
 import { runCampaign, campaignUnits, MAX_SEED, MAX_UNITS, type StressCampaign } from '../campaign/stress-campaign.ts';
 import { stressShardJson } from '../campaign/stress-json.ts';
 import { provenance } from '../campaign/provenance.ts';
@@ -131,7 +131,7 @@ export function registerStress(program: Command): void {
         console.log(`wasmxen stress: ${defs.length} scenario${defs.length === 1 ? '' : 's'} × ${budget}, ${seeds}, `
           + `${opts.build} build${opts.build === 'stress' ? (opts.noise ? ' with scheduling noise' : ', noise off') : ''}, `
           + `${opts.inject ? `injected bug: ${opts.inject}` : 'no injected bug'}`
-          + `${shard.count > 1 ? `; shard ${shardLabel(shard)}` : ''}\n`);
+          + `${shard.count > 1 ? `; shard ${shardLabel(shard)}: ${shardUnits(units, shard).length} of the campaign's ${units.length} runs` : ''}\n`);
       }
       let current = '';
       const onProgress = (p: StressProgress) => {

@@ -169,4 +169,18 @@ describe('an injected bug found by one shard', () => {
     expect(again.status, again.stderr).toBe(1);
     expect(JSON.parse(again.stdout)).toMatchObject({ verdict: 'forbidden', seeds: [7], runs: [{ scenario: 'raise-drain', seed: 7, verdict: 'forbidden' }] });
   });
+
+  it('--until-first-failure stops the shard at its first forbidden run and lists the rest as skipped; merge accepts them', () => {
+    const r = wasmxen('stress', '--inject', 'ready-before-head', '--seeds', '3', '--seed', '7', '--iterations', '200000', '--seconds', '60', '--until-first-failure', '--json');
+    expect(r.status, r.stderr).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.runs.map((x: Json) => [x.seed, x.verdict])).toEqual([[7, 'forbidden']]);
+    expect(j.skipped).toEqual([{ scenario: 'raise-drain', seed: 8, position: 1 }, { scenario: 'raise-drain', seed: 9, position: 2 }]);
+    expect(j.seeds).toEqual([7, 8, 9]);
+    const f = join(dir, 'until.json');
+    writeFileSync(f, r.stdout);
+    const m = wasmxen('merge', '--json', f);
+    expect(m.status).toBe(1);
+    expect(JSON.parse(m.stdout)).toMatchObject({ verdict: 'forbidden', units: { total: 3, run: 1, skipped: 2 } });
+  });
 });
