@@ -8,6 +8,8 @@ import { machineInfo, type MachineInfo } from './machine-info.ts';
 import { median, spread, percentiles, curve, type Percentiles } from './stats.ts';
 import { tuning } from './workloads/tuning.ts';
 import { benchDma } from './dma.ts';
+import { shapeKey, shardRuns } from '../campaign/bench-plan.ts';
+import type { Shard } from '../campaign/shard.ts';
 
 /** What `runBench` measures and for how long. */
 export interface BenchOptions {
@@ -18,6 +20,10 @@ export interface BenchOptions {
   warmupSeconds?: number;
   impls?: readonly ImplName[];
   cores?: number;
+  /** the core count the scaling workloads' shapes are planned for (a sharded campaign's, the same on every machine); default: cores */
+  planCores?: number;
+  /** run only this shard's (shape, run) groups of the campaign (src/campaign/bench-plan.ts); default: all */
+  shard?: Shard;
   /** called once per finished run (warm-up included) with the total number of runs planned */
   onRun?: (done: number, total: number, label: string) => void;
 }
@@ -61,6 +67,8 @@ export interface BenchResult {
   vs_latency_p50: Partial<Record<ImplName, number>>;
   /** workload-specific figures (dma: MB/s and the mapcache's counters) */
   extra?: Record<string, number>;
+  /** a sharded run: which of the campaign's runs (0-based) of this cell these are */
+  run_indices?: number[];
 }
 
 /** Implementations whose parties spin (each keeps a core busy): cores busy below the threads they run means contention. */
@@ -82,7 +90,7 @@ export interface BenchReport {
   results: BenchResult[];
 }
 
-interface Cell { w: Workload; v: Variant; impl: ImplName }
+interface Cell { w: Workload; v: Variant; impl: ImplName; runIndices: number[] }
 
 /** The device model's workload (src/bench/dma.ts): not a Workload of the event-channel roles, but reported alike. */
 export const DMA_WORKLOAD = 'dma';
@@ -94,6 +102,12 @@ export function selectWorkloads(names: string[]): Workload[] {
 }
 
 const wantsDma = (names: string[]) => names.includes('all') || names.includes(DMA_WORKLOAD);
+
+/** The campaign's shapes in run order (src/campaign/bench-plan.ts): every workload's variants for `cores`, then dma. */
+export function benchShapes(names: string[], cores: number): string[] {
+  const shapes = selectWorkloads(names).flatMap((w) => w.variants(cores).map((v) => shapeKey(w.name, v.params)));
+  return wantsDma(names) ? [...shapes, DMA_WORKLOAD] : shapes;
+}
 
 function summarise(c: Cell, m: CellMeasure, threads: number, cores: number): BenchResult {
   const eps = m.runs.map((r) => r.eventsPerSecond);
@@ -143,13 +157,18 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const impls = o.impls ?? IMPLS;
   const warmup = o.warmupSeconds ?? Math.min(0.5, o.seconds);
   const cells: Cell[] = [];
+  const shapes: string[] = [];
   for (const w of selectWorkloads(o.workloads)) {
-    for (const v of w.variants(o.cores ?? machine.cores)) {
-      for (const impl of impls) if (!w.impls || w.impls.includes(impl)) cells.push({ w, v, impl });
+    for (const v of w.variants(o.planCores ?? o.cores ?? machine.cores)) {
+      const runIndices = o.shard ? shardRuns(shapes.length, o.runs, o.shard) : [...Array(o.runs).keys()];
+      shapes.push(shapeKey(w.name, v.params));
+      if (runIndices.length === 0) continue;
+      for (const impl of impls) if (!w.impls || w.impls.includes(impl)) cells.push({ w, v, impl, runIndices });
     }
   }
-  const dma = wantsDma(o.workloads);
-  const total = (cells.length + (dma ? 1 : 0)) * (o.runs + 1);
+  const dmaRuns = o.shard ? shardRuns(shapes.length, o.runs, o.shard) : [...Array(o.runs).keys()];
+  const dma = wantsDma(o.workloads) && dmaRuns.length > 0;
+  const total = cells.reduce((a, c) => a + c.runIndices.length + 1, 0) + (dma ? dmaRuns.length + 1 : 0);
   let done = 0;
   const results: BenchResult[] = [];
   for (const c of cells) {
@@ -158,22 +177,23 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     // test hook: a receiver that expects every port one off must fail the run, loudly
     if (process.env.WASMXEN_BENCH_INJECT === 'misroute') spec.geometry = { ...spec.geometry, recvFirst: spec.geometry.recvFirst + 1 };
     const m = await runCell(spec, {
-      seconds: o.seconds, runs: o.runs, warmupSeconds: warmup,
+      seconds: o.seconds, runs: c.runIndices.length, warmupSeconds: warmup,
       onRun: () => o.onRun?.(++done, total, label),
     });
-    results.push(summarise(c, m, spec.parties.length, o.cores ?? machine.cores));
+    results.push({ ...summarise(c, m, spec.parties.length, o.cores ?? machine.cores), ...(o.shard ? { run_indices: c.runIndices } : {}) });
   }
   if (dma) {
-    results.push(await benchDma({
-      seconds: o.seconds, runs: o.runs, cores: o.cores ?? machine.cores, onRun: () => o.onRun?.(++done, total, 'dma wasmxen'),
-    }));
+    const r = await benchDma({
+      seconds: o.seconds, runs: dmaRuns.length, cores: o.cores ?? machine.cores, onRun: () => o.onRun?.(++done, total, 'dma wasmxen'),
+    });
+    results.push({ ...r, ...(o.shard ? { run_indices: dmaRuns } : {}) });
   }
   compare(results);
   return {
     machine,
     config: {
       seconds: o.seconds, runs: o.runs, warmup_seconds: warmup,
-      workloads: [...selectWorkloads(o.workloads).map((w) => w.name), ...(dma ? [DMA_WORKLOAD] : [])],
+      workloads: [...selectWorkloads(o.workloads).map((w) => w.name), ...(wantsDma(o.workloads) ? [DMA_WORKLOAD] : [])],
       impls: [...impls], build: 'release', tuning: tuning(1024),
     },
     results,

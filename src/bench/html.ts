@@ -13,7 +13,7 @@ function scriptJson(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c');
 }
 
-function resultsTable(r: BenchReport): string {
+export function resultsTable(r: BenchReport): string {
   const head = ['workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p99', 'p99.9', 'max', 'CPU/event', 'cores busy'];
   const rows = r.results.map((x) => [
     x.workload + (Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : ''), x.impl, rate(x.events_per_s), percent(x.spread),

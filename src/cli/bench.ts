@@ -4,7 +4,11 @@
 import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { runBench, DMA_WORKLOAD } from '../bench/bench.ts';
+import { runBench, benchShapes, DMA_WORKLOAD } from '../bench/bench.ts';
+import { machineInfo } from '../bench/machine-info.ts';
+import { parseShard, shardLabel, WHOLE, type Shard } from '../campaign/shard.ts';
+import { buildInfo } from '../campaign/provenance.ts';
+import type { BenchCampaign } from '../campaign/bench-plan.ts';
 import { WORKLOADS } from '../bench/workloads/index.ts';
 import { formatTable } from '../bench/table.ts';
 import { renderHtml } from '../bench/html.ts';
@@ -26,6 +30,13 @@ function implList(v: string): ImplName[] {
   return names as ImplName[];
 }
 
+function shardArg(v: string): Shard {
+  try { return parseShard(v); } catch (e) { throw new InvalidArgumentError((e as Error).message); }
+}
+
+/** Most cores a campaign plans its scaling shapes for (fan-in runs 1..cores senders). */
+const BENCH_MAX_CORES = 256;
+
 export function registerBench(program: Command): void {
   program
     .command('bench')
@@ -36,10 +47,23 @@ export function registerBench(program: Command): void {
     .option('--seconds <s>', 'length of each measured run', boundedNumber(BENCH_MAX_SECONDS, 'each run\'s event counters are 32-bit'), 1)
     .option('--runs <n>', 'measured runs per workload and implementation (after one warm-up run)', boundedInteger(BENCH_MAX_RUNS, 'the most a median needs'), 5)
     .option('--impl <names>', `comma-separated subset of ${IMPLS.join(', ')} (ratios need the baselines)`, implList, [...IMPLS])
+    .option('--shard <i/n>', 'run shard i of n (1-based) of the (workload × implementation × run) campaign: every implementation of one '
+      + 'shape\'s run stays in one shard, so ratios are computed inside one machine\'s run; needs --cores', shardArg)
+    .option('--cores <n>', 'the core count the scaling workloads are planned for (fan-in: 1..n senders; default: this machine\'s)',
+      boundedInteger(BENCH_MAX_CORES, 'fan-in senders'))
     .option('--json', 'print the report as JSON (no table, no progress bar)')
     .option('--html <file>', 'also write a self-contained HTML page with charts')
-    .action(async (opts: { workload: string; seconds: number; runs: number; impl: ImplName[]; json?: boolean; html?: string }) => {
+    .action(async (opts: { workload: string; seconds: number; runs: number; impl: ImplName[]; json?: boolean; html?: string; shard?: Shard; cores?: number }) => {
       if (opts.html) checkWritable(opts.html, '--html');
+      if (opts.shard && opts.shard.count > 1 && opts.cores === undefined) {
+        throw new Error('a sharded bench needs --cores: every shard must plan the same fan-in shapes, whatever machine it runs on');
+      }
+      const cores = opts.cores ?? machineInfo().cores;
+      const warmup = Math.min(0.5, opts.seconds);
+      const campaign: BenchCampaign = {
+        kind: 'bench', shapes: benchShapes([opts.workload], cores), impls: [...opts.impl], runs: opts.runs, seconds: opts.seconds,
+        warmup_seconds: warmup, cores,
+      };
       const tty = process.stderr.isTTY === true;
       const bar = !opts.json && tty ? new SingleBar({
         format: 'bench [{bar}] {value}/{total} runs  {label}', stream: process.stderr, hideCursor: true,
@@ -48,7 +72,7 @@ export function registerBench(program: Command): void {
       // off a terminal (and not --json): one line per finished cell, so a long run is not silent
       let lastLabel = '';
       const report = await runBench({
-        workloads: [opts.workload], seconds: opts.seconds, runs: opts.runs, impls: opts.impl,
+        workloads: [opts.workload], seconds: opts.seconds, runs: opts.runs, impls: opts.impl, warmupSeconds: warmup, planCores: cores, shard: opts.shard ?? WHOLE,
         onRun: (done, total, label) => {
           bar?.setTotal(total);
           bar?.update(done, { label });
@@ -56,7 +80,9 @@ export function registerBench(program: Command): void {
         },
       }).finally(() => bar?.stop());
       if (opts.html) writeFileSync(opts.html, renderHtml(report));
-      console.log(opts.json ? JSON.stringify(report, null, 2) : formatTable(report));
+      const shard = opts.shard ?? WHOLE;
+      console.log(opts.json ? JSON.stringify({ kind: 'bench', ...report, campaign, shard, wasmxen: buildInfo() }, null, 2) : formatTable(report));
+      if (!opts.json && shard.count > 1) console.log(`shard ${shardLabel(shard)}: ${report.results.length} result(s); merge the shards' --json with \`wasmxen merge\``);
       if (opts.html) console.error(`wasmxen bench: wrote the HTML report to ${opts.html}`);
     });
 }

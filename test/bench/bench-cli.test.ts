@@ -192,7 +192,7 @@ describe('wasmxen bench --workload dma', () => {
     });
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(Object.keys(j).sort()).toEqual(['config', 'machine', 'results']);
+    expect(Object.keys(j).sort()).toEqual(['campaign', 'config', 'kind', 'machine', 'results', 'shard', 'wasmxen']);
     expect(j.results).toHaveLength(1);
     const dma = j.results[0];
     expect(dma).toMatchObject({ workload: 'dma', impl: 'wasmxen', runs: 2, params: { workers: 2 } });

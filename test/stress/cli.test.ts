@@ -83,7 +83,7 @@ describe('wasmxen stress (CLI)', () => {
       expect(j.scenarios[0].name).toBe('raise-drain');
       expect(j.scenarios[0].forbidden).toBeGreaterThan(0);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/\(seed 7\); reproduce: wasmxen stress --scenario raise-drain --seed 7 --inject ready-before-head --seconds 30$/m);
+      expect(r.stderr).toMatch(/\(seed 7\); reproduce: npx wasmxen stress --scenario raise-drain --seed 7 --inject ready-before-head --seconds 30$/m);
       const t = JSON.parse(readFileSync(file, 'utf8'));
       const ev = t.traceEvents as { name: string; ph: string; ts: number; dur?: number; pid: number; tid: number; args?: Record<string, unknown> }[];
       // one named track per party thread
@@ -109,7 +109,9 @@ describe('wasmxen stress (CLI)', () => {
 
   it('rejects bad options with one line and a non-zero exit', () => {
     for (const args of [['--scenario', 'nope'], ['--inject', 'nope'], ['--seconds', 'soon'], ['--seed', '-1'], ['--inject', 'no-busy', '--build', 'release'],
-      ['--seconds', '1e9'], ['--stall-ms', '1e12'], ['--trace', '/nonexistent-dir/t.json']]) {
+      ['--seconds', '1e9'], ['--stall-ms', '1e12'], ['--trace', '/nonexistent-dir/t.json'],
+      ['--shard', '2/2'], ['--shard', '3/2', '--seed', '1'], ['--shard', '0/2', '--seed', '1'], ['--total-seconds', '10', '--seconds', '1'],
+      ['--total-iterations', '3', '--seeds', '4', '--scenario', 'raise-drain'], ['--seed', '4294967295', '--seeds', '2'], ['--iterations', '1.5']]) {
       const r = wasmxen(...args);
       expect(r.status, args.join(' ')).not.toBe(0);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
