@@ -56,7 +56,7 @@ import { DF_PAUSED, PAGE_SHIFT, DF_LOG_DIRTY, G_PREEMPT_EVERY } from "./shared/l
 import { hypercall as hypercallEntry } from "./hypercall/entry";
 import { continuationArg0 } from "./hypercall/preempt";
 import { guestHypercallLoop as guestLoop } from "./guest/hypercall-loop";
-import { guestRange, p2mType, loadTotPages, loadMaxPages, addrMaxPages, dirtyWord, p2mRestoreType } from "./mm/p2m";
+import { guestRange, p2mType, loadTotPages, loadMaxPages, addrMaxPages, dirtyWord, p2mRestoreType, restoreTotPages, restoreDirtyWord } from "./mm/p2m";
 import { EFAULT } from "./shared/errno";
 import { noiseSeed } from "./stress/noise";
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_INJECT } from "./shared/layout";
@@ -181,6 +181,8 @@ export function domainMaxPages(dom: u32): u32 { return loadMaxPages(dom); }
 /** XEN_DOMCTL_max_mem: the reservation limit in pages. */
 /** The restorer's p2m write on a domain that does not run yet (assembly/mm/p2m.ts). */
 export function p2mRestoreSet(dom: u32, gfn: u32, type: u32): i32 { return p2mRestoreType(dom, gfn, type); }
+export function domainRestoreTotPages(dom: u32, pages: u32): void { restoreTotPages(dom, pages); }
+export function dirtyBitmapRestoreWord(dom: u32, i: u32, word: u32): void { restoreDirtyWord(dom, i, word); }
 export function domainSetMaxPages(dom: u32, pages: u32): void { atomic.store<u32>(addrMaxPages(dom), pages); }
 /** Log-dirty mode on or off (XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY / _OFF). */
 export function domainSetLogDirty(dom: u32, on: u32): void {

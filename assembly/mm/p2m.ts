@@ -169,3 +169,12 @@ export function p2mRestoreType(dom: u32, gfn: u32, type: u32): i32 {
   atomic.store<u8>(e, <u8>type);
   return 0;
 }
+
+/** The restorer's reservation counter: tot_pages as saved (pages charged but not mapped included). */
+export function restoreTotPages(dom: u32, pages: u32): void { atomic.store<u32>(addrTotPages(dom), pages); }
+
+/** The restorer's log-dirty bitmap: word `i` as saved, or-ed in (bits beyond the frames ignored). */
+export function restoreDirtyWord(dom: u32, i: u32, word: u32): void {
+  if (<u64>i << 5 >= <u64>guestFrames(dom)) return;
+  atomic.or<u32>(dirtyAddr(dom) + (<usize>i << 2), word);
+}

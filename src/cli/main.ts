@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { registerRun } from './run.ts';
 import { registerStress } from './stress.ts';
 import { registerBench } from './bench.ts';
+import { registerImage } from './image.ts';
+import { registerReceive } from './receive.ts';
 
 const program = new Command()
   .name('wasmxen')
@@ -13,6 +15,8 @@ const program = new Command()
 registerRun(program);
 registerStress(program);
 registerBench(program);
+registerImage(program);
+registerReceive(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`wasmxen: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);

@@ -4,11 +4,11 @@
 // configuration, and throws an ImageError naming the record and the field.
 import {
   PD_COUNT, PD_PFNS, PD_PFN_MASK, PD_TYPE_SHIFT, PD_TYPE_NOTAB, PD_TYPE_XTAB, DC_VCPUS, DC_GUEST_WIDTH,
-  DC_MAX_EVTCHN_PORT, DC_FRAMES, DC_MAX_PAGES, DC_TOT_PAGES, DC_ABI, DC_RESERVED, DC_BYTES, VC_VCPU, VC_FLAGS,
+  DC_MAX_EVTCHN_PORT, DC_FRAMES, DC_MAX_PAGES, DC_TOT_PAGES, DC_ABI, DC_FLAGS, DCF_LOG_DIRTY, DC_BYTES, VC_VCPU, VC_FLAGS,
   VC_REGS_GPA, VC_REGS, VC_F_CONTINUATION, TP_COUNT, TP_ENTRIES, TP_ENTRY_BYTES, TP_KIND_CONSOLE, TP_KIND_OTHER,
   PT_COUNT, PT_ENTRIES, PT_ENTRY_BYTES, SI_PREEMPT_EVERY, SI_LAYOUT_VERSION, SI_BYTES, REC_TYPE_END,
   REC_TYPE_PAGE_DATA, REC_TYPE_SHARED_INFO, REC_TYPE_STATIC_DATA_END, REC_TYPE_DOMAIN_CONFIG,
-  REC_TYPE_VCPU_CONTEXT, REC_TYPE_TOOLSTACK_PORTS, REC_TYPE_P2M_TYPES, REC_TYPE_SAVE_INFO, recordName,
+  REC_TYPE_VCPU_CONTEXT, REC_TYPE_TOOLSTACK_PORTS, REC_TYPE_P2M_TYPES, REC_TYPE_SAVE_INFO, REC_TYPE_DIRTY_BITMAP, recordName,
 } from './format.ts';
 import { ImageError } from './errors.ts';
 import type { ImageConfig, ImagePage, ImagePort, ImageVcpu } from './parse.ts';
@@ -24,6 +24,7 @@ export type Body =
   | { kind: 'vcpu'; vcpu: ImageVcpu }
   | { kind: 'ports'; ports: ImagePort[] }
   | { kind: 'p2m-types'; types: Map<number, number> }
+  | { kind: 'dirty'; words: Uint32Array }
   | { kind: 'save-info'; info: { preemptEvery: number; layoutVersion: number } };
 
 const MAX_FRAMES = 262144; // planMemory's bound
@@ -41,6 +42,7 @@ export function encodeConfig(c: ImageConfig): Uint8Array {
   v.setUint32(DC_MAX_PAGES, c.maxPages, true);
   v.setUint32(DC_TOT_PAGES, c.totPages, true);
   v.setUint32(DC_ABI, c.abi === 'fifo' ? 1 : 0, true);
+  v.setUint32(DC_FLAGS, c.logDirty ? DCF_LOG_DIRTY : 0, true);
   return b;
 }
 
@@ -91,6 +93,12 @@ export function encodeP2mTypes(types: ReadonlyMap<number, number>): Uint8Array {
   return b;
 }
 
+export function encodeDirty(words: Uint32Array): Uint8Array {
+  const b = new Uint8Array(4 * words.length);
+  words.forEach((w, i) => view(b).setUint32(4 * i, w, true));
+  return b;
+}
+
 export function encodeSaveInfo(info: { preemptEvery: number; layoutVersion: number }): Uint8Array {
   const b = new Uint8Array(SI_BYTES);
   view(b).setUint32(SI_PREEMPT_EVERY, info.preemptEvery, true);
@@ -119,12 +127,14 @@ export function parseBody(type: number, body: Uint8Array, at: number, index: num
       if (maxPort < 1 || maxPort >= EVTCHN_FIFO_NR_CHANNELS) throw bad(`max_evtchn_port ${maxPort} is outside 1..${EVTCHN_FIFO_NR_CHANNELS - 1}`);
       if (frames < 2 || frames > MAX_FRAMES) throw bad(`${frames} frames is outside 2..${MAX_FRAMES}`);
       if (abi > 1) throw bad(`ABI ${abi} is not 0 (2-level) or 1 (FIFO)`);
-      if (v.getUint32(DC_RESERVED, true) !== 0) throw bad('reserved field is set', 'reserved');
-      const totPages = v.getUint32(DC_TOT_PAGES, true);
-      if (totPages > frames - 1) throw bad(`tot_pages ${totPages} exceeds the domain's ${frames - 1} RAM frames`);
+      const flags = v.getUint32(DC_FLAGS, true);
+      if (flags & ~DCF_LOG_DIRTY) throw bad(`flags 0x${flags.toString(16)} has unknown bits`, 'reserved');
       return {
         kind: 'config',
-        config: { vcpus, guestWidth: width, maxEvtchnPort: maxPort, frames, maxPages: v.getUint32(DC_MAX_PAGES, true), totPages, abi: abi === 1 ? 'fifo' : '2l' },
+        config: {
+          vcpus, guestWidth: width, maxEvtchnPort: maxPort, frames, maxPages: v.getUint32(DC_MAX_PAGES, true),
+          totPages: v.getUint32(DC_TOT_PAGES, true), abi: abi === 1 ? 'fifo' : '2l', logDirty: (flags & DCF_LOG_DIRTY) !== 0,
+        },
       };
     }
     case REC_TYPE_STATIC_DATA_END:
@@ -208,6 +218,14 @@ export function parseBody(type: number, body: Uint8Array, at: number, index: num
         types.set(gfn, t);
       }
       return { kind: 'p2m-types', types };
+    }
+    case REC_TYPE_DIRTY_BITMAP: {
+      exact(4 * Math.ceil(config!.frames / 32));
+      const words = new Uint32Array(body.length / 4);
+      for (let i = 0; i < words.length; i++) words[i] = v.getUint32(4 * i, true);
+      const tail = config!.frames % 32;
+      if (tail && words[words.length - 1] >>> tail) throw bad(`bits beyond gfn ${config!.frames - 1} are set`, 'gfn-range');
+      return { kind: 'dirty', words };
     }
     case REC_TYPE_SAVE_INFO:
       exact(SI_BYTES);

@@ -65,6 +65,8 @@ export const REC_TYPE_VCPU_CONTEXT = 0x101;
 export const REC_TYPE_TOOLSTACK_PORTS = 0x102;
 export const REC_TYPE_P2M_TYPES = 0x103;
 export const REC_TYPE_AUTH = 0x104;
+/** The log-dirty bitmap: u32 words, bit g of word g >> 5 = gfn g (present when any bit is set). */
+export const REC_TYPE_DIRTY_BITMAP = 0x105;
 /** Optional: what the saving hypervisor was (informative, skipped by a restorer that does not know it). */
 export const REC_TYPE_SAVE_INFO = 0x80000100;
 
@@ -72,7 +74,7 @@ export const RECORD_NAMES: Record<number, string> = {
   [REC_TYPE_END]: 'END', [REC_TYPE_PAGE_DATA]: 'PAGE_DATA', [REC_TYPE_SHARED_INFO]: 'SHARED_INFO',
   [REC_TYPE_STATIC_DATA_END]: 'STATIC_DATA_END', [REC_TYPE_DOMAIN_CONFIG]: 'DOMAIN_CONFIG',
   [REC_TYPE_VCPU_CONTEXT]: 'VCPU_CONTEXT', [REC_TYPE_TOOLSTACK_PORTS]: 'TOOLSTACK_PORTS',
-  [REC_TYPE_P2M_TYPES]: 'P2M_TYPES', [REC_TYPE_AUTH]: 'AUTH', [REC_TYPE_SAVE_INFO]: 'SAVE_INFO',
+  [REC_TYPE_P2M_TYPES]: 'P2M_TYPES', [REC_TYPE_AUTH]: 'AUTH', [REC_TYPE_DIRTY_BITMAP]: 'DIRTY_BITMAP', [REC_TYPE_SAVE_INFO]: 'SAVE_INFO',
 };
 
 export function recordName(type: number): string {
@@ -100,7 +102,9 @@ export const DC_FRAMES = 12;
 export const DC_MAX_PAGES = 16;
 export const DC_TOT_PAGES = 20;
 export const DC_ABI = 24;          // the event-channel ABI at save (0 2-level, 1 FIFO): informative
-export const DC_RESERVED = 28;
+export const DC_FLAGS = 28;
+/** DC_FLAGS bit 0: log-dirty mode was on (the device model's modified-memory calls mark the bitmap). */
+export const DCF_LOG_DIRTY = 1;
 export const DC_BYTES = 32;
 
 // VCPU_CONTEXT: vcpu_id u32, flags u32, the register context's gpa u64, the context itself.

@@ -10,7 +10,7 @@ import {
   DHDR_MAJOR, DHDR_MINOR, RH_BYTES, RH_TYPE, RH_LENGTH, RH_CHECKSUM, RH_RESERVED, REC_LENGTH_MAX,
   REC_TYPE_OPTIONAL, REC_TYPE_END, REC_TYPE_PAGE_DATA, REC_TYPE_SHARED_INFO, REC_TYPE_STATIC_DATA_END,
   REC_TYPE_DOMAIN_CONFIG, REC_TYPE_VCPU_CONTEXT, REC_TYPE_TOOLSTACK_PORTS, REC_TYPE_P2M_TYPES, REC_TYPE_AUTH,
-  REC_TYPE_SAVE_INFO, AUTH_ALGORITHM, AUTH_TAG_BYTES, padded, crcUpdate, recordName,
+  REC_TYPE_SAVE_INFO, REC_TYPE_DIRTY_BITMAP, AUTH_ALGORITHM, AUTH_TAG_BYTES, padded, crcUpdate, recordName,
 } from './format.ts';
 import { ImageError } from './errors.ts';
 import type { ImageKey } from './writer.ts';
@@ -26,6 +26,8 @@ export interface ImageConfig {
   totPages: number;
   /** the event-channel ABI the domain ran at save (informative: a restored domain starts 2-level) */
   abi: '2l' | 'fifo';
+  /** log-dirty mode was on */
+  logDirty: boolean;
 }
 
 export interface ImagePage { gfn: number; populated: boolean; data?: Uint8Array }
@@ -43,6 +45,8 @@ export interface DomainImage {
   vcpus: ImageVcpu[];
   toolstackPorts: ImagePort[];
   saveInfo?: { preemptEvery: number; layoutVersion: number };
+  /** the log-dirty bitmap, when any bit was set */
+  dirty?: Uint32Array;
   authenticated: boolean;
   /** records, END included */
   records: number;
@@ -126,6 +130,7 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
   let toolstackPorts: ImagePort[] | undefined;
   let p2mTypes: Map<number, number> | undefined;
   let saveInfo: DomainImage['saveInfo'];
+  let dirty: Uint32Array | undefined;
   const pages: ImagePage[] = [];
   const seen = new Set<number>();
   const vcpus = new Map<number, ImageVcpu>();
@@ -134,7 +139,8 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
     const name = recordName(type);
     const known = type === REC_TYPE_END || type === REC_TYPE_PAGE_DATA || type === REC_TYPE_SHARED_INFO ||
       type === REC_TYPE_STATIC_DATA_END || type === REC_TYPE_DOMAIN_CONFIG || type === REC_TYPE_VCPU_CONTEXT ||
-      type === REC_TYPE_TOOLSTACK_PORTS || type === REC_TYPE_P2M_TYPES || type === REC_TYPE_AUTH || type === REC_TYPE_SAVE_INFO;
+      type === REC_TYPE_TOOLSTACK_PORTS || type === REC_TYPE_P2M_TYPES || type === REC_TYPE_AUTH || type === REC_TYPE_SAVE_INFO ||
+      type === REC_TYPE_DIRTY_BITMAP;
     if (!known) {
       if ((type & REC_TYPE_OPTIONAL) !== 0) continue; // an optional record this restorer does not know: skipped
       throw new ImageError('unknown-record', `record ${i} has unknown mandatory type ${name}: the image needs a newer wasmxen`, at);
@@ -142,7 +148,7 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
     if (type === REC_TYPE_END || type === REC_TYPE_AUTH) continue;
     if (!config && type !== REC_TYPE_DOMAIN_CONFIG) throw new ImageError('order', `record ${i} (${name}) comes before DOMAIN_CONFIG, which must be first`, at);
     const needsStatic = type === REC_TYPE_PAGE_DATA || type === REC_TYPE_VCPU_CONTEXT || type === REC_TYPE_SHARED_INFO ||
-      type === REC_TYPE_P2M_TYPES || type === REC_TYPE_TOOLSTACK_PORTS;
+      type === REC_TYPE_P2M_TYPES || type === REC_TYPE_TOOLSTACK_PORTS || type === REC_TYPE_DIRTY_BITMAP;
     if (needsStatic && !staticEnd) throw new ImageError('order', `record ${i} (${name}) comes before STATIC_DATA_END`, at);
     const b: Body = parseBody(type, body, at, i, config);
     switch (b.kind) {
@@ -177,6 +183,10 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
         if (p2mTypes) throw new ImageError('duplicate', `record ${i}: a second P2M_TYPES`, at);
         p2mTypes = b.types;
         break;
+      case 'dirty':
+        if (dirty) throw new ImageError('duplicate', `record ${i}: a second DIRTY_BITMAP`, at);
+        dirty = b.words;
+        break;
       case 'save-info':
         saveInfo = b.info;
         break;
@@ -192,7 +202,8 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
     throw new ImageError('coverage', `image carries ${seen.size} of the domain's ${config.frames - 1} gfns (gfn ${g} is missing): a page would be lost`, endAt);
   }
   const populated = new Set(pages.filter((p) => p.populated).map((p) => p.gfn));
-  if (populated.size !== config.totPages) {
+  // tot_pages counts every mapped page and the pages increase_reservation charged without mapping
+  if (populated.size > config.totPages) {
     throw new ImageError('record-body', `image carries ${populated.size} populated pages but DOMAIN_CONFIG says tot_pages ${config.totPages}`, endAt);
   }
   for (const [gfn, t] of p2mTypes ?? []) {
@@ -210,6 +221,6 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
   }
   return {
     ...head, config, pages, p2mTypes: p2mTypes ?? new Map(), sharedInfo, vcpus: [...vcpus.values()].sort((a, b) => a.vcpu - b.vcpu),
-    toolstackPorts: toolstackPorts ?? [], saveInfo, records: bodies.length,
+    toolstackPorts: toolstackPorts ?? [], saveInfo, dirty, records: bodies.length,
   };
 }

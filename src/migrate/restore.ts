@@ -57,6 +57,9 @@ export function fillDomain(dp: DataPlane, region: DomainRegion, img: DomainImage
     if (p.data) dp.u8.set(p.data, base + p.gfn * PAGE_SIZE);
   }
   x.domainSetMaxPages(dom, img.config.maxPages);
+  x.domainRestoreTotPages(dom, img.config.totPages);
+  if (img.config.logDirty) x.domainSetLogDirty(dom, 1);
+  img.dirty?.forEach((word, i) => x.dirtyBitmapRestoreWord(dom, i, word));
   // shared_info: vcpu_info[] as saved with no selector bits; 2-level pending clear, every port masked
   const si = base + SHARED_INFO_GFN * PAGE_SIZE;
   const w = img.config.guestWidth;

@@ -7,16 +7,16 @@
 import type { DataPlane } from '../wasm/data-plane.ts';
 import type { DomainRegion } from '../wasm/memory-map.ts';
 import {
-  PAGE_SIZE, SHARED_INFO_GFN, P2M_RAM_RW, P2M_RAM_RO, P2M_MMIO_DM, LAYOUT_VERSION,
+  PAGE_SIZE, SHARED_INFO_GFN, P2M_RAM_RW, P2M_RAM_RO, P2M_MMIO_DM, LAYOUT_VERSION, DF_LOG_DIRTY, D_FLAGS,
 } from '../../assembly/shared/layout.ts';
 import { HCALL_REGS_SIZE, HCALL_REGS_STATE, HCALL_PREEMPTED } from '../../assembly/shared/hypercall-abi.ts';
 import { PREEMPT_EVERY_DEFAULT } from '../../assembly/shared/hypercall-abi.ts';
 import {
   REC_TYPE_DOMAIN_CONFIG, REC_TYPE_STATIC_DATA_END, REC_TYPE_PAGE_DATA, REC_TYPE_P2M_TYPES,
-  REC_TYPE_SHARED_INFO, REC_TYPE_VCPU_CONTEXT, REC_TYPE_TOOLSTACK_PORTS, REC_TYPE_SAVE_INFO, PD_BATCH,
+  REC_TYPE_SHARED_INFO, REC_TYPE_VCPU_CONTEXT, REC_TYPE_TOOLSTACK_PORTS, REC_TYPE_SAVE_INFO, REC_TYPE_DIRTY_BITMAP, PD_BATCH,
 } from './format.ts';
 import { ImageWriter, type ImageKey } from './writer.ts';
-import { encodeConfig, encodePageHeader, encodeVcpu, encodePorts, encodeP2mTypes, encodeSaveInfo } from './bodies.ts';
+import { encodeConfig, encodePageHeader, encodeVcpu, encodePorts, encodeP2mTypes, encodeSaveInfo, encodeDirty } from './bodies.ts';
 import type { ImagePort } from './parse.ts';
 
 export interface SaveOptions {
@@ -50,7 +50,8 @@ export function saveDomain(dp: DataPlane, region: DomainRegion, sink: (chunk: Ui
   }
   w.record(REC_TYPE_DOMAIN_CONFIG, encodeConfig({
     vcpus: region.vcpus, guestWidth: region.guestWidth, maxEvtchnPort: region.maxEvtchnPort, frames: region.frames,
-    maxPages: x.domainMaxPages(dom) >>> 0, totPages: populated, abi: dp.abi(dom),
+    maxPages: x.domainMaxPages(dom) >>> 0, totPages: x.domainTotPages(dom) >>> 0, abi: dp.abi(dom),
+    logDirty: (dp.domainField(dom, D_FLAGS) & DF_LOG_DIRTY) !== 0,
   }));
   w.record(REC_TYPE_SAVE_INFO, encodeSaveInfo({ preemptEvery: opts.preemptEvery ?? PREEMPT_EVERY_DEFAULT, layoutVersion: LAYOUT_VERSION }));
   w.record(REC_TYPE_STATIC_DATA_END);
@@ -70,6 +71,9 @@ export function saveDomain(dp: DataPlane, region: DomainRegion, sink: (chunk: Ui
     w.record(REC_TYPE_PAGE_DATA, encodePageHeader(entries), data);
   }
   if (ramTypes.size) w.record(REC_TYPE_P2M_TYPES, encodeP2mTypes(ramTypes));
+  const dirty = new Uint32Array(Math.ceil(region.frames / 32));
+  for (let i = 0; i < dirty.length; i++) dirty[i] = x.dirtyBitmapWord(dom, i, 0) >>> 0;
+  if (dirty.some((w) => w !== 0)) w.record(REC_TYPE_DIRTY_BITMAP, encodeDirty(dirty));
   w.record(REC_TYPE_SHARED_INFO, dp.u8.slice(base + SHARED_INFO_GFN * PAGE_SIZE, base + (SHARED_INFO_GFN + 1) * PAGE_SIZE));
   for (let v = 0; v < region.vcpus; v++) {
     const gpa = opts.regsGpa(v);
@@ -86,5 +90,9 @@ export function saveDomain(dp: DataPlane, region: DomainRegion, sink: (chunk: Ui
 export function saveDomainImage(dp: DataPlane, region: DomainRegion, opts: SaveOptions): { image: Uint8Array } & SaveFigures {
   const chunks: Uint8Array[] = [];
   const figures = saveDomain(dp, region, (c) => chunks.push(c), opts);
-  return { image: Buffer.concat(chunks), ...figures };
+  // a plain Uint8Array (Buffer's slice would share memory with it)
+  const image = new Uint8Array(figures.bytes);
+  let at = 0;
+  for (const c of chunks) { image.set(c, at); at += c.length; }
+  return { image, ...figures };
 }

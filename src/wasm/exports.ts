@@ -81,6 +81,8 @@ export interface DataPlaneExports {
   domainMaxPages(dom: number): number;
   domainSetMaxPages(dom: number, pages: number): void;
   p2mRestoreSet(dom: number, gfn: number, type: number): number;
+  domainRestoreTotPages(dom: number, pages: number): void;
+  dirtyBitmapRestoreWord(dom: number, i: number, word: number): void;
   domainSetLogDirty(dom: number, on: number): void;
   dirtyBitmapWord(dom: number, i: number, clear: number): number;
   schedPollPrepare(dom: number, vcpu: number, portsGpaLo: number, portsGpaHi: number, nr: number): number;

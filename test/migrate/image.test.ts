@@ -47,7 +47,7 @@ function refused(fn: () => unknown, fault: string): ImageError {
 /** Restore with a creator that records whether anything was created. */
 function tryRestore(image: Uint8Array, opts: { key?: string; maxVcpus?: number } = {}) {
   let created = 0;
-  const run = () => restoreImage(image, opts, (img) => { created++; return targetMachine(img, 7); }, () => {});
+  const run = () => restoreImage(image, opts, (img) => { created++; const { m, region } = targetMachine(img, 7); return { dp: m.dp, region }; }, () => {});
   return { run, created: () => created };
 }
 
