@@ -17,7 +17,7 @@ import {
   XENMEM_increase_reservation as INC, XENMEM_decrease_reservation as DEC, XENMEM_populate_physmap as POP,
 } from '../../assembly/shared/memory-abi.ts';
 import { HVMOP_modified_memory, HVMOP_set_mem_type, HVMMEM_ram_ro } from '../../assembly/shared/hvm-abi.ts';
-import { __HYPERVISOR_memory_op, __HYPERVISOR_event_channel_op, __HYPERVISOR_hvm_op } from '../../assembly/shared/hypercall-abi.ts';
+import { __HYPERVISOR_memory_op, __HYPERVISOR_event_channel_op, __HYPERVISOR_hvm_op, __HYPERVISOR_dm_op } from '../../assembly/shared/hypercall-abi.ts';
 import { EVTCHNOP_reset, DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import { ER_DOM } from '../../assembly/shared/evtchn-structs.ts';
 import { HCALL_REGS_SIZE } from '../../assembly/shared/hypercall-abi.ts';
@@ -79,6 +79,17 @@ const CASES: Case[] = [
       return 0;
     },
   })),
+  {
+    name: 'XEN_DMOP_modified_memory (progress in the caller\'s buffer: nr_extents and opaque)',
+    moving: [{ dom: 0, control: true }, { dom: 1 }], ramFrames: 260,
+    start(t) {
+      t.m.dp.x.domainSetLogDirty(1, 1);
+      const bufGfn = t.listGfn;
+      t.mem(0).writeDmModifiedMemory(t.frame(0, bufGfn), bufGfn * PAGE_SIZE, [{ firstPfn: 30, nr: 5 }, { firstPfn: 100, nr: 1 }, { firstPfn: 200, nr: 12 }]);
+      t.mem(0).stub.load(__HYPERVISOR_dm_op, [1, 2, bufGfn * PAGE_SIZE]);
+      return 0;
+    },
+  },
   {
     name: 'EVTCHNOP_reset (reset_cont position in the command word)', moving: [{ dom: 1 }],
     start(t) {
@@ -153,7 +164,8 @@ describe('a call moved mid-continuation finishes in another process as if it nev
   for (const c of CASES) {
     it(`${c.name}: every preemption point`, async () => {
       const budget = 1; // a continuation at every point the op has (hvm_op: every 256 pages; reset: every 64 ports)
-      const { ref, outcomes } = await moveEveryPoint(c, budget, []);
+      // the target preempts as the source did: the progress the call leaves behind (DMOP's buffer) matches too
+      const { ref, outcomes } = await moveEveryPoint(c, budget, ['--preempt-every', String(budget)]);
       expect(outcomes).toHaveLength(ref.points);
       for (const o of outcomes) expect(o, `moved at point ${o.k}`).toMatchObject({ result: ref.result, same: true });
     }, 300_000);
