@@ -10,6 +10,8 @@ import type { GuestLayout } from './guest/layout.ts';
 import type { PortStatus } from './guest/hypercalls.ts';
 import type { ConsumerRegistry } from './consumers/registry.ts';
 import { DomainMemory } from './mm/domain-memory.ts';
+import { ParkGate, DomainDyingExit } from './lifecycle/park.ts';
+import { DomainStateError } from './errors.ts';
 
 export class Domain {
   /** one Guest per vCPU, for service domains; empty when a guest module runs the domain */
@@ -18,14 +20,23 @@ export class Domain {
   private stopped = false;
   private loops: Promise<void>[] = [];
   private handlerSerial = 0;
+  /** per local vCPU: its pause gate (I26), and whether a serving loop runs it */
+  private readonly gates: ParkGate[] = [];
+  private readonly loopRuns: boolean[] = [];
+  private gone = false;
 
   constructor(readonly dp: DataPlane, readonly region: DomainRegion, readonly layout: GuestLayout,
     readonly guestModule: string | undefined, consumers?: ConsumerRegistry) {
     if (!guestModule) {
       for (let v = 0; v < region.vcpus; v++) {
+        const gate = new ParkGate(dp, region.domid, v, () => this.stopped);
+        this.gates.push(gate);
+        this.loopRuns.push(false);
         this.local.push(new Guest(dp, {
           dom: region.domid, vcpu: v, vcpus: region.vcpus, maxPort: region.maxEvtchnPort, config: undefined,
           stopping: () => this.stopped, consumers,
+          // the caller's thread can not park: a hypercall is refused once this vCPU has parked (or the domain is gone)
+          boundary: () => this.boundary(v),
         }, layout, () => ({})));
       }
     }
@@ -33,12 +44,17 @@ export class Domain {
 
   /** The toolstack's view of this domain's memory: reservation counters, max_pages, log-dirty and the dirty bitmap. */
   get memory(): DomainMemory { return new DomainMemory(this.dp, this.region.domid, this.region.frames); }
+  private boundary(vcpu: number): void {
+    if (this.gone) throw new DomainStateError(this.id, 'destroyed', `domain ${this.id} has been destroyed: its handle makes no more hypercalls`);
+    this.gates[vcpu].refuse('a hypercall');
+  }
 
   get id(): number { return this.region.domid; }
   get vcpus(): number { return this.region.vcpus; }
 
   /** The guest API of vCPU `vcpu` of this service domain (its hypercalls, driver, rings). */
   guest(vcpu = 0): Guest {
+    if (this.gone) throw new DomainStateError(this.id, 'destroyed', `domain ${this.id} has been destroyed: create a new domain to use its id again`);
     const g = this.local[vcpu];
     if (!g) {
       throw new Error(this.local.length === 0
@@ -83,10 +99,43 @@ export class Domain {
   private serve(): void {
     if (this.serving || this.stopped) return;
     this.serving = true;
-    this.loops = this.local.map(async (g) => {
-      while (!this.stopped) await g.kernel.blockAndRunAsync(1000);
+    this.loops = this.local.map(async (g, v) => {
+      this.loopRuns[v] = true;
+      try {
+        while (!this.stopped) {
+          await this.gates[v].checkAsync(); // the upcall boundary: park while paused (I26)
+          // after handling events, let timers and I/O run: two service domains
+          // answering each other on this thread would otherwise chain microtasks forever
+          if (await g.kernel.blockAndRunAsync(1000) > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      } catch (e) {
+        if (!(e instanceof DomainDyingExit)) throw e; // the domain is being destroyed: serve no more
+      } finally {
+        this.loopRuns[v] = false;
+      }
     });
   }
+
+  /**
+   * A pause was requested: vCPUs without a serving loop run nothing, so they
+   * park at once; the serving ones park at their next upcall boundary (I26).
+   */
+  parkIdle(): void {
+    for (let v = 0; v < this.local.length; v++) if (!this.loopRuns[v]) this.dp.x.vcpuParkEnter(this.id, v);
+  }
+
+  /** The pause was withdrawn: the vCPUs parked by parkIdle run again. */
+  unparkIdle(): void {
+    for (let v = 0; v < this.local.length; v++) if (!this.loopRuns[v]) this.dp.x.vcpuParkLeave(this.id, v);
+  }
+
+  /** The domain was destroyed: every later call on this handle throws DomainStateError. */
+  markDestroyed(): void {
+    this.gone = true;
+    this.stopped = true;
+  }
+
+  get destroyed(): boolean { return this.gone; }
 
   /** Stop serving; resolves when the loops have ended. */
   async stop(): Promise<void> {

@@ -47,3 +47,33 @@ export class EvtchnError extends Error {
       (ERRNO_HINTS[errno] ? ` (${ERRNO_HINTS[errno]})` : ''));
   }
 }
+
+/** An operation named a domain that is paused, dying or destroyed (or never existed). */
+export class DomainStateError extends Error {
+  override name = 'DomainStateError';
+  constructor(
+    readonly domain: number,
+    readonly state: 'paused' | 'dying' | 'destroyed' | 'absent' | 'in-use',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** pause() gave up: a vCPU did not reach a hypercall or upcall boundary within the bound. */
+export class PauseTimeoutError extends Error {
+  override name = 'PauseTimeoutError';
+  constructor(
+    readonly domain: number,
+    /** the first vCPU that did not park */
+    readonly vcpu: number,
+    /** every vCPU that did not park */
+    readonly vcpus: number[],
+    readonly timeoutMs: number,
+  ) {
+    super(`domain ${domain} did not pause within ${timeoutMs} ms: vCPU ${vcpu}` +
+      (vcpus.length > 1 ? ` (and ${vcpus.slice(1).map((v) => `vCPU ${v}`).join(', ')})` : '') +
+      ' never reached a hypercall or upcall boundary (a guest loop without hypercalls, or a handler that does not return); ' +
+      'the pause was withdrawn and the domain runs on: let that vCPU return, or raise the bound');
+  }
+}

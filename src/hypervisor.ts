@@ -9,7 +9,8 @@ import { bootGuest, type GuestAbi } from './guest/kernel.ts';
 import { Domain } from './domain.ts';
 import { VcpuPool } from './vcpu/pool.ts';
 import type { VcpuReport } from './vcpu/protocol.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError, DomainStateError } from './errors.ts';
+import { pauseAndWait, destroyEvtchns, releaseWhenUnreferenced } from './lifecycle/toolstack.ts';
 import { PAGE_SIZE } from '../assembly/shared/layout.ts';
 import type { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -17,6 +18,11 @@ import { consumerModulePath } from './paths.ts';
 import { consumerId, type ConsumerSpec, type ConsumerBinding, type XenConsumer } from './consumers/types.ts';
 import { ConsumerRegistry } from './consumers/registry.ts';
 import { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
+import { saveDomain, type SaveFigures } from './migrate/save.ts';
+import { restoreImage, restoreConfig, checkTarget } from './migrate/restore.ts';
+import { parseImage } from './migrate/parse.ts';
+import { sizeDomain, domainBytes } from './wasm/memory-map.ts';
+import { kernelRegsGpa, collectImage, checkRestoreId, type HvSaveOptions, type HvRestoreOptions } from './migrate/toolstack.ts';
 
 export interface DomainSpec {
   id: number;
@@ -60,13 +66,39 @@ export interface HypervisorOptions {
    * continuation; default 64. A 32-bit domain's calls continue after every item.
    */
   preemptEvery?: number;
+  /** memory beyond the listed domains for domains created later (createDomain), in KiB; default 0 (a destroyed domain's space is reused) */
+  spareKiB?: number;
 }
+
+export interface PauseOptions {
+  /** how long every vCPU has to reach a hypercall or upcall boundary; default 2000 ms */
+  timeoutMs?: number;
+}
+
+export interface DestroyOptions extends PauseOptions {
+  /** ports closed per evtchn_destroy step before it is preempted (XSA-344); default 64 */
+  batch?: number;
+}
+
+export interface DestroyReport {
+  domain: number;
+  /** evtchn_destroy steps (each closing at most `batch` ports) */
+  steps: number;
+  /** vCPU threads stopped */
+  vcpus: VcpuReport[];
+  /** release re-invocations while a hypercall in flight still referenced the domain (I25) */
+  releaseRetries: number;
+}
+
+/** Run by destroyDomain after the domain is marked dying (device models let go of its memory). */
+export type DestroyHook = () => Promise<void>;
 
 export interface ShutdownReport {
   vcpus: VcpuReport[];
 }
 
 export const VIRQ_TIMER = 0;
+export const VIRQ_DOM_EXC = 3;
 
 export class Hypervisor {
   private readonly domains = new Map<number, Domain>();
@@ -78,6 +110,11 @@ export class Hypervisor {
   private bindings: ConsumerBinding[] = [];
   private registry!: ConsumerRegistry;
   private consoleBytes = 0;
+  private readonly specs = new Map<number, DomainSpec>();
+  private readonly paused = new Set<number>();
+  private readonly dying = new Set<number>();
+  private readonly destroyed = new Set<number>();
+  private readonly destroyHooks = new Map<number, Set<DestroyHook>>();
 
   private constructor(readonly machine: Machine, private readonly opts: HypervisorOptions) {
     this.pool = new VcpuPool(machine.dp);
@@ -130,10 +167,12 @@ export class Hypervisor {
       if (!Number.isInteger(ram) || ram < 0) throw new ConfigError(`domain ${d.id}: ramKiB must be a whole number of KiB, not ${ram}`);
       return { spec: d, layout, frames: layout.freeGfn + Math.ceil((ram * 1024) / PAGE_SIZE) };
     });
+    const spare = opts.spareKiB ?? 0;
+    if (!Number.isInteger(spare) || spare < 0) throw new ConfigError(`spareKiB must be a whole number of KiB, not ${spare}`);
     const machine = createMachine(plans.map(({ spec, frames }) => ({
       domid: spec.id, vcpus: spec.vcpus, frames, maxEvtchnPort: spec.maxEvtchnPort ?? 1023, control: spec.control,
       maxPages: spec.maxPages, guestWidth: spec.guestWidth,
-    })), opts.build ?? 'release', { preemptEvery: opts.preemptEvery });
+    })), opts.build ?? 'release', { preemptEvery: opts.preemptEvery, spareBytes: spare * 1024 });
     const hv = new Hypervisor(machine, opts);
     await hv.setupConsumers(opts.consumers ?? []);
     for (const { spec, layout } of plans) {
@@ -141,31 +180,237 @@ export class Hypervisor {
       if (abi !== 'fifo' && abi !== '2l') throw new ConfigError(`domain ${spec.id}: abi must be 'fifo' or '2l', not '${abi}'`);
       bootGuest(machine.dp, spec.id, spec.vcpus, layout, abi);
       hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest, hv.registry));
+      hv.specs.set(spec.id, spec);
     }
     return hv;
   }
 
   domain(id: number): Domain {
     const d = this.domains.get(id);
-    if (!d) throw new RangeError(`no domain ${id} (domains: ${[...this.domains.keys()].join(', ')})`);
+    if (!d) {
+      if (this.destroyed.has(id)) throw new DomainStateError(id, 'destroyed', `domain ${id} has been destroyed (create it again with createDomain)`);
+      throw new RangeError(`no domain ${id} (domains: ${[...this.domains.keys()].join(', ')})`);
+    }
     return d;
   }
+
+  /** Domains that exist now. */
+  get domainIds(): number[] { return [...this.domains.keys()]; }
+
+  /**
+   * Create a domain at run time, in space freed by a destroyed domain or in
+   * the spare memory (spareKiB); the id of a destroyed domain may be used
+   * again. Boots its event channels; its vCPU threads start now if the
+   * hypervisor is started.
+   */
+  async createDomain(spec: DomainSpec): Promise<Domain> {
+    if (this.down) throw new DomainStateError(spec.id, 'absent', 'the hypervisor is shut down');
+    if (this.domains.has(spec.id) || this.dying.has(spec.id)) {
+      throw new DomainStateError(spec.id, 'in-use', `domain id ${spec.id} is in use: destroy that domain first or choose another id`);
+    }
+    const maxPort = spec.maxEvtchnPort ?? 1023;
+    const layout = guestLayout(spec.vcpus, maxPort);
+    const ram = spec.ramKiB ?? 256;
+    if (!Number.isInteger(ram) || ram < 0) throw new ConfigError(`domain ${spec.id}: ramKiB must be a whole number of KiB, not ${ram}`);
+    const abi = spec.abi ?? this.opts.abi ?? 'fifo';
+    if (abi !== 'fifo' && abi !== '2l') throw new ConfigError(`domain ${spec.id}: abi must be 'fifo' or '2l', not '${abi}'`);
+    const region = this.machine.createDomain({
+      domid: spec.id, vcpus: spec.vcpus, frames: layout.freeGfn + Math.ceil((ram * 1024) / PAGE_SIZE), maxEvtchnPort: maxPort,
+      control: spec.control, maxPages: spec.maxPages, guestWidth: spec.guestWidth,
+    });
+    bootGuest(this.machine.dp, spec.id, spec.vcpus, layout, abi);
+    const d = new Domain(this.machine.dp, region, layout, spec.guest, this.registry);
+    this.domains.set(spec.id, d);
+    this.specs.set(spec.id, spec);
+    this.destroyed.delete(spec.id);
+    if (this.started) this.spawnVcpus(spec);
+    return d;
+  }
+
+  private live(id: number, op: string): Domain {
+    const d = this.domain(id);
+    if (this.dying.has(id)) throw new DomainStateError(id, 'dying', `${op}: domain ${id} is being destroyed`);
+    return d;
+  }
+
+  /**
+   * Pause a domain: every vCPU parks at its next hypercall or upcall
+   * boundary; resolves once all have (I26). Events raised meanwhile stay
+   * pending and are delivered after unpauseDomain. Rejects with
+   * PauseTimeoutError naming a vCPU that did not park within the bound (the
+   * pause is then withdrawn).
+   */
+  async pauseDomain(id: number, opts: PauseOptions = {}): Promise<void> {
+    await this.pause(this.live(id, 'pauseDomain'), id, opts);
+  }
+
+  private async pause(d: Domain, id: number, opts: PauseOptions): Promise<void> {
+    if (this.paused.has(id)) return;
+    this.paused.add(id);
+    try {
+      await pauseAndWait(this.machine.dp, id, d.vcpus, opts.timeoutMs ?? 2000, () => d.parkIdle(), () => d.unparkIdle());
+    } catch (e) {
+      this.paused.delete(id);
+      throw e;
+    }
+  }
+
+  /** Let a paused domain's vCPUs run again. */
+  unpauseDomain(id: number): void {
+    const d = this.live(id, 'unpauseDomain');
+    if (!this.paused.delete(id)) return;
+    d.unparkIdle();
+    this.machine.dp.x.domainUnpause(id);
+  }
+
+  isPaused(id: number): boolean { return this.paused.has(id); }
+
+  // ------------------------------------------------ save / restore (src/migrate/, I45, I46)
+  /**
+   * Save domain `id`: pause it (every vCPU parked at a boundary), write its
+   * image chunk by chunk to `sink` — no chunk is kept, so a large domain
+   * streams — and resume it unless `keepPaused`. The channel table is not in
+   * the image (the target binds afresh, spec §7.7).
+   */
+  async saveTo(id: number, sink: (chunk: Uint8Array) => void, opts: HvSaveOptions = {}): Promise<SaveFigures> {
+    const d = this.live(id, 'save');
+    const wasPaused = this.paused.has(id);
+    await this.pause(d, id, opts);
+    try {
+      return saveDomain(this.machine.dp, d.region, sink, {
+        key: opts.key, regsGpa: kernelRegsGpa(d.layout), toolstackPorts: opts.toolstackPorts, preemptEvery: this.opts.preemptEvery,
+      });
+    } finally {
+      if (!wasPaused && !opts.keepPaused) this.unpauseDomain(id);
+    }
+  }
+
+  /** Save domain `id` as one buffer (see saveTo). */
+  async save(id: number, opts: HvSaveOptions = {}): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    const { bytes } = await this.saveTo(id, (c) => parts.push(c), opts);
+    const image = new Uint8Array(bytes);
+    let at = 0;
+    for (const p of parts) { image.set(p, at); at += p.length; }
+    return image;
+  }
+
+  /**
+   * Restore a saved domain on this hypervisor as domain `opts.id`. The image
+   * is validated whole, and against this host, before anything is created
+   * (ImageError otherwise, nothing changed). The domain starts in 2-level with
+   * only its toolstack channels bound; its guest rebinds the rest (spec §8).
+   */
+  async restoreDomain(image: Uint8Array | AsyncIterable<Uint8Array>, opts: HvRestoreOptions): Promise<Domain> {
+    checkRestoreId(opts.id);
+    if (this.down) throw new DomainStateError(opts.id, 'absent', 'the hypervisor is shut down');
+    if (this.domains.has(opts.id) || this.dying.has(opts.id)) {
+      throw new DomainStateError(opts.id, 'in-use', `domain id ${opts.id} is in use: destroy that domain first or restore as another id`);
+    }
+    const bytes = await collectImage(image);
+    const { img, region } = restoreImage(bytes, { key: opts.key, maxVcpus: opts.maxVcpus },
+      (i) => ({ dp: this.machine.dp, region: this.machine.createDomain(restoreConfig(i, opts.id)) }),
+      (r) => {
+        this.machine.dp.x.domainKill(r.domid);
+        for (let rc = -1; rc !== 0;) rc = this.machine.dp.x.domainDestroyStep(r.domid, 1 << 20);
+        this.machine.dp.x.domainRelease(r.domid);
+        this.machine.releaseDomain(r.domid);
+      });
+    const spec: DomainSpec = {
+      id: opts.id, vcpus: img.config.vcpus, maxEvtchnPort: img.config.maxEvtchnPort, guest: opts.guest, config: opts.config,
+      guestWidth: img.config.guestWidth, maxPages: img.config.maxPages,
+    };
+    const d = new Domain(this.machine.dp, region, guestLayout(spec.vcpus, img.config.maxEvtchnPort), spec.guest, this.registry);
+    this.domains.set(spec.id, d);
+    this.specs.set(spec.id, spec);
+    this.destroyed.delete(spec.id);
+    if (this.started) this.spawnVcpus(spec);
+    return d;
+  }
+
+  /** A new hypervisor with `opts.domains` and the image's domain restored into its spare memory. */
+  static async restore(image: Uint8Array | AsyncIterable<Uint8Array>, opts: HypervisorOptions & { restore: HvRestoreOptions }): Promise<{ hv: Hypervisor; domain: Domain }> {
+    const bytes = await collectImage(image);
+    // validate before creating even the hypervisor: a refused image leaves nothing behind
+    const img = parseImage(bytes, { key: opts.restore.key });
+    checkTarget(img, { maxVcpus: opts.restore.maxVcpus });
+    const need = domainBytes(sizeDomain(restoreConfig(img, opts.restore.id)));
+    const hv = await Hypervisor.create({ ...opts, spareKiB: (opts.spareKiB ?? 0) + Math.ceil(need / 1024) });
+    try {
+      return { hv, domain: await hv.restoreDomain(bytes, opts.restore) };
+    } catch (e) {
+      await hv.shutdown();
+      throw e;
+    }
+  }
+
+  /** Run `hook` when domain `id` is destroyed, after it is marked dying; returns the unregister function. */
+  onDomainDestroy(id: number, hook: DestroyHook): () => void {
+    let set = this.destroyHooks.get(id);
+    if (!set) { set = new Set(); this.destroyHooks.set(id, set); }
+    set.add(hook);
+    return () => { set.delete(hook); };
+  }
+
+  /**
+   * Destroy a domain as Xen's domain_kill does: pause it (its vCPUs park),
+   * mark it dying, stop its vCPU threads, let device models drop its memory
+   * (mapcache entries invalidated, DMA in flight completed, new DMA refused),
+   * close every port in preemptible steps of at most `batch` ports
+   * (evtchn_destroy: interdomain peers turn UNBOUND, Xen-owned channels are
+   * drained), then release its regions and id once no hypercall in flight
+   * references it (I25, I27). The id may then be used by createDomain.
+   */
+  async destroyDomain(id: number, opts: DestroyOptions = {}, beforeStep?: (step: number) => Promise<void> | void): Promise<DestroyReport> {
+    const d = this.live(id, 'destroyDomain');
+    this.dying.add(id);
+    try {
+      await this.pause(d, id, opts);
+    } catch (e) {
+      this.dying.delete(id);
+      throw e;
+    }
+    const x = this.machine.dp.x;
+    const killed = x.domainKill(id);
+    if (killed !== 0) throw new Error(`domain_kill(${id}) returned ${killed}`);
+    // parked vCPUs wake on the dying flag and leave without running guest code again
+    const vcpus = d.guestModule ? await this.pool.stopDomain(id) : [];
+    await d.stop();
+    d.markDestroyed();
+    for (const hook of this.destroyHooks.get(id) ?? []) await hook();
+    this.destroyHooks.delete(id);
+    const steps = await destroyEvtchns(this.machine.dp, id, opts.batch ?? 64, beforeStep);
+    this.raiseVirq(id, 0, VIRQ_DOM_EXC); // Xen's domain_kill: send_global_virq(VIRQ_DOM_EXC), to the control domain
+    const releaseRetries = await releaseWhenUnreferenced(this.machine.dp, id);
+    this.machine.releaseDomain(id);
+    this.domains.delete(id);
+    this.specs.delete(id);
+    this.paused.delete(id);
+    this.dying.delete(id);
+    this.destroyed.add(id);
+    return { domain: id, steps, vcpus, releaseRetries };
+  }
+
+  private spawnVcpus(spec: DomainSpec): void {
+    if (!spec.guest) return;
+    const r = this.machine.domain(spec.id);
+    for (let v = 0; v < spec.vcpus; v++) {
+      this.pool.spawn({
+        module: this.machine.module, memory: this.machine.memory, dom: spec.id, vcpu: v, vcpus: spec.vcpus,
+        maxPort: r.maxEvtchnPort, guest: spec.guest, config: spec.config, shared: this.opts.shared,
+        consumers: this.bindings,
+      });
+    }
+  }
+
+  /** vCPU worker threads running now (all domains). */
+  get vcpuThreads(): number { return this.pool.size; }
 
   /** Start the vCPU threads of every domain that runs a guest module. */
   start(): void {
     if (this.started) return;
     this.started = true;
-    for (const spec of this.opts.domains) {
-      if (!spec.guest) continue;
-      const r = this.machine.domain(spec.id);
-      for (let v = 0; v < spec.vcpus; v++) {
-        this.pool.spawn({
-          module: this.machine.module, memory: this.machine.memory, dom: spec.id, vcpu: v, vcpus: spec.vcpus,
-          maxPort: r.maxEvtchnPort, guest: spec.guest, config: spec.config, shared: this.opts.shared,
-          consumers: this.bindings,
-        });
-      }
-    }
+    for (const spec of this.specs.values()) this.spawnVcpus(spec);
     if (this.hosts.has('console') && this.opts.consoleStream) this.timers.push(setInterval(() => this.drainConsole(), 20));
   }
 
@@ -178,7 +423,7 @@ export class Hypervisor {
   startTimer(hz: number): void {
     if (!(hz > 0 && hz <= 1000)) throw new ConfigError(`timer rate ${hz} Hz is out of range: use 1..1000`);
     const t = setInterval(() => {
-      for (const spec of this.opts.domains) for (let v = 0; v < spec.vcpus; v++) this.raiseVirq(spec.id, v, VIRQ_TIMER);
+      for (const spec of this.specs.values()) for (let v = 0; v < spec.vcpus; v++) this.raiseVirq(spec.id, v, VIRQ_TIMER);
     }, 1000 / hz);
     this.timers.push(t);
   }

@@ -61,7 +61,13 @@ export const DT_GUEST_FRAMES = 4;    // u32 number of guest frames
 export const DT_PRIV_BASE = 8;       // u32 byte address of the private region
 export const DT_PRIV_BYTES = 12;     // u32 size of the private region
 
-export const GLOBAL_BYTES = 8192;    // DOMTAB + 256 × 16 = 5120, rounded to pages
+// Domain references (Xen's get_domain / rcu_lock_domain_by_id), one u32 per
+// domid, after the table: in the global header, so a count outlives the
+// regions of the domain it pins. A domain's regions are reused only once its
+// entry is unpublished and its count has drained to 0 (I25).
+export const G_DOMREFS = 5120;       // MAX_DOMAINS × u32
+
+export const GLOBAL_BYTES = 8192;    // DOMTAB + 256 × 16 = 5120, + 256 × 4 refs = 6144, rounded to pages
 
 // ------------------------------------------------------------ guest frames (ABI)
 // shared_info lives at a fixed gfn; the guest owns every other frame.
@@ -84,7 +90,8 @@ export const D_DOMID = 0;            // u32
 export const D_NR_VCPUS = 4;         // u32, 1..XEN_LEGACY_MAX_VCPUS
 export const D_MAX_EVTCHN_PORT = 8;  // u32, highest port the domain may use
 export const D_ABI = 12;             // u32 ABI_2L / ABI_FIFO; stored after FIFO state is built (I9)
-export const D_VALID_EVTCHNS = 16;   // u32, multiple of 64, only grows (XSA-338/340)
+export const D_VALID_EVTCHNS = 16;   // u32, multiple of 64, only grows (XSA-338/340) — except in evtchn_destroy
+                                     // of a dying domain, which keeps its progress here as Xen does (I27)
 export const D_ACTIVE_EVTCHNS = 20;  // u32
 export const D_XEN_EVTCHNS = 24;     // u32
 export const D_NEXT_EVTCHN = 28;     // u32, reset progress (0 = none)
@@ -102,6 +109,7 @@ export const D_P2M_TABLE = 168;      // u32 region offset of the p2m table (one 
 export const D_DIRTY_BITMAP = 172;   // u32 region offset of the log-dirty bitmap (bit g = gfn g modified)
 export const D_P2M_REMOVALS = 176;   // u32 generation: +1 per frame removed from the p2m; the device model
                                      // invalidates its mapcache when it changed (Xen's invalidate ioreq, I44)
+export const D_PARKED = 56;          // u32 bit v: vCPU v is parked for a pause (I26); D_FLAGS is the futex parked vCPUs sleep on
 export const D_ABI_LOCK = 192;       // i32 rwlock word: raises (read) vs the ABI switch (write) (I19);
                                      // a cache line of its own: every raise writes it
 // statistics, hypervisor-private counters (u32, atomic add). The release build
@@ -122,6 +130,7 @@ export const DF_DYING = 1;
 export const DF_PAUSED = 2;
 export const DF_CONTROL = 4;         // the control (and hardware) domain: may act on others, handles global VIRQs
 export const DF_LOG_DIRTY = 0x100;   // log-dirty mode: modified_memory marks frames in the dirty bitmap
+export const DF_DEAD = 8;            // evtchn_destroy completed (Xen's DOMDYING_dead): only the release is left
 
 export const ABI_2L = 0;
 export const ABI_FIFO = 1;
