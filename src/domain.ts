@@ -10,6 +10,7 @@ import type { GuestLayout } from './guest/layout.ts';
 import type { PortStatus } from './guest/hypercalls.ts';
 import type { ConsumerRegistry } from './consumers/registry.ts';
 import { DomainMemory } from './mm/domain-memory.ts';
+import type { Reconnect, ResumeResult } from './guest/resume.ts';
 import { ParkGate, DomainDyingExit } from './lifecycle/park.ts';
 import { DomainStateError } from './errors.ts';
 
@@ -84,6 +85,28 @@ export class Domain {
     const b = this.guest().listen(port, name);
     this.serve();
     return b;
+  }
+
+  /**
+   * Register the next handler name without binding a port (the name `on`
+   * would give it): a restored service domain registers its handlers in the
+   * order the saved one did, so the bindings in its memory find them again.
+   */
+  handler(handler: Handler): string {
+    const name = `h${++this.handlerSerial}`;
+    for (const g of this.local) g.driver.addHandler(name, handler);
+    return name;
+  }
+
+  /**
+   * This service domain was restored here: rebind its channels (Guest.resume,
+   * spec §8) from vCPU 0 and serve its vCPUs. `reconnect` re-creates each
+   * interdomain channel with a backend of this host.
+   */
+  resume(reconnect?: Reconnect): ResumeResult {
+    const r = this.guest(0).resume(reconnect);
+    this.serve();
+    return r;
   }
 
   /** Stop calling the handler (waits for a running one) and close the port. */
