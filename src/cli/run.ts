@@ -22,7 +22,12 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--abi <abi>', 'event-channel ABI of the guests (fifo: reached through init_control at boot)')
       .choices(['fifo', '2l']).default('fifo'))
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo' }) => {
+    .option('--save-at <s>', 'default scenario: at S seconds, write domain 1\'s image (paused only for the copy) to --save-to', positiveNumber)
+    .option('--save-to <file>', 'where --save-at writes the image (check it with `wasmxen image check`)')
+    .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo'; saveAt?: number; saveTo?: string }) => {
+      if ((opts.saveAt === undefined) !== (opts.saveTo === undefined)) throw new Error('--save-at and --save-to go together: give both');
+      if (opts.saveAt !== undefined && opts.scenario !== 'default') throw new Error('--save-at saves domain 1 of the default scenario: drop --scenario');
+      if (opts.saveAt !== undefined && opts.saveAt >= opts.seconds) throw new Error(`--save-at ${opts.saveAt} must be before the end of the run (--seconds ${opts.seconds})`);
       if (opts.scenario === 'dma') {
         const r = await runDmaScenario({ seconds: opts.seconds, abi: opts.abi });
         console.log(opts.json ? JSON.stringify(r) : formatDmaReport(r));
@@ -34,7 +39,7 @@ export function registerRun(program: Command): void {
       }
       const report = opts.scenario === 'fifo-data-plane'
         ? await runFifoDataPlane(opts.seconds)
-        : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi });
+        : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, saveAt: opts.saveAt, saveTo: opts.saveTo });
       const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
       console.log(opts.json ? JSON.stringify(report) : text);
       if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;

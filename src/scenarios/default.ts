@@ -7,6 +7,9 @@
 // duplicated, with one-way latency percentiles.
 import * as hdr from 'hdr-histogram-js';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFile } from 'node:fs/promises';
+import { TP_KIND_CONSOLE, TP_KIND_OTHER } from '../migrate/format.ts';
+import type { ImagePort } from '../migrate/parse.ts';
 import { Hypervisor } from '../hypervisor.ts';
 import { PassThrough } from 'node:stream';
 import { guestModulePath } from '../paths.ts';
@@ -35,11 +38,22 @@ export interface RunReport {
   monitor: { requests: number; answers: number; callbacks: number };
   /** what the guests wrote to their emulated console */
   console: string[];
+  /** with saveAt: domain 1's image written mid-run (src/migrate/), the domain paused only for the copy */
+  save?: { file: string; at_s: number; bytes: number; records: number; downtime_ms: number };
 }
 
 const DRAIN_LIMIT_MS = 5000;
 
-export async function runDefaultScenario(opts: { seconds: number; timerHz?: number; abi?: '2l' | 'fifo' }): Promise<RunReport> {
+export interface DefaultScenarioOptions {
+  seconds: number;
+  timerHz?: number;
+  abi?: '2l' | 'fifo';
+  /** at this many seconds (< seconds), write domain 1's image to saveTo and let it run on */
+  saveAt?: number;
+  saveTo?: string;
+}
+
+export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<RunReport> {
   const abi = opts.abi ?? 'fifo';
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const v = demoViews(shared);
@@ -64,12 +78,23 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
   const flows = allFlows();
   const total = (idx: (f: number) => number) => flows.reduce((a, f) => a + Atomics.load(v.i32, idx(f)), 0);
   let report;
+  let saved: RunReport['save'];
   const started = process.hrtime.bigint();
   let elapsed = 0;
   try {
     hv.start();
     hv.startTimer(opts.timerHz ?? 100);
-    await sleep(opts.seconds * 1000);
+    if (opts.saveAt !== undefined && opts.saveTo) {
+      await sleep(Math.min(opts.saveAt, opts.seconds) * 1000);
+      saved = await saveToFile(hv, opts.saveTo, [
+        { port: frontend.console.xenPort, remoteDom: 0, kind: TP_KIND_CONSOLE },
+        { port: frontend.monitor.xenPort, remoteDom: 0, kind: TP_KIND_OTHER },
+      ]);
+      saved.at_s = Number(process.hrtime.bigint() - started) / 1e9;
+      await sleep(Math.max(0, opts.seconds - opts.saveAt) * 1000);
+    } else {
+      await sleep(opts.seconds * 1000);
+    }
     Atomics.store(v.i32, S_QUIESCE, 1);
     const deadline = Date.now() + DRAIN_LIMIT_MS;
     while (total(deliveredOf) + Atomics.load(v.i32, S_DUPLICATED) < total(sentOf) && Date.now() < deadline) await sleep(5);
@@ -114,7 +139,18 @@ export async function runDefaultScenario(opts: { seconds: number; timerHz?: numb
     late_wakeups: late,
     monitor,
     console: Buffer.concat(consoleText).toString('utf8').split('\n').filter((l) => l.length > 0),
+    ...(saved ? { save: saved } : {}),
   };
+}
+
+/** hv.saveTo domain 1 into `file`: paused only while the image is copied out of its memory. */
+async function saveToFile(hv: Hypervisor, file: string, toolstackPorts: ImagePort[]): Promise<NonNullable<RunReport['save']>> {
+  const chunks: Uint8Array[] = [];
+  const t0 = process.hrtime.bigint();
+  const fig = await hv.saveTo(1, (c) => chunks.push(c), { toolstackPorts });
+  const downtime = Number(process.hrtime.bigint() - t0) / 1e6;
+  await writeFile(file, chunks);
+  return { file, at_s: 0, bytes: fig.bytes, records: fig.records, downtime_ms: downtime };
 }
 
 export function formatRunReport(r: RunReport): string {
@@ -129,6 +165,7 @@ export function formatRunReport(r: RunReport): string {
     `  timer   ${n(r.timer_ticks)} VIRQ_TIMER ticks handled; spurious events ${r.spurious}; lost wake-ups ${r.late_wakeups}`,
     `  monitor ${n(r.monitor.requests)} requests from domain 1 answered in Xen (${n(r.monitor.answers)} answers received)`,
     ...r.console.map((l) => `  console ${l}`),
+    ...(r.save ? [`  save    domain 1 at ${r.save.at_s.toFixed(2)} s: ${n(r.save.bytes)} bytes, ${r.save.records} records in ${r.save.file} (paused ${r.save.downtime_ms.toFixed(1)} ms)`] : []),
     r.lost === 0 && r.duplicated === 0 ? '  every event delivered exactly once' : '  EVENTS LOST OR DUPLICATED',
   ].join('\n');
 }
