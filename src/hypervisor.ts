@@ -361,8 +361,10 @@ export class Hypervisor {
    * drained), then release its regions and id once no hypercall in flight
    * references it (I25, I27). The id may then be used by createDomain.
    */
-  async destroyDomain(id: number, opts: DestroyOptions = {}, beforeStep?: (step: number) => Promise<void> | void): Promise<DestroyReport> {
+  async destroyDomain(id: number, opts: DestroyOptions = {}): Promise<DestroyReport> {
     const d = this.live(id, 'destroyDomain');
+    const batch = opts.batch ?? 64;
+    if (!Number.isInteger(batch) || batch < 1) throw new ConfigError(`destroy batch ${batch} must be a positive whole number of ports`);
     this.dying.add(id);
     try {
       await this.pause(d, id, opts);
@@ -379,7 +381,8 @@ export class Hypervisor {
     d.markDestroyed();
     for (const hook of this.destroyHooks.get(id) ?? []) await hook();
     this.destroyHooks.delete(id);
-    const steps = await destroyEvtchns(this.machine.dp, id, opts.batch ?? 64, beforeStep);
+    const steps = await destroyEvtchns(this.machine.dp, id, batch);
+    for (const h of this.hosts.values()) h.domainDestroyed(id); // its Xen-owned channels are closed and drained
     this.raiseVirq(id, 0, VIRQ_DOM_EXC); // Xen's domain_kill: send_global_virq(VIRQ_DOM_EXC), to the control domain
     const releaseRetries = await releaseWhenUnreferenced(this.machine.dp, id);
     this.machine.releaseDomain(id);

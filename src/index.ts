@@ -1,6 +1,6 @@
 // Public API of wasmxen. Re-exports only.
-export { Hypervisor, VIRQ_TIMER } from './hypervisor.ts';
-export type { DomainSpec, HypervisorOptions, ShutdownReport } from './hypervisor.ts';
+export { Hypervisor, VIRQ_TIMER, VIRQ_DOM_EXC } from './hypervisor.ts';
+export type { DomainSpec, HypervisorOptions, ShutdownReport, PauseOptions, DestroyOptions, DestroyReport } from './hypervisor.ts';
 export { Domain } from './domain.ts';
 export { Guest } from './guest/guest.ts';
 export type { GuestModule, GuestContext } from './guest/guest.ts';
@@ -8,7 +8,8 @@ export type { Binding, Handler } from './guest/driver.ts';
 export { INVALID_PORT, DriverError } from './guest/driver.ts';
 export type { PortStatus } from './guest/hypercalls.ts';
 export type { VcpuReport } from './vcpu/protocol.ts';
-export { EvtchnError, ConfigError, RuntimeCheckError, errnoName } from './errors.ts';
+export { EvtchnError, ConfigError, RuntimeCheckError, DomainStateError, PauseTimeoutError, errnoName } from './errors.ts';
+export { RegionAllocator } from './wasm/region-allocator.ts';
 export { planMemory, createSharedMemory } from './wasm/memory-map.ts';
 export type { DomainConfig, DomainRegion, MemoryPlan } from './wasm/memory-map.ts';
 export { DataPlane, createMachine } from './wasm/data-plane.ts';

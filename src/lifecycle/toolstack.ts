@@ -48,22 +48,10 @@ export async function pauseAndWait(dp: DataPlane, dom: number, vcpus: number, ti
   }
 }
 
-export interface DestroyProgress {
-  /** evtchn_destroy steps taken (1 if the domain needed no preemption) */
-  steps: number;
-  /** release re-invocations while references were still held */
-  releaseRetries: number;
-}
-
-/**
- * evtchn_destroy until done, at most `batch` ports per step, yielding between
- * steps; `beforeStep` may delay a step (tests preempt at chosen points).
- */
-export async function destroyEvtchns(dp: DataPlane, dom: number, batch: number,
-  beforeStep?: (step: number) => Promise<void> | void): Promise<number> {
+/** evtchn_destroy until done, at most `batch` ports per step, yielding to the event loop between steps. */
+export async function destroyEvtchns(dp: DataPlane, dom: number, batch: number): Promise<number> {
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`destroy batch ${batch} must be a positive integer`);
   for (let step = 1; ; step++) {
-    await beforeStep?.(step);
     const rc = dp.x.domainDestroyStep(dom, batch);
     if (rc === 0) return step;
     if (rc === -ESRCH) throw new DomainStateError(dom, 'absent', `domain ${dom} does not exist`);

@@ -9,6 +9,7 @@ import { Hypervisor, VIRQ_DOM_EXC } from '../../src/hypervisor.ts';
 import { DomainStateError, PauseTimeoutError, EvtchnError } from '../../src/errors.ts';
 import { ECS_UNBOUND } from '../../assembly/shared/evtchn-abi.ts';
 import { ESRCH } from '../../assembly/shared/errno.ts';
+import { D_PARKED } from '../../assembly/shared/layout.ts';
 
 const GUEST = fileURLToPath(new URL('./guests/lifecycle-guest.mjs', import.meta.url));
 const READY = 0, WORK = 1, GATE = 2, STALLED = 3, PORTS = 16, RECV = 64;
@@ -64,7 +65,9 @@ describe('pause / unpause (I26)', () => {
     hv.unpauseDomain(2);
     for (let i = 0; i < N; i++) await waitWord(s, RECV + i, before[i] + 1, `port ${i}'s event after unpause`);
     await waitWord(s, WORK, work + 1, 'guest work resumes');
-    expect(hv.machine.dp.parkedMask(2)).toBe(0);
+    // every vCPU leaves its park (vCPU 1, asleep in the park, wakes on its own time)
+    const parkedIdx = hv.machine.dp.domainWordIndex(2, D_PARKED);
+    await waitWord(hv.machine.dp.i32, parkedIdx, 0, 'both vCPUs leave the park');
     // and a second pause/unpause cycle behaves the same
     await hv.pauseDomain(2);
     hv.unpauseDomain(2);
@@ -75,7 +78,7 @@ describe('pause / unpause (I26)', () => {
     const { hv, s, d1, mine } = await boot({ stallVcpu: 1 });
     d1.send(mine[N - 1]); // vCPU 1 enters its 'stall' handler and waits there, making no hypercall
     await waitWord(s, STALLED, 1, 'vCPU 1 stalls in its handler');
-    const err = await hv.pauseDomain(2, { timeoutMs: 300 }).then(() => undefined, (e: unknown) => e);
+    const err = await hv.pauseDomain(2, { timeoutMs: 1500 }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(PauseTimeoutError);
     const pe = err as PauseTimeoutError;
     expect(pe.domain).toBe(2);
@@ -117,9 +120,9 @@ describe('destroy (I25, I27)', () => {
       d1.on(p1, () => { pongs++; if (stop) resolve(); else d1.send(p1); });
     });
     d1.send(p1);
-    // domain 1 also keeps sending to the dying domain until its ports turn UNBOUND
-    let sendsAfter = 0;
-    const spam = setInterval(() => { for (const p of mine) { d1.send(p); sendsAfter++; } }, 1);
+    // domain 1 also keeps sending to the dying domain (its sends never fail: raised, or dropped once UNBOUND);
+    // that these sends really race the destroy is shown by `wasmxen stress --scenario destroy` (send-raced)
+    const spam = setInterval(() => { for (const p of mine) d1.send(p); }, 1);
     const free0 = hv.machine.allocator.freeBytes();
     const threads0 = hv.vcpuThreads;
     const rep = await hv.destroyDomain(2, { batch: 3 });
@@ -131,7 +134,6 @@ describe('destroy (I25, I27)', () => {
     expect(hv.vcpuThreads).toBe(threads0 - 2);
     expect(hv.machine.allocator.freeBytes()).toBeGreaterThan(free0);
     expect(pings).toBe(pongs);                  // exact accounting between the survivors
-    expect(sendsAfter).toBeGreaterThan(0);
     for (const p of mine) expect(hv.machine.dp.channel(1, p)).toMatchObject({ state: ECS_UNBOUND, remoteDom: 2 });
     for (const p of mine) d1.send(p);           // dropped: the peer is gone, no error
     expect(d1.status(mine[0])).toEqual({ status: 'unbound', vcpu: 0, remoteDom: 2 });
@@ -184,5 +186,54 @@ describe('destroy (I25, I27)', () => {
       if (Date.now() > deadline) throw new Error('watchdog: no VIRQ_DOM_EXC');
       await new Promise((r) => setImmediate(r));
     }
+  });
+});
+
+describe('re-creating a guest-module domain', () => {
+  it('5 create/destroy cycles of one id with worker vCPUs: every thread ends, bytes and ports come back', async () => {
+    const { hv: h, s, d1 } = await boot();
+    const threads0 = h.vcpuThreads;
+    const active0 = h.machine.dp.activeEvtchns(1);
+    await h.destroyDomain(2);
+    const free0 = h.machine.allocator.freeBytes();
+    for (let i = 0; i < 5; i++) {
+      Atomics.store(s, READY, 0);
+      await h.createDomain({ id: 2, vcpus: 2, guest: GUEST, config: { peer: 1, ports: N } });
+      expect(h.vcpuThreads).toBe(threads0);
+      await waitWord(s, READY, 1, `cycle ${i}: domain 2 boots`);
+      const rep = await h.destroyDomain(2, { batch: 1 + i });
+      expect(rep.vcpus).toHaveLength(2);
+      expect(h.vcpuThreads).toBe(threads0 - 2);
+      expect(h.machine.allocator.freeBytes()).toBe(free0);
+      expect(h.machine.dp.x.domainRefs(2)).toBe(0);
+    }
+    // domain 1 bound N ports of the first incarnation: UNBOUND now; closing them restores its count
+    for (let p = 1; p < h.machine.dp.validEvtchns(1); p++) {
+      const c = h.machine.dp.channel(1, p);
+      if (c.state === 2 /* ECS_UNBOUND */ && c.remoteDom === 2) d1.guest().hc.close(p);
+    }
+    expect(h.machine.dp.activeEvtchns(1)).toBe(active0 - N);
+  });
+});
+
+describe('destroy and the Xen-internal consumers (I23, I27)', () => {
+  it('the Xen-owned channels of a destroyed domain are closed and drained, the consumer forgets them, and a re-created domain opens afresh', async () => {
+    hv = await Hypervisor.create({
+      domains: [{ id: 0, vcpus: 1 }, { id: 1, vcpus: 2 }],
+      consumers: [{ name: 'monitor', module: 'monitor' }],
+    });
+    const ring = hv.domain(1).layout.freeGfn;
+    const xenPort = hv.monitor.openRing(1, ring);
+    expect(hv.domain(1).status(xenPort).status).toBe('unbound');
+    await hv.destroyDomain(1);
+    expect((hv.monitor as unknown as { entry(d: number, p: number): number }).entry(1, xenPort)).toBe(-1);
+    const e = (() => { try { hv.monitor.close(1, xenPort); } catch (x) { return x; } })();
+    expect(e).toBeInstanceOf(EvtchnError);
+    expect((e as EvtchnError).errno).toBe(ESRCH);
+    const d1 = await hv.createDomain({ id: 1, vcpus: 2 });
+    const again = hv.monitor.openRing(1, d1.layout.freeGfn);
+    expect(d1.status(again).status).toBe('unbound');
+    hv.monitor.close(1, again);
+    expect(d1.status(again).status).toBe('closed');
   });
 });
