@@ -11,6 +11,7 @@ import { formatTable } from '../bench/table.ts';
 import { renderHtml } from '../bench/html.ts';
 import { IMPLS, type ImplName } from '../bench/workloads/types.ts';
 import { benchDma, formatDmaLine, type DmaBenchResult } from '../bench/dma.ts';
+import { benchMigrate, formatMigrateLine } from '../bench/migrate.ts';
 
 function positiveInteger(v: string): number {
   const n = positiveNumber(v);
@@ -32,8 +33,8 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('measure event throughput, latency and scaling against postMessage, comlink and a plain-JS '
       + 'implementation of the same protocol (exit status 1 if any event was lost or duplicated)')
-    .addOption(new Option('--workload <name>', `one workload or all: ${WORKLOADS.map((w) => w.name).join(', ')}, dma`)
-      .choices(['all', ...WORKLOADS.map((w) => w.name), 'dma']).default('all'))
+    .addOption(new Option('--workload <name>', `one workload or all: ${WORKLOADS.map((w) => w.name).join(', ')}, dma; or migrate (save downtime and image throughput vs fs.copyFile, not part of all)`)
+      .choices(['all', ...WORKLOADS.map((w) => w.name), 'dma', 'migrate']).default('all'))
     .option('--seconds <s>', 'length of each measured run', positiveNumber, 1)
     .option('--runs <n>', 'measured runs per workload and implementation (after one warm-up run)', positiveInteger, 5)
     .option('--impl <names>', `comma-separated subset of ${IMPLS.join(', ')} (ratios need the baselines)`, implList, [...IMPLS])
@@ -44,6 +45,16 @@ export function registerBench(program: Command): void {
         format: 'bench [{bar}] {value}/{total} runs  {label}', stream: process.stderr, hideCursor: true,
       }, Presets.shades_classic);
       bar?.start(1, 0, { label: '' });
+      if (opts.workload === 'migrate') {
+        let m;
+        try {
+          m = await benchMigrate(opts.runs, undefined, (done, total) => { bar?.setTotal(total); bar?.update(done, { label: 'migrate' }); });
+        } finally {
+          bar?.stop();
+        }
+        console.log(opts.json ? JSON.stringify({ migrate: m }, null, 2) : formatMigrateLine(m));
+        return;
+      }
       let report;
       let dma: DmaBenchResult | undefined;
       try {
