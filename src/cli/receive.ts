@@ -32,12 +32,13 @@ export function registerReceive(program: Command): void {
         inject = inj.bit;
       }
       let refused = 0;
+      let first: string | undefined;
       await receive(opts.port, opts.count, {
         key: opts.key, preemptEvery: opts.preemptEvery, gapFrames: opts.gapFrames, maxVcpus: opts.maxVcpus, inject,
       }, (port) => console.log(`listening ${port}`), (r) => {
         console.log(JSON.stringify(r));
-        if (!r.ok) refused++;
+        if (!r.ok) { refused++; first ??= r.error; }
       });
-      if (refused) throw new Error(`${refused} of ${opts.count} migrations refused`);
+      if (refused) throw new Error(`migration refused: ${first}${refused > 1 ? ` (and ${refused - 1} more of ${opts.count})` : ''}`);
     });
 }

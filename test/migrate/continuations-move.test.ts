@@ -186,3 +186,28 @@ describe('version skew: a "newer" target', () => {
     expect(wrong.length, 'the injected decode went unnoticed').toBeGreaterThan(0);
   }, 300_000);
 });
+
+describe('a bad image over the socket', () => {
+  it('is refused whole by the receiving process: the reply names the fault, it exits 1 with one line', async () => {
+    const c = CASES[0];
+    const { t } = stopped(c, 1, 3);
+    const peer = await startReceiver(['--key', KEY]);
+    const { reply } = await sendDomains(peer.port, [{
+      domid: 1,
+      save: (sink) => {
+        let n = 0;
+        saveDomain(t.m.dp, t.m.domain(1), (chunk) => {
+          // flip one byte of the fourth chunk in flight: the chain of checksums or the tag must catch it
+          if (++n === 4) { chunk = chunk.slice(); chunk[chunk.length - 1] ^= 0x20; }
+          sink(chunk);
+        }, { regsGpa: regsGpa(t.layout.scratchGfn), key: KEY });
+      },
+    }]);
+    expect(reply.ok).toBe(false);
+    expect(reply.ok ? '' : reply.fault).toMatch(/checksum|reserved|auth-tag/);
+    const done = await peer.exit;
+    expect(done.code).toBe(1);
+    expect(done.stderr.trim().split('\n')).toHaveLength(1);
+    expect(done.stderr).toMatch(/^wasmxen: migration refused: record \d+ \(\w+\) /); // the first fault, named
+  }, 60_000);
+});
