@@ -29,7 +29,13 @@ export class HypercallStub {
   onPreempted?: () => void;
 
   constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, readonly regsGpa: number,
-    private readonly preserve?: Uint8Array) {
+    private readonly preserve?: Uint8Array,
+    /**
+     * Runs between a preemption and the re-issue: the call has returned to
+     * the guest, so the vCPU may be paused there (I26) — and saved with its
+     * continuation in flight (I46).
+     */
+    private readonly boundary?: () => void) {
     this.regs = new DataView(dp.memory.buffer, (dp.x.addrGuestBase(dom) >>> 0) + regsGpa, HCALL_REGS_SIZE);
   }
 
@@ -61,6 +67,7 @@ export class HypercallStub {
     let continuations = 0;
     while (!this.step()) {
       continuations++;
+      this.boundary?.();
       if (this.onPreempted) this.interrupt(this.onPreempted);
     }
     return { result: this.result(), continuations };

@@ -51,7 +51,7 @@ export class GuestHypercalls {
     this.view = new DataView(dp.memory.buffer, (dp.x.addrGfn(dom, scratchGfn) >>> 0) + vcpu * SCRATCH_PER_VCPU, SCRATCH_PER_VCPU);
     // the interrupted call's struct survives a handler run between its continuations
     this.stub = new HypercallStub(dp, dom, vcpu, this.gpa + SCRATCH_REGS,
-      new Uint8Array(dp.memory.buffer, this.view.byteOffset, SCRATCH_REGS));
+      new Uint8Array(dp.memory.buffer, this.view.byteOffset, SCRATCH_REGS), boundary);
   }
 
   /** The struct area of this vCPU's scratch (argument structs are written here). */
