@@ -104,6 +104,7 @@ export class HypercallStub {
 
   /** Issue until complete: the hypercall instruction plus the guest's re-issue loop. */
   call(op: number, args: readonly (number | bigint)[]): HypercallOutcome {
+    this.boundary?.(); // the hypercall boundary (I26): before the context is loaded
     this.load(op, args);
     return this.finish();
   }

@@ -59,7 +59,6 @@ export class GuestHypercalls {
 
   /** HYPERVISOR_event_channel_op(cmd, struct at the scratch area), re-issued until complete. */
   call(cmd: number): HypercallOutcome {
-    this.boundary?.();
     return this.stub.call(__HYPERVISOR_event_channel_op, [cmd, this.gpa]);
   }
 
