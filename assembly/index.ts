@@ -36,7 +36,7 @@ import { waitCanary as canary } from "./canary";
 import { eventChannelOp as evtchnOp } from "./channel/hypercall";
 import {
   evtchnAllocUnbound as allocUnbound, evtchnBindInterdomain as bindInterdomain, evtchnBindVirq as bindVirq,
-  evtchnBindIpi as bindIpi, evtchnBindPirq as bindPirq,
+  evtchnBindIpi as bindIpi, evtchnBindPirq as bindPirq, allocUnboundAt,
 } from "./channel/ops-bind";
 import { evtchnClose as close } from "./channel/ops-close";
 import {
@@ -62,7 +62,7 @@ import { DF_PAUSED, PAGE_SHIFT, DF_LOG_DIRTY, G_PREEMPT_EVERY } from "./shared/l
 import { hypercall as hypercallEntry } from "./hypercall/entry";
 import { continuationArg0 } from "./hypercall/preempt";
 import { guestHypercallLoop as guestLoop } from "./guest/hypercall-loop";
-import { guestRange, p2mType, loadTotPages, loadMaxPages, addrMaxPages, dirtyWord } from "./mm/p2m";
+import { guestRange, p2mType, loadTotPages, loadMaxPages, addrMaxPages, dirtyWord, p2mRestoreType, restoreTotPages, restoreDirtyWord } from "./mm/p2m";
 import { EFAULT, ESRCH } from "./shared/errno";
 import { noiseSeed } from "./stress/noise";
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_INJECT } from "./shared/layout";
@@ -126,6 +126,8 @@ export function eventChannelOp(dom: u32, vcpu: u32, cmd: u32, gpaLo: u32, gpaHi:
 }
 // The same operations with the structs' IN fields as arguments; bind/alloc return the port or -errno.
 export function evtchnAllocUnbound(caller: u32, dom: u32, remoteDom: u32): i32 { return allocUnbound(caller, dom, remoteDom); }
+/** alloc_unbound at a named port (0: lowest free), Xen 4.17's static event channels; the restorer's pre-binding. */
+export function evtchnAllocUnboundAt(caller: u32, dom: u32, remoteDom: u32, port: u32): i32 { return allocUnboundAt(caller, dom, remoteDom, port); }
 export function evtchnBindInterdomain(caller: u32, remoteDom: u32, remotePort: u32): i32 { return bindInterdomain(caller, remoteDom, remotePort); }
 export function evtchnBindVirq(caller: u32, virq: u32, vcpu: u32): i32 { return bindVirq(caller, virq, vcpu); }
 export function evtchnBindIpi(caller: u32, vcpu: u32): i32 { return bindIpi(caller, vcpu); }
@@ -211,6 +213,10 @@ export function p2mTypeOf(dom: u32, gfn: u32): u32 { return p2mType(dom, <u64>gf
 export function domainTotPages(dom: u32): u32 { return loadTotPages(dom); }
 export function domainMaxPages(dom: u32): u32 { return loadMaxPages(dom); }
 /** XEN_DOMCTL_max_mem: the reservation limit in pages. */
+/** The restorer's p2m write on a domain that does not run yet (assembly/mm/p2m.ts). */
+export function p2mRestoreSet(dom: u32, gfn: u32, type: u32): i32 { return p2mRestoreType(dom, gfn, type); }
+export function domainRestoreTotPages(dom: u32, pages: u32): void { restoreTotPages(dom, pages); }
+export function dirtyBitmapRestoreWord(dom: u32, i: u32, word: u32): void { restoreDirtyWord(dom, i, word); }
 export function domainSetMaxPages(dom: u32, pages: u32): void { atomic.store<u32>(addrMaxPages(dom), pages); }
 /** Log-dirty mode on or off (XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY / _OFF). */
 export function domainSetLogDirty(dom: u32, on: u32): void {

@@ -19,6 +19,7 @@ import type { ConsumerRegistry } from './consumers/registry.ts';
 import { DomainMemory } from './mm/domain-memory.ts';
 import { DomainStateError, HandlerError, HypervisorClosedError, InvalidArgumentError, VcpuCrashError, WasmxenError } from './errors.ts';
 import { ParkGate, DomainDyingExit } from './lifecycle/park.ts';
+import type { Reconnect, ResumeResult } from './guest/resume.ts';
 
 /** A service domain's event handler; a returned promise is awaited only for its rejection. */
 export type DomainHandler = (port: number) => void | PromiseLike<void>;
@@ -167,6 +168,33 @@ export class Domain {
     if (r && typeof r.then === 'function') {
       r.then(undefined, (e: unknown) => this.report(new HandlerError(this.id, vcpu, port, e)));
     }
+  }
+
+  /**
+   * Register the next handler name without binding a port (the name `on`
+   * would give it): a restored service domain registers its handlers in the
+   * order the saved one did, so the bindings in its memory find them again.
+   */
+  handler(handler: DomainHandler): string {
+    this.open('handler');
+    if (typeof handler !== 'function') {
+      throw new InvalidArgumentError('handler', 'handler', handler, this.id, 'a function');
+    }
+    const name = `h${++this.handlerSerial}`;
+    for (const g of this.local) g.driver.addHandler(name, (p) => this.runHandler(handler, g.vcpu, p));
+    return name;
+  }
+
+  /**
+   * This service domain was restored here: rebind its channels (Guest.resume,
+   * spec §8) from vCPU 0 and serve its vCPUs. `reconnect` re-creates each
+   * interdomain channel with a backend of this host.
+   */
+  resume(reconnect?: Reconnect): ResumeResult {
+    this.open('resume');
+    const r = this.guest(0).resume(reconnect);
+    this.serve();
+    return r;
   }
 
   /** Stop calling the handler (waits for a running one) and close the port. */

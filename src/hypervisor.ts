@@ -30,6 +30,11 @@ import { consumerModulePath } from './paths.ts';
 import { consumerId, type ConsumerSpec, type ConsumerBinding, type XenConsumer } from './consumers/types.ts';
 import { ConsumerRegistry } from './consumers/registry.ts';
 import { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
+import { saveDomain, type SaveFigures } from './migrate/save.ts';
+import { restoreImage, restoreConfig, checkTarget } from './migrate/restore.ts';
+import { parseImage } from './migrate/parse.ts';
+import { sizeDomain, domainBytes } from './wasm/memory-map.ts';
+import { kernelRegsGpa, collectImage, checkRestoreId, type HvSaveOptions, type HvRestoreOptions } from './migrate/toolstack.ts';
 
 /** A domain to create: its id, vCPUs, port limit, RAM, and the guest module that runs it (none: a service domain). */
 export interface DomainSpec {
@@ -372,6 +377,86 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   }
 
   isPaused(id: number): boolean { return this.paused.has(id); }
+
+  // ------------------------------------------------ save / restore (src/migrate/, I45, I46)
+  /**
+   * Save domain `id`: pause it (every vCPU parked at a boundary), write its
+   * image chunk by chunk to `sink` — no chunk is kept, so a large domain
+   * streams — and resume it unless `keepPaused`. The channel table is not in
+   * the image (the target binds afresh, spec §7.7).
+   */
+  async saveTo(id: number, sink: (chunk: Uint8Array) => void, opts: HvSaveOptions = {}): Promise<SaveFigures> {
+    const d = this.live(id, 'save');
+    const wasPaused = this.paused.has(id);
+    await this.pause(d, id, opts);
+    try {
+      return saveDomain(this.machine.dp, d.region, sink, {
+        key: opts.key, regsGpa: kernelRegsGpa(d.layout), toolstackPorts: opts.toolstackPorts, preemptEvery: this.opts.preemptEvery,
+      });
+    } finally {
+      if (!wasPaused && !opts.keepPaused) this.unpauseDomain(id);
+    }
+  }
+
+  /** Save domain `id` as one buffer (see saveTo). */
+  async save(id: number, opts: HvSaveOptions = {}): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    const { bytes } = await this.saveTo(id, (c) => parts.push(c), opts);
+    const image = new Uint8Array(bytes);
+    let at = 0;
+    for (const p of parts) { image.set(p, at); at += p.length; }
+    return image;
+  }
+
+  /**
+   * Restore a saved domain on this hypervisor as domain `opts.id`. The image
+   * is validated whole, and against this host, before anything is created
+   * (ImageError otherwise, nothing changed). The domain starts in 2-level with
+   * only its toolstack channels bound; its guest rebinds the rest (spec §8).
+   */
+  async restoreDomain(image: Uint8Array | AsyncIterable<Uint8Array>, opts: HvRestoreOptions): Promise<Domain> {
+    this.open('restoreDomain');
+    checkRestoreId(opts.id);
+    if (opts.guest !== undefined) checkGuestModule({ id: opts.id, vcpus: 1, guest: opts.guest });
+    if (this.domains.has(opts.id) || this.dying.has(opts.id)) {
+      throw new DomainStateError(opts.id, 'in-use', `domain id ${opts.id} is in use: destroy that domain first or restore as another id`);
+    }
+    const bytes = await collectImage(image);
+    const { img, region } = restoreImage(bytes, { key: opts.key, maxVcpus: opts.maxVcpus },
+      (i) => ({ dp: this.machine.dp, region: this.machine.createDomain(restoreConfig(i, opts.id)) }),
+      (r) => {
+        this.machine.dp.x.domainKill(r.domid);
+        for (let rc = -1; rc !== 0;) rc = this.machine.dp.x.domainDestroyStep(r.domid, 1 << 20);
+        this.machine.dp.x.domainRelease(r.domid);
+        this.machine.releaseDomain(r.domid);
+      });
+    const spec: DomainSpec = {
+      id: opts.id, vcpus: img.config.vcpus, maxEvtchnPort: img.config.maxEvtchnPort, guest: opts.guest, config: opts.config,
+      guestWidth: img.config.guestWidth, maxPages: img.config.maxPages,
+    };
+    const d = new Domain(this.machine.dp, region, guestLayout(spec.vcpus, img.config.maxEvtchnPort), spec.guest, this.registry, this.errorSink);
+    this.domains.set(spec.id, d);
+    this.specs.set(spec.id, spec);
+    this.destroyed.delete(spec.id);
+    if (this.started) this.spawnVcpus(spec);
+    return d;
+  }
+
+  /** A new hypervisor with `opts.domains` and the image's domain restored into its spare memory. */
+  static async restore(image: Uint8Array | AsyncIterable<Uint8Array>, opts: HypervisorOptions & { restore: HvRestoreOptions }): Promise<{ hv: Hypervisor; domain: Domain }> {
+    const bytes = await collectImage(image);
+    // validate before creating even the hypervisor: a refused image leaves nothing behind
+    const img = parseImage(bytes, { key: opts.restore.key });
+    checkTarget(img, { maxVcpus: opts.restore.maxVcpus });
+    const need = domainBytes(sizeDomain(restoreConfig(img, opts.restore.id)));
+    const hv = await Hypervisor.create({ ...opts, spareKiB: (opts.spareKiB ?? 0) + Math.ceil(need / 1024) });
+    try {
+      return { hv, domain: await hv.restoreDomain(bytes, opts.restore) };
+    } catch (e) {
+      await hv.shutdown();
+      throw e;
+    }
+  }
 
   /** Run `hook` when domain `id` is destroyed, after it is marked dying; returns the unregister function. */
   onDomainDestroy(id: number, hook: DestroyHook): () => void {

@@ -29,3 +29,12 @@ export { formatEventWord, dumpFifoQueues } from './wasm/decode.ts';
 export { bootFifoGuest, GuestBootError } from './guest/fifo-boot.ts';
 export * from '../assembly/shared/fifo-abi.ts';
 export * from '../assembly/shared/errno.ts';
+// save, restore, moving a domain (src/migrate/, docs/decisions/0005-save-restore.md)
+export { ImageError } from './migrate/errors.ts';
+export type { ImageFault } from './migrate/errors.ts';
+export { parseImage } from './migrate/parse.ts';
+export type { DomainImage, ImageConfig, ImagePort, ParseOptions } from './migrate/parse.ts';
+export type { HvSaveOptions, HvRestoreOptions } from './migrate/toolstack.ts';
+export type { SaveFigures } from './migrate/save.ts';
+export { TP_KIND_CONSOLE, TP_KIND_STORE, TP_KIND_OTHER, IMAGE_VERSION } from './migrate/format.ts';
+export type { Reconnect, ResumeResult, LostChannel } from './guest/resume.ts';

@@ -80,6 +80,13 @@ export function getFreePort(dom: u32): i32 {
   return -ENOSPC;
 }
 
+/** evtchn_allocate_port(d, port) for one named port: `port` or -errno (-EINVAL when dying). */
+export function allocatePortAt(dom: u32, port: u32): i32 {
+  if (domainDying(dom)) return -EINVAL;
+  let rc = allocatePort(dom, port);
+  return rc == 0 ? <i32>port : rc;
+}
+
 /** check_free_port undo: an allocated port the failed operation left FREE is counted back out. */
 export function unallocatePort(dom: u32, port: u32): void {
   if (loadState(dom, port) == ECS_FREE) atomic.sub<u32>(addrActiveEvtchns(dom), 1);

@@ -13,7 +13,7 @@ import {
   storeRemoteDom, storeRemotePort,
 } from "./record";
 import { writeLock, writeUnlock } from "../sync/lock";
-import { lookupDomainRef, getFreePort, portIsValid, unallocatePort } from "./alloc";
+import { lookupDomainRef, getFreePort, allocatePortAt, portIsValid, unallocatePort } from "./alloc";
 import { rcuUnlockDomain } from "../domain/refs";
 import { eventLockPair, eventUnlockPair, channelLockPair, channelUnlockPair } from "./locks";
 import { portInit, portSetPending } from "./port-ops";
@@ -27,12 +27,23 @@ export function mayActOn(caller: u32, dom: u32): bool {
 }
 
 export function evtchnAllocUnbound(caller: u32, dom: u32, remoteDom: u32): i32 {
+  return allocUnboundAt(caller, dom, remoteDom, 0);
+}
+
+/**
+ * Xen 4.17's evtchn_alloc_unbound(alloc, port) for static event channels:
+ * `port` 0 takes the lowest free port (EVTCHNOP_alloc_unbound), any other
+ * port exactly that one (-EBUSY if it is in use, -ENOSPC beyond the domain's
+ * limit: evtchn_allocate_port). The restorer pre-binds the toolstack's
+ * channels of a migrated domain at the ports recorded in its image this way.
+ */
+export function allocUnboundAt(caller: u32, dom: u32, remoteDom: u32, at: u32): i32 {
   let d = lookupDomainRef(caller, dom);
   if (d < 0) return -ESRCH;
   let ud = <u32>d;
   let lock = addrEventLock(ud);
   writeLock(lock);
-  let port = getFreePort(ud);
+  let port = at == 0 ? getFreePort(ud) : allocatePortAt(ud, at);
   if (port >= 0) {
     let p = <u32>port;
     if (!mayActOn(caller, ud)) {

@@ -6,7 +6,8 @@
 // bits above EVTCHNOP_RESET_CONT_SHIFT. The position lives only there (I42):
 // Xen keeps it in d->next_evtchn, so a guest moved mid-reset gets -EBUSY on
 // its new host (spec §5.3); here a reset_cont reaching a hypervisor that never
-// saw the reset's start resumes at its port, and a plain reset_cont (position
+// saw the reset's start resumes at its port (one beyond the ports valid there
+// finds nothing left to close), and a plain reset_cont (position
 // 0, as Xen leaves it) restarts at port 1 — closing is idempotent.
 // D_NEXT_EVTCHN holds only the claim "a reset of this domain is running",
 // which makes a second fresh reset -EBUSY as in Xen.
@@ -20,7 +21,7 @@ import {
 } from "../shared/layout";
 import {
   addrEventLock, addrNextEvtchn, addrActiveEvtchns, addrXenEvtchns, addrDomFlags, loadValidEvtchns,
-  loadNrVcpus, loadAbi, storeAbi, storeFifoNumEvtchns, addrFifoArraySlot,
+  loadNrVcpus, loadAbi, storeAbi, storeFifoNumEvtchns, addrFifoArraySlot, loadMaxEvtchnPort,
 } from "../domain/table";
 import { addrCbState } from "../domain/vcpu";
 import { writeLock, writeUnlock } from "../sync/lock";
@@ -49,8 +50,11 @@ export function evtchnReset(caller: u32, dom: u32, cmd: u32): i32 {
   if (!mayActOn(caller, ud)) return -EPERM;
   if (ud != caller && (atomic.load<u32>(addrDomFlags(ud)) & DF_PAUSED) == 0) return -EINVAL;
   let start: u32 = bucket == 0 ? 1 : bucket * <u32>EVTCHNS_PER_BUCKET;
-  // a position no reset of this domain could have reached is no progress point
-  if (bucket != 0 && (<u64>bucket * <u64>EVTCHNS_PER_BUCKET >= <u64>loadValidEvtchns(ud))) return -EINVAL;
+  // a position beyond the domain's port limit is no progress point any reset
+  // could have made; one beyond the ports valid *here* is (the domain moved
+  // to a host where its channel table was created afresh, spec §7.7): the
+  // scan finds nothing above it and the reset completes (I42)
+  if (bucket != 0 && (<u64>bucket * <u64>EVTCHNS_PER_BUCKET > <u64>loadMaxEvtchnPort(ud))) return -EINVAL;
 
   let lock = addrEventLock(ud);
   let next = addrNextEvtchn(ud);

@@ -176,12 +176,17 @@ export function mcMap(dm: usize, gpa: u32, size: u32, lock: bool): i32 {
   let cacheSize = cacheSizeOf(gpa, size);
   if (cacheSize > <u32>MC_WINDOW_BYTES) return -EINVAL;
   mutexAcquire(addrLock(dm));
-  syncWithP2mLocked(dm);
   // a dying guest's memory is mapped no more (I30): the request fails as a fault
-  let r = dmGuestGone(dm) ? -EFAULT : mapLocked(dm, gpa, size, cacheSize, lock);
+  let r = dmGuestGone(dm) ? -EFAULT : syncAndMapLocked(dm, gpa, size, cacheSize, lock);
   if ((loadFlags(dm) & DMF_CHECKS) != 0) checkLocked(dm);
   mutexRelease(addrLock(dm));
   return r;
+}
+
+/** The p2m's removals first (I44), then the mapping. */
+function syncAndMapLocked(dm: usize, gpa: u32, size: u32, cacheSize: u32, lock: bool): i32 {
+  syncWithP2mLocked(dm);
+  return mapLocked(dm, gpa, size, cacheSize, lock);
 }
 
 function mapLocked(dm: usize, gpa: u32, size: u32, cacheSize: u32, lock: bool): i32 {

@@ -12,7 +12,7 @@
 import { EFAULT, ENOSYS, ERESTART } from "../shared/errno";
 import {
   __HYPERVISOR_memory_op, __HYPERVISOR_event_channel_op, __HYPERVISOR_hvm_op, __HYPERVISOR_dm_op,
-  HCALL_REGS_OP, HCALL_REGS_ARGS, HCALL_REGS_ARG_BYTES, HCALL_REGS_RESULT, HCALL_REGS_SIZE,
+  HCALL_REGS_OP, HCALL_REGS_STATE, HCALL_REGS_ARGS, HCALL_REGS_ARG_BYTES, HCALL_REGS_RESULT, HCALL_REGS_SIZE,
   HCALL_COMPLETED, HCALL_PREEMPTED,
 } from "../shared/hypercall-abi";
 import { guestRange } from "../mm/p2m";
@@ -46,8 +46,10 @@ export function hypercall(dom: u32, vcpu: u32, regsGpa: u64): i32 {
   if (rc == -ERESTART) {
     // hypercall_create_continuation: argument 0 rewritten, the others as they were
     store<u64>(regs + <usize>HCALL_REGS_ARGS, continuationArg0());
+    store<u32>(regs + HCALL_REGS_STATE, HCALL_PREEMPTED); // the continuation travels with the context (I46)
     return HCALL_PREEMPTED;
   }
   store<i64>(regs + HCALL_REGS_RESULT, rc);
+  store<u32>(regs + HCALL_REGS_STATE, HCALL_COMPLETED);
   return HCALL_COMPLETED;
 }

@@ -9,7 +9,7 @@
 
 import {
   PAGE_SHIFT, D_TOT_PAGES, D_MAX_PAGES, D_P2M_TABLE, D_DIRTY_BITMAP, D_P2M_REMOVALS, D_CHANNELS, CHANNEL_BYTES,
-  P2M_INVALID, P2M_RAM_RW, P2M_RAM_RO, P2M_XEN, SHARED_INFO_GFN,
+  P2M_INVALID, P2M_RAM_RW, P2M_RAM_RO, P2M_MMIO_DM, P2M_XEN, SHARED_INFO_GFN,
 } from "../shared/layout";
 import { ENOENT, EINVAL } from "../shared/errno";
 import { addrDomField, guestBase, guestFrames, loadChannelCapacity } from "../domain/table";
@@ -146,4 +146,35 @@ export function dirtyWord(dom: u32, i: u32, clear: bool): u32 {
   if (<u64>i << 5 >= <u64>guestFrames(dom)) return 0;
   let a = dirtyAddr(dom) + (<usize>i << 2);
   return clear ? atomic.xchg<u32>(a, 0) : atomic.load<u32>(a);
+}
+
+// ------------------------------------------------------------- restore
+/**
+ * The restorer's p2m write (libxenguest populating a new domain from an
+ * image's PAGE_DATA): gfn 1..frames-1 becomes `type` (a hole, RAM, read-only
+ * RAM or device-model memory), tot_pages follows RAM in and out, and a frame
+ * that is not RAM is zeroed. Only for a domain no vCPU runs yet (created for
+ * the restore, unpaused after it): no atomic transition is needed against
+ * other writers. -EINVAL for gfn 0 (Xen's page), a gfn beyond the domain, or
+ * a type the restorer may not set.
+ */
+export function p2mRestoreType(dom: u32, gfn: u32, type: u32): i32 {
+  if (gfn == SHARED_INFO_GFN || gfn >= guestFrames(dom)) return -EINVAL;
+  if (type != P2M_INVALID && type != P2M_RAM_RW && type != P2M_RAM_RO && type != P2M_MMIO_DM) return -EINVAL;
+  let e = tableAddr(dom) + <usize>gfn;
+  let was = <u32>atomic.load<u8>(e);
+  if (!isRamType(type)) memory.fill(guestBase(dom) + (<usize>gfn << PAGE_SHIFT), 0, 1 << PAGE_SHIFT);
+  if (isRamType(was) && !isRamType(type)) freeDomPages(dom, 1);
+  if (!isRamType(was) && isRamType(type)) atomic.add<u32>(addrTotPages(dom), 1);
+  atomic.store<u8>(e, <u8>type);
+  return 0;
+}
+
+/** The restorer's reservation counter: tot_pages as saved (pages charged but not mapped included). */
+export function restoreTotPages(dom: u32, pages: u32): void { atomic.store<u32>(addrTotPages(dom), pages); }
+
+/** The restorer's log-dirty bitmap: word `i` as saved, or-ed in (bits beyond the frames ignored). */
+export function restoreDirtyWord(dom: u32, i: u32, word: u32): void {
+  if (<u64>i << 5 >= <u64>guestFrames(dom)) return;
+  atomic.or<u32>(dirtyAddr(dom) + (<usize>i << 2), word);
 }

@@ -18,11 +18,19 @@ export const __HYPERVISOR_dm_op = 41;
 // from them, so progress is never kept in hypervisor-private memory (I40).
 //
 //   0 ┌ op   u32  hypercall number (rax on entry)
-//   4 ├ pad  u32
+//   4 ├ state u32 HCALL_COMPLETED / HCALL_PREEMPTED: how the last entry left it
+//                 (x86's instruction pointer after / at the hypercall instruction)
 //   8 ├ args 5 × u64 (argument registers 0..4)
 //  48 ├ result i64 (rax on completion; untouched when preempted)
 //  56 └
 export const HCALL_REGS_OP = 0;
+/**
+ * Written by the entry on every return: HCALL_PREEMPTED means a continuation
+ * is in flight in this context (the vCPU must execute the call again), so a
+ * saved vCPU carries it like a rewound instruction pointer (I46); a stub
+ * loading a fresh call writes HCALL_COMPLETED.
+ */
+export const HCALL_REGS_STATE = 4;
 export const HCALL_REGS_ARGS = 8;
 export const HCALL_REGS_ARG_BYTES = 8;
 export const HCALL_REGS_NR_ARGS = 5;

@@ -15,6 +15,7 @@ import { renderHtml } from '../bench/html.ts';
 import { IMPLS, type ImplName } from '../bench/workloads/types.ts';
 import { boundedNumber, boundedInteger } from './options.ts';
 import { checkWritable } from './output.ts';
+import { benchMigrate, formatMigrateLine } from '../bench/migrate.ts';
 
 /** Longest measured run: each run's event counters are 32-bit words, and the fastest workload delivers ~20 M events/s. */
 export const BENCH_MAX_SECONDS = 60;
@@ -42,8 +43,9 @@ export function registerBench(program: Command): void {
     .command('bench')
     .description('measure event throughput, latency and scaling against postMessage, comlink and a plain-JS '
       + 'implementation of the same protocol (exit status 1 if any event was lost or duplicated)')
-    .addOption(new Option('--workload <name>', `one workload or all: ${WORKLOADS.map((w) => w.name).join(', ')}, ${DMA_WORKLOAD}`)
-      .choices(['all', ...WORKLOADS.map((w) => w.name), DMA_WORKLOAD]).default('all'))
+    .addOption(new Option('--workload <name>', `one workload or all: ${WORKLOADS.map((w) => w.name).join(', ')}, ${DMA_WORKLOAD}; `
+      + 'or migrate (save downtime and image throughput vs fs.copyFile of the same bytes; not part of all)')
+      .choices(['all', ...WORKLOADS.map((w) => w.name), DMA_WORKLOAD, 'migrate']).default('all'))
     .option('--seconds <s>', 'length of each measured run', boundedNumber(BENCH_MAX_SECONDS, 'each run\'s event counters are 32-bit'), 1)
     .option('--runs <n>', 'measured runs per workload and implementation (after one warm-up run)', boundedInteger(BENCH_MAX_RUNS, 'the most a median needs'), 5)
     .option('--impl <names>', `comma-separated subset of ${IMPLS.join(', ')} (ratios need the baselines)`, implList, [...IMPLS])
@@ -54,6 +56,21 @@ export function registerBench(program: Command): void {
     .option('--json', 'print the report as JSON (no table, no progress bar)')
     .option('--html <file>', 'also write a self-contained HTML page with charts')
     .action(async (opts: { workload: string; seconds: number; runs: number; impl: ImplName[]; json?: boolean; html?: string; shard?: Shard; cores?: number }) => {
+      if (opts.workload === 'migrate') {
+        if (opts.html || opts.shard) throw new Error('--workload migrate has its own report: drop --html and --shard');
+        const bar = !opts.json && process.stderr.isTTY === true ? new SingleBar({
+          format: 'bench [{bar}] {value}/{total} runs  {label}', stream: process.stderr, hideCursor: true,
+        }, Presets.shades_classic) : undefined;
+        bar?.start(opts.runs, 0, { label: 'migrate' });
+        let m;
+        try {
+          m = await benchMigrate(opts.runs, undefined, (done, total) => { bar?.setTotal(total); bar?.update(done, { label: 'migrate' }); });
+        } finally {
+          bar?.stop();
+        }
+        console.log(opts.json ? JSON.stringify({ migrate: m }, null, 2) : formatMigrateLine(m));
+        return;
+      }
       if (opts.html) checkWritable(opts.html, '--html');
       if (opts.shard && opts.shard.count > 1 && opts.cores === undefined) {
         throw new Error('a sharded bench needs --cores: every shard must plan the same fan-in shapes, whatever machine it runs on');

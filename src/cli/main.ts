@@ -5,6 +5,8 @@ import { registerRun } from './run.ts';
 import { registerStress } from './stress.ts';
 import { registerBench } from './bench.ts';
 import { registerMerge } from './merge.ts';
+import { registerImage } from './image.ts';
+import { registerReceive } from './receive.ts';
 
 const program = new Command()
   .name('wasmxen')
@@ -15,6 +17,8 @@ registerRun(program);
 registerStress(program);
 registerBench(program);
 registerMerge(program);
+registerImage(program);
+registerReceive(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`wasmxen: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);

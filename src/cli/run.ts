@@ -42,7 +42,13 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--abi <abi>', 'event-channel ABI of the guests (fifo: reached through init_control at boot)')
       .choices(['fifo', '2l']).default('fifo'))
     .option('--json', 'print the report as JSON')
-    .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo' }) => {
+    .option('--save-at <s>', 'default scenario: at S seconds, write domain 1\'s image (paused only for the copy) to --save-to',
+      boundedNumber(MAX_RUN_SECONDS, 'thirty days'))
+    .option('--save-to <file>', 'where --save-at writes the image (check it with `wasmxen image check`)')
+    .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo'; saveAt?: number; saveTo?: string }) => {
+      if ((opts.saveAt === undefined) !== (opts.saveTo === undefined)) throw new Error('--save-at and --save-to go together: give both');
+      if (opts.saveAt !== undefined && opts.scenario !== 'default') throw new Error('--save-at saves domain 1 of the default scenario: drop --scenario');
+      if (opts.saveAt !== undefined && opts.saveAt >= opts.seconds) throw new Error(`--save-at ${opts.saveAt} must be before the end of the run (--seconds ${opts.seconds})`);
       if (opts.scenario === 'fifo-data-plane' && opts.abi !== 'fifo') {
         throw new Error('the fifo-data-plane scenario exercises the FIFO ABI only: drop --abi 2l');
       }
@@ -62,7 +68,7 @@ export function registerRun(program: Command): void {
         }
         const report = opts.scenario === 'fifo-data-plane'
           ? await runFifoDataPlane(opts.seconds)
-          : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, onProgress: bar && ((p) => bar.update(opts.seconds, p)) });
+          : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, saveAt: opts.saveAt, saveTo: opts.saveTo, onProgress: bar && ((p) => bar.update(opts.seconds, p)) });
         bar?.stop();
         const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
         console.log(opts.json ? JSON.stringify(report) : text);

@@ -14,6 +14,9 @@
 //   (I18) — except the caller's own dispatch when a handler unbinds its port.
 // - Index 0 of both arrays (port 0's slots) holds the binding serial counter
 //   and the spurious-event counter.
+// - info[port] says what the bound port is (src/guest/resume.ts), so a
+//   resumed guest can bind it again; written after the entry, cleared by the
+//   unbind that released the entry.
 import type { DataPlane } from '../wasm/data-plane.ts';
 import type { GuestLayout } from './layout.ts';
 import { WasmxenError } from '../errors.ts';
@@ -42,6 +45,7 @@ export class DriverError extends WasmxenError {
 export class GuestDriver {
   private readonly table: Int32Array;
   private readonly active: Int32Array;
+  private readonly info: Int32Array;
   private readonly names: string[];
   private readonly fns: Handler[];
   /** port being dispatched on this thread (0 = none) */
@@ -52,6 +56,7 @@ export class GuestDriver {
     const n = maxPort + 1;
     this.table = new Int32Array(dp.memory.buffer, dp.x.addrGfn(dom, layout.tableGfn) >>> 0, n);
     this.active = new Int32Array(dp.memory.buffer, dp.x.addrGfn(dom, layout.activeGfn) >>> 0, n);
+    this.info = new Int32Array(dp.memory.buffer, dp.x.addrGfn(dom, layout.infoGfn) >>> 0, n);
     // sorted: every vCPU thread running the same module derives the same indices
     this.names = Object.keys(handlers).sort();
     this.fns = this.names.map((k) => handlers[k]);
@@ -95,6 +100,7 @@ export class GuestDriver {
   unbind(b: Binding): boolean {
     if (!this.validPort(b.port)) return false;
     if (Atomics.compareExchange(this.table, b.port, b.token, 0) !== b.token) return false;
+    Atomics.store(this.info, b.port, 0);
     const self = this.dispatching === b.port ? 1 : 0; // a handler unbinding its own port
     for (let spins = 0; (Atomics.load(this.active, b.port) & COUNT) > self; spins++) {
       if (spins < 1000) continue;
@@ -103,6 +109,44 @@ export class GuestDriver {
     }
     Atomics.and(this.active, b.port, COUNT);
     return true;
+  }
+
+  /** Record what bound `port` is (a binding-info word, src/guest/resume.ts). */
+  describe(port: number, info: number): void {
+    if (this.validPort(port)) Atomics.store(this.info, port, info | 0);
+  }
+
+  /** Every bound port: its entry (handler) and binding info. */
+  bound(): { port: number; token: number; info: number }[] {
+    const out: { port: number; token: number; info: number }[] = [];
+    for (let p = 1; p <= this.maxPort; p++) {
+      const token = Atomics.load(this.table, p);
+      if (token !== 0) out.push({ port: p, token, info: Atomics.load(this.info, p) >>> 0 });
+    }
+    return out;
+  }
+
+  /**
+   * After a move (src/guest/resume.ts): every port number in the table is
+   * invalid — Linux zaps each IRQ's port, FreeBSD sets it to ~0 — so every
+   * entry and its info are cleared. Only while no vCPU dispatches.
+   */
+  invalidateAll(): void {
+    for (let p = 1; p <= this.maxPort; p++) { Atomics.store(this.table, p, 0); Atomics.store(this.info, p, 0); }
+  }
+
+  /** Put a binding (its entry, so its handler) at the port it was bound again to after a move. */
+  adopt(port: number, token: number, info: number): void {
+    if (!this.validPort(port)) throw new DriverError(`adopt: port ${port} is not a usable port of domain ${this.dom} (1..${this.maxPort})`);
+    if (Atomics.compareExchange(this.table, port, 0, token) !== 0) {
+      throw new DriverError(`adopt: port ${port} of domain ${this.dom} is already bound to '${this.handlerOf(port)}'`);
+    }
+    Atomics.store(this.info, port, info | 0);
+  }
+
+  /** The handler name an entry (token) routes to. */
+  handlerName(token: number): string {
+    return this.names[(token & 0xff) - 1] ?? '?';
   }
 
   handlerOf(port: number): string | undefined {

@@ -8,6 +8,7 @@ import { KABI_2L } from './layout.ts';
 import type { GuestLayout } from './layout.ts';
 import { EvtchnError } from '../errors.ts';
 import type { ConsumerRegistry } from '../consumers/registry.ts';
+import { bindingInfo, resumeGuest, type Reconnect, type ResumeResult } from './resume.ts';
 
 /** What a vCPU's Guest knows about its domain and thread. */
 export interface GuestContext {
@@ -107,6 +108,8 @@ export class Guest {
   /** Route `port` to `handler` and unmask it; `vcpu` is where Xen delivers it (its notify vCPU). */
   listen(port: number, handler: string, vcpu = 0): Binding {
     const b = this.driver.bind(port, handler);
+    // what the port is, so a resume after a move can bind it again (resume.ts)
+    this.driver.describe(port, bindingInfo(this.hc.status(port)));
     this.route(port, vcpu);
     this.unmask(port);
     return b;
@@ -140,6 +143,16 @@ export class Guest {
     if (this.abi === 'fifo') return;
     bootFifo(this.dp, this.dom, this.vcpus, this.layout);
     for (let p = 1; p <= this.ctx.maxPort; p++) if (this.driver.handlerOf(p) !== undefined) this.unmask(p);
+  }
+
+  /**
+   * After this domain was restored on another host: rebind as Linux's
+   * xen_irq_resume does (resume.ts) — ABI set up again, VIRQs and IPIs bound
+   * anew keeping their handlers, interdomain channels through `reconnect`.
+   * From one vCPU, while the others do not dispatch.
+   */
+  resume(reconnect?: Reconnect): ResumeResult {
+    return resumeGuest(this, reconnect);
   }
 
   /**

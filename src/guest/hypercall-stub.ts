@@ -6,7 +6,7 @@
 // which is what a continuation is for.
 import type { DataPlane } from '../wasm/data-plane.ts';
 import {
-  HCALL_REGS_OP, HCALL_REGS_ARGS, HCALL_REGS_ARG_BYTES, HCALL_REGS_NR_ARGS, HCALL_REGS_RESULT, HCALL_REGS_SIZE,
+  HCALL_REGS_OP, HCALL_REGS_STATE, HCALL_REGS_ARGS, HCALL_REGS_ARG_BYTES, HCALL_REGS_NR_ARGS, HCALL_REGS_RESULT, HCALL_REGS_SIZE,
   HCALL_COMPLETED, HCALL_PREEMPTED,
 } from '../../assembly/shared/hypercall-abi.ts';
 
@@ -29,7 +29,13 @@ export class HypercallStub {
   onPreempted?: () => void;
 
   constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, readonly regsGpa: number,
-    private readonly preserve?: Uint8Array) {
+    private readonly preserve?: Uint8Array,
+    /**
+     * Runs between a preemption and the re-issue: the call has returned to
+     * the guest, so the vCPU may be paused there (I28) — and saved with its
+     * continuation in flight (I46).
+     */
+    private readonly boundary?: () => void) {
     this.regs = new DataView(dp.memory.buffer, (dp.x.addrGuestBase(dom) >>> 0) + regsGpa, HCALL_REGS_SIZE);
   }
 
@@ -37,6 +43,7 @@ export class HypercallStub {
   load(op: number, args: readonly (number | bigint)[]): void {
     if (args.length > HCALL_REGS_NR_ARGS) throw new RangeError(`a hypercall takes at most ${HCALL_REGS_NR_ARGS} arguments`);
     this.regs.setUint32(HCALL_REGS_OP, op, true);
+    this.regs.setUint32(HCALL_REGS_STATE, HCALL_COMPLETED, true);
     for (let k = 0; k < HCALL_REGS_NR_ARGS; k++) {
       const v = args[k] ?? 0;
       const at = HCALL_REGS_ARGS + k * HCALL_REGS_ARG_BYTES;
@@ -48,6 +55,22 @@ export class HypercallStub {
         this.regs.setUint32(at + 4, Math.floor(v / 2 ** 32), true);
       }
     }
+  }
+
+  /** True if the last entry preempted the loaded call: a continuation is in flight (I46), e.g. after a restore. */
+  inFlight(): boolean {
+    return this.regs.getUint32(HCALL_REGS_STATE, true) === HCALL_PREEMPTED;
+  }
+
+  /** Re-issue a call in flight in the context (a vCPU arriving after a move) until it completes. */
+  finish(): HypercallOutcome {
+    let continuations = 0;
+    while (!this.step()) {
+      continuations++;
+      this.boundary?.();
+      if (this.onPreempted) this.interrupt(this.onPreempted);
+    }
+    return { result: this.result(), continuations };
   }
 
   /** Argument register `k` as the hypervisor left it. */
@@ -81,12 +104,8 @@ export class HypercallStub {
 
   /** Issue until complete: the hypercall instruction plus the guest's re-issue loop. */
   call(op: number, args: readonly (number | bigint)[]): HypercallOutcome {
+    this.boundary?.(); // the hypercall boundary (I28): before the context is loaded
     this.load(op, args);
-    let continuations = 0;
-    while (!this.step()) {
-      continuations++;
-      if (this.onPreempted) this.interrupt(this.onPreempted);
-    }
-    return { result: this.result(), continuations };
+    return this.finish();
   }
 }

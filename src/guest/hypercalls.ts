@@ -52,7 +52,7 @@ export class GuestHypercalls {
     this.view = new DataView(dp.memory.buffer, (dp.x.addrGfn(dom, scratchGfn) >>> 0) + vcpu * SCRATCH_PER_VCPU, SCRATCH_PER_VCPU);
     // the interrupted call's struct survives a handler run between its continuations
     this.stub = new HypercallStub(dp, dom, vcpu, this.gpa + SCRATCH_REGS,
-      new Uint8Array(dp.memory.buffer, this.view.byteOffset, SCRATCH_REGS));
+      new Uint8Array(dp.memory.buffer, this.view.byteOffset, SCRATCH_REGS), boundary);
   }
 
   /** The struct area of this vCPU's scratch (argument structs are written here). */
@@ -65,7 +65,6 @@ export class GuestHypercalls {
 
   /** The raw hypercall: 0 or -errno, struct at this vCPU's scratch area. */
   op(cmd: number): number {
-    this.boundary?.();
     return this.call(cmd).result;
   }
 
@@ -107,7 +106,7 @@ export class GuestHypercalls {
 
   /** The hot path: one hypercall; returns 0 or -errno without throwing. */
   sendRaw(port: number): number {
-    this.boundary?.();
+    this.boundary?.(); // a hypercall boundary too: a guest looping on sends parks here (I28)
     this.view.setUint32(EPORT_PORT, port, true);
     const rc = this.dp.x.eventChannelOp(this.dom, this.vcpu, EVTCHNOP_send, this.gpa >>> 0, 0);
     if (rc !== SEND_CALL_CONSUMER) return rc;
@@ -161,7 +160,6 @@ export class GuestHypercalls {
    * that command word instead (e.g. a reset_cont carried over from elsewhere).
    */
   reset(dom: number, cmd: number = EVTCHNOP_reset): HypercallOutcome {
-    this.boundary?.();
     this.view.setUint16(ER_DOM, dom, true);
     return this.call(cmd);
   }

@@ -2,7 +2,7 @@
 // ABI; spec §10.2 for the FIFO part). gfn 0 is shared_info.
 //
 // ┌ 0 shared_info ┬ 1 FIFO driver state ┬ control blocks (1 per vCPU) ┬ event array pages ┬
-//   hypercall scratch (1 KiB per vCPU) ┬ port table ┬ in-flight counters ┬ kernel words (1) ┬
+//   hypercall scratch (1 KiB per vCPU) ┬ port table ┬ in-flight counters ┬ binding info ┬ kernel words (1) ┬
 //   2-level driver state ┬ free RAM … ┐
 import { PAGE_SIZE, GS2_VCPU_BYTES } from '../../assembly/shared/layout.ts';
 import { EVTCHN_FIFO_EVENT_WORDS_PER_PAGE } from '../../assembly/shared/fifo-abi.ts';
@@ -31,6 +31,8 @@ export interface GuestLayout {
   tableGfn: number;
   /** in-flight dispatch counters: u32 per port */
   activeGfn: number;
+  /** what each bound port is (src/guest/resume.ts: kind, VIRQ, vCPU, remote domain): u32 per port */
+  infoGfn: number;
   /** the kernel's own words (K_*) */
   kernelGfn: number;
   /** 2-level driver state (GS2_* in layout.ts) */
@@ -48,7 +50,8 @@ export function guestLayout(vcpus: number, maxPort: number): GuestLayout {
   const tableFrames = Math.ceil(((maxPort + 1) * 4) / PAGE_SIZE);
   const tableGfn = scratchGfn + Math.ceil((vcpus * SCRATCH_PER_VCPU) / PAGE_SIZE);
   const activeGfn = tableGfn + tableFrames;
-  const kernelGfn = activeGfn + tableFrames;
+  const infoGfn = activeGfn + tableFrames;
+  const kernelGfn = infoGfn + tableFrames;
   const twoLevelGfn = kernelGfn + 1;
   return {
     gsGfn,
@@ -57,6 +60,7 @@ export function guestLayout(vcpus: number, maxPort: number): GuestLayout {
     scratchGfn,
     tableGfn,
     activeGfn,
+    infoGfn,
     kernelGfn,
     twoLevelGfn,
     freeGfn: twoLevelGfn + Math.ceil((vcpus * GS2_VCPU_BYTES) / PAGE_SIZE),

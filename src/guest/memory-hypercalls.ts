@@ -145,6 +145,14 @@ export class MemoryHypercalls {
    * `opaque` is the body's opaque field on the first call (Xen requires 0).
    */
   dmModifiedMemory(domid: number, buf: DataView, bufGpa: number, extents: readonly DmExtent[], opaque = 0): HypercallOutcome & { nrExtents: number; opaque: number } {
+    this.writeDmModifiedMemory(buf, bufGpa, extents, opaque);
+    const out = this.stub.call(__HYPERVISOR_dm_op, [domid, 2, bufGpa]);
+    const [nrExtents, left] = dmModifiedMemoryProgress(buf);
+    return { ...out, nrExtents, opaque: left };
+  }
+
+  /** The two buffers of XEN_DMOP_modified_memory (see dmModifiedMemory), without a call: dm_op's arguments are then (domid, 2, bufGpa). */
+  writeDmModifiedMemory(buf: DataView, bufGpa: number, extents: readonly DmExtent[], opaque = 0): void {
     const b0 = DM_BUF0_OFF, b1 = DM_BUF1_OFF;
     const desc = (i: number, off: number, size: number) => {
       if (this.width === 32) {
@@ -166,9 +174,6 @@ export class MemoryHypercalls {
       buf.setUint32(b1 + i * DMMME_SIZE + DMMME_PAD, e.pad ?? 0, true);
       buf.setBigUint64(b1 + i * DMMME_SIZE + DMMME_FIRST_PFN, BigInt(e.firstPfn), true);
     });
-    const out = this.stub.call(__HYPERVISOR_dm_op, [domid, 2, bufGpa]);
-    const [nrExtents, left] = dmModifiedMemoryProgress(buf);
-    return { ...out, nrExtents, opaque: left };
   }
 
   /** dm_op with raw arguments (for the error table). */

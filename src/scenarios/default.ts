@@ -12,6 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WideCounter } from '../util/wide-counter.ts';
 import { StuckVcpuError } from '../errors.ts';
 import { valueAt } from '../bench/stats.ts';
+import { writeFile } from 'node:fs/promises';
+import { TP_KIND_CONSOLE, TP_KIND_OTHER } from '../migrate/format.ts';
+import type { ImagePort } from '../migrate/parse.ts';
 import { Hypervisor } from '../hypervisor.ts';
 import { PassThrough } from 'node:stream';
 import { guestModulePath } from '../paths.ts';
@@ -40,6 +43,8 @@ export interface RunReport {
   monitor: { requests: number; answers: number; callbacks: number };
   /** what the guests wrote to their emulated console */
   console: string[];
+  /** with saveAt: domain 1's image written mid-run (src/migrate/), the domain paused only for the copy */
+  save?: { file: string; at_s: number; bytes: number; records: number; downtime_ms: number };
 }
 
 /** Bound on the wait for every vCPU to boot (worker start, module load, binds) on a loaded machine. */
@@ -74,9 +79,18 @@ class FlowCounters {
 const bootedNames = (mask: number) => [0, 1, 2, 3].filter((b) => (mask & (1 << b)) === 0).map((b) => [1 + (b >> 1), b & 1] as [number, number]);
 const vcpuList = (vs: [number, number][]) => vs.map(([d, c]) => `domain ${d} vCPU ${c}`).join(', ');
 
-export async function runDefaultScenario(opts: {
-  seconds: number; timerHz?: number; abi?: '2l' | 'fifo'; onProgress?: (p: RunProgress) => void;
-}): Promise<RunReport> {
+/** Options of the default scenario. */
+export interface DefaultScenarioOptions {
+  seconds: number;
+  timerHz?: number;
+  abi?: '2l' | 'fifo';
+  onProgress?: (p: RunProgress) => void;
+  /** at this many seconds (< seconds), write domain 1's image to saveTo and let it run on */
+  saveAt?: number;
+  saveTo?: string;
+}
+
+export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<RunReport> {
   if (!(opts.seconds > 0 && opts.seconds <= MAX_RUN_SECONDS)) throw new RangeError(`seconds must be in (0, ${MAX_RUN_SECONDS}]`);
   const abi = opts.abi ?? 'fifo';
   const shared = new SharedArrayBuffer(SHARED_BYTES);
@@ -106,6 +120,7 @@ export async function runDefaultScenario(opts: {
   let last = counters.sample();
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   let report;
+  let saved: RunReport['save'];
   const started = process.hrtime.bigint();
   const now = () => Number(process.hrtime.bigint() - started) / 1e9;
   let elapsed = 0;
@@ -126,6 +141,14 @@ export async function runDefaultScenario(opts: {
   try {
     hv.start();
     hv.startTimer(opts.timerHz ?? 100);
+    if (opts.saveAt !== undefined && opts.saveTo) {
+      await waitUntil(() => (progress('running'), false), Math.min(opts.saveAt, opts.seconds));
+      saved = await saveToFile(hv, opts.saveTo, [
+        { port: frontend.console.xenPort, remoteDom: 0, kind: TP_KIND_CONSOLE },
+        { port: frontend.monitor.xenPort, remoteDom: 0, kind: TP_KIND_OTHER },
+      ]);
+      saved.at_s = now();
+    }
     await waitUntil(() => (progress('running'), false), opts.seconds);
     // a run shorter than the boot ends when the guests have booted (their first sends counted)
     const booted = () => (progress('booting'), (Atomics.load(v.i32, S_BOOTED) & ALL_BOOTED) === ALL_BOOTED);
@@ -192,7 +215,18 @@ export async function runDefaultScenario(opts: {
     late_wakeups: late,
     monitor,
     console: Buffer.concat(consoleText).toString('utf8').split('\n').filter((l) => l.length > 0),
+    ...(saved ? { save: saved } : {}),
   };
+}
+
+/** hv.saveTo domain 1 into `file`: paused only while the image is copied out of its memory. */
+async function saveToFile(hv: Hypervisor, file: string, toolstackPorts: ImagePort[]): Promise<NonNullable<RunReport['save']>> {
+  const chunks: Uint8Array[] = [];
+  const t0 = process.hrtime.bigint();
+  const fig = await hv.saveTo(1, (c) => chunks.push(c), { toolstackPorts });
+  const downtime = Number(process.hrtime.bigint() - t0) / 1e6;
+  await writeFile(file, chunks);
+  return { file, at_s: 0, bytes: fig.bytes, records: fig.records, downtime_ms: downtime };
 }
 
 export function formatRunReport(r: RunReport): string {
@@ -207,6 +241,7 @@ export function formatRunReport(r: RunReport): string {
     `  timer   ${n(r.timer_ticks)} VIRQ_TIMER ticks handled; spurious events ${r.spurious}; lost wake-ups ${r.late_wakeups}`,
     `  monitor ${n(r.monitor.requests)} requests from domain 1 answered in Xen (${n(r.monitor.answers)} answers received)`,
     ...r.console.map((l) => `  console ${l}`),
+    ...(r.save ? [`  save    domain 1 at ${r.save.at_s.toFixed(2)} s: ${n(r.save.bytes)} bytes, ${r.save.records} records in ${r.save.file} (paused ${r.save.downtime_ms.toFixed(1)} ms)`] : []),
     r.lost === 0 && r.duplicated === 0 ? '  every event delivered exactly once' : '  EVENTS LOST OR DUPLICATED',
   ].join('\n');
 }

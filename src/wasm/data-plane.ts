@@ -178,7 +178,7 @@ export interface Machine {
 export interface MachineOptions {
   /** Items a 64-bit caller's preemptible hypercall does before it creates a continuation (default 64; 32-bit callers: 1). */
   preemptEvery?: number;
-  /** memory beyond the listed domains, for domains created later with createDomain */
+  /** memory beyond the listed domains, for domains created later with createDomain (bytes) */
   spareBytes?: number;
 }
 

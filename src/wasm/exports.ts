@@ -47,6 +47,7 @@ export interface DataPlaneExports {
 
   eventChannelOp(dom: number, vcpu: number, cmd: number, gpaLo: number, gpaHi: number): number;
   evtchnAllocUnbound(caller: number, dom: number, remoteDom: number): number;
+  evtchnAllocUnboundAt(caller: number, dom: number, remoteDom: number, port: number): number;
   evtchnBindInterdomain(caller: number, remoteDom: number, remotePort: number): number;
   evtchnBindVirq(caller: number, virq: number, vcpu: number): number;
   evtchnBindIpi(caller: number, vcpu: number): number;
@@ -90,6 +91,9 @@ export interface DataPlaneExports {
   domainTotPages(dom: number): number;
   domainMaxPages(dom: number): number;
   domainSetMaxPages(dom: number, pages: number): void;
+  p2mRestoreSet(dom: number, gfn: number, type: number): number;
+  domainRestoreTotPages(dom: number, pages: number): void;
+  dirtyBitmapRestoreWord(dom: number, i: number, word: number): void;
   domainSetLogDirty(dom: number, on: number): void;
   dirtyBitmapWord(dom: number, i: number, clear: number): number;
   schedPollPrepare(dom: number, vcpu: number, portsGpaLo: number, portsGpaHi: number, nr: number): number;

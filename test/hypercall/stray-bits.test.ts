@@ -112,8 +112,13 @@ describe('event_channel_op: every command with bits above EVTCHNOP_CMD_MASK', ()
       for (const bits of [1, 0x80, 0xffffff]) expect([cmd, bits, hc.op((cmd | (bits << EVTCHNOP_RESET_CONT_SHIFT)) >>> 0)]).toEqual([cmd, bits, -ENOSYS]);
     }
     for (let i = 0; i < 70; i++) hc.bindIpi(0);
-    // position 1 (port 64) resumes there; a position at or beyond the valid ports is no progress point: -EINVAL
-    expect(hc.reset(DOMID_SELF, EVTCHNOP_reset_cont | (3 << EVTCHNOP_RESET_CONT_SHIFT)).result).toBe(-EINVAL);
+    // a position beyond the port limit (1023) is no progress point: -EINVAL, nothing closed
+    expect(hc.reset(DOMID_SELF, EVTCHNOP_reset_cont | (16 << EVTCHNOP_RESET_CONT_SHIFT)).result).toBe(-EINVAL);
+    expect(t.m.dp.activeEvtchns(1)).toBe(70);
+    // one beyond the valid ports (a domain moved to a fresh channel table) scans nothing: ports 1..70 stay open (-EAGAIN)
+    expect(hc.reset(DOMID_SELF, EVTCHNOP_reset_cont | (3 << EVTCHNOP_RESET_CONT_SHIFT)).result).toBe(-EAGAIN);
+    expect(t.m.dp.activeEvtchns(1)).toBe(70);
+    // position 1 (port 64) resumes there
     // a position below the truth: ports 64..70 closed, 1..63 untouched (the caller said they were done), so
     // channels remain open at the end: -EAGAIN, the reset's answer to "not everything closed" (spec §5.2 step 7)
     expect(hc.reset(DOMID_SELF, EVTCHNOP_reset_cont | (1 << EVTCHNOP_RESET_CONT_SHIFT)).result).toBe(-EAGAIN);

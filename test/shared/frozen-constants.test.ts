@@ -83,7 +83,7 @@ describe('struct layouts (offset, size)', () => {
     ['evtchn_init_control', { gfn: es.EIC_CONTROL_GFN, off: es.EIC_OFFSET, vcpu: es.EIC_VCPU, lb: es.EIC_LINK_BITS, pad: es.EIC_PAD, size: es.EIC_SIZE }, { gfn: 0, off: 8, vcpu: 12, lb: 16, pad: 20, size: 24 }],
     ['evtchn_expand_array', { gfn: es.EEA_ARRAY_GFN, size: es.EEA_SIZE }, { gfn: 0, size: 8 }],
     ['EVTCHNSTAT_*', { closed: es.EVTCHNSTAT_closed, unbound: es.EVTCHNSTAT_unbound, inter: es.EVTCHNSTAT_interdomain, pirq: es.EVTCHNSTAT_pirq, virq: es.EVTCHNSTAT_virq, ipi: es.EVTCHNSTAT_ipi }, { closed: 0, unbound: 1, inter: 2, pirq: 3, virq: 4, ipi: 5 }],
-    ['wasmxen hypercall register context', { op: hc.HCALL_REGS_OP, args: hc.HCALL_REGS_ARGS, width: hc.HCALL_REGS_ARG_BYTES, n: hc.HCALL_REGS_NR_ARGS, result: hc.HCALL_REGS_RESULT, size: hc.HCALL_REGS_SIZE }, { op: 0, args: 8, width: 8, n: 5, result: 48, size: 56 }],
+    ['wasmxen hypercall register context', { op: hc.HCALL_REGS_OP, state: hc.HCALL_REGS_STATE, args: hc.HCALL_REGS_ARGS, width: hc.HCALL_REGS_ARG_BYTES, n: hc.HCALL_REGS_NR_ARGS, result: hc.HCALL_REGS_RESULT, size: hc.HCALL_REGS_SIZE }, { op: 0, state: 4, args: 8, width: 8, n: 5, result: 48, size: 56 }],
   ];
   for (const [name, got, want] of cases) it(name, () => expect(got).toEqual(want));
 });

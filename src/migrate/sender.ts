@@ -1,0 +1,32 @@
+// The sending side of a migration: connect to a receiver on 127.0.0.1, send
+// HELLO, stream each domain's image as the saver writes it, await the reply.
+import { connect } from 'node:net';
+import { readFrames, writeFrame, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
+import type { Hello, Reply } from './receiver.ts';
+
+export interface Outgoing {
+  domid: number;
+  control?: boolean;
+  /** writes the domain's image into `sink` (saveDomain) */
+  save: (sink: (chunk: Uint8Array) => void) => void;
+}
+
+export async function sendDomains(port: number, domains: readonly Outgoing[]): Promise<{ reply: Reply; bytes: number }> {
+  const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+  await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
+  const hello: Hello = { domains: domains.map((d) => ({ domid: d.domid, control: d.control })) };
+  writeJson(socket, FRAME_HELLO, hello);
+  let bytes = 0;
+  for (const d of domains) {
+    d.save((chunk) => { bytes += chunk.length; writeFrame(socket, FRAME_IMAGE_CHUNK, chunk); });
+    writeFrame(socket, FRAME_IMAGE_END, new Uint8Array(0));
+  }
+  socket.end();
+  for await (const f of readFrames(socket)) {
+    if (f.kind === FRAME_REPLY) {
+      socket.destroy();
+      return { reply: JSON.parse(f.body.toString()) as Reply, bytes };
+    }
+  }
+  throw new Error('the receiver closed the connection without a reply');
+}
