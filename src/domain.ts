@@ -17,6 +17,7 @@ import type { GuestLayout } from './guest/layout.ts';
 import type { PortStatus } from './guest/hypercalls.ts';
 import type { ConsumerRegistry } from './consumers/registry.ts';
 import { DomainMemory } from './mm/domain-memory.ts';
+import { warn } from './platform/host.ts';
 import { HandlerError, HypervisorClosedError, InvalidArgumentError, VcpuCrashError, WasmxenError } from './errors.ts';
 
 /** A service domain's event handler; a returned promise is awaited only for its rejection. */
@@ -219,5 +220,5 @@ export class Domain {
 }
 
 function defaultSink(e: WasmxenError): void {
-  process.emitWarning(e);
+  warn(e);
 }
