@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerRun } from './run.ts';
 import { registerStress } from './stress.ts';
 import { registerBench } from './bench.ts';
+import { registerServe } from './serve.ts';
 
 const program = new Command()
   .name('wasmxen')
@@ -13,6 +14,7 @@ const program = new Command()
 registerRun(program);
 registerStress(program);
 registerBench(program);
+registerServe(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`wasmxen: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);

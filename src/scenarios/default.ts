@@ -8,13 +8,12 @@
 // every event in flight has been delivered, and only then stops the guests:
 // `lost` and `duplicated` count only what really was.
 import * as hdr from 'hdr-histogram-js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WideCounter } from '../util/wide-counter.ts';
 import { StuckVcpuError } from '../errors.ts';
 import { valueAt } from '../bench/stats.ts';
 import { Hypervisor } from '../hypervisor.ts';
-import { PassThrough } from 'node:stream';
-import { guestModulePath } from '../paths.ts';
+import { builtinGuest } from '../platform/host.ts';
+import { monotonicNs } from '../platform/clock.ts';
 import { guestLayout } from '../guest/layout.ts';
 import type { FrontendConfig } from '../guests/frontend.ts';
 import {
@@ -49,6 +48,7 @@ export const DRAIN_LIMIT_MS = 20_000;
 /** Longest run: the wrapping counters are widened by sampling (src/util/wide-counter.ts), so only Node's timers bound it. */
 export const MAX_RUN_SECONDS = 30 * 24 * 3600;
 const TICK_MS = 100;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface RunProgress {
   phase: 'booting' | 'running' | 'draining';
@@ -56,6 +56,8 @@ export interface RunProgress {
   seconds: number;
   sent: number;
   delivered: number;
+  /** delivered so far, by flow */
+  flows: { pingpong: number; fanin: number; ipi: number };
 }
 
 /** Every flow's sent and delivered words, widened. */
@@ -76,6 +78,8 @@ const vcpuList = (vs: [number, number][]) => vs.map(([d, c]) => `domain ${d} vCP
 
 export async function runDefaultScenario(opts: {
   seconds: number; timerHz?: number; abi?: '2l' | 'fifo'; onProgress?: (p: RunProgress) => void;
+  /** called once the hypervisor exists, before its vCPUs start (a live view reads its machine) */
+  onStart?: (hv: Hypervisor) => void;
 }): Promise<RunReport> {
   if (!(opts.seconds > 0 && opts.seconds <= MAX_RUN_SECONDS)) throw new RangeError(`seconds must be in (0, ${MAX_RUN_SECONDS}]`);
   const abi = opts.abi ?? 'fifo';
@@ -84,13 +88,12 @@ export async function runDefaultScenario(opts: {
   // the toolstack's plan: domain 1's monitor and console rings in its first free frames
   const free = guestLayout(2, 1023).freeGfn;
   const frontend: FrontendConfig = {};
-  const consoleOut = new PassThrough();
-  const consoleText: Buffer[] = [];
-  consoleOut.on('data', (c: Buffer) => consoleText.push(c));
+  const consoleText: Uint8Array[] = [];
+  const consoleOut = { write: (c: Uint8Array) => consoleText.push(c) };
   const hv = await Hypervisor.create({
     domains: [
-      { id: 1, vcpus: 2, guest: guestModulePath('frontend'), config: frontend },
-      { id: 2, vcpus: 2, guest: guestModulePath('backend') },
+      { id: 1, vcpus: 2, guest: builtinGuest('frontend'), config: frontend },
+      { id: 2, vcpus: 2, guest: builtinGuest('backend') },
     ],
     shared,
     abi,
@@ -105,14 +108,20 @@ export async function runDefaultScenario(opts: {
   const dup = new WideCounter(() => Atomics.load(v.i32, S_DUPLICATED));
   let last = counters.sample();
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const byFlow = (fs: number[]) => fs.reduce((a, f) => a + last.delivered[flows.indexOf(f)], 0);
+  const flowTotals = () => ({
+    pingpong: byFlow([F_PING, F_PONG]),
+    fanin: byFlow(Array.from({ length: FANIN_PORTS }, (_, i) => F_FANIN + 2 * i)),
+    ipi: byFlow([0, 1, 2, 3].map((i) => F_IPI + 2 * i)),
+  });
   let report;
-  const started = process.hrtime.bigint();
-  const now = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const started = monotonicNs();
+  const now = () => Number(monotonicNs() - started) / 1e9;
   let elapsed = 0;
   const progress = (phase: RunProgress['phase']) => {
     last = counters.sample();
     dup.sample();
-    opts.onProgress?.({ phase, elapsed: now(), seconds: opts.seconds, sent: sum(last.sent), delivered: sum(last.delivered) });
+    opts.onProgress?.({ phase, elapsed: now(), seconds: opts.seconds, sent: sum(last.sent), delivered: sum(last.delivered), flows: flowTotals() });
   };
   /** Until `done` (which samples) or `limitS` (seconds since start) passes, every TICK_MS; true if done. */
   const waitUntil = async (done: () => boolean, limitS: number) => {
@@ -124,6 +133,7 @@ export async function runDefaultScenario(opts: {
     }
   };
   try {
+    opts.onStart?.(hv);
     hv.start();
     hv.startTimer(opts.timerHz ?? 100);
     await waitUntil(() => (progress('running'), false), opts.seconds);
@@ -168,7 +178,6 @@ export async function runDefaultScenario(opts: {
   }
   const sent = sum(last.sent);
   const delivered = sum(last.delivered);
-  const byFlow = (fs: number[]) => fs.reduce((a, f) => a + last.delivered[flows.indexOf(f)], 0);
   const duplicated = dup.sample();
   return {
     scenario: 'default',
@@ -182,17 +191,21 @@ export async function runDefaultScenario(opts: {
     latency_ns: {
       p50: valueAt(latency, 50), p90: valueAt(latency, 90), p99: valueAt(latency, 99), max: latency.maxValue,
     },
-    flows: {
-      pingpong: byFlow([F_PING, F_PONG]),
-      fanin: byFlow(Array.from({ length: FANIN_PORTS }, (_, i) => F_FANIN + 2 * i)),
-      ipi: byFlow([0, 1, 2, 3].map((i) => F_IPI + 2 * i)),
-    },
+    flows: flowTotals(),
     timer_ticks: [0, 1, 2, 3].reduce((a, i) => a + Atomics.load(v.i32, S_TICKS + i), 0),
     spurious,
     late_wakeups: late,
     monitor,
-    console: Buffer.concat(consoleText).toString('utf8').split('\n').filter((l) => l.length > 0),
+    console: consoleLines(consoleText),
   };
+}
+
+/** The console's bytes (UTF-8, in the order drained) as its non-empty lines. */
+function consoleLines(chunks: Uint8Array[]): string[] {
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) { all.set(c, at); at += c.length; }
+  return new TextDecoder().decode(all).split('\n').filter((l) => l.length > 0);
 }
 
 export function formatRunReport(r: RunReport): string {
