@@ -106,6 +106,10 @@ describe('the demo page in headless Chromium', () => {
     expect(await page.locator('#domain-body table caption').allTextContents()).toEqual(expect.arrayContaining([
       expect.stringMatching(/^vCPU 0 queues/), expect.stringMatching(/^vCPU 1 queues/), expect.stringMatching(/^Bound ports of domain 2/),
     ]));
+    // …read through the layout: domain 2's interdomain ports with the priorities its guest gave them (ping 0, fan-in 2..15)
+    const prios = await page.$$eval('#domain-body > table tbody tr', (rows) => rows
+      .filter((r) => r.children[1].textContent === 'interdomain').map((r) => Number(r.children[3].textContent)));
+    expect(prios.sort((a, b) => a - b)).toEqual([0, 2, 4, 7, 7, 9, 11, 13, 15]);
     expect(await page.textContent('#rate-caption')).toMatch(/^Chart: delivered events per second .* measured over one update interval/);
     expect(await page.textContent('#summary')).toContain(`Every one of ${r.sent.toLocaleString('en-US')} events was delivered exactly once.`);
     expect(errors).toEqual([]);
