@@ -21,6 +21,9 @@ export function spawnWorker(name: string, data: unknown): WorkerHandle {
   }
   const worker = new Worker(new URL(`${name}.worker.js`, assets()), { type: 'module', name: `wasmxen ${name}` });
   worker.postMessage({ tag: START_TAG, data });
+  // A Web Worker has no exit event: it ends only when terminated, and then the exit callbacks run (code 1, as Node reports a terminated worker).
+  const exits: ((code: number) => void)[] = [];
+  let ended = false;
   return {
     endpoint: worker,
     onError: (cb) => {
@@ -29,8 +32,13 @@ export function spawnWorker(name: string, data: unknown): WorkerHandle {
       worker.addEventListener('error', (ev) => { ev.preventDefault(); fire(new Error(`worker ${name}: ${ev.message || 'failed to load'}`)); });
       worker.addEventListener('messageerror', () => fire(new Error(`worker ${name}: a message could not be deserialized`)));
     },
-    onExit: () => { /* a Web Worker has no exit event: it ends only by terminate() */ },
-    terminate: async () => { worker.terminate(); },
+    onExit: (cb) => { if (ended) cb(1); else exits.push(cb); },
+    terminate: async () => {
+      if (ended) return;
+      ended = true;
+      worker.terminate();
+      for (const cb of exits.splice(0)) cb(1);
+    },
   };
 }
 
@@ -91,6 +99,9 @@ export function moduleProblem(location: string): string | undefined {
     return `${location} is not a URL`;
   }
 }
+
+/** A page has no process to keep alive: nothing to do. */
+export function unrefTimer(_t: ReturnType<typeof setTimeout>): void {}
 
 /** A failure the library survived and has nobody to give it to: the console. */
 export function warn(e: Error | string): void {

@@ -78,6 +78,11 @@ export function moduleProblem(location: string): string | undefined {
   return existsSync(file) ? undefined : `${file} does not exist`;
 }
 
+/** Let `t` not keep the process alive (a watchdog's late look must not delay exit). */
+export function unrefTimer(t: ReturnType<typeof setTimeout>): void {
+  t.unref();
+}
+
 /** A failure the library survived and has nobody to give it to: a process warning. */
 export function warn(e: Error | string): void {
   process.emitWarning(e);

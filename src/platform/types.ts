@@ -8,7 +8,7 @@ export interface WorkerHandle {
   readonly endpoint: Endpoint;
   /** `cb` once, if the worker's code throws uncaught (or its module fails to load) */
   onError(cb: (e: unknown) => void): void;
-  /** `cb` once, if the thread ends (Node: its exit code; a Web Worker has no exit event and never calls it) */
+  /** `cb` once, when the thread ends, with its exit code (a Web Worker, which has no exit event, ends only by terminate(): code 1, as Node's terminate) */
   onExit(cb: (code: number) => void): void;
   /** End the thread; resolves once it has ended (or, in a browser, once it was told to) */
   terminate(): Promise<void>;
