@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import type { RunnerApi } from './runner-api.ts';
 import { DefaultView } from './default-view.ts';
 import { drawDomain } from './domain-view.ts';
+import { StressView } from './stress-view.ts';
 import { $ } from './dom.ts';
 
 const MAX_SECONDS = 3600;
@@ -33,6 +34,29 @@ async function runDefault(runner: Comlink.Remote<RunnerApi>, engine: string, sec
   document.body.dataset.state = 'done';
 }
 
+async function runStressPage(runner: Comlink.Remote<RunnerApi>, engine: string, q: URLSearchParams): Promise<void> {
+  const seconds = Number(q.get('seconds') ?? '2');
+  if (!(seconds > 0 && seconds <= MAX_SECONDS)) { fail(`seconds must be a number in (0, ${MAX_SECONDS}], not ${q.get('seconds')}`); return; }
+  const seedParam = q.get('seed');
+  const seed = seedParam === null ? crypto.getRandomValues(new Uint32Array(1))[0] : Number(seedParam);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) { fail(`seed must be a whole number in 0..4294967295, not ${seedParam}`); return; }
+  const req = { scenario: q.get('scenario') ?? undefined, inject: q.get('inject') ?? undefined, seconds, seed };
+  const plan = await runner.stressPlan(req.scenario, req.inject);
+  const view = new StressView(plan, req);
+  const r = await runner.runStress(req, Comlink.proxy((p) => view.update(p)));
+  view.final(r);
+  $('report').textContent = JSON.stringify({
+    run: 'stress', engine, verdict: r.verdict, inject: r.inject, detected: r.detected, seed: r.seed, seconds_requested: seconds,
+    scenarios: r.scenarios.map((s) => ({
+      name: s.name, verdict: s.verdict, ...(s.hint ? { hint: s.hint } : {}), iterations: s.iterations, outcomes: s.outcomes,
+      forbidden: s.forbidden, watchdog: s.watchdog, seconds: Number(s.seconds.toFixed(3)), rate: Math.round(s.rate),
+      ...(s.failure ? { failure: { kind: s.failure.kind, outcome: s.failure.outcome, detail: s.failure.detail.split('\n')[0], iteration: s.failure.iteration, at_seconds: Number(s.failure.atSeconds.toFixed(3)) } } : {}),
+    })),
+  }, null, 2);
+  $('status').textContent = `Done: stress, verdict ${r.verdict}${r.inject ? `, injected bug ${r.detected ? 'caught' : 'not caught'}` : ''}.`;
+  document.body.dataset.state = 'done';
+}
+
 async function main(): Promise<void> {
   if (!self.crossOriginIsolated) {
     fail('This page is not cross-origin isolated, so it cannot share WebAssembly memory with Web Workers. '
@@ -52,7 +76,8 @@ async function main(): Promise<void> {
     await runDefault(runner, engine, seconds);
     return;
   }
-  fail(`unknown run '${run}': use run=default`);
+  if (run === 'stress') { await runStressPage(runner, engine, q); return; }
+  fail(`unknown run '${run}': use run=default or run=stress`);
 }
 
 main().catch((e: unknown) => fail(`The run failed: ${e instanceof Error ? e.message : String(e)}`));

@@ -11,11 +11,10 @@
 //   const dm = await DeviceModel.create(hv, { domain: 0, guest: 1, plan, ringGfn });
 //   hv.start(); …; await dm.connect(guestPort);          // the guest offered its port
 //   dm.stats(); await dm.stop(); await hv.shutdown();
-import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { Hypervisor } from '../hypervisor.ts';
-import { workerPath } from '../paths.ts';
+import { spawnWorker } from '../platform/host.ts';
+import type { WorkerHandle } from '../platform/types.ts';
 import { guestLayout } from '../guest/layout.ts';
 import { ConfigError } from '../errors.ts';
 import { DmRegion, type DmFatal, type MapCacheStats, type DmaEngineStats } from './region.ts';
@@ -56,7 +55,7 @@ export interface DeviceModelReport extends DeviceModelStats {
 }
 
 interface Running {
-  worker: Worker;
+  worker: WorkerHandle;
   api: Comlink.Remote<DmWorkerApi>;
   done: Promise<DmWorkerReport>;
 }
@@ -102,11 +101,11 @@ export class DeviceModel {
         module: machine.module, memory: machine.memory, control: this.control, dmDom: this.opts.domain, worker: w,
         vcpus, maxPort, dm: this.region.addr, depth: this.opts.depth, seed: this.opts.seed,
       };
-      const worker = new Worker(workerPath('dm'), { workerData: data });
-      const api = Comlink.wrap<DmWorkerApi>(nodeEndpoint(worker));
+      const worker = spawnWorker('dm', data);
+      const api = Comlink.wrap<DmWorkerApi>(worker.endpoint);
       const failed = new Promise<never>((_, reject) => {
-        worker.once('error', (e) => reject(new Error(`device-model worker ${w} crashed: ${e.message}`)));
-        worker.once('exit', (code) => reject(new Error(`device-model worker ${w} exited (code ${code}) before stopping`)));
+        worker.onError((e) => reject(new Error(`device-model worker ${w} crashed: ${e instanceof Error ? e.message : String(e)}`)));
+        worker.onExit((code) => reject(new Error(`device-model worker ${w} exited (code ${code}) before stopping`)));
       });
       failed.catch(() => { /* reported by stop() */ });
       await Promise.race([api.setup(), failed]);

@@ -117,6 +117,40 @@ describe('the demo page in headless Chromium', () => {
     await page.close();
   }, RUN_LIMIT_MS + 30_000);
 
+  it('/?run=stress&scenario=raise-drain&inject=ready-before-head: the injected bug is caught, on Web Workers', async () => {
+    const { page, errors, foreign } = await openPage();
+    await page.goto(new URL('/?run=stress&scenario=raise-drain&inject=ready-before-head&seconds=30&seed=1', base).href);
+    const text = await finished(page, 'stress-inject');
+    await page.screenshot({ path: join(ARTIFACTS, 'stress-inject.png'), fullPage: true });
+    const r = JSON.parse(text) as {
+      error?: string; run: string; verdict: string; inject: string; detected: boolean; seed: number;
+      scenarios: { name: string; iterations: number; forbidden: number; outcomes: Record<string, number>; failure?: { kind: string; outcome: string } }[];
+    };
+    expect(r.error).toBeUndefined();
+    expect([r.run, r.inject, r.detected, r.verdict, r.seed]).toEqual(['stress', 'ready-before-head', true, 'forbidden', 1]);
+    expect(r.scenarios.map((s) => [s.name, s.forbidden, s.failure?.kind])).toEqual([['raise-drain', 1, 'forbidden']]);
+    // the run stopped at its first forbidden outcome: the histogram counts it, beside the rounds before it
+    const s = r.scenarios[0];
+    expect(s.outcomes[s.failure!.outcome]).toBe(1);
+    expect(Object.values(s.outcomes).reduce((a, b) => a + b, 0)).toBe(s.iterations);
+    const row = await page.$$eval('#stress-body tbody tr', (rows, id) => rows.filter((x) => x.children[0].textContent === id)
+      .map((x) => [x.children[1].textContent, x.children[2].textContent]), s.failure!.outcome);
+    expect(row).toEqual([['FORBIDDEN', '1']]);
+    expect(await page.textContent('#stress-verdict')).toContain('The injected bug ready-before-head was caught.');
+    expect(errors).toEqual([]);
+    expect(foreign).toEqual([]);
+    await page.close();
+  }, RUN_LIMIT_MS + 30_000);
+
+  it('an unknown scenario or bug is a page-level error naming the ones there are', async () => {
+    const { page } = await openPage();
+    await page.goto(new URL('/?run=stress&inject=no-such-bug', base).href);
+    const text = await finished(page, 'stress-unknown');
+    expect((JSON.parse(text) as { error: string }).error).toMatch(/no injectable bug 'no-such-bug' \(have: .*ready-before-head/);
+    expect(await page.isVisible('#error')).toBe(true);
+    await page.close();
+  });
+
   it('a page that is not cross-origin isolated says so on the page, and in #report', async () => {
     const { page, foreign } = await openPage();
     // the same server, its isolation headers dropped on the way
