@@ -5,6 +5,11 @@
 
 import { domainCreate as create, domainDestroy as destroy } from "./domain/create";
 import { domainExists as exists, privBase, guestBase, gfnAddr } from "./domain/table";
+import {
+  domainKill as kill, evtchnDestroy as destroyStep, domainRelease as release, domainPause as pause,
+  domainUnpause as unpause, vcpuParkEnter as parkEnter, vcpuParkLeave as parkLeave,
+} from "./domain/destroy";
+import { domainRefs as refs, rcuLockDomain as rcuLock, rcuUnlockDomain as rcuUnlock } from "./domain/refs";
 import { addrVcpu, addrQueue, addrVcpuInfo } from "./domain/vcpu";
 import { addrChannel, storeNotifyVcpu } from "./channel/record";
 import { fifoWordAddr } from "./fifo/event-word";
@@ -58,7 +63,7 @@ import { hypercall as hypercallEntry } from "./hypercall/entry";
 import { continuationArg0 } from "./hypercall/preempt";
 import { guestHypercallLoop as guestLoop } from "./guest/hypercall-loop";
 import { guestRange, p2mType, loadTotPages, loadMaxPages, addrMaxPages, dirtyWord } from "./mm/p2m";
-import { EFAULT } from "./shared/errno";
+import { EFAULT, ESRCH } from "./shared/errno";
 import { noiseSeed } from "./stress/noise";
 import { G_NOISE_RATE, G_NOISE_SPINS, G_NOISE_YIELD, G_INJECT } from "./shared/layout";
 
@@ -71,6 +76,20 @@ export function domainCreate(dom: u32, gbase: u32, frames: u32, pbase: u32, pbyt
 }
 export function domainDestroy(dom: u32): void { destroy(dom); }
 export function domainExists(dom: u32): bool { return exists(dom); }
+// the lifecycle (assembly/domain/destroy.ts, refs.ts): kill → destroy steps → release
+/** Mark a (paused) domain dying: 0 or -ESRCH. */
+export function domainKill(dom: u32): i32 { return kill(dom); }
+/** evtchn_destroy, one step of at most `batch` ports: 0 done, -ERESTART re-invoke, -EINVAL not dying, -ESRCH. */
+export function domainDestroyStep(dom: u32, batch: u32): i32 { return destroyStep(dom, batch); }
+/** Unpublish a dead domain: 0 regions and domid free, -ERESTART references held, -EBUSY not dead yet. */
+export function domainRelease(dom: u32): i32 { return release(dom); }
+/** References held on `dom` (Xen's rcu_lock_domain_by_id / get_domain). */
+export function domainRefs(dom: u32): u32 { return refs(dom); }
+/** Take / drop a reference, as a Xen-internal service that uses another domain does. */
+export function domainGet(dom: u32): bool { return rcuLock(dom); }
+export function domainPut(dom: u32): void { rcuUnlock(dom); }
+export function vcpuParkEnter(dom: u32, vcpu: u32): void { parkEnter(dom, vcpu); }
+export function vcpuParkLeave(dom: u32, vcpu: u32): void { parkLeave(dom, vcpu); }
 
 // ------------------------------------------- addresses (for src/wasm views)
 export function addrDomainPriv(dom: u32): usize { return privBase(dom); }
@@ -137,10 +156,24 @@ export function xenConsumerRegister(id: u32, drain: u32): i32 { return consumerR
 /** alloc_unbound_xen: a Xen-owned port in `ld` for `remoteDom`, consumer `slot`, notifying `lvcpu`. */
 export function evtchnAllocUnboundXen(ld: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 { return allocUnboundXen(ld, lvcpu, remoteDom, slot); }
 /** free_xen_event_channel: close a Xen-owned port, waiting for callbacks in flight unless the consumer opted out. */
-export function evtchnFreeXen(ld: u32, port: u32): i32 { return closeAny(ld, port, false); }
+export function evtchnFreeXen(ld: u32, port: u32): i32 {
+  if (!rcuLock(ld)) return -ESRCH; // the domain was released: its ports went with it (I27)
+  let rc = closeAny(ld, port, false);
+  rcuUnlock(ld);
+  return rc;
+}
 /** The two halves of evtchnFreeXen, for a consumer that holds its own lock across the first. */
-export function evtchnFreeXenBegin(ld: u32, port: u32): i32 { return freeXenBegin(ld, port); }
-export function evtchnFreeXenEnd(ld: u32, port: u32): void { freeXenEnd(ld, port); }
+export function evtchnFreeXenBegin(ld: u32, port: u32): i32 {
+  if (!rcuLock(ld)) return -ESRCH;
+  let rc = freeXenBegin(ld, port);
+  rcuUnlock(ld);
+  return rc;
+}
+export function evtchnFreeXenEnd(ld: u32, port: u32): void {
+  if (!rcuLock(ld)) return;
+  freeXenEnd(ld, port);
+  rcuUnlock(ld);
+}
 export function notifyViaXenEventChannel(ld: u32, port: u32): i32 { return notifyViaXen(ld, port); }
 /** After evtchnSend returned 1: the call to make (0 slot, 1 vcpu, 2 port, 3 domain), then consumerCallDone. */
 export function consumerCallField(field: u32): u32 { return callField(field); }
@@ -151,8 +184,8 @@ export function addrChannelInflight(dom: u32, port: u32): usize { return addrInf
 export function evtchnIsPending(dom: u32, port: u32): bool { return portIsPending(dom, port); }
 export function evtchnIsMasked(dom: u32, port: u32): bool { return portIsMasked(dom, port); }
 export function domainSetFlags(dom: u32, flags: u32): void { atomic.or<u32>(addrDomFlags(dom), flags); }
-export function domainPause(dom: u32): void { atomic.or<u32>(addrDomFlags(dom), DF_PAUSED); }
-export function domainUnpause(dom: u32): void { atomic.and<u32>(addrDomFlags(dom), ~DF_PAUSED); }
+export function domainPause(dom: u32): void { pause(dom); }
+export function domainUnpause(dom: u32): void { unpause(dom); }
 /**
  * EVTCHNOP_reset / reset_cont with the whole command word `cmd` (EVTCHNOP_reset, or EVTCHNOP_reset_cont
  * with its position bits): 0, -errno, or -ERESTART — then re-issue with cmd = continuationArg0Lo().

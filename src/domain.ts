@@ -17,8 +17,9 @@ import type { GuestLayout } from './guest/layout.ts';
 import type { PortStatus } from './guest/hypercalls.ts';
 import type { ConsumerRegistry } from './consumers/registry.ts';
 import { DomainMemory } from './mm/domain-memory.ts';
-import { warn } from './platform/host.ts';
-import { HandlerError, HypervisorClosedError, InvalidArgumentError, VcpuCrashError, WasmxenError } from './errors.ts';
+import { warn, yieldToEventLoop } from './platform/host.ts';
+import { DomainStateError, HandlerError, HypervisorClosedError, InvalidArgumentError, VcpuCrashError, WasmxenError } from './errors.ts';
+import { ParkGate, DomainDyingExit } from './lifecycle/park.ts';
 
 /** A service domain's event handler; a returned promise is awaited only for its rejection. */
 export type DomainHandler = (port: number) => void | PromiseLike<void>;
@@ -38,15 +39,24 @@ export class Domain {
   private stopped = false;
   private loops: Promise<void>[] = [];
   private handlerSerial = 0;
+  /** per local vCPU: its pause gate (I30), and whether a serving loop runs it */
+  private readonly gates: ParkGate[] = [];
+  private readonly loopRuns: boolean[] = [];
+  private gone = false;
 
   constructor(readonly dp: DataPlane, readonly region: DomainRegion, readonly layout: GuestLayout,
     readonly guestModule: string | undefined, consumers?: ConsumerRegistry,
     private readonly report: ErrorSink = defaultSink) {
     if (!guestModule) {
       for (let v = 0; v < region.vcpus; v++) {
+        const gate = new ParkGate(dp, region.domid, v, () => this.stopped);
+        this.gates.push(gate);
+        this.loopRuns.push(false);
         this.local.push(new Guest(dp, {
           dom: region.domid, vcpu: v, vcpus: region.vcpus, maxPort: region.maxEvtchnPort, config: undefined,
           stopping: () => this.stopped, consumers,
+          // the caller's thread can not park: a hypercall is refused once this vCPU has parked (or the domain is gone)
+          boundary: () => this.boundary(v),
         }, layout, () => ({})));
       }
     }
@@ -54,6 +64,11 @@ export class Domain {
 
   /** The toolstack's view of this domain's memory: reservation counters, max_pages, log-dirty and the dirty bitmap. */
   get memory(): DomainMemory { return new DomainMemory(this.dp, this.region.domid, this.region.frames); }
+
+  private boundary(vcpu: number): void {
+    if (this.gone) throw new DomainStateError(this.id, 'destroyed', `domain ${this.id} has been destroyed: its handle makes no more hypercalls`);
+    this.gates[vcpu].refuse('a hypercall');
+  }
 
   get id(): number { return this.region.domid; }
   get vcpus(): number { return this.region.vcpus; }
@@ -173,17 +188,47 @@ export class Domain {
   private serve(): void {
     if (this.serving || this.stopped) return;
     this.serving = true;
-    this.loops = this.local.map(async (g) => {
+    this.loops = this.local.map(async (g, v) => {
+      this.loopRuns[v] = true;
       try {
-        while (!this.stopped) await g.kernel.blockAndRunAsync(1000);
+        while (!this.stopped) {
+          await this.gates[v].checkAsync(); // the upcall boundary: park while paused (I30)
+          // after handling events, let timers and I/O run: two service domains
+          // answering each other on this thread would otherwise chain microtasks forever
+          if (await g.kernel.blockAndRunAsync(1000) > 0) await yieldToEventLoop();
+        }
       } catch (e) {
-        // handlers are wrapped: only the data plane itself can throw here; this vCPU stops serving
-        this.report(new VcpuCrashError(this.id, g.vcpu, e));
+        // the domain is being destroyed: serve no more. Otherwise handlers are wrapped: only the
+        // data plane itself can throw here, and this vCPU stops serving
+        if (!(e instanceof DomainDyingExit)) this.report(new VcpuCrashError(this.id, g.vcpu, e));
+      } finally {
+        this.loopRuns[v] = false;
       }
     });
   }
 
-  /** Stop serving; resolves when the loops have ended. Every operation afterwards throws HypervisorClosedError. */
+  /**
+   * A pause was requested: vCPUs without a serving loop run nothing, so they
+   * park at once; the serving ones park at their next upcall boundary (I30).
+   */
+  parkIdle(): void {
+    for (let v = 0; v < this.local.length; v++) if (!this.loopRuns[v]) this.dp.x.vcpuParkEnter(this.id, v);
+  }
+
+  /** The pause was withdrawn: the vCPUs parked by parkIdle run again. */
+  unparkIdle(): void {
+    for (let v = 0; v < this.local.length; v++) if (!this.loopRuns[v]) this.dp.x.vcpuParkLeave(this.id, v);
+  }
+
+  /** The domain was destroyed: every later call on this handle throws DomainStateError. */
+  markDestroyed(): void {
+    this.gone = true;
+    this.stopped = true;
+  }
+
+  get destroyed(): boolean { return this.gone; }
+
+  /** Stop serving; resolves when the loops have ended. Every operation afterwards throws HypervisorClosedError (DomainStateError once destroyed). */
   async stop(): Promise<void> {
     this.stopped = true;
     for (const g of this.local) this.dp.x.kickVcpu(this.id, g.vcpu);
@@ -192,6 +237,7 @@ export class Domain {
 
   // ---------------------------------------------- argument checks
   private open(op: string): void {
+    if (this.gone) throw new DomainStateError(this.id, 'destroyed', `${op}: domain ${this.id} has been destroyed: create a new domain to use its id again`);
     if (this.stopped) throw new HypervisorClosedError(op, this.id);
   }
 

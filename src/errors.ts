@@ -178,13 +178,46 @@ export class EvtchnError extends WasmxenError {
 }
 
 /** A vCPU that did not reach a point a run waits for (boot, or the delivery of its events in flight) within a bound. */
-export class StuckVcpuError extends Error {
+export class StuckVcpuError extends WasmxenError {
   override name = 'StuckVcpuError';
+  override readonly code = 'WASMXEN_STUCK_VCPU';
   constructor(
     message: string,
     /** the stuck vCPUs, as [domain, vCPU] */
     readonly vcpus: [number, number][],
   ) {
     super(message);
+  }
+}
+
+/** An operation named a domain that is paused, dying or destroyed (or never existed). */
+export class DomainStateError extends WasmxenError {
+  override name = 'DomainStateError';
+  override readonly code = 'WASMXEN_DOMAIN_STATE';
+  constructor(
+    readonly domain: number,
+    readonly state: 'paused' | 'dying' | 'destroyed' | 'absent' | 'in-use',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** pause() gave up: a vCPU did not reach a hypercall or upcall boundary within the bound. */
+export class PauseTimeoutError extends WasmxenError {
+  override name = 'PauseTimeoutError';
+  override readonly code = 'WASMXEN_PAUSE_TIMEOUT';
+  constructor(
+    readonly domain: number,
+    /** the first vCPU that did not park */
+    readonly vcpu: number,
+    /** every vCPU that did not park */
+    readonly vcpus: number[],
+    readonly timeoutMs: number,
+  ) {
+    super(`domain ${domain} did not pause within ${timeoutMs} ms: vCPU ${vcpu}` +
+      (vcpus.length > 1 ? ` (and ${vcpus.slice(1).map((v) => `vCPU ${v}`).join(', ')})` : '') +
+      ' never reached a hypercall or upcall boundary (a guest loop without hypercalls, or a handler that does not return); ' +
+      'the pause was withdrawn and the domain runs on: let that vCPU return, or raise the bound');
   }
 }

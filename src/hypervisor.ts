@@ -19,7 +19,8 @@ import { bootGuest, type GuestAbi } from './guest/kernel.ts';
 import { Domain } from './domain.ts';
 import { VcpuPool } from './vcpu/pool.ts';
 import type { VcpuReport } from './vcpu/protocol.ts';
-import { ConfigError, HypervisorClosedError, InvalidArgumentError, NoSuchDomainError, VcpuCrashError, type HandlerError } from './errors.ts';
+import { ConfigError, DomainStateError, HypervisorClosedError, InvalidArgumentError, NoSuchDomainError, VcpuCrashError, type HandlerError, type WasmxenError } from './errors.ts';
+import { pauseAndWait, destroyEvtchns, releaseWhenUnreferenced } from './lifecycle/toolstack.ts';
 import { PAGE_SIZE } from '../assembly/shared/layout.ts';
 import type { Writable } from 'node:stream';
 import { builtinConsumer, moduleProblem, moduleUrl, warn } from './platform/host.ts';
@@ -80,7 +81,36 @@ export interface HypervisorOptions {
    * process warning and never stops a domain serving.
    */
   onError?: (error: HandlerError | VcpuCrashError) => void;
+  /** memory beyond the listed domains for domains created later (createDomain), in KiB; default 0 (a destroyed domain's space is reused) */
+  spareKiB?: number;
 }
+
+/** Options of `pauseDomain`. */
+export interface PauseOptions {
+  /** how long every vCPU has to reach a hypercall or upcall boundary; default 2000 ms */
+  timeoutMs?: number;
+}
+
+/** Options of `destroyDomain`: the pause bound and the evtchn_destroy batch. */
+export interface DestroyOptions extends PauseOptions {
+  /** ports closed per evtchn_destroy step before it is preempted (XSA-344); default 64 */
+  batch?: number;
+}
+
+/** What `destroyDomain` resolves with. */
+export interface DestroyReport {
+  /** the destroyed domain's id (free for createDomain now) */
+  domain: number;
+  /** evtchn_destroy steps (each closing at most `batch` ports) */
+  steps: number;
+  /** vCPU threads stopped */
+  vcpus: VcpuReport[];
+  /** release re-invocations while a hypercall in flight still referenced the domain (I27) */
+  releaseRetries: number;
+}
+
+/** Run by destroyDomain after the domain is marked dying (device models let go of its memory). */
+export type DestroyHook = () => Promise<void>;
 
 /** What `shutdown()` resolves with. */
 export interface ShutdownReport {
@@ -107,6 +137,8 @@ function checkGuestModule(d: DomainSpec): void {
 
 /** Xen's per-vCPU timer VIRQ. */
 export const VIRQ_TIMER = 0;
+/** Xen's global VIRQ_DOM_EXC: raised to the control domain when a domain is destroyed (domain_kill). */
+export const VIRQ_DOM_EXC = 3;
 
 /** The hypervisor: one shared memory, its domains and vCPU threads. Create with `Hypervisor.create`, end with `shutdown()` (or `await using`). */
 export class Hypervisor extends EventEmitter<HypervisorEvents> {
@@ -127,6 +159,11 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   private bindings: ConsumerBinding[] = [];
   private registry!: ConsumerRegistry;
   private consoleBytes = 0;
+  private readonly specs = new Map<number, DomainSpec>();
+  private readonly paused = new Set<number>();
+  private readonly dying = new Set<number>();
+  private readonly destroyed = new Set<number>();
+  private readonly destroyHooks = new Map<number, Set<DestroyHook>>();
 
   private constructor(readonly machine: Machine, private readonly opts: HypervisorOptions) {
     super();
@@ -141,6 +178,11 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     this.closed.catch(() => { /* delivered to whoever awaits it; never an unhandled rejection */ });
     this.pool = new VcpuPool(machine.dp, (e) => this.vcpuCrashed(e));
   }
+
+  /** Where domains report the failures they survive. */
+  private readonly errorSink = (e: WasmxenError): void => {
+    if (e instanceof VcpuCrashError) this.vcpuCrashed(e); else this.reportError(e as HandlerError);
+  };
 
   private vcpuCrashed(e: VcpuCrashError): void {
     this.crashed.push(e);
@@ -222,18 +264,20 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
       if (!Number.isInteger(ram) || ram < 0) throw new ConfigError(`domain ${d.id}: ramKiB must be a whole number of KiB, not ${ram}`);
       return { spec: d, layout, frames: layout.freeGfn + Math.ceil((ram * 1024) / PAGE_SIZE) };
     });
+    const spare = opts.spareKiB ?? 0;
+    if (!Number.isInteger(spare) || spare < 0) throw new ConfigError(`spareKiB must be a whole number of KiB, not ${spare}`);
     const machine = createMachine(plans.map(({ spec, frames }) => ({
       domid: spec.id, vcpus: spec.vcpus, frames, maxEvtchnPort: spec.maxEvtchnPort ?? 1023, control: spec.control,
       maxPages: spec.maxPages, guestWidth: spec.guestWidth,
-    })), opts.build ?? 'release', { preemptEvery: opts.preemptEvery });
+    })), opts.build ?? 'release', { preemptEvery: opts.preemptEvery, spareBytes: spare * 1024 });
     const hv = new Hypervisor(machine, opts);
     await hv.setupConsumers(opts.consumers ?? []);
     for (const { spec, layout } of plans) {
       const abi = spec.abi ?? opts.abi ?? 'fifo';
       if (abi !== 'fifo' && abi !== '2l') throw new ConfigError(`domain ${spec.id}: abi must be 'fifo' or '2l', not '${abi}'`);
       bootGuest(machine.dp, spec.id, spec.vcpus, layout, abi);
-      hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest, hv.registry,
-        (e) => (e instanceof VcpuCrashError ? hv.vcpuCrashed(e) : hv.reportError(e as HandlerError))));
+      hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest, hv.registry, hv.errorSink));
+      hv.specs.set(spec.id, spec);
     }
     return hv;
   }
@@ -242,9 +286,149 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   domain(id: number): Domain {
     this.open('domain');
     const d = this.domains.get(id);
-    if (!d) throw new NoSuchDomainError(id, [...this.domains.keys()]);
+    if (!d) {
+      if (this.destroyed.has(id)) throw new DomainStateError(id, 'destroyed', `domain ${id} has been destroyed (create it again with createDomain)`);
+      throw new NoSuchDomainError(id, [...this.domains.keys()]);
+    }
     return d;
   }
+
+  /** Domains that exist now. */
+  get domainIds(): number[] { return [...this.domains.keys()]; }
+
+  /**
+   * Create a domain at run time, in space freed by a destroyed domain or in
+   * the spare memory (spareKiB); the id of a destroyed domain may be used
+   * again. Boots its event channels; its vCPU threads start now if the
+   * hypervisor is started.
+   */
+  async createDomain(spec: DomainSpec): Promise<Domain> {
+    this.open('createDomain');
+    if (spec.guest !== undefined) checkGuestModule(spec);
+    if (this.domains.has(spec.id) || this.dying.has(spec.id)) {
+      throw new DomainStateError(spec.id, 'in-use', `domain id ${spec.id} is in use: destroy that domain first or choose another id`);
+    }
+    const maxPort = spec.maxEvtchnPort ?? 1023;
+    const layout = guestLayout(spec.vcpus, maxPort);
+    const ram = spec.ramKiB ?? 256;
+    if (!Number.isInteger(ram) || ram < 0) throw new ConfigError(`domain ${spec.id}: ramKiB must be a whole number of KiB, not ${ram}`);
+    const abi = spec.abi ?? this.opts.abi ?? 'fifo';
+    if (abi !== 'fifo' && abi !== '2l') throw new ConfigError(`domain ${spec.id}: abi must be 'fifo' or '2l', not '${abi}'`);
+    const region = this.machine.createDomain({
+      domid: spec.id, vcpus: spec.vcpus, frames: layout.freeGfn + Math.ceil((ram * 1024) / PAGE_SIZE), maxEvtchnPort: maxPort,
+      control: spec.control, maxPages: spec.maxPages, guestWidth: spec.guestWidth,
+    });
+    bootGuest(this.machine.dp, spec.id, spec.vcpus, layout, abi);
+    const d = new Domain(this.machine.dp, region, layout, spec.guest, this.registry, this.errorSink);
+    this.domains.set(spec.id, d);
+    this.specs.set(spec.id, spec);
+    this.destroyed.delete(spec.id);
+    if (this.started) this.spawnVcpus(spec);
+    return d;
+  }
+
+  private live(id: number, op: string): Domain {
+    const d = this.domain(id);
+    if (this.dying.has(id)) throw new DomainStateError(id, 'dying', `${op}: domain ${id} is being destroyed`);
+    return d;
+  }
+
+  /**
+   * Pause a domain: every vCPU parks at its next hypercall or upcall
+   * boundary; resolves once all have (I28). Events raised meanwhile stay
+   * pending and are delivered after unpauseDomain. Rejects with
+   * PauseTimeoutError naming a vCPU that did not park within the bound (the
+   * pause is then withdrawn).
+   */
+  async pauseDomain(id: number, opts: PauseOptions = {}): Promise<void> {
+    await this.pause(this.live(id, 'pauseDomain'), id, opts);
+  }
+
+  private async pause(d: Domain, id: number, opts: PauseOptions): Promise<void> {
+    if (this.paused.has(id)) return;
+    this.paused.add(id);
+    try {
+      await pauseAndWait(this.machine.dp, id, d.vcpus, opts.timeoutMs ?? 2000, () => d.parkIdle(), () => d.unparkIdle());
+    } catch (e) {
+      this.paused.delete(id);
+      throw e;
+    }
+  }
+
+  /** Let a paused domain's vCPUs run again. */
+  unpauseDomain(id: number): void {
+    const d = this.live(id, 'unpauseDomain');
+    if (!this.paused.delete(id)) return;
+    d.unparkIdle();
+    this.machine.dp.x.domainUnpause(id);
+  }
+
+  isPaused(id: number): boolean { return this.paused.has(id); }
+
+  /** Run `hook` when domain `id` is destroyed, after it is marked dying; returns the unregister function. */
+  onDomainDestroy(id: number, hook: DestroyHook): () => void {
+    let set = this.destroyHooks.get(id);
+    if (!set) { set = new Set(); this.destroyHooks.set(id, set); }
+    set.add(hook);
+    return () => { set.delete(hook); };
+  }
+
+  /**
+   * Destroy a domain as Xen's domain_kill does: pause it (its vCPUs park),
+   * mark it dying, stop its vCPU threads, let device models drop its memory
+   * (mapcache entries invalidated, DMA in flight completed, new DMA refused),
+   * close every port in preemptible steps of at most `batch` ports
+   * (evtchn_destroy: interdomain peers turn UNBOUND, Xen-owned channels are
+   * drained), then release its regions and id once no hypercall in flight
+   * references it (I27, I29). The id may then be used by createDomain.
+   */
+  async destroyDomain(id: number, opts: DestroyOptions = {}): Promise<DestroyReport> {
+    const d = this.live(id, 'destroyDomain');
+    const batch = opts.batch ?? 64;
+    if (!Number.isInteger(batch) || batch < 1) throw new ConfigError(`destroy batch ${batch} must be a positive whole number of ports`);
+    this.dying.add(id);
+    try {
+      await this.pause(d, id, opts);
+    } catch (e) {
+      this.dying.delete(id);
+      throw e;
+    }
+    const x = this.machine.dp.x;
+    const killed = x.domainKill(id);
+    if (killed !== 0) throw new Error(`domain_kill(${id}) returned ${killed}`);
+    // parked vCPUs wake on the dying flag and leave without running guest code again
+    const vcpus = d.guestModule ? await this.pool.stopDomain(id) : [];
+    await d.stop();
+    d.markDestroyed();
+    for (const hook of this.destroyHooks.get(id) ?? []) await hook();
+    this.destroyHooks.delete(id);
+    const steps = await destroyEvtchns(this.machine.dp, id, batch);
+    for (const h of this.hosts.values()) h.domainDestroyed(id); // its Xen-owned channels are closed and drained
+    this.raiseVirq(id, 0, VIRQ_DOM_EXC); // Xen's domain_kill: send_global_virq(VIRQ_DOM_EXC), to the control domain
+    const releaseRetries = await releaseWhenUnreferenced(this.machine.dp, id);
+    this.machine.releaseDomain(id);
+    this.domains.delete(id);
+    this.specs.delete(id);
+    this.paused.delete(id);
+    this.dying.delete(id);
+    this.destroyed.add(id);
+    return { domain: id, steps, vcpus, releaseRetries };
+  }
+
+  private spawnVcpus(spec: DomainSpec): void {
+    if (!spec.guest) return;
+    const r = this.machine.domain(spec.id);
+    for (let v = 0; v < spec.vcpus; v++) {
+      this.pool.spawn({
+        module: this.machine.module, memory: this.machine.memory, dom: spec.id, vcpu: v, vcpus: spec.vcpus,
+        maxPort: r.maxEvtchnPort, guest: spec.guest, config: spec.config, shared: this.opts.shared,
+        consumers: this.bindings,
+      });
+    }
+  }
+
+  /** vCPU worker threads running now (all domains). */
+  get vcpuThreads(): number { return this.pool.size; }
 
   /**
    * Start the vCPU threads of every domain that runs a guest module (once;
@@ -255,17 +439,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     this.open('start');
     if (this.started) return;
     this.started = true;
-    for (const spec of this.opts.domains) {
-      if (!spec.guest) continue;
-      const r = this.machine.domain(spec.id);
-      for (let v = 0; v < spec.vcpus; v++) {
-        this.pool.spawn({
-          module: this.machine.module, memory: this.machine.memory, dom: spec.id, vcpu: v, vcpus: spec.vcpus,
-          maxPort: r.maxEvtchnPort, guest: spec.guest, config: spec.config, shared: this.opts.shared,
-          consumers: this.bindings,
-        });
-      }
-    }
+    for (const spec of this.specs.values()) this.spawnVcpus(spec);
     if (this.hosts.has('console') && this.opts.consoleStream) this.timers.push(setInterval(() => this.drainConsole(), 20));
   }
 
@@ -287,7 +461,10 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     this.open('startTimer');
     if (!(hz > 0 && hz <= 1000)) throw new ConfigError(`timer rate ${hz} Hz is out of range: use 1..1000`);
     const t = setInterval(() => {
-      for (const spec of this.opts.domains) for (let v = 0; v < spec.vcpus; v++) this.machine.dp.x.raiseVirq(spec.id, v, VIRQ_TIMER);
+      for (const [id, spec] of this.specs) {
+        if (this.dying.has(id)) continue;
+        for (let v = 0; v < spec.vcpus; v++) this.machine.dp.x.raiseVirq(id, v, VIRQ_TIMER);
+      }
     }, 1000 / hz);
     this.timers.push(t);
   }

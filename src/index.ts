@@ -2,8 +2,8 @@
 // typed errors, ABI constants and types. Re-exports only. The harnesses are
 // subpaths (wasmxen/bench, wasmxen/stress, wasmxen/dm, wasmxen/model) that
 // import the core; nothing here imports them (test/package/core-imports.test.ts).
-export { Hypervisor, VIRQ_TIMER } from './hypervisor.ts';
-export type { DomainSpec, HypervisorOptions, HypervisorEvents, ShutdownReport } from './hypervisor.ts';
+export { Hypervisor, VIRQ_TIMER, VIRQ_DOM_EXC } from './hypervisor.ts';
+export type { DomainSpec, HypervisorOptions, HypervisorEvents, ShutdownReport, PauseOptions, DestroyOptions, DestroyReport } from './hypervisor.ts';
 export { Domain } from './domain.ts';
 export type { DomainHandler } from './domain.ts';
 export { Guest } from './guest/guest.ts';
@@ -15,7 +15,7 @@ export type { PortStatus } from './guest/hypercalls.ts';
 export type { VcpuReport } from './vcpu/protocol.ts';
 export {
   WasmxenError, EvtchnError, ConfigError, RuntimeCheckError, BuildMissingError, HypervisorClosedError,
-  NoSuchDomainError, InvalidArgumentError, HandlerError, VcpuCrashError, errnoName,
+  NoSuchDomainError, InvalidArgumentError, HandlerError, VcpuCrashError, StuckVcpuError, DomainStateError, PauseTimeoutError, errnoName,
 } from './errors.ts';
 export type { ConsumerSpec, XenConsumer, ConsumerContext, ConsumerCall } from './consumers/types.ts';
 export { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';

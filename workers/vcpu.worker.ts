@@ -9,6 +9,7 @@ import { Guest, type GuestModule } from '../src/guest/guest.ts';
 import { guestLayout } from '../src/guest/layout.ts';
 import { ConsumerRegistry } from '../src/consumers/registry.ts';
 import { CONTROL_STOP, type VcpuApi, type VcpuReport, type VcpuWorkerData } from '../src/vcpu/protocol.ts';
+import { ParkGate, DomainDyingExit } from '../src/lifecycle/park.ts';
 
 const { data: d, endpoint } = await workerStart<VcpuWorkerData>();
 const control = new Int32Array(d.control);
@@ -17,24 +18,39 @@ const dp = DataPlane.attach(d.module, d.memory);
 const mod = (await import(moduleUrl(d.guest))) as GuestModule & { default?: GuestModule };
 const gm: GuestModule = mod.default ?? mod;
 const consumers = await ConsumerRegistry.load(dp, d.consumers);
+// hypercall and upcall boundaries: park while the domain is paused, leave when it dies (I28)
+const gate = new ParkGate(dp, d.dom, d.vcpu, stopping);
 const guest = new Guest(
   dp,
-  { dom: d.dom, vcpu: d.vcpu, vcpus: d.vcpus, maxPort: d.maxPort, config: d.config, shared: d.shared, stopping, consumers },
+  { dom: d.dom, vcpu: d.vcpu, vcpus: d.vcpus, maxPort: d.maxPort, config: d.config, shared: d.shared, stopping, consumers,
+    boundary: () => gate.check() },
   guestLayout(d.vcpus, d.maxPort),
   gm.handlers ?? (() => ({})),
 );
 
 const api: VcpuApi = {
   async run(): Promise<VcpuReport> {
-    await gm.main?.(guest);
-    let since = Date.now();
-    while (!stopping()) {
-      guest.kernel.blockAndRun(50);
-      // let control messages through now and then (comlink runs on this event loop)
-      if (Date.now() - since > 50) { await yieldToEventLoop(); since = Date.now(); }
+    let destroyed = false;
+    try {
+      await gm.main?.(guest);
+      let since = Date.now();
+      while (!stopping()) {
+        gate.check(); // the upcall boundary
+        guest.kernel.blockAndRun(50);
+        // let control messages through now and then (comlink runs on this event loop)
+        if (Date.now() - since > 50) { await yieldToEventLoop(); since = Date.now(); }
+      }
+      gate.check();
+      guest.poll();
+    } catch (e) {
+      // the domain is being destroyed: this vCPU runs no more guest code (not even report())
+      if (!(e instanceof DomainDyingExit)) throw e;
+      destroyed = true;
     }
-    guest.poll();
-    return { dom: d.dom, vcpu: d.vcpu, kernel: guest.kernel.stats, spurious: guest.driver.spurious(), guest: gm.report?.(guest) };
+    return {
+      dom: d.dom, vcpu: d.vcpu, kernel: guest.kernel.stats, spurious: guest.driver.spurious(),
+      guest: destroyed ? undefined : gm.report?.(guest), ...(destroyed ? { destroyed } : {}),
+    };
   },
   stats() {
     return guest.kernel.stats;

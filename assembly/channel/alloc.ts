@@ -14,6 +14,7 @@ import {
   addrDomFlags, domainExists,
 } from "../domain/table";
 import { loadState, addrChannel } from "./record";
+import { rcuLockDomain } from "../domain/refs";
 import { isFifo, portIsBusy } from "./port-ops";
 import { twoLevelLimit } from "../twolevel/xen";
 
@@ -31,6 +32,16 @@ export function maxEvtchns(dom: u32): u32 {
 export function lookupDomain(caller: u32, dom: u32): i32 {
   let d = dom == <u32>DOMID_SELF ? caller : dom;
   return domainExists(d) ? <i32>d : -1;
+}
+
+/**
+ * rcu_lock_domain_by_any_id: resolve DOMID_SELF and take a reference on the
+ * domain (I27); -1 if no such domain. Every success is paired with
+ * rcuUnlockDomain on every return path.
+ */
+export function lookupDomainRef(caller: u32, dom: u32): i32 {
+  let d = dom == <u32>DOMID_SELF ? caller : dom;
+  return rcuLockDomain(d) ? <i32>d : -1;
 }
 
 export function domainDying(dom: u32): bool {

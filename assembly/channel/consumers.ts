@@ -19,7 +19,7 @@ import { G_XEN_CONSUMERS, NR_XEN_CONSUMERS, G_CONSUMER_NODRAIN, C_INFLIGHT, CF_C
 import { ENOSPC, ENOENT, EINVAL, ESRCH } from "../shared/errno";
 import { ECS_UNBOUND, ECS_INTERDOMAIN } from "../shared/evtchn-abi";
 import {
-  addrEventLock, loadNrVcpus, addrXenEvtchns, domainExists, loadValidEvtchns,
+  addrEventLock, loadNrVcpus, addrXenEvtchns, loadValidEvtchns,
 } from "../domain/table";
 import {
   addrChannel, addrChannelLock, addrChannelFlags, storeState, storeNotifyVcpu, storeRemoteDom,
@@ -27,6 +27,7 @@ import {
 } from "./record";
 import { writeLock, writeUnlock, readTryLock, readUnlock } from "../sync/lock";
 import { getFreePort } from "./alloc";
+import { rcuLockDomain, rcuUnlockDomain } from "../domain/refs";
 import { portSetPending } from "./port-ops";
 
 export const SEND_CALL_CONSUMER: i32 = 1;
@@ -67,7 +68,13 @@ export function xenConsumerRegister(id: u32, drain: bool): i32 {
  * No port-init hook. Returns the port or -errno.
  */
 export function evtchnAllocUnboundXen(ld: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 {
-  if (!domainExists(ld)) return -ESRCH;
+  if (!rcuLockDomain(ld)) return -ESRCH;
+  let rc = allocUnboundXenRef(ld, lvcpu, remoteDom, slot);
+  rcuUnlockDomain(ld);
+  return rc;
+}
+
+function allocUnboundXenRef(ld: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 {
   if (lvcpu >= loadNrVcpus(ld)) return -ENOENT;
   if (slot >= <u32>NR_XEN_CONSUMERS || atomic.load<u32>(<usize>G_XEN_CONSUMERS + (<usize>slot << 2)) == 0) return -EINVAL;
   let lock = addrEventLock(ld);
@@ -117,14 +124,22 @@ export function consumerDrain(dom: u32, port: u32): void {
  * the event (try-lock).
  */
 export function notifyViaXenEventChannel(ld: u32, lport: u32): i32 {
-  if (!domainExists(ld) || lport >= loadValidEvtchns(ld)) return -EINVAL;
-  let cl = addrChannelLock(ld, lport);
-  if (!readTryLock(cl)) return 0;
-  if (loadState(ld, lport) == ECS_INTERDOMAIN) {
-    let rd = loadRemoteDom(ld, lport);
-    let rp = loadRemotePort(ld, lport);
-    portSetPending(rd, loadNotifyVcpu(rd, rp), rp);
+  if (!rcuLockDomain(ld)) return -EINVAL; // I27: ld's regions stay while we use them
+  // a port beyond valid_evtchns (never allocated, or already taken by
+  // evtchn_destroy, which shrinks it) is refused; Xen's void function drops it
+  let rc: i32 = -EINVAL;
+  if (lport < loadValidEvtchns(ld)) {
+    rc = 0;
+    let cl = addrChannelLock(ld, lport);
+    if (readTryLock(cl)) {
+      if (loadState(ld, lport) == ECS_INTERDOMAIN) {
+        let rd = loadRemoteDom(ld, lport);
+        let rp = loadRemotePort(ld, lport);
+        portSetPending(rd, loadNotifyVcpu(rd, rp), rp);
+      }
+      readUnlock(cl);
+    }
   }
-  readUnlock(cl);
-  return 0;
+  rcuUnlockDomain(ld);
+  return rc;
 }

@@ -13,7 +13,8 @@ import {
   storeRemoteDom, storeRemotePort,
 } from "./record";
 import { writeLock, writeUnlock } from "../sync/lock";
-import { lookupDomain, getFreePort, portIsValid, unallocatePort } from "./alloc";
+import { lookupDomainRef, getFreePort, portIsValid, unallocatePort } from "./alloc";
+import { rcuUnlockDomain } from "../domain/refs";
 import { eventLockPair, eventUnlockPair, channelLockPair, channelUnlockPair } from "./locks";
 import { portInit, portSetPending } from "./port-ops";
 import {
@@ -26,7 +27,7 @@ export function mayActOn(caller: u32, dom: u32): bool {
 }
 
 export function evtchnAllocUnbound(caller: u32, dom: u32, remoteDom: u32): i32 {
-  let d = lookupDomain(caller, dom);
+  let d = lookupDomainRef(caller, dom);
   if (d < 0) return -ESRCH;
   let ud = <u32>d;
   let lock = addrEventLock(ud);
@@ -48,12 +49,13 @@ export function evtchnAllocUnbound(caller: u32, dom: u32, remoteDom: u32): i32 {
     }
   }
   writeUnlock(lock);
+  rcuUnlockDomain(ud);
   return port;
 }
 
 export function evtchnBindInterdomain(caller: u32, remoteDom: u32, remotePort: u32): i32 {
   let ld = caller;
-  let r = lookupDomain(caller, remoteDom);
+  let r = lookupDomainRef(caller, remoteDom); // held until the bind is done: rd's regions stay (I27)
   if (r < 0) return -ESRCH;
   let rd = <u32>r;
   eventLockPair(ld, rd);
@@ -79,6 +81,7 @@ export function evtchnBindInterdomain(caller: u32, remoteDom: u32, remotePort: u
     }
   }
   eventUnlockPair(ld, rd);
+  rcuUnlockDomain(rd);
   return port;
 }
 

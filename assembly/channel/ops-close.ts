@@ -20,6 +20,12 @@ import { injected } from "../stress/noise";
 
 /** Stress build: a Xen-owned channel is freed without waiting for callbacks in flight. */
 export const INJ_NO_DRAIN: u32 = 0x400;
+/** Stress build: evtchn_destroy closes interdomain channels without taking the peer's channel lock (I29). */
+export const INJ_DESTROY_NO_PEER_LOCK: u32 = 0x800;
+
+// this thread is closing ports for evtchn_destroy (only INJ_DESTROY_NO_PEER_LOCK looks)
+let destroyClosing = false;
+export function setDestroyClosing(on: bool): void { destroyClosing = on; }
 
 /**
  * evtchn_free, with the channel write-locked by the caller: clear pending
@@ -118,11 +124,13 @@ function closeLocked(dom: u32, port: u32, guest: bool, detach: bool): i32 {
       }
     }
     let rp = loadRemotePort(dom, port);
-    channelLockPair(dom, port, rd, rp);
+    // both channel locks: a sender holding its own read lock has the peer pinned (I17, I29)
+    let unlocked = destroyClosing && injected(INJ_DESTROY_NO_PEER_LOCK);
+    if (!unlocked) channelLockPair(dom, port, rd, rp);
     if (detach) storeState(dom, port, ECS_RESERVED); else evtchnFree(dom, port);
     storeState(rd, rp, ECS_UNBOUND);
     storeRemoteDom(rd, rp, dom); // re-bindable only by the closer's domid (spec §16.8)
-    channelUnlockPair(dom, port, rd, rp);
+    if (!unlocked) channelUnlockPair(dom, port, rd, rp);
     if (rd != dom) writeUnlock(addrEventLock(rd));
     rc = 0;
     break;

@@ -9,7 +9,8 @@ import {
   addrChannelLock, loadState, loadNotifyVcpu, storeNotifyVcpu, loadRemoteDom, loadRemotePort,
 } from "./record";
 import { readLock, readUnlock, writeLock, writeUnlock } from "../sync/lock";
-import { lookupDomain, portIsValid } from "./alloc";
+import { lookupDomainRef, portIsValid } from "./alloc";
+import { rcuUnlockDomain } from "../domain/refs";
 import { mayActOn } from "./ops-bind";
 import { portSetPending, raiseUsable, portUnmask, loadConsumer, evtchnUsable, isFifo } from "./port-ops";
 import { fifoSetPriority } from "../fifo/control";
@@ -91,9 +92,15 @@ let statusUnionSet: u32 = 0; // 0: union untouched, 1: u0 (16..19) written, 2: u
 @inline export function lastStatusUnionSet(): u32 { return statusUnionSet; }
 
 export function evtchnStatus(caller: u32, dom: u32, port: u32): i32 {
-  let d = lookupDomain(caller, dom);
+  let d = lookupDomainRef(caller, dom);
   if (d < 0) return -ESRCH;
   let ud = <u32>d;
+  let rc = statusLocked(caller, ud, port);
+  rcuUnlockDomain(ud);
+  return rc;
+}
+
+function statusLocked(caller: u32, ud: u32, port: u32): i32 {
   if (!portIsValid(ud, port)) return -EINVAL;
   let lock = addrEventLock(ud);
   readLock(lock);

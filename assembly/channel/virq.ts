@@ -9,6 +9,7 @@ import { loadNrVcpus, domainExists, addrDomFlags } from "../domain/table";
 import { addrChannelLock, loadNotifyVcpu } from "./record";
 import { readLock, readUnlock, readTryLock } from "../sync/lock";
 import { portSetPending } from "./port-ops";
+import { rcuLockDomain, rcuUnlockDomain } from "../domain/refs";
 
 export const VIRQ_TIMER: u32 = 0;
 export const VIRQ_DEBUG: u32 = 1;
@@ -57,7 +58,13 @@ export function raiseVirq(dom: u32, vcpu: u32, virq: u32): u32 {
     if (h < 0) return 0;
     dom = <u32>h;
   }
-  if (!domainExists(dom)) return 0;
+  if (!rcuLockDomain(dom)) return 0; // I27
+  let raised = raiseVirqRef(dom, vcpu, virq, type);
+  rcuUnlockDomain(dom);
+  return raised;
+}
+
+function raiseVirqRef(dom: u32, vcpu: u32, virq: u32, type: u32): u32 {
   let owner: u32 = type == VIRQ_PER_VCPU ? vcpu : 0;
   if (owner >= loadNrVcpus(dom)) return 0;
   let vlock = addrVirqLock(dom, owner);

@@ -44,6 +44,7 @@ import { isInitialised, loadGuestDom, stat, statAdd, recordFatal, loadFatal } fr
 import { mcMap, mcTranslate, mcInvalidateEntry, mcAccess, mcLastError, stillLocked, cacheSizeOf } from "./mapcache";
 import { checksum } from "./checksum";
 import { rangeMapped } from "../mm/p2m";
+import { dmHoldsGuest, dmGuestGone } from "./detach";
 
 // noise points of the stress build (assembly/stress/noise.ts numbers 1..7 are the FIFO's)
 const NP_DM_AFTER_MAP: u32 = 0x101;     // a locked mapping exists, nothing copied yet
@@ -55,8 +56,9 @@ const NP_DM_AFTER_CLAIM: u32 = 0x104;   // a tag claimed, descriptor not yet rea
   return dm + <usize>DM_WORKERS_OFF + <usize>w * <usize>DM_WORKER_BYTES;
 }
 
-/** The command page in this process's memory, or 0 if its gfn is not the guest's RAM. */
+/** The command page in this process's memory, or 0 if its gfn is not the guest's RAM or the region let go of its guest (I30). */
 @inline function commandPage(dm: usize): usize {
+  if (!dmHoldsGuest(dm)) return 0;
   return gfnAddr(loadGuestDom(dm), <u64>load<u32>(dm + DMA_RING_GFN));
 }
 
@@ -104,7 +106,7 @@ export function dmaPending(dm: usize): u32 {
  */
 export function dmaClaim(dm: usize): i32 {
   let page = commandPage(dm);
-  if (page == 0 || loadFatal(dm) != 0) return -1;
+  if (page == 0 || loadFatal(dm) != 0 || dmGuestGone(dm)) return -1;
   // each failed CAS means another worker claimed one: bounded by the ring size
   for (let tries = 0; tries < 2 * DMA_SLOTS; tries++) {
     let cons = atomic.load<u32>(dm + DMA_SQ_CONS);
@@ -122,6 +124,8 @@ export function dmaClaim(dm: usize): i32 {
     if (tag >= <u32>DMA_SLOTS) { stat(dm, DMAS_BAD_TAGS); continue; }
     let bit = <u32>1 << tag;
     if ((atomic.or<u32>(dm + DMA_INFLIGHT, bit) & bit) != 0) { stat(dm, DMAS_BAD_TAGS); continue; }
+    // the guest died meanwhile: give the tag back unstarted (pairs with mcRelease, I30)
+    if (dmGuestGone(dm)) { atomic.and<u32>(dm + DMA_INFLIGHT, ~bit); return -1; }
     return <i32>tag;
   }
   return -1;

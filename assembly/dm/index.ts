@@ -20,6 +20,7 @@ import {
   dmaGuestSetVersions as gSetVersions,
 } from "./guest";
 import { checksum } from "./checksum";
+import { mcGuestGone as guestGone, mcRelease as release } from "./detach";
 
 // ------------------------------------------------------------------ mapcache
 export function mcInit(dm: usize, guestDom: u32, nrBuckets: u32, nrEntries: u32, nrRevs: u32, maxChain: u32,
@@ -37,6 +38,9 @@ export function mcInvalidateAll(dm: usize): i32 { return invalidateAll(dm); }
 export function mcAccess(dm: usize, vaddr: u32, len: u32, flags: u32): usize { return access(dm, vaddr, len, flags); }
 export function mcLastError(): i32 { return lastError(); }
 export function mcCheck(dm: usize): i32 { return check(dm); }
+/** The guest is dying: no new mapping or command (0 or -EINVAL); then mcRelease until 0 (-ERESTART: DMA in flight). */
+export function mcGuestGone(dm: usize): i32 { return guestGone(dm); }
+export function mcRelease(dm: usize): i32 { return release(dm); }
 export function addrMcEntry(dm: usize, e: u32): usize { return entryAddr(dm, e); }
 export function addrMcRev(dm: usize, r: u32): usize { return revAddr(dm, r); }
 

@@ -39,7 +39,7 @@ import {
   MEF_HEAD, MEF_IN_USE, MR_VADDR, MR_PADDR_INDEX, MR_SIZE, MR_NEXT, MR_ENTRY, MR_GPA, DM_MAGIC, DM_VERSION,
   DM_REGION_MAGIC, DM_REGION_VERSION, DM_GUEST_DOM, DM_NR_BUCKETS, DM_NR_ENTRIES, DM_NR_REVS, DM_MAX_CHAIN,
   DM_ENTRY_FREE, DM_REV_FREE, DM_REV_LOCKED, DM_FLAGS, DM_GRANT_OFF, DM_GRANT_FRAMES, DM_LAST_ENTRY,
-  DMF_CHECKS, MCS_HITS, MCS_MISSES, MCS_REMAPS, MCS_LOCKED_MAPS, MCS_UNLOCKED_MAPS, MCS_FAULTS, MCS_NO_ENTRY,
+  DMF_CHECKS, DMF_GUEST_REF, MCS_HITS, MCS_MISSES, MCS_REMAPS, MCS_LOCKED_MAPS, MCS_UNLOCKED_MAPS, MCS_FAULTS, MCS_NO_ENTRY,
   MCS_INVALIDATES, MCS_FREED, MCS_INVALIDATE_ALL, MCS_TRANSLATES, MCS_ENTRIES_LINKED, MCS_LOCKED_NOW,
   MCS_LONGEST_CHAIN, MCS_PEAK_LOCKED, INJECT_MAPCACHE_FIRST_FREE, MC_E_LOCK_UNDERFLOW, MC_E_NOT_IN_CACHE,
   MC_E_BAD_RAM_OFFSET, MC_E_UNMAPPED, MC_E_NOT_LOCKED, MCA_LOCKED, DM_P2M_SEEN,
@@ -56,6 +56,7 @@ import {
   pageOwned,
 } from "./region";
 import { checkLocked } from "./check";
+import { dmTakeGuestRef, dmGuestGone, dmHoldsGuest } from "./detach";
 
 // this thread's last mcAccess error (a per-instance global: not shared state)
 let lastError: i32 = 0;
@@ -86,6 +87,7 @@ export function mcInit(dm: usize, guestDom: u32, nrBuckets: u32, nrEntries: u32,
   if (nrBuckets < 1 || nrEntries > <u32>MC_MAX_ENTRIES || nrBuckets + 1 >= nrEntries) return -EINVAL;
   if (nrRevs < 2 || nrRevs > <u32>MC_MAX_REVS || maxChain < 1) return -EINVAL;
   if (grantOff < <u32>MC_FIXED_BYTES || (grantOff & (<u32>PAGE_SIZE - 1)) != 0) return -EINVAL;
+  if (!dmTakeGuestRef(dm, guestDom)) return -EINVAL; // held until mcRelease (I30)
   atomic.store<u32>(dm + DM_MAGIC, 0);
   memory.fill(dm, 0, <usize>MC_FIXED_BYTES);
   store<u32>(dm + DM_VERSION, DM_REGION_VERSION);
@@ -94,7 +96,7 @@ export function mcInit(dm: usize, guestDom: u32, nrBuckets: u32, nrEntries: u32,
   store<u32>(dm + DM_NR_ENTRIES, nrEntries);
   store<u32>(dm + DM_NR_REVS, nrRevs);
   store<u32>(dm + DM_MAX_CHAIN, maxChain);
-  store<u32>(dm + DM_FLAGS, flags);
+  store<u32>(dm + DM_FLAGS, (flags & DMF_CHECKS) | DMF_GUEST_REF);
   store<u32>(dm + DM_GRANT_OFF, grantOff);
   store<u32>(dm + DM_GRANT_FRAMES, grantFramesN);
   for (let e: u32 = 1; e <= nrBuckets; e++) store<u32>(entryAddr(dm, e) + ME_FLAGS, MEF_HEAD);
@@ -175,7 +177,8 @@ export function mcMap(dm: usize, gpa: u32, size: u32, lock: bool): i32 {
   if (cacheSize > <u32>MC_WINDOW_BYTES) return -EINVAL;
   mutexAcquire(addrLock(dm));
   syncWithP2mLocked(dm);
-  let r = mapLocked(dm, gpa, size, cacheSize, lock);
+  // a dying guest's memory is mapped no more (I30): the request fails as a fault
+  let r = dmGuestGone(dm) ? -EFAULT : mapLocked(dm, gpa, size, cacheSize, lock);
   if ((loadFlags(dm) & DMF_CHECKS) != 0) checkLocked(dm);
   mutexRelease(addrLock(dm));
   return r;
@@ -443,7 +446,7 @@ function invalidateAllLocked(dm: usize): i32 {
  */
 export function mcAccess(dm: usize, vaddr: u32, len: u32, flags: u32): usize {
   lastError = 0;
-  if (!isInitialised(dm)) { lastError = -EINVAL; return 0; }
+  if (!isInitialised(dm) || !dmHoldsGuest(dm)) { lastError = -EINVAL; return 0; } // released: the guest may be gone (I30)
   let e = vaddr >>> <u32>MC_WINDOW_SHIFT;
   let off = vaddr & (<u32>MC_WINDOW_BYTES - 1);
   if (e == 0 || e >= loadNrEntries(dm)) { lastError = -EINVAL; return 0; }

@@ -108,6 +108,8 @@ export const DM_P2M_SEEN = 128;          // u32 the guest's p2m removal generati
 export const DM_HEADER_BYTES = 256;
 
 export const DMF_CHECKS = 1;             // run the invariant check after every mapcache operation
+export const DMF_GUEST_REF = 2;          // the region holds a reference on its guest domain (taken by mcInit)
+export const DMF_GUEST_GONE = 4;         // the guest is dying: no new mapping or command; dropped by mcRelease
 
 // ---------------------------------------------------------------- statistics (u32, atomic add; benign race)
 export const MCS_HITS = 256;             // requests served by a mapped entry, no remap

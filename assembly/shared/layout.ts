@@ -61,7 +61,13 @@ export const DT_GUEST_FRAMES = 4;    // u32 number of guest frames
 export const DT_PRIV_BASE = 8;       // u32 byte address of the private region
 export const DT_PRIV_BYTES = 12;     // u32 size of the private region
 
-export const GLOBAL_BYTES = 8192;    // DOMTAB + 256 × 16 = 5120, rounded to pages
+// Domain references (Xen's get_domain / rcu_lock_domain_by_id), one u32 per
+// domid, after the table: in the global header, so a count outlives the
+// regions of the domain it pins. A domain's regions are reused only once its
+// entry is unpublished and its count has drained to 0 (I27).
+export const G_DOMREFS = 5120;       // MAX_DOMAINS × u32
+
+export const GLOBAL_BYTES = 8192;    // DOMTAB + 256 × 16 = 5120, + 256 × 4 refs = 6144, rounded to pages
 
 // ------------------------------------------------------------ guest frames (ABI)
 // shared_info lives at a fixed gfn; the guest owns every other frame.
@@ -84,7 +90,8 @@ export const D_DOMID = 0;            // u32
 export const D_NR_VCPUS = 4;         // u32, 1..XEN_LEGACY_MAX_VCPUS
 export const D_MAX_EVTCHN_PORT = 8;  // u32, highest port the domain may use
 export const D_ABI = 12;             // u32 ABI_2L / ABI_FIFO; stored after FIFO state is built (I9)
-export const D_VALID_EVTCHNS = 16;   // u32, multiple of 64, only grows (XSA-338/340)
+export const D_VALID_EVTCHNS = 16;   // u32, multiple of 64, only grows (XSA-338/340) — except in evtchn_destroy
+                                     // of a dying domain, which keeps its progress here as Xen does (I29)
 export const D_ACTIVE_EVTCHNS = 20;  // u32
 export const D_XEN_EVTCHNS = 24;     // u32
 export const D_NEXT_EVTCHN = 28;     // u32, reset progress (0 = none)
@@ -94,6 +101,7 @@ export const D_GUEST_WIDTH = 40;     // u32 64 or 32: the 2-level word width
 export const D_FLAGS = 44;           // u32 DF_* bits
 export const D_CHANNEL_CAPACITY = 48;// u32 ports with storage reserved (multiple of 64)
 export const D_POLL_MASK = 52;       // u32 bit v: vCPU v is blocked in SCHEDOP_poll (spec §6.6)
+export const D_PARKED = 56;          // u32 bit v: vCPU v is parked for a pause (I28); D_FLAGS is the futex parked vCPUs sleep on
 // guest physical memory (assembly/mm/p2m.ts): Xen's d->tot_pages and d->max_pages,
 // and where the populated and log-dirty bitmaps sit in this region
 export const D_TOT_PAGES = 160;      // u32 pages allocated to the domain (atomic; gfn 0 is Xen's, not counted)
@@ -123,6 +131,7 @@ export const DF_DYING = 1;
 export const DF_PAUSED = 2;
 export const DF_CONTROL = 4;         // the control (and hardware) domain: may act on others, handles global VIRQs
 export const DF_LOG_DIRTY = 0x100;   // log-dirty mode: modified_memory marks frames in the dirty bitmap
+export const DF_DEAD = 8;            // evtchn_destroy completed (Xen's DOMDYING_dead): only the release is left
 
 export const ABI_2L = 0;
 export const ABI_FIFO = 1;

@@ -8,7 +8,8 @@
 //
 // Bits 0x1–0x80 are the event-channel data plane's (here); 0x100 is the device
 // model's (INJECT_MAPCACHE_FIRST_FREE, assembly/shared/dm-layout.ts); 0x200 and
-// 0x400 are the channel layer's (INJ_CALLBACK_UNDER_LOCK, INJ_NO_DRAIN).
+// 0x400 are the channel layer's (INJ_CALLBACK_UNDER_LOCK, INJ_NO_DRAIN); 0x800
+// is the domain lifecycle's (INJ_DESTROY_NO_PEER_LOCK, assembly/channel/ops-close.ts).
 
 /**
  * unbounded-set-link: setLink is the pre-2013 loop — cmpxchg until linked or

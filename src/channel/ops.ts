@@ -48,9 +48,7 @@ export interface EvtchnOps {
   raiseVirq(dom: number, vcpu: number, virq: number): void;
 }
 
-export const EVTCHNSTAT_closed = 0;
-export const EVTCHNSTAT_unbound = 1;
-export const EVTCHNSTAT_interdomain = 2;
-export const EVTCHNSTAT_pirq = 3;
-export const EVTCHNSTAT_virq = 4;
-export const EVTCHNSTAT_ipi = 5;
+// EVTCHNOP_status results: defined once with the struct ABI (assembly/shared/evtchn-structs.ts)
+export {
+  EVTCHNSTAT_closed, EVTCHNSTAT_unbound, EVTCHNSTAT_interdomain, EVTCHNSTAT_pirq, EVTCHNSTAT_virq, EVTCHNSTAT_ipi,
+} from '../../assembly/shared/evtchn-structs.ts';

@@ -65,6 +65,29 @@ export class ConsumerHost {
     if (e >= 0) Atomics.store(this.s, e + 3, ME_CLOSED);
   }
 
+  /**
+   * Domain `dom` was destroyed: evtchn_destroy closed its Xen-owned ports and
+   * drained their callbacks (I23, I29); forget their entries, so a later
+   * domain with the same id and port is never taken for the dead one.
+   * Returns the number of entries dropped.
+   */
+  domainDestroyed(dom: number): number {
+    let dropped = 0;
+    lockWord(this.s, M_LOCK);
+    try {
+      for (let i = 0, n = Atomics.load(this.s, M_COUNT); i < n; i++) {
+        const b = M_ENTRIES + i * M_ENTRY_WORDS;
+        if (Atomics.load(this.s, b) === dom && (Atomics.load(this.s, b + 3) & ME_LIVE)) {
+          Atomics.store(this.s, b + 3, ME_CLOSED);
+          dropped++;
+        }
+      }
+    } finally {
+      unlockWord(this.s, M_LOCK);
+    }
+    return dropped;
+  }
+
   protected entry(dom: number, port: number): number {
     for (let i = 0, n = Atomics.load(this.s, M_COUNT); i < n; i++) {
       const b = M_ENTRIES + i * M_ENTRY_WORDS;

@@ -13,10 +13,11 @@
 //   dm.stats(); await dm.stop(); await hv.shutdown();
 import * as Comlink from 'comlink';
 import type { Hypervisor } from '../hypervisor.ts';
-import { spawnWorker } from '../platform/host.ts';
+import { spawnWorker, yieldToEventLoop } from '../platform/host.ts';
 import type { WorkerHandle } from '../platform/types.ts';
 import { guestLayout } from '../guest/layout.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, DomainStateError } from '../errors.ts';
+import { ERESTART } from '../../assembly/shared/errno.ts';
 import { DmRegion, type DmFatal, type MapCacheStats, type DmaEngineStats } from './region.ts';
 import { MapCache } from './mapcache.ts';
 import { DmaServer } from './server.ts';
@@ -91,7 +92,39 @@ export class DeviceModel {
     region.initDma(opts.plan, opts.ringGfn, Math.max(1, workers));
     const dm = new DeviceModel(hv, region, { ...opts, workers, depth: opts.depth ?? 16, seed: opts.seed ?? 1 });
     if (workers > 0) await dm.spawn(dmRegion.vcpus, dmRegion.maxEvtchnPort);
+    // the guest dies: let go of its memory; the device-model domain dies: stop, then let go (I30)
+    dm.unhook.push(hv.onDomainDestroy(opts.guest, () => dm.releaseGuest()));
+    dm.unhook.push(hv.onDomainDestroy(opts.domain, async () => { await dm.stop(); await dm.releaseGuest(); dm.regionGone = true; }));
     return dm;
+  }
+
+  private readonly unhook: (() => void)[] = [];
+  private regionGone = false;
+  private lastReport?: DeviceModelReport;
+  private guestReleased = false;
+
+  /**
+   * The guest is being destroyed (or the device model goes away): refuse new
+   * mappings and commands, let the commands already started finish — their
+   * DMA completes, never half-done — then drop every mapcache entry and the
+   * reference on the guest. Re-invokes mcRelease while DMA is in flight.
+   */
+  async releaseGuest(timeoutMs = 10_000): Promise<void> {
+    if (this.guestReleased) return;
+    const x = this.region.x;
+    const addr = this.region.addr;
+    const rc = x.mcGuestGone(addr);
+    if (rc !== 0) throw new Error(`mcGuestGone returned ${rc}`);
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const r = x.mcRelease(addr);
+      if (r === 0) break;
+      if (r !== -ERESTART) throw new Error(`mcRelease returned ${r}`);
+      if (performance.now() > deadline) throw new Error(`device model: DMA for domain ${this.opts.guest} still in flight after ${timeoutMs} ms`);
+      await yieldToEventLoop();
+    }
+    this.guestReleased = true;
+    for (const u of this.unhook.splice(0)) u();
   }
 
   private async spawn(vcpus: number, maxPort: number): Promise<void> {
@@ -142,6 +175,7 @@ export class DeviceModel {
   }
 
   stats(): DeviceModelStats {
+    if (this.regionGone) throw new DomainStateError(this.opts.domain, 'destroyed', `device model: its domain ${this.opts.domain} was destroyed, and its region with it`);
     const fatal = this.region.fatal();
     return { mapcache: this.region.mapcacheStats(), dma: this.region.dmaStats(), ...(fatal ? { fatal } : {}) };
   }
@@ -163,6 +197,8 @@ export class DeviceModel {
       }
       if (this.inline) reports.push({ worker: 0, commands: this.inline.commands, lateWakeups: 0, dead: this.inline.dead() });
     }
-    return { ...this.stats(), workers: reports };
+    if (this.regionGone && this.lastReport) return this.lastReport;
+    this.lastReport = { ...this.stats(), workers: reports };
+    return this.lastReport;
   }
 }

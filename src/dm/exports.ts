@@ -20,6 +20,10 @@ export interface DmExports {
   mcAccess(dm: number, vaddr: number, len: number, flags: number): number;
   mcLastError(): number;
   mcCheck(dm: number): number;
+  /** the guest is dying: no new mapping or command; 0 or -EINVAL */
+  mcGuestGone(dm: number): number;
+  /** let go of the dying guest: 0, -ERESTART (DMA in flight: re-invoke) or -EINVAL (mcGuestGone first) */
+  mcRelease(dm: number): number;
   addrMcEntry(dm: number, e: number): number;
   addrMcRev(dm: number, r: number): number;
 

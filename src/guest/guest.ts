@@ -23,6 +23,8 @@ export interface GuestContext {
   stopping: () => boolean;
   /** this thread's Xen-internal consumers */
   consumers?: ConsumerRegistry;
+  /** the vCPU's hypercall boundary (pause, destroy: src/lifecycle/park.ts) */
+  boundary?: () => void;
 }
 
 /** What a guest module exports (a path given to Hypervisor / `wasmxen run`). */
@@ -43,7 +45,7 @@ export class Guest {
 
   constructor(readonly dp: DataPlane, readonly ctx: GuestContext, readonly layout: GuestLayout,
     handlers: (g: Guest) => Record<string, Handler>) {
-    this.hc = new GuestHypercalls(dp, ctx.dom, ctx.vcpu, layout.scratchGfn, ctx.consumers);
+    this.hc = new GuestHypercalls(dp, ctx.dom, ctx.vcpu, layout.scratchGfn, ctx.consumers, ctx.boundary);
     this.driver = new GuestDriver(dp, ctx.dom, layout, ctx.maxPort, handlers(this));
     this.kernel = new GuestKernel(dp, ctx.dom, ctx.vcpu, layout, this.driver);
   }
@@ -163,11 +165,13 @@ export class Guest {
 
   /** SCHEDOP_block: sleep until an upcall arrives, then run it. Returns events dispatched. */
   block(timeoutMs = -1): number {
+    this.ctx.boundary?.(); // an upcall boundary (I28)
     return this.kernel.blockAndRun(timeoutMs);
   }
 
   /** Run a pending upcall now, if any and not masked (for a vCPU busy in its own loop). Returns events dispatched. */
   poll(): number {
+    this.ctx.boundary?.(); // an upcall boundary (I28)
     return this.dp.x.localEventsNeedDelivery(this.dom, this.vcpu) === 0 ? 0 : this.kernel.upcall();
   }
 

@@ -44,7 +44,9 @@ export class GuestHypercalls {
 
   constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number, scratchGfn: number,
     /** this thread's Xen consumers: a send to a Xen-owned peer runs the callback here */
-    readonly consumers?: ConsumerRegistry) {
+    readonly consumers?: ConsumerRegistry,
+    /** runs before every hypercall: the vCPU's hypercall boundary, where it parks for a pause (I28) */
+    private readonly boundary?: () => void) {
     // scratch blocks run on across consecutive frames
     this.gpa = scratchGfn * PAGE_SIZE + vcpu * SCRATCH_PER_VCPU;
     this.view = new DataView(dp.memory.buffer, (dp.x.addrGfn(dom, scratchGfn) >>> 0) + vcpu * SCRATCH_PER_VCPU, SCRATCH_PER_VCPU);
@@ -63,6 +65,7 @@ export class GuestHypercalls {
 
   /** The raw hypercall: 0 or -errno, struct at this vCPU's scratch area. */
   op(cmd: number): number {
+    this.boundary?.();
     return this.call(cmd).result;
   }
 
@@ -104,6 +107,7 @@ export class GuestHypercalls {
 
   /** The hot path: one hypercall; returns 0 or -errno without throwing. */
   sendRaw(port: number): number {
+    this.boundary?.();
     this.view.setUint32(EPORT_PORT, port, true);
     const rc = this.dp.x.eventChannelOp(this.dom, this.vcpu, EVTCHNOP_send, this.gpa >>> 0, 0);
     if (rc !== SEND_CALL_CONSUMER) return rc;
@@ -157,6 +161,7 @@ export class GuestHypercalls {
    * that command word instead (e.g. a reset_cont carried over from elsewhere).
    */
   reset(dom: number, cmd: number = EVTCHNOP_reset): HypercallOutcome {
+    this.boundary?.();
     this.view.setUint16(ER_DOM, dom, true);
     return this.call(cmd);
   }
@@ -168,6 +173,7 @@ export class GuestHypercalls {
    */
   schedPoll(ports: number[], timeoutMs?: number): void {
     const x = this.dp.x;
+    this.boundary?.();
     const room = (SCRATCH_PER_VCPU - SCRATCH_POLL_PORTS) / 4;
     // more than Xen's 128 are passed by count only: the hypervisor refuses them (-EINVAL)
     for (let i = 0; i < Math.min(ports.length, room); i++) this.view.setUint32(SCRATCH_POLL_PORTS + 4 * i, ports[i], true);

@@ -100,6 +100,11 @@ export function moduleProblem(location: string): string | undefined {
   }
 }
 
+/** Let queued work (comlink calls, other timers) run before continuing (a browser has no setImmediate). */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setTimeout(resolve, 0));
+}
+
 /** A page has no process to keep alive: nothing to do. */
 export function unrefTimer(_t: ReturnType<typeof setTimeout>): void {}
 

@@ -78,6 +78,11 @@ export function moduleProblem(location: string): string | undefined {
   return existsSync(file) ? undefined : `${file} does not exist`;
 }
 
+/** Let queued work (comlink calls, other timers) run before continuing. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 /** Let `t` not keep the process alive (a watchdog's late look must not delay exit). */
 export function unrefTimer(t: ReturnType<typeof setTimeout>): void {
   t.unref();

@@ -50,6 +50,10 @@ export const INJECTIONS: readonly Injection[] = [
     bug: 'a Xen consumer\'s callback runs with the sender\'s channel lock held (before Xen commit 1376ef90): a callback taking a lock the closer holds deadlocks',
   },
   {
+    name: 'destroy-no-peer-lock', bit: 0x800, scenario: 'destroy',
+    bug: 'evtchn_destroy closes an interdomain channel without the peer\'s channel lock: a peer\'s send that read the channel bound raises the dying domain\'s port after it was freed',
+  },
+  {
     name: 'no-drain', bit: 0x400, scenario: 'consumer-teardown',
     bug: 'closing a Xen-owned channel frees it without waiting for callbacks in flight: a callback touches the freed ring',
   },

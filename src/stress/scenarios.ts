@@ -21,6 +21,8 @@ import {
 } from '../litmus/parties/stress-channels.ts';
 import { RESET_OUTCOMES, ABI_SWITCH_OUTCOMES } from '../litmus/parties/stress-abi.ts';
 import { CONTINUATION_OUTCOMES, type ContinuationArgs } from '../litmus/parties/stress-memory.ts';
+import { DESTROY_OUTCOMES, type DestroyArgs } from '../litmus/parties/stress-destroy.ts';
+import { MC_FIXED_BYTES } from '../../assembly/shared/dm-layout.ts';
 import {
   NP_LINK_BEFORE_CAS, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY, NP_GUEST_CLEAR_LINKED,
   NP_GUEST_UNMASK, NP_GUEST_HEAD, NP_RAISE_ABI, NP_RAISE_BEFORE_HEAD, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK,
@@ -358,6 +360,53 @@ export const SCENARIOS: readonly ScenarioDef[] = [
         totPages: m.dp.x.domainTotPages(1) >>> 0,
       };
       return { machine: m, dump: () => `domain 1: tot_pages ${m.dp.x.domainTotPages(1) >>> 0}`, stallPolicy: 'each', parties: roles(2, 'continuations', common, args, 256) };
+    },
+  },
+  {
+    name: 'destroy',
+    race: 'domain destruction (kill, preemptible evtchn_destroy, the mapcache letting go, release) × a peer sending to it, binding to it and closing, a consumer callback on its Xen-owned channel, notify_via_xen and VIRQs into it, and DMA into its memory',
+    iteration: 'one round: D (2 vCPUs, 2-level) is re-created with the same id in the same space, given 6 channels, 4 offered ports, a Xen-owned port, a VIRQ and a mapcache, and destroyed in random batches of 1..16 ports while the others use it',
+    never: 'an event between the survivors lost or duplicated, a raise on a closed port of D, a consumer callback after evtchn_destroy returned, a DMA half done, anything of D left behind (I17, I23, I27, I29, I30)',
+    outcomes: DESTROY_OUTCOMES,
+    evidence: { outcomes: ['send-raced', 'dma-raced'], all: true, text: 'a send and a DMA into D landing after it was marked dying (send-raced, dma-raced)' },
+    noise: { rate: 3000, spins: 3000, yieldLog2: 3, points: [NP_RAISE_ABI, NP_RAISE_AFTER_PENDING] },
+    setup({ build, common }) {
+      const D = 2;
+      const l1 = guestLayout(1, 1023);
+      const lD = guestLayout(2, 1023);
+      const l3 = guestLayout(1, 1023);
+      const dmPages = MC_FIXED_BYTES / 4096 + 1; // the fixed part and one page of grant bitmap
+      const m = createMachine([
+        { domid: 1, vcpus: 1, frames: l1.freeGfn + 2, maxEvtchnPort: 1023 },
+        { domid: D, vcpus: 2, frames: lD.freeGfn + 8, maxEvtchnPort: 1023 },
+        { domid: 3, vcpus: 1, frames: l3.freeGfn + dmPages, maxEvtchnPort: 1023 },
+      ], build);
+      bootGuest(m.dp, 1, 1, l1, 'fifo');
+      bootGuest(m.dp, D, 2, lD, 'fifo');
+      bootGuest(m.dp, 3, 1, l3, 'fifo');
+      const x = m.dp.x;
+      const survivorPorts: number[] = [];
+      const survivorTargets: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const t = x.evtchnAllocUnbound(3, DOMID_SELF, 1);
+        const p = x.evtchnBindInterdomain(1, 3, t);
+        if (t < 0 || p < 0) throw new Error(`survivor channel ${i}: ${t}, ${p}`);
+        if (x.guestFifoUnmask(3, l3.gsGfn, t) === 1) x.evtchnUnmask(3, t);
+        survivorPorts.push(p);
+        survivorTargets.push(t);
+      }
+      const slot = x.xenConsumerRegister(0xde57, 1);
+      if (slot < 0) throw new Error('no consumer slot');
+      const r = m.domain(D);
+      const args: Omit<DestroyArgs, keyof StressArgs | 'scenario' | 'role' | 'roles'> = {
+        dom: D, peer: 1, survivor: 3, vcpus: 2, maxPort: 1023,
+        region: { guestBase: r.guestBase, frames: r.frames, privBase: r.privBase, privBytes: r.privBytes, width: r.guestWidth, capacity: r.channelCapacity },
+        dm: x.addrGfn(3, l3.freeGfn) >>> 0, dmaGfn: lD.freeGfn,
+        survivorPorts, survivorTargets, survivorGsGfn: l3.gsGfn, peerGsGfn: l1.gsGfn, consumerSlot: slot,
+        channels: 6, offers: 4,
+      };
+      const dump = () => [1, 3].map((d) => dumpFifoQueues(m.dp, d, 1)).join('\n');
+      return { machine: m, dump, stallPolicy: 'each', parties: roles(3, 'destroy', common, args, 2048) };
     },
   },
   {

@@ -24,12 +24,19 @@ interface Running {
 
 export class VcpuPool {
   private readonly running: Running[] = [];
-  readonly control = new SharedArrayBuffer(16);
+  /** one stop flag per domain, so one domain's vCPUs can be stopped alone (destroy) */
+  private readonly controls = new Map<number, SharedArrayBuffer>();
 
   constructor(private readonly dp: DataPlane, private readonly onCrash: (e: VcpuCrashError) => void) {}
 
+  private control(dom: number): SharedArrayBuffer {
+    let c = this.controls.get(dom);
+    if (!c) { c = new SharedArrayBuffer(16); this.controls.set(dom, c); }
+    return c;
+  }
+
   spawn(data: Omit<VcpuWorkerData, 'control'>): void {
-    const worker = spawnWorker('vcpu', { ...data, control: this.control });
+    const worker = spawnWorker('vcpu', { ...data, control: this.control(data.dom) });
     const api = Comlink.wrap<VcpuApi>(worker.endpoint);
     const done = new Promise<VcpuReport | undefined>((resolve) => {
       let settled = false;
@@ -52,19 +59,37 @@ export class VcpuPool {
     return this.running.length;
   }
 
+  /** vCPU threads of `dom` running now. */
+  sizeOf(dom: number): number {
+    return this.running.filter((r) => r.dom === dom).length;
+  }
+
   /** Ask every vCPU to stop, wake it, collect the reports of those that did not crash, and end the threads. */
   async stopAll(): Promise<VcpuReport[]> {
-    Atomics.store(new Int32Array(this.control), CONTROL_STOP, 1);
-    for (const r of this.running) this.dp.x.kickVcpu(r.dom, r.vcpu);
+    return await this.stop(this.running.slice());
+  }
+
+  /**
+   * Stop the vCPU threads of one domain (destroy: they have parked, and leave
+   * when the domain is marked dying) and end them.
+   */
+  async stopDomain(dom: number): Promise<VcpuReport[]> {
+    return await this.stop(this.running.filter((r) => r.dom === dom));
+  }
+
+  private async stop(which: Running[]): Promise<VcpuReport[]> {
+    for (const dom of new Set(which.map((r) => r.dom))) Atomics.store(new Int32Array(this.control(dom)), CONTROL_STOP, 1);
+    for (const r of which) if (this.dp.x.domainExists(r.dom) !== 0) this.dp.x.kickVcpu(r.dom, r.vcpu);
     try {
-      const reports = await Promise.all(this.running.map((r) => r.done));
+      const reports = await Promise.all(which.map((r) => r.done));
       return reports.filter((r): r is VcpuReport => r !== undefined);
     } finally {
-      await Promise.all(this.running.map(async (r) => {
+      await Promise.all(which.map(async (r) => {
         r.api[Comlink.releaseProxy]();
         await r.worker.terminate();
       }));
-      this.running.length = 0;
+      for (const r of which) this.running.splice(this.running.indexOf(r), 1);
+      for (const dom of new Set(which.map((r) => r.dom))) if (!this.running.some((r) => r.dom === dom)) this.controls.delete(dom);
     }
   }
 }

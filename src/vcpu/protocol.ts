@@ -27,6 +27,8 @@ export interface VcpuReport {
   kernel: KernelStats;
   spurious: number;
   guest: unknown;
+  /** the vCPU left because its domain was destroyed */
+  destroyed?: boolean;
 }
 
 export interface VcpuApi {

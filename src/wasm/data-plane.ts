@@ -3,14 +3,17 @@
 // Atomics loads; TypeScript writes shared state only through wasm exports.
 import type { DataPlaneExports, WasmBuild } from './exports.ts';
 import { compileDataPlane, instantiateDataPlane } from './module.ts';
+import {
+  planMemory, createSharedMemory, sizeDomain, domainBytes, type DomainConfig, type MemoryPlan, type DomainRegion,
+} from './memory-map.ts';
+import { RegionAllocator } from './region-allocator.ts';
 import { ConfigError } from '../errors.ts';
-import { planMemory, createSharedMemory, type DomainConfig, type MemoryPlan, type DomainRegion } from './memory-map.ts';
 import {
   Q_TAIL, Q_LOCK, C_STATE, C_NOTIFY_VCPU, C_PRIORITY, C_FIFO_LASTQ, C_REMOTE_DOM, C_REMOTE_PORT,
   C_FLAGS, D_ABI, D_VALID_EVTCHNS, D_FIFO_NUM_EVTCHNS, D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP,
   D_STAT_LOCK_GAVE_UP, D_STAT_NO_CONTROL_BLOCK, D_STAT_UPCALLS, D_STAT_KICKS, D_STAT_RAISES, D_STAT_RELINK_SKIPPED,
   LINK_TRIES_BUCKETS, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, CF_FIFO_PENDING, D_ACTIVE_EVTCHNS,
-  V_CB_STATE, V_BLOCKED, V_KICK, DF_CONTROL,
+  V_CB_STATE, V_BLOCKED, V_KICK, DF_CONTROL, D_FLAGS, D_PARKED, PAGE_SIZE,
 } from '../../assembly/shared/layout.ts';
 import { CB_READY_OFFSET, CB_HEAD_OFFSET, EVTCHN_FIFO_MAX_QUEUES } from '../../assembly/shared/fifo-abi.ts';
 
@@ -127,6 +130,13 @@ export class DataPlane {
     return this.domainField(dom, D_ABI) === 1 ? 'fifo' : '2l';
   }
 
+  /** DF_* bits (D_FLAGS), the futex parked vCPUs sleep on (I28). */
+  domainFlags(dom: number): number { return this.domainField(dom, D_FLAGS); }
+  /** Bit v: vCPU v is parked for a pause (I28). */
+  parkedMask(dom: number): number { return this.domainField(dom, D_PARKED); }
+  /** Int32Array index of a domain header word, for Atomics.wait / waitAsync on it. */
+  domainWordIndex(dom: number, off: number): number { return ((this.x.addrDomainPriv(dom) >>> 0) + off) >> 2; }
+
   validEvtchns(dom: number): number { return this.domainField(dom, D_VALID_EVTCHNS); }
   activeEvtchns(dom: number): number { return this.domainField(dom, D_ACTIVE_EVTCHNS); }
   fifoNumEvtchns(dom: number): number { return this.domainField(dom, D_FIFO_NUM_EVTCHNS); }
@@ -149,23 +159,39 @@ export class DataPlane {
 
 /** A memory with its domains created and the calling thread attached. */
 export interface Machine {
+  /** the layout; `plan.domains` lists the domains that exist now (created and not yet released) */
   plan: MemoryPlan;
   memory: WebAssembly.Memory;
   module: WebAssembly.Module;
   dp: DataPlane;
   build: WasmBuild;
+  /** hands out and takes back domain regions (created at run time, freed by releaseDomain) */
+  allocator: RegionAllocator;
   domain(domid: number): DomainRegion;
+  /** Create a domain in free space (ConfigError if the id is taken or no block is large enough). */
+  createDomain(cfg: DomainConfig): DomainRegion;
+  /** Give a released domain's regions back (after domainRelease returned 0: no reference is left, I27). */
+  releaseDomain(domid: number): void;
 }
 
 /** Options of one machine (shared memory and data plane). */
 export interface MachineOptions {
   /** Items a 64-bit caller's preemptible hypercall does before it creates a continuation (default 64; 32-bit callers: 1). */
   preemptEvery?: number;
+  /** memory beyond the listed domains, for domains created later with createDomain */
+  spareBytes?: number;
+}
+
+function createIn(dp: DataPlane, r: DomainRegion): void {
+  dp.x.domainCreate(r.domid, r.guestBase, r.frames, r.privBase, r.privBytes, r.vcpus, r.maxEvtchnPort,
+    r.guestWidth, r.channelCapacity);
+  if (r.control) dp.x.domainSetFlags(r.domid, DF_CONTROL);
+  dp.x.domainSetMaxPages(r.domid, r.maxPages);
 }
 
 /** Lay out one shared memory for `domains`, compile and instantiate the data plane on it, and create the domains. */
 export function createMachine(domains: readonly DomainConfig[], build: WasmBuild = 'release', opts: MachineOptions = {}): Machine {
-  const plan = planMemory(domains);
+  const plan = planMemory(domains, opts.spareBytes ?? 0);
   if (opts.preemptEvery !== undefined && (!Number.isInteger(opts.preemptEvery) || opts.preemptEvery < 1 || opts.preemptEvery > 0xffffffff)) {
     throw new ConfigError(`preemptEvery ${opts.preemptEvery} is out of range: use a whole number of items ≥ 1`);
   }
@@ -173,18 +199,38 @@ export function createMachine(domains: readonly DomainConfig[], build: WasmBuild
   const module = compileDataPlane(build);
   const dp = DataPlane.attach(module, memory);
   if (opts.preemptEvery !== undefined) dp.x.hypercallSetPreemptEvery(opts.preemptEvery);
-  for (const r of plan.domains) {
-    dp.x.domainCreate(r.domid, r.guestBase, r.frames, r.privBase, r.privBytes, r.vcpus, r.maxEvtchnPort,
-      r.guestWidth, r.channelCapacity);
-    if (r.control) dp.x.domainSetFlags(r.domid, DF_CONTROL);
-    dp.x.domainSetMaxPages(r.domid, r.maxPages);
-  }
+  for (const r of plan.domains) createIn(dp, r);
+  const allocator = new RegionAllocator(plan.bytes, plan.domains.map((r) => ({ base: r.guestBase, bytes: domainBytes(r) })));
+  const find = (domid: number) => plan.domains.findIndex((d) => d.domid === domid);
   return {
-    plan, memory, module, dp, build,
+    plan, memory, module, dp, build, allocator,
     domain(domid: number): DomainRegion {
-      const r = plan.domains.find((d) => d.domid === domid);
-      if (!r) throw new RangeError(`no domain ${domid} in this machine`);
+      const i = find(domid);
+      if (i < 0) throw new RangeError(`no domain ${domid} in this machine`);
+      return plan.domains[i];
+    },
+    createDomain(cfg: DomainConfig): DomainRegion {
+      const sizes = sizeDomain(cfg);
+      if (find(cfg.domid) >= 0 || dp.x.domainExists(cfg.domid) !== 0) {
+        throw new ConfigError(`domain id ${cfg.domid} is in use: destroy that domain first or choose another id`);
+      }
+      if (dp.x.domainRefs(cfg.domid) !== 0) {
+        throw new ConfigError(`domain id ${cfg.domid} is still referenced by a hypercall in flight: release the old domain first`);
+      }
+      const guestBase = allocator.alloc(domainBytes(sizes), `domain ${cfg.domid}`);
+      const r: DomainRegion = { ...sizes, guestBase, privBase: guestBase + sizes.frames * PAGE_SIZE };
+      createIn(dp, r);
+      plan.domains.push(r);
       return r;
+    },
+    releaseDomain(domid: number): void {
+      const i = find(domid);
+      if (i < 0) throw new RangeError(`no domain ${domid} in this machine`);
+      if (dp.x.domainExists(domid) !== 0 || dp.x.domainRefs(domid) !== 0) {
+        throw new Error(`domain ${domid} is still published or referenced: domainRelease must return 0 first (I27)`);
+      }
+      allocator.release(plan.domains[i].guestBase);
+      plan.domains.splice(i, 1);
     },
   };
 }

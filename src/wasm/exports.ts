@@ -10,6 +10,17 @@ export interface DataPlaneExports {
     nrVcpus: number, maxPort: number, width: number, capacity: number): void;
   domainDestroy(dom: number): void;
   domainExists(dom: number): number;
+  /** mark a paused domain dying: 0 or -ESRCH */
+  domainKill(dom: number): number;
+  /** evtchn_destroy, one step of at most `batch` ports: 0 done, -ERESTART (85) re-invoke, -EINVAL not dying, -ESRCH */
+  domainDestroyStep(dom: number, batch: number): number;
+  /** unpublish a dead domain: 0 regions and domid free, -ERESTART references held, -EBUSY not dead yet */
+  domainRelease(dom: number): number;
+  domainRefs(dom: number): number;
+  domainGet(dom: number): number;
+  domainPut(dom: number): void;
+  vcpuParkEnter(dom: number, vcpu: number): void;
+  vcpuParkLeave(dom: number, vcpu: number): void;
 
   addrDomainPriv(dom: number): number;
   addrGuestBase(dom: number): number;

@@ -62,48 +62,65 @@ function isInt(n: unknown): n is number {
   return typeof n === 'number' && Number.isInteger(n);
 }
 
-/** Lay out the shared memory for `domains`; throws ConfigError when they do not fit. */
-export function planMemory(domains: readonly DomainConfig[]): MemoryPlan {
+/** A domain's validated sizes, without a place: planMemory and the region allocator place it. */
+export type DomainSizes = Omit<DomainRegion, 'guestBase' | 'privBase'>;
+
+/** Validate one domain's configuration and size its two regions (ConfigError naming the bad value). */
+export function sizeDomain(d: DomainConfig): DomainSizes {
+  if (!isInt(d.domid) || d.domid < 0 || d.domid >= MAX_DOMAINS) {
+    throw new ConfigError(`domain id ${d.domid} is out of range: use an integer 0..${MAX_DOMAINS - 1}`);
+  }
+  if (!isInt(d.vcpus) || d.vcpus < 1 || d.vcpus > XEN_LEGACY_MAX_VCPUS) {
+    throw new ConfigError(`domain ${d.domid}: ${d.vcpus} vCPUs is out of range: use 1..${XEN_LEGACY_MAX_VCPUS}`);
+  }
+  if (!isInt(d.frames) || d.frames < 2 || d.frames > 262144) {
+    throw new ConfigError(`domain ${d.domid}: ${d.frames} guest frames is out of range: use 2..262144 (4 KiB each, frame 0 is shared_info)`);
+  }
+  const maxPort = d.maxEvtchnPort ?? DEFAULT_MAX_EVTCHN_PORT;
+  if (!isInt(maxPort) || maxPort < 1 || maxPort >= EVTCHN_FIFO_NR_CHANNELS) {
+    throw new ConfigError(`domain ${d.domid}: maxEvtchnPort ${maxPort} is out of range: use 1..${EVTCHN_FIFO_NR_CHANNELS - 1}`);
+  }
+  const width = d.guestWidth ?? 64;
+  if (width !== 64 && width !== 32) throw new ConfigError(`domain ${d.domid}: guestWidth must be 64 or 32, not ${width}`);
+  if (d.maxPages !== undefined && (!isInt(d.maxPages) || d.maxPages < 0 || d.maxPages > 0xffffffff)) {
+    throw new ConfigError(`domain ${d.domid}: maxPages ${d.maxPages} is out of range: use a page count 0..2^32-1`);
+  }
+  const capacity = Math.min(roundUp(maxPort + 1, EVTCHNS_PER_BUCKET), EVTCHN_FIFO_NR_CHANNELS);
+  // channel table, then the p2m table (a byte per frame, 4-aligned) and the log-dirty bitmap
+  // (a bit per frame, u32 words): assembly/mm/p2m.ts (p2mInit) places them the same way
+  const p2mBytes = roundUp(d.frames, 4) + Math.ceil(d.frames / 32) * 4;
+  return {
+    domid: d.domid, vcpus: d.vcpus, frames: d.frames, maxEvtchnPort: maxPort, guestWidth: width,
+    control: d.control ?? d.domid === 0, maxPages: d.maxPages ?? d.frames - 1, channelCapacity: capacity,
+    privBytes: roundUp(D_CHANNELS + capacity * CHANNEL_BYTES + p2mBytes, PAGE_SIZE),
+  };
+}
+
+/** Bytes a domain takes in the memory: its guest frames, then its private region (one contiguous block). */
+export function domainBytes(s: Pick<DomainSizes, 'frames' | 'privBytes'>): number {
+  return s.frames * PAGE_SIZE + s.privBytes;
+}
+
+/**
+ * Lay out the memory: the global header, then every domain in order, then
+ * `spareBytes` (rounded up to pages) for domains created later (the region
+ * allocator, src/wasm/region-allocator.ts, hands out and takes back space).
+ */
+export function planMemory(domains: readonly DomainConfig[], spareBytes = 0): MemoryPlan {
   const seen = new Set<number>();
   let cursor = GLOBAL_BYTES;
   const regions: DomainRegion[] = [];
   for (const d of domains) {
-    if (!isInt(d.domid) || d.domid < 0 || d.domid >= MAX_DOMAINS) {
-      throw new ConfigError(`domain id ${d.domid} is out of range: use an integer 0..${MAX_DOMAINS - 1}`);
-    }
+    const sizes = sizeDomain(d);
     if (seen.has(d.domid)) throw new ConfigError(`domain id ${d.domid} is used twice: give every domain its own id`);
     seen.add(d.domid);
-    if (!isInt(d.vcpus) || d.vcpus < 1 || d.vcpus > XEN_LEGACY_MAX_VCPUS) {
-      throw new ConfigError(`domain ${d.domid}: ${d.vcpus} vCPUs is out of range: use 1..${XEN_LEGACY_MAX_VCPUS}`);
-    }
-    if (!isInt(d.frames) || d.frames < 2 || d.frames > 262144) {
-      throw new ConfigError(`domain ${d.domid}: ${d.frames} guest frames is out of range: use 2..262144 (4 KiB each, frame 0 is shared_info)`);
-    }
-    const maxPort = d.maxEvtchnPort ?? DEFAULT_MAX_EVTCHN_PORT;
-    if (!isInt(maxPort) || maxPort < 1 || maxPort >= EVTCHN_FIFO_NR_CHANNELS) {
-      throw new ConfigError(`domain ${d.domid}: maxEvtchnPort ${maxPort} is out of range: use 1..${EVTCHN_FIFO_NR_CHANNELS - 1}`);
-    }
-    const width = d.guestWidth ?? 64;
-    if (width !== 64 && width !== 32) throw new ConfigError(`domain ${d.domid}: guestWidth must be 64 or 32, not ${width}`);
-    if (d.maxPages !== undefined && (!isInt(d.maxPages) || d.maxPages < 0 || d.maxPages > 0xffffffff)) {
-      throw new ConfigError(`domain ${d.domid}: maxPages ${d.maxPages} is out of range: use a page count 0..2^32-1`);
-    }
-    const capacity = Math.min(roundUp(maxPort + 1, EVTCHNS_PER_BUCKET), EVTCHN_FIFO_NR_CHANNELS);
     const guestBase = cursor;
-    cursor += d.frames * PAGE_SIZE;
-    const privBase = cursor;
-    // channel table, then the p2m table (a byte per frame, 4-aligned) and the log-dirty bitmap
-    // (a bit per frame, u32 words): assembly/mm/p2m.ts (p2mInit) places them the same way
-    const p2mBytes = roundUp(d.frames, 4) + Math.ceil(d.frames / 32) * 4;
-    const privBytes = roundUp(D_CHANNELS + capacity * CHANNEL_BYTES + p2mBytes, PAGE_SIZE);
-    cursor += privBytes;
-    regions.push({
-      domid: d.domid, vcpus: d.vcpus, frames: d.frames, maxEvtchnPort: maxPort, guestWidth: width,
-      control: d.control ?? d.domid === 0,
-      maxPages: d.maxPages ?? d.frames - 1,
-      channelCapacity: capacity, guestBase, privBase, privBytes,
-    });
+    const privBase = guestBase + d.frames * PAGE_SIZE;
+    cursor += domainBytes(sizes);
+    regions.push({ ...sizes, guestBase, privBase });
   }
+  if (!isInt(spareBytes) || spareBytes < 0) throw new ConfigError(`spare memory ${spareBytes} must be a whole number of bytes ≥ 0`);
+  cursor += roundUp(spareBytes, PAGE_SIZE);
   const bytes = roundUp(cursor, WASM_PAGE_SIZE);
   if (bytes > MAX_MEMORY_BYTES - WASM_PAGE_SIZE) {
     throw new ConfigError(`the configuration needs ${(bytes / 2 ** 20).toFixed(0)} MiB of shared memory, more than wasm32's 4 GiB: use fewer or smaller domains`);

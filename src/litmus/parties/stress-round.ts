@@ -6,6 +6,7 @@ import { raiseDrain, maskUnmask, unmaskTail, priorityChange, vcpuMove } from './
 import { closeSend, bindVcpuSend, closeBothEnds, ipiStorm } from './stress-channels.ts';
 import { resetRace, abiSwitch } from './stress-abi.ts';
 import { continuedMemoryOps } from './stress-memory.ts';
+import { destroyRace } from './stress-destroy.ts';
 
 export const ROUNDS: Record<string, AnyRoundDef> = {
   'raise-drain': raiseDrain,
@@ -20,6 +21,7 @@ export const ROUNDS: Record<string, AnyRoundDef> = {
   'reset': resetRace,
   'abi-switch': abiSwitch,
   'continuations': continuedMemoryOps,
+  'destroy': destroyRace,
 };
 
 export function stressRound(ctx: PartyContext): StressPartyResult {

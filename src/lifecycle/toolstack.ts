@@ -1,0 +1,80 @@
+// The toolstack's half of the domain lifecycle (the data plane's half is
+// assembly/domain/destroy.ts): pause with a bound, and the re-invocation
+// loops of the preemptible destroy and of the release — each step returns
+// -ERESTART and the toolstack calls it again after yielding, as libxl
+// re-issues XEN_DOMCTL_destroydomain while Xen answers -ERESTART (XSA-344).
+import type { DataPlane } from '../wasm/data-plane.ts';
+import { D_PARKED } from '../../assembly/shared/layout.ts';
+import { ERESTART, ESRCH, EINVAL, EBUSY } from '../../assembly/shared/errno.ts';
+import { DomainStateError, PauseTimeoutError } from '../errors.ts';
+import { yieldToEventLoop } from '../platform/host.ts';
+
+/** Mask of vCPUs 0..n-1. */
+export function allVcpus(n: number): number {
+  return n >= 32 ? 0xffffffff : ((1 << n) - 1) >>> 0;
+}
+
+/**
+ * Pause `dom` (I28): set the request, wake every vCPU, and resolve once all
+ * `vcpus` have parked. After `timeoutMs` the request is withdrawn (the domain
+ * runs on) and PauseTimeoutError names the vCPUs that did not park.
+ * `onRequested` runs after the request is set (a service domain parks its idle vCPUs).
+ */
+export async function pauseAndWait(dp: DataPlane, dom: number, vcpus: number, timeoutMs: number,
+  onRequested?: () => void, onWithdrawn?: () => void): Promise<void> {
+  if (!(timeoutMs > 0)) throw new RangeError(`pause bound ${timeoutMs} ms must be positive`);
+  const x = dp.x;
+  x.domainPause(dom);
+  onRequested?.();
+  for (let v = 0; v < vcpus; v++) x.kickVcpu(dom, v); // a blocked vCPU reaches its boundary now
+  const all = allVcpus(vcpus);
+  const idx = dp.domainWordIndex(dom, D_PARKED);
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const parked = Atomics.load(dp.i32, idx);
+    if (((parked >>> 0) & all) === all) return;
+    const left = deadline - performance.now();
+    if (left <= 0) {
+      x.domainUnpause(dom);
+      onWithdrawn?.();
+      const missing: number[] = [];
+      for (let v = 0; v < vcpus; v++) if (((parked >>> v) & 1) === 0) missing.push(v);
+      throw new PauseTimeoutError(dom, missing[0], missing, timeoutMs);
+    }
+    // vcpuParkEnter notifies this word after setting its bit
+    const w = Atomics.waitAsync(dp.i32, idx, parked, left);
+    if (w.async) await w.value;
+  }
+}
+
+/** evtchn_destroy until done, at most `batch` ports per step, yielding to the event loop between steps. */
+export async function destroyEvtchns(dp: DataPlane, dom: number, batch: number): Promise<number> {
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`destroy batch ${batch} must be a positive integer`);
+  for (let step = 1; ; step++) {
+    const rc = dp.x.domainDestroyStep(dom, batch);
+    if (rc === 0) return step;
+    if (rc === -ESRCH) throw new DomainStateError(dom, 'absent', `domain ${dom} does not exist`);
+    if (rc === -EINVAL) throw new DomainStateError(dom, 'in-use', `domain ${dom} is not dying: kill it (domainKill) before destroying its event channels`);
+    if (rc !== -ERESTART) throw new Error(`evtchn_destroy of domain ${dom} returned ${rc}`);
+    await yieldToEventLoop();
+  }
+}
+
+/**
+ * Unpublish the dead domain and wait until no reference is held (I27); a
+ * reference outlives its hypercall only by that call's length, so the loop is
+ * bounded by `timeoutMs` only to turn a leak into an error.
+ */
+export async function releaseWhenUnreferenced(dp: DataPlane, dom: number, timeoutMs = 10_000): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (let retries = 0; ; retries++) {
+    const rc = dp.x.domainRelease(dom);
+    if (rc === 0) return retries;
+    if (rc === -EBUSY) throw new DomainStateError(dom, 'in-use', `domain ${dom} still has event channels: finish evtchn_destroy first`);
+    if (rc !== -ERESTART) throw new Error(`domain release of ${dom} returned ${rc}`);
+    if (performance.now() > deadline) {
+      throw new DomainStateError(dom, 'in-use', `domain ${dom}: ${dp.x.domainRefs(dom)} reference(s) still held after ${timeoutMs} ms (a Xen-internal user that never let go): its regions and id stay reserved`);
+    }
+    await yieldToEventLoop();
+  }
+}

@@ -1,0 +1,109 @@
+// Destroying a guest whose memory a device model maps while DMA is in flight
+// (I30): the device model refuses new commands and mappings, the commands it
+// started complete (never half-done), every mapcache entry is dropped, the
+// reference on the guest goes, and the device model and its domain live on.
+import { describe, it, expect } from 'vitest';
+import { Hypervisor } from '../../src/hypervisor.ts';
+import { guestModulePath } from '../../src/paths.ts';
+import { guestLayout } from '../../src/guest/layout.ts';
+import { DeviceModel, planDeviceModel, dmaGuestLayout } from '../../src/dm/index.ts';
+import { DMA_SHARED_BYTES, dmaSharedViews, waitForSharedWord, S_GUEST_PORT, S_DM_READY } from '../../src/dm/guest-shared.ts';
+import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
+import { DomainStateError } from '../../src/errors.ts';
+
+const MAX_PORT = 255;
+const DISK = 8 * 2 ** 20;
+
+describe('destroying a guest with DMA in flight (I30)', () => {
+  for (const workers of [2, 0]) {
+    it(`device model on ${workers ? `${workers} worker threads` : 'this thread'}: DMA completes or is refused, the mapcache lets go, nothing is left`, async () => {
+      const kernel = guestLayout(1, MAX_PORT);
+      const layout = dmaGuestLayout({ firstFreeGfn: kernel.freeGfn, diskSectors: DISK / 512 });
+      const plan = planDeviceModel({ guestFrames: layout.frames, diskBytes: DISK, buckets: 4 });
+      const shared = new SharedArrayBuffer(DMA_SHARED_BYTES);
+      const s = dmaSharedViews(shared);
+      const hv = await Hypervisor.create({
+        domains: [
+          { id: 0, vcpus: 2, maxEvtchnPort: MAX_PORT, ramKiB: plan.ramKiB },
+          { id: 1, vcpus: 1, maxEvtchnPort: MAX_PORT, guest: guestModulePath('dma-guest'), ramKiB: (layout.frames - kernel.freeGfn) * 4,
+            config: { dmDom: 0, layout, diskSectors: plan.diskSectors, seed: 9, transfers: 10_000_000, badEvery: 10 } },
+        ],
+        shared,
+      });
+      const dm = await DeviceModel.create(hv, {
+        domain: 0, guest: 1, plan, ringGfn: layout.ringGfn, workers, unowned: [[layout.holeGpa / PAGE_SIZE, layout.holeBytes / PAGE_SIZE]],
+      });
+      try {
+        hv.start();
+        expect(await waitForSharedWord(s, S_GUEST_PORT, Date.now() + 30_000)).toBe(true);
+        await dm.connect(Atomics.load(s.i32, S_GUEST_PORT));
+        Atomics.store(s.i32, S_DM_READY, 1);
+        Atomics.notify(s.i32, S_DM_READY);
+        const deadline = Date.now() + 30_000;
+        while (dm.stats().dma.commands < 200) {
+          if (Date.now() > deadline) throw new Error(`watchdog: only ${dm.stats().dma.commands} DMA commands in 30 s`);
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        const rep = await hv.destroyDomain(1);
+        expect(rep.vcpus.map((v) => v.destroyed)).toEqual([true]);
+        const st = dm.stats();
+        expect(st.fatal).toBeUndefined();          // no half-done transfer, no wrong window
+        expect(st.mapcache.lockedNow).toBe(0);     // every started command finished and unmapped
+        expect(st.mapcache.entriesLinked).toBe(0); // every mapping of the dead guest dropped
+        expect(hv.machine.dp.x.domainRefs(1)).toBe(0);
+        expect(hv.machine.dp.x.domainExists(1)).toBe(0);
+        const after = st.dma.commands;
+        // the device model lives on, serves nothing more, and its domain is untouched
+        expect(hv.domain(0).status(1).status).not.toBe('closed');
+        const report = await dm.stop();
+        expect(report.dma.commands).toBe(after);
+        expect(report.fatal).toBeUndefined();
+      } finally {
+        await dm.stop();
+        await hv.shutdown();
+      }
+    }, 90_000);
+  }
+
+  it('destroying the device-model domain stops the device model first and drops its reference on the guest', async () => {
+    const kernel = guestLayout(1, MAX_PORT);
+    const layout = dmaGuestLayout({ firstFreeGfn: kernel.freeGfn, diskSectors: DISK / 512 });
+    const plan = planDeviceModel({ guestFrames: layout.frames, diskBytes: DISK, buckets: 4 });
+    const shared = new SharedArrayBuffer(DMA_SHARED_BYTES);
+    const s = dmaSharedViews(shared);
+    const hv = await Hypervisor.create({
+      domains: [
+        { id: 0, vcpus: 2, maxEvtchnPort: MAX_PORT, ramKiB: plan.ramKiB },
+        { id: 1, vcpus: 1, maxEvtchnPort: MAX_PORT, guest: guestModulePath('dma-guest'), ramKiB: (layout.frames - kernel.freeGfn) * 4,
+          config: { dmDom: 0, layout, diskSectors: plan.diskSectors, seed: 3, transfers: 10_000_000, badEvery: 10 } },
+      ],
+      shared,
+    });
+    const dm = await DeviceModel.create(hv, { domain: 0, guest: 1, plan, ringGfn: layout.ringGfn, workers: 2 });
+    try {
+      hv.start();
+      expect(await waitForSharedWord(s, S_GUEST_PORT, Date.now() + 30_000)).toBe(true);
+      await dm.connect(Atomics.load(s.i32, S_GUEST_PORT));
+      Atomics.store(s.i32, S_DM_READY, 1);
+      Atomics.notify(s.i32, S_DM_READY);
+      const deadline = Date.now() + 30_000;
+      while (dm.stats().dma.commands < 100) {
+        if (Date.now() > deadline) throw new Error('watchdog: no DMA');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(hv.machine.dp.x.domainRefs(1)).toBe(1); // the mapcache's reference on its guest
+      await hv.destroyDomain(0);
+      expect(hv.machine.dp.x.domainRefs(1)).toBe(0);
+      expect(() => dm.stats()).toThrow(DomainStateError);
+      const report = await dm.stop();                 // the report taken when it stopped
+      expect(report.fatal).toBeUndefined();
+      expect(report.mapcache.lockedNow).toBe(0);
+      // the guest outlives its device model and can itself be destroyed cleanly
+      await hv.destroyDomain(1);
+      expect(hv.machine.dp.x.domainExists(1)).toBe(0);
+    } finally {
+      await dm.stop();
+      await hv.shutdown();
+    }
+  }, 90_000);
+});
