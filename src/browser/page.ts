@@ -17,6 +17,7 @@ function fail(message: string): void {
   e.textContent = message;
   e.setAttribute('data-shown', '');
   $('status').textContent = 'Stopped: see the error above.';
+  if ($('engine').textContent === 'Engine: (checking)') $('engine').textContent = 'Engine: not started.';
   $('report').textContent = JSON.stringify({ error: message });
   document.body.dataset.state = 'error';
 }
