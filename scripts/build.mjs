@@ -4,10 +4,12 @@
 // CommonJS, the harness subpaths as ESM sharing the core's chunks), and the
 // type declarations (dist/types for import, dist/types-cjs for require).
 // `--if-needed` skips the build when every output is newer than every input
-// (used by `npm test`).
+// (used by `npm test`). The browser bundle (dist/browser/, served by
+// `wasmxen serve`) is built from the same sources with src/platform/*.browser.ts
+// in place of their Node siblings.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync, mkdirSync, rmSync, renameSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
-import { join, dirname, relative } from 'node:path';
+import { join, dirname, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { checkWasm } from './check-wasm.mjs';
@@ -61,8 +63,25 @@ const libraryEntries = {
   model: join(root, 'src/model/index.ts'),
 };
 
+// The browser bundle's entry points (dist/browser/): the page, the vCPU
+// worker, and the built-in guests and consumers the page's scenarios load.
+const browserEntries = {
+  page: join(root, 'src/browser/page.ts'),
+  'runner.worker': join(root, 'src/browser/runner.worker.ts'),
+  'vcpu.worker': join(root, 'workers/vcpu.worker.ts'),
+  'litmus.worker': join(root, 'workers/litmus.worker.ts'),
+  'dm.worker': join(root, 'workers/dm.worker.ts'),
+  'guests/frontend': join(root, 'src/guests/frontend.ts'),
+  'guests/backend': join(root, 'src/guests/backend.ts'),
+  'consumers/monitor': join(root, 'src/consumers/builtin/monitor.ts'),
+  'consumers/console': join(root, 'src/consumers/builtin/console.ts'),
+};
+const browserStatic = ['index.html'];
+
 function outputsOf(entries) {
   return [
+    ...Object.keys(browserEntries).map((k) => join(root, 'dist/browser', `${k}.js`)),
+    ...browserStatic.map((f) => join(root, 'dist/browser', f)),
     ...Object.values(wasmOutputs).map((f) => join(root, f)),
     ...Object.keys(entries).map((k) => join(root, 'dist', `${k}.js`)),
     join(root, 'dist/index.cjs'),
@@ -93,6 +112,7 @@ const ifNeeded = process.argv.includes('--if-needed');
 const entries = entryPoints();
 const inputs = [
   ...walk(join(root, 'assembly')), ...walk(join(root, 'src')), ...walk(join(root, 'workers')),
+  ...browserStatic.map((f) => join(root, 'src/browser', f)),
   join(root, 'asconfig.json'), join(root, 'scripts/build.mjs'), join(root, 'package.json'), join(root, 'tsconfig.build.json'),
 ];
 const outputs = outputsOf(entries);
@@ -156,6 +176,38 @@ await esbuild.build({
   define: { 'import.meta.url': '__wasmxenModuleUrl' },
   banner: { js: "const __wasmxenModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+
+// The browser bundle: src/platform/<x>.ts becomes <x>.browser.ts where one
+// exists; node:events is the `events` package (Node's EventEmitter for every
+// engine); any other node: import reaching the bundle fails the build.
+const browserPlatform = {
+  name: 'wasmxen-browser-platform',
+  setup(b) {
+    b.onResolve({ filter: /\/platform\/[\w-]+\.ts$/ }, (args) => {
+      const alt = resolvePath(args.resolveDir, args.path).replace(/\.ts$/, '.browser.ts');
+      return existsSync(alt) ? { path: alt } : undefined;
+    });
+    b.onResolve({ filter: /^node:/ }, (args) => {
+      if (args.path === 'node:events') return b.resolve('events', { kind: args.kind, resolveDir: root });
+      return { errors: [{ text: `${args.path} (imported by ${relative(root, args.importer)}) must not reach the browser bundle: go through src/platform/` }] };
+    });
+  },
+};
+await esbuild.build({
+  entryPoints: browserEntries,
+  outdir: join(next, 'browser'),
+  bundle: true,
+  platform: 'browser',
+  target: 'chrome120',
+  format: 'esm',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: true,
+  logLevel: 'warning',
+  minify: true,
+  plugins: [browserPlatform],
+});
+for (const f of browserStatic) cpSync(join(root, 'src/browser', f), join(next, 'browser', f));
 
 // Declarations of the library entries and what they reach, emitted by tsc
 // from the TSDoc'ed sources; their relative specifiers say .js (what a

@@ -17,6 +17,7 @@ import type { GuestLayout } from './guest/layout.ts';
 import type { PortStatus } from './guest/hypercalls.ts';
 import type { ConsumerRegistry } from './consumers/registry.ts';
 import { DomainMemory } from './mm/domain-memory.ts';
+import { warn, yieldToEventLoop } from './platform/host.ts';
 import { DomainStateError, HandlerError, HypervisorClosedError, InvalidArgumentError, VcpuCrashError, WasmxenError } from './errors.ts';
 import { ParkGate, DomainDyingExit } from './lifecycle/park.ts';
 import type { Reconnect, ResumeResult } from './guest/resume.ts';
@@ -222,7 +223,7 @@ export class Domain {
           await this.gates[v].checkAsync(); // the upcall boundary: park while paused (I30)
           // after handling events, let timers and I/O run: two service domains
           // answering each other on this thread would otherwise chain microtasks forever
-          if (await g.kernel.blockAndRunAsync(1000) > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          if (await g.kernel.blockAndRunAsync(1000) > 0) await yieldToEventLoop();
         }
       } catch (e) {
         // the domain is being destroyed: serve no more. Otherwise handlers are wrapped: only the
@@ -293,5 +294,5 @@ export class Domain {
 }
 
 function defaultSink(e: WasmxenError): void {
-  process.emitWarning(e);
+  warn(e);
 }

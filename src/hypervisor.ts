@@ -23,13 +23,10 @@ import { ConfigError, DomainStateError, HypervisorClosedError, InvalidArgumentEr
 import { pauseAndWait, destroyEvtchns, releaseWhenUnreferenced } from './lifecycle/toolstack.ts';
 import { PAGE_SIZE } from '../assembly/shared/layout.ts';
 import type { Writable } from 'node:stream';
-import { pathToFileURL, fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { consumerModulePath } from './paths.ts';
+import { builtinConsumer, moduleProblem, moduleUrl, warn } from './platform/host.ts';
 import { consumerId, type ConsumerSpec, type ConsumerBinding, type XenConsumer } from './consumers/types.ts';
 import { ConsumerRegistry } from './consumers/registry.ts';
-import { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
+import { ConsumerHost, MonitorHost, ConsoleHost, type ByteSink } from './consumers/host.ts';
 import { saveDomain, type SaveFigures } from './migrate/save.ts';
 import { restoreImage, restoreConfig, checkTarget } from './migrate/restore.ts';
 import { parseImage } from './migrate/parse.ts';
@@ -73,7 +70,7 @@ export interface HypervisorOptions {
   /** Xen-internal consumers ('monitor', 'console' or module paths), at most 7 distinct (Xen's limit) */
   consumers?: ConsumerSpec[];
   /** where the console consumer's bytes go (default: nowhere, they are counted) */
-  consoleStream?: Writable;
+  consoleStream?: Writable | ByteSink;
   /**
    * Items a 64-bit caller's preemptible hypercall (memory_op reservations,
    * HVMOP/DMOP modified-memory, EVTCHNOP_reset) does before it creates a
@@ -139,13 +136,8 @@ function checkGuestModule(d: DomainSpec): void {
   if (typeof d.guest !== 'string' || d.guest === '') {
     throw new ConfigError(`domain ${d.id}: guest must be the path or file: URL of a guest module, not ${String(d.guest)}`);
   }
-  let file: string;
-  try {
-    file = d.guest.startsWith('file:') ? fileURLToPath(d.guest) : resolve(d.guest);
-  } catch {
-    throw new ConfigError(`domain ${d.id}: guest module URL ${d.guest} is not a file: URL`);
-  }
-  if (!existsSync(file)) throw new ConfigError(`domain ${d.id}: guest module ${file} does not exist`);
+  const problem = moduleProblem(d.guest);
+  if (problem) throw new ConfigError(`domain ${d.id}: guest module ${problem}`);
 }
 
 /** Xen's per-vCPU timer VIRQ. */
@@ -157,7 +149,7 @@ export const VIRQ_DOM_EXC = 3;
 export class Hypervisor extends EventEmitter<HypervisorEvents> {
   private readonly domains = new Map<number, Domain>();
   private readonly pool: VcpuPool;
-  private timers: NodeJS.Timeout[] = [];
+  private timers: ReturnType<typeof setInterval>[] = [];
   private started = false;
   private stopping: Promise<ShutdownReport> | undefined;
   private readonly crashed: VcpuCrashError[] = [];
@@ -208,13 +200,13 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     let delivered = false;
     if (this.opts.onError) {
       delivered = true;
-      try { this.opts.onError(e); } catch (thrown) { process.emitWarning(`onError threw: ${String(thrown)}`); }
+      try { this.opts.onError(e); } catch (thrown) { warn(`onError threw: ${String(thrown)}`); }
     }
     if (this.listenerCount('error') > 0) {
       delivered = true;
-      try { this.emit('error', e); } catch (thrown) { process.emitWarning(`an 'error' listener threw: ${String(thrown)}`); }
+      try { this.emit('error', e); } catch (thrown) { warn(`an 'error' listener threw: ${String(thrown)}`); }
     }
-    if (!delivered) process.emitWarning(e);
+    if (!delivered) warn(e);
   }
 
   private open(op: string): void {
@@ -230,8 +222,8 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   private async setupConsumers(specs: readonly ConsumerSpec[]): Promise<void> {
     const x = this.machine.dp.x;
     for (const spec of specs) {
-      const module = consumerModulePath(spec.module);
-      const mod = (await import(pathToFileURL(module).href)) as { default?: XenConsumer; consumer?: XenConsumer };
+      const module = builtinConsumer(spec.module);
+      const mod = (await import(moduleUrl(module))) as { default?: XenConsumer; consumer?: XenConsumer };
       const c = mod.default ?? mod.consumer;
       if (!c) throw new ConfigError(`consumer module ${module} exports no consumer`);
       const slot = x.xenConsumerRegister(consumerId(spec.name), spec.drain === false ? 0 : 1);

@@ -19,7 +19,7 @@ export {
 } from './errors.ts';
 export type { ConsumerSpec, XenConsumer, ConsumerContext, ConsumerCall } from './consumers/types.ts';
 export { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
-export type { MonitorStats } from './consumers/host.ts';
+export type { MonitorStats, ByteSink } from './consumers/host.ts';
 export { planMemory, createSharedMemory } from './wasm/memory-map.ts';
 export type { DomainConfig, DomainRegion, MemoryPlan } from './wasm/memory-map.ts';
 export { DataPlane, createMachine } from './wasm/data-plane.ts';

@@ -1,16 +1,15 @@
 // Thin entry point of a device-model worker: attach to the shared memory,
 // become vCPU `worker` of the device-model domain, serve the storage
 // controller (src/dm/server.ts) until told to stop.
-import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { workerStart, yieldToEventLoop } from '../src/platform/worker.ts';
 import { DataPlane } from '../src/wasm/data-plane.ts';
 import { Guest } from '../src/guest/guest.ts';
 import { guestLayout } from '../src/guest/layout.ts';
 import { DmaServer } from '../src/dm/server.ts';
 import { DM_CONTROL_STOP, type DmWorkerApi, type DmWorkerData, type DmWorkerReport } from '../src/dm/protocol.ts';
 
-const d = workerData as DmWorkerData;
+const { data: d, endpoint } = await workerStart<DmWorkerData>();
 const control = new Int32Array(d.control);
 const stopping = () => Atomics.load(control, DM_CONTROL_STOP) !== 0;
 const dp = DataPlane.attach(d.module, d.memory);
@@ -18,8 +17,6 @@ const server = new DmaServer(dp, d.dm, d.worker, undefined, d.depth, d.seed);
 const guest = new Guest(dp, { dom: d.dmDom, vcpu: d.worker, vcpus: d.vcpus, maxPort: d.maxPort, config: undefined, stopping },
   guestLayout(d.vcpus, d.maxPort), () => server.handlers());
 server.attach(guest);
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const api: DmWorkerApi = {
   setup() {
@@ -39,4 +36,4 @@ const api: DmWorkerApi = {
   },
 };
 
-Comlink.expose(api, nodeEndpoint(parentPort!));
+Comlink.expose(api, endpoint);

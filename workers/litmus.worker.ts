@@ -1,14 +1,15 @@
 // Thin entry point of a litmus/stress party: attach to the shared memory,
 // run the named party to completion, report its result or its error.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerStart } from '../src/platform/worker.ts';
 import { DataPlane } from '../src/wasm/data-plane.ts';
 import { Ctl } from '../src/harness/ctl.ts';
 import { PARTIES } from '../src/litmus/registry.ts';
 
-const { module, memory, ctl, party, args, index, seed } = workerData as {
+const { data, endpoint } = await workerStart<{
   module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: SharedArrayBuffer;
   party: string; args: unknown; index: number; seed: number;
-};
+}>();
+const { module, memory, ctl, party, args, index, seed } = data;
 
 try {
   const fn = PARTIES[party];
@@ -16,7 +17,7 @@ try {
   const dp = DataPlane.attach(module, memory);
   dp.x.stressSeed((Math.imul(seed, 0x9e3779b1) + index + 1) >>> 0); // this thread's noise stream
   const result = await fn({ dp, ctl: new Ctl(ctl), args, index });
-  parentPort!.postMessage({ ok: true, result });
+  endpoint.postMessage({ ok: true, result });
 } catch (e) {
-  parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) });
+  endpoint.postMessage({ ok: false, error: e instanceof Error ? e.stack ?? e.message : String(e) });
 }

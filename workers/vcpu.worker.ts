@@ -1,10 +1,9 @@
 // Thin entry point of a vCPU: attach to the shared memory, load the guest
 // module, run main() and then the upcall loop until the hypervisor sets the
 // stop flag and kicks the vCPU.
-import { parentPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
 import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { workerStart, yieldToEventLoop } from '../src/platform/worker.ts';
+import { moduleUrl } from '../src/platform/host.ts';
 import { DataPlane } from '../src/wasm/data-plane.ts';
 import { Guest, type GuestModule } from '../src/guest/guest.ts';
 import { guestLayout } from '../src/guest/layout.ts';
@@ -12,12 +11,11 @@ import { ConsumerRegistry } from '../src/consumers/registry.ts';
 import { CONTROL_STOP, type VcpuApi, type VcpuReport, type VcpuWorkerData } from '../src/vcpu/protocol.ts';
 import { ParkGate, DomainDyingExit } from '../src/lifecycle/park.ts';
 
-const d = workerData as VcpuWorkerData;
+const { data: d, endpoint } = await workerStart<VcpuWorkerData>();
 const control = new Int32Array(d.control);
 const stopping = () => Atomics.load(control, CONTROL_STOP) !== 0;
 const dp = DataPlane.attach(d.module, d.memory);
-const url = d.guest.startsWith('file:') ? d.guest : pathToFileURL(d.guest).href;
-const mod = (await import(url)) as GuestModule & { default?: GuestModule };
+const mod = (await import(moduleUrl(d.guest))) as GuestModule & { default?: GuestModule };
 const gm: GuestModule = mod.default ?? mod;
 const consumers = await ConsumerRegistry.load(dp, d.consumers);
 // hypercall and upcall boundaries: park while the domain is paused, leave when it dies (I28)
@@ -29,8 +27,6 @@ const guest = new Guest(
   guestLayout(d.vcpus, d.maxPort),
   gm.handlers ?? (() => ({})),
 );
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const api: VcpuApi = {
   async run(): Promise<VcpuReport> {
@@ -61,4 +57,4 @@ const api: VcpuApi = {
   },
 };
 
-Comlink.expose(api, nodeEndpoint(parentPort!));
+Comlink.expose(api, endpoint);

@@ -7,6 +7,7 @@ import { registerBench } from './bench.ts';
 import { registerMerge } from './merge.ts';
 import { registerImage } from './image.ts';
 import { registerReceive } from './receive.ts';
+import { registerServe } from './serve.ts';
 
 const program = new Command()
   .name('wasmxen')
@@ -19,6 +20,7 @@ registerBench(program);
 registerMerge(program);
 registerImage(program);
 registerReceive(program);
+registerServe(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`wasmxen: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);

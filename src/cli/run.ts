@@ -1,4 +1,5 @@
 // `wasmxen run`: run a scenario and print its report.
+import { writeFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { runFifoDataPlane, formatDataPlaneReport, DATA_PLANE_MAX_SECONDS } from '../scenarios/fifo-data-plane.ts';
@@ -68,7 +69,7 @@ export function registerRun(program: Command): void {
         }
         const report = opts.scenario === 'fifo-data-plane'
           ? await runFifoDataPlane(opts.seconds)
-          : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, saveAt: opts.saveAt, saveTo: opts.saveTo, onProgress: bar && ((p) => bar.update(opts.seconds, p)) });
+          : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, save: opts.saveAt !== undefined && opts.saveTo ? { at: opts.saveAt, file: opts.saveTo, write: (chunks) => writeFile(opts.saveTo!, chunks) } : undefined, onProgress: bar && ((p) => bar.update(opts.seconds, p)) });
         bar?.stop();
         const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
         console.log(opts.json ? JSON.stringify(report) : text);

@@ -43,7 +43,7 @@ export class ConsoleClient {
 
   /** Write `text` (what fits in the ring) and notify the console. Returns the bytes written. */
   write(text: string): number {
-    const bytes = Buffer.from(text, 'utf8');
+    const bytes = new TextEncoder().encode(text);
     let prod = Atomics.load(this.ring, C_RING_PROD);
     const cons = Atomics.load(this.ring, C_RING_CONS);
     let n = 0;

@@ -2,7 +2,6 @@
 // open (alloc_unbound_xen + the consumer's bookkeeping), close (the
 // two-phase free under the consumer's lock), and the two built-in consumers'
 // host APIs: the monitor ring and the console.
-import type { Writable } from 'node:stream';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { EvtchnError } from '../errors.ts';
 import {
@@ -138,7 +137,12 @@ export class MonitorHost extends ConsumerHost {
   }
 }
 
-/** The console consumer's host side: bytes guests write to their console ring, drained into a Node stream. */
+/** Where the console's bytes go: a Node Writable fits, as does anything with write(). */
+export interface ByteSink {
+  write(chunk: Uint8Array): unknown;
+}
+
+/** The console consumer's host side: bytes guests write to their console ring, drained into a Node stream (any ByteSink). */
 export class ConsoleHost extends ConsumerHost {
   private readonly out = new Uint8Array(this.state, CS_OUT_DATA, CS_OUT_BYTES);
 
@@ -151,7 +155,7 @@ export class ConsoleHost extends ConsumerHost {
   }
 
   /** Move the bytes the callbacks collected into `stream`; returns how many. */
-  drainTo(stream: Writable): number {
+  drainTo(stream: ByteSink): number {
     const w = Atomics.load(this.s, CS_OUT_W);
     let r = Atomics.load(this.s, CS_OUT_R);
     const n = (w - r) >>> 0;
@@ -159,7 +163,7 @@ export class ConsoleHost extends ConsumerHost {
     const bytes = new Uint8Array(n);
     for (let i = 0; i < n; i++, r = (r + 1) >>> 0) bytes[i] = this.out[r % CS_OUT_BYTES];
     Atomics.store(this.s, CS_OUT_R, r);
-    stream.write(Buffer.from(bytes));
+    stream.write(bytes);
     return n;
   }
 }

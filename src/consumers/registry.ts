@@ -1,7 +1,7 @@
 // This thread's consumer callbacks, by slot. A send whose peer is Xen-owned
 // returns SEND_CALL_CONSUMER from wasm with the call recorded; dispatch()
 // runs the callback (no event-channel lock held) and leaves the in-flight count.
-import { pathToFileURL } from 'node:url';
+import { moduleUrl } from '../platform/host.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import type { ConsumerBinding, ConsumerContext, XenConsumer } from './types.ts';
 
@@ -21,8 +21,7 @@ export class ConsumerRegistry {
   static async load(dp: DataPlane, bindings: readonly ConsumerBinding[]): Promise<ConsumerRegistry> {
     const r = new ConsumerRegistry(dp);
     for (const b of bindings) {
-      const url = b.module.startsWith('file:') ? b.module : pathToFileURL(b.module).href;
-      const mod = (await import(url)) as { default?: XenConsumer; consumer?: XenConsumer };
+      const mod = (await import(moduleUrl(b.module))) as { default?: XenConsumer; consumer?: XenConsumer };
       const c = mod.default ?? mod.consumer;
       if (!c || typeof c.notify !== 'function') throw new Error(`consumer module ${b.module} exports no consumer (default export with notify())`);
       r.add(b.slot, c, b.state);

@@ -11,11 +11,10 @@
 //   const dm = await DeviceModel.create(hv, { domain: 0, guest: 1, plan, ringGfn });
 //   hv.start(); …; await dm.connect(guestPort);          // the guest offered its port
 //   dm.stats(); await dm.stop(); await hv.shutdown();
-import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import type { Hypervisor } from '../hypervisor.ts';
-import { workerPath } from '../paths.ts';
+import { spawnWorker, yieldToEventLoop } from '../platform/host.ts';
+import type { WorkerHandle } from '../platform/types.ts';
 import { guestLayout } from '../guest/layout.ts';
 import { ConfigError, DomainStateError } from '../errors.ts';
 import { ERESTART } from '../../assembly/shared/errno.ts';
@@ -57,7 +56,7 @@ export interface DeviceModelReport extends DeviceModelStats {
 }
 
 interface Running {
-  worker: Worker;
+  worker: WorkerHandle;
   api: Comlink.Remote<DmWorkerApi>;
   done: Promise<DmWorkerReport>;
 }
@@ -122,7 +121,7 @@ export class DeviceModel {
       if (r === 0) break;
       if (r !== -ERESTART) throw new Error(`mcRelease returned ${r}`);
       if (performance.now() > deadline) throw new Error(`device model: DMA for domain ${this.opts.guest} still in flight after ${timeoutMs} ms`);
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
     this.guestReleased = true;
     for (const u of this.unhook.splice(0)) u();
@@ -135,11 +134,11 @@ export class DeviceModel {
         module: machine.module, memory: machine.memory, control: this.control, dmDom: this.opts.domain, worker: w,
         vcpus, maxPort, dm: this.region.addr, depth: this.opts.depth, seed: this.opts.seed,
       };
-      const worker = new Worker(workerPath('dm'), { workerData: data });
-      const api = Comlink.wrap<DmWorkerApi>(nodeEndpoint(worker));
+      const worker = spawnWorker('dm', data);
+      const api = Comlink.wrap<DmWorkerApi>(worker.endpoint);
       const failed = new Promise<never>((_, reject) => {
-        worker.once('error', (e) => reject(new Error(`device-model worker ${w} crashed: ${e.message}`)));
-        worker.once('exit', (code) => reject(new Error(`device-model worker ${w} exited (code ${code}) before stopping`)));
+        worker.onError((e) => reject(new Error(`device-model worker ${w} crashed: ${e instanceof Error ? e.message : String(e)}`)));
+        worker.onExit((code) => reject(new Error(`device-model worker ${w} exited (code ${code}) before stopping`)));
       });
       failed.catch(() => { /* reported by stop() */ });
       await Promise.race([api.setup(), failed]);

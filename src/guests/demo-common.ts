@@ -2,6 +2,7 @@
 // exactly-once delivery accounting, latency histograms, timer ticks, IPIs.
 import * as hdr from 'hdr-histogram-js';
 import type { Guest } from '../guest/guest.ts';
+import { monotonicNs } from '../platform/clock.ts';
 import {
   demoViews, type DemoViews, S_QUIESCE, S_SENDING, S_BOOTED, S_DUPLICATED, S_IPI_PORT, F_IPI, T_IPI, S_TICKS, sentOf, deliveredOf,
 } from './demo-shared.ts';
@@ -48,7 +49,7 @@ export class DemoGuest {
     Atomics.add(i32, S_SENDING, 1);
     try {
       if (this.quiescing()) return false;
-      Atomics.store(this.v.t, tIndex, process.hrtime.bigint());
+      Atomics.store(this.v.t, tIndex, monotonicNs());
       Atomics.add(i32, sentOf(flow), 1);
       this.g.send(port);
       return true;
@@ -69,7 +70,7 @@ export class DemoGuest {
       Atomics.add(i32, S_DUPLICATED, 1);
       return;
     }
-    const dt = Number(process.hrtime.bigint() - Atomics.load(this.v.t, tIndex));
+    const dt = Number(monotonicNs() - Atomics.load(this.v.t, tIndex));
     this.latency.recordValue(Math.max(1, dt));
     Atomics.add(i32, deliveredOf(flow), 1);
   }

@@ -9,8 +9,8 @@
 // terminates every worker (worker.terminate() interrupts a running wasm loop
 // and a thread asleep in Atomics.wait) and the run settles at once; the
 // promise never waits on a stuck thread.
-import { Worker } from 'node:worker_threads';
-import { workerPath } from '../paths.ts';
+import { spawnWorker, unrefTimer } from '../platform/host.ts';
+import type { WorkerHandle } from '../platform/types.ts';
 import { Ctl, CTL_MAX_PARTIES } from './ctl.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 
@@ -77,10 +77,9 @@ const GRACE_MS = 200;
 /** Run the parties on worker threads over the machine's memory until all finish; rejects with LitmusFailure on a party error or a watchdog hit, never hangs on a stuck thread. */
 export async function runParties(spec: RunSpec): Promise<unknown[]> {
   if (spec.parties.length > CTL_MAX_PARTIES) throw new RangeError(`at most ${CTL_MAX_PARTIES} parties`);
-  const file = workerPath('litmus');
   const results: unknown[] = new Array(spec.parties.length);
   const done: boolean[] = spec.parties.map(() => false);
-  const workers: Worker[] = [];
+  const workers: WorkerHandle[] = [];
   const exited: Promise<unknown>[] = [];
   let remaining = spec.parties.length;
   let terminating: Promise<unknown> | undefined;
@@ -135,15 +134,14 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
       }, 100);
 
       spec.parties.forEach((p, index) => {
-        const w = new Worker(file, {
-          workerData: {
-            module: spec.module, memory: spec.memory, ctl: spec.ctl.sab, party: p.party, args: p.args, index,
-            seed: spec.seed ?? 1,
-          },
+        const w = spawnWorker('litmus', {
+          module: spec.module, memory: spec.memory, ctl: spec.ctl.sab, party: p.party, args: p.args, index,
+          seed: spec.seed ?? 1,
         });
         workers.push(w);
-        exited.push(new Promise((r) => w.once('exit', r)));
-        w.on('message', (m: PartyMessage) => {
+        exited.push(new Promise((r) => w.onExit(r)));
+        w.endpoint.addEventListener('message', (ev) => {
+          const m = (ev as MessageEvent<PartyMessage>).data;
           if (!m.ok) {
             finish(new LitmusFailure(`party ${p.party}#${index} failed: ${m.error}`, 'error', spec.dump()));
             return;
@@ -152,12 +150,12 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
           done[index] = true;
           if (--remaining === 0) finish();
         });
-        w.on('error', (e) => finish(new LitmusFailure(`party ${p.party}#${index} crashed: ${e.stack ?? e}`, 'error', spec.dump())));
-        w.on('exit', (code) => {
+        w.onError((e) => finish(new LitmusFailure(`party ${p.party}#${index} crashed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, 'error', spec.dump())));
+        w.onExit((code) => {
           // a result posted just before the exit may still be in flight: look again shortly
-          setTimeout(() => {
+          unrefTimer(setTimeout(() => {
             if (!done[index] && !settled) finish(new LitmusFailure(`party ${p.party}#${index} exited (code ${code}) without a result`, 'error', spec.dump()));
-          }, 100).unref();
+          }, 100));
         });
       });
     });

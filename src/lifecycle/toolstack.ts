@@ -7,8 +7,7 @@ import type { DataPlane } from '../wasm/data-plane.ts';
 import { D_PARKED } from '../../assembly/shared/layout.ts';
 import { ERESTART, ESRCH, EINVAL, EBUSY } from '../../assembly/shared/errno.ts';
 import { DomainStateError, PauseTimeoutError } from '../errors.ts';
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+import { yieldToEventLoop } from '../platform/host.ts';
 
 /** Mask of vCPUs 0..n-1. */
 export function allVcpus(n: number): number {

@@ -3,7 +3,7 @@
 // order and bodies, the coverage of the domain's gfns, and the HMAC tag when
 // a key is given. The first fault found is thrown as an ImageError naming it.
 // Page data stays in the image (views), not copied.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createMac, tagsEqual } from '../platform/hmac.ts';
 import {
   IHDR_BYTES, IHDR_ID, IHDR_VERSION, IHDR_OPTIONS, IHDR_RESERVED, IMAGE_ID, IMAGE_VERSION, IMAGE_VERSION_MIN,
   IHDR_OPT_BIG_ENDIAN, DHDR_BYTES, DHDR_TYPE, DHDR_TYPE_HVM, DHDR_PAGE_SHIFT, IMAGE_PAGE_SHIFT, DHDR_RESERVED,
@@ -118,8 +118,10 @@ export function parseImage(image: Uint8Array, opts: ParseOptions = {}): DomainIm
   if (opts.key !== undefined) {
     if (authAt < 0) throw new ImageError('auth-missing', 'image carries no AUTH record but a key was given: it was not authenticated by its sender', at);
     const tag = bodies[bodies.length - 2].body;
-    const want = createHmac(AUTH_ALGORITHM, opts.key).update(image.subarray(0, authAt)).digest();
-    if (tag.length !== AUTH_TAG_BYTES || !timingSafeEqual(tag, want)) throw new ImageError('auth-tag', 'image authentication tag does not match: wrong key, or the image was altered', authAt);
+    const mac = createMac(AUTH_ALGORITHM, opts.key);
+    mac.update(image.subarray(0, authAt));
+    const want = mac.digest();
+    if (tag.length !== AUTH_TAG_BYTES || !tagsEqual(tag, want)) throw new ImageError('auth-tag', 'image authentication tag does not match: wrong key, or the image was altered', authAt);
   } else if (authAt >= 0) {
     throw new ImageError('auth-unexpected', 'image is authenticated (AUTH record) but no key was given to verify it', authAt);
   }

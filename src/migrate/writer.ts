@@ -2,7 +2,7 @@
 // one chunk per record part — so a large domain streams to a socket or a file
 // without being held whole. The checksum chain and the HMAC run over the
 // chunks as they are produced.
-import { createHmac, type Hmac } from 'node:crypto';
+import { createMac, type Mac } from '../platform/hmac.ts';
 import {
   IHDR_BYTES, IHDR_ID, IHDR_VERSION, IMAGE_ID, IMAGE_VERSION, DHDR_BYTES, DHDR_TYPE, DHDR_TYPE_HVM,
   DHDR_PAGE_SHIFT, IMAGE_PAGE_SHIFT, DHDR_MAJOR, DHDR_MINOR, WRITER_MAJOR, WRITER_MINOR, RH_BYTES, RH_TYPE,
@@ -14,7 +14,7 @@ export type ImageKey = string | Uint8Array;
 
 export class ImageWriter {
   private crc = 0;
-  private hmac?: Hmac;
+  private hmac?: Mac;
   private ended = false;
   /** records written so far, END included */
   records = 0;
@@ -22,7 +22,7 @@ export class ImageWriter {
   bytes = 0;
 
   constructor(private readonly sink: (chunk: Uint8Array) => void, key?: ImageKey) {
-    if (key !== undefined) this.hmac = createHmac(AUTH_ALGORITHM, key);
+    if (key !== undefined) this.hmac = createMac(AUTH_ALGORITHM, key);
     const h = new Uint8Array(IHDR_BYTES + DHDR_BYTES);
     const be = new DataView(h.buffer);
     be.setUint32(0, 0xffffffff);
@@ -71,7 +71,7 @@ export class ImageWriter {
   /** AUTH (when keyed) over everything so far, then END. */
   end(): void {
     if (this.hmac) {
-      const tag = new Uint8Array(this.hmac.digest());
+      const tag = this.hmac.digest();
       this.hmac = undefined; // the tag covers everything before AUTH's header
       this.record(REC_TYPE_AUTH, tag);
     }

@@ -8,16 +8,14 @@
 // every event in flight has been delivered, and only then stops the guests:
 // `lost` and `duplicated` count only what really was.
 import * as hdr from 'hdr-histogram-js';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WideCounter } from '../util/wide-counter.ts';
 import { StuckVcpuError } from '../errors.ts';
 import { valueAt } from '../bench/stats.ts';
-import { writeFile } from 'node:fs/promises';
 import { TP_KIND_CONSOLE, TP_KIND_OTHER } from '../migrate/format.ts';
 import type { ImagePort } from '../migrate/parse.ts';
 import { Hypervisor } from '../hypervisor.ts';
-import { PassThrough } from 'node:stream';
-import { guestModulePath } from '../paths.ts';
+import { builtinGuest } from '../platform/host.ts';
+import { monotonicNs } from '../platform/clock.ts';
 import { guestLayout } from '../guest/layout.ts';
 import type { FrontendConfig } from '../guests/frontend.ts';
 import {
@@ -43,7 +41,7 @@ export interface RunReport {
   monitor: { requests: number; answers: number; callbacks: number };
   /** what the guests wrote to their emulated console */
   console: string[];
-  /** with saveAt: domain 1's image written mid-run (src/migrate/), the domain paused only for the copy */
+  /** with `save`: domain 1's image written mid-run (src/migrate/), the domain paused only for the copy */
   save?: { file: string; at_s: number; bytes: number; records: number; downtime_ms: number };
 }
 
@@ -54,6 +52,7 @@ export const DRAIN_LIMIT_MS = 20_000;
 /** Longest run: the wrapping counters are widened by sampling (src/util/wide-counter.ts), so only Node's timers bound it. */
 export const MAX_RUN_SECONDS = 30 * 24 * 3600;
 const TICK_MS = 100;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export interface RunProgress {
   phase: 'booting' | 'running' | 'draining';
@@ -61,6 +60,8 @@ export interface RunProgress {
   seconds: number;
   sent: number;
   delivered: number;
+  /** delivered so far, by flow */
+  flows: { pingpong: number; fanin: number; ipi: number };
 }
 
 /** Every flow's sent and delivered words, widened. */
@@ -85,9 +86,10 @@ export interface DefaultScenarioOptions {
   timerHz?: number;
   abi?: '2l' | 'fifo';
   onProgress?: (p: RunProgress) => void;
-  /** at this many seconds (< seconds), write domain 1's image to saveTo and let it run on */
-  saveAt?: number;
-  saveTo?: string;
+  /** called once the hypervisor exists, before its vCPUs start (a live view reads its machine) */
+  onStart?: (hv: Hypervisor) => void;
+  /** at `at` seconds (< seconds), save domain 1's image, hand it to `write` (e.g. into `file`) and let it run on */
+  save?: { at: number; file: string; write: (chunks: Uint8Array[]) => Promise<void> };
 }
 
 export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<RunReport> {
@@ -98,13 +100,12 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
   // the toolstack's plan: domain 1's monitor and console rings in its first free frames
   const free = guestLayout(2, 1023).freeGfn;
   const frontend: FrontendConfig = {};
-  const consoleOut = new PassThrough();
-  const consoleText: Buffer[] = [];
-  consoleOut.on('data', (c: Buffer) => consoleText.push(c));
+  const consoleText: Uint8Array[] = [];
+  const consoleOut = { write: (c: Uint8Array) => consoleText.push(c) };
   const hv = await Hypervisor.create({
     domains: [
-      { id: 1, vcpus: 2, guest: guestModulePath('frontend'), config: frontend },
-      { id: 2, vcpus: 2, guest: guestModulePath('backend') },
+      { id: 1, vcpus: 2, guest: builtinGuest('frontend'), config: frontend },
+      { id: 2, vcpus: 2, guest: builtinGuest('backend') },
     ],
     shared,
     abi,
@@ -119,15 +120,21 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
   const dup = new WideCounter(() => Atomics.load(v.i32, S_DUPLICATED));
   let last = counters.sample();
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const byFlow = (fs: number[]) => fs.reduce((a, f) => a + last.delivered[flows.indexOf(f)], 0);
+  const flowTotals = () => ({
+    pingpong: byFlow([F_PING, F_PONG]),
+    fanin: byFlow(Array.from({ length: FANIN_PORTS }, (_, i) => F_FANIN + 2 * i)),
+    ipi: byFlow([0, 1, 2, 3].map((i) => F_IPI + 2 * i)),
+  });
   let report;
   let saved: RunReport['save'];
-  const started = process.hrtime.bigint();
-  const now = () => Number(process.hrtime.bigint() - started) / 1e9;
+  const started = monotonicNs();
+  const now = () => Number(monotonicNs() - started) / 1e9;
   let elapsed = 0;
   const progress = (phase: RunProgress['phase']) => {
     last = counters.sample();
     dup.sample();
-    opts.onProgress?.({ phase, elapsed: now(), seconds: opts.seconds, sent: sum(last.sent), delivered: sum(last.delivered) });
+    opts.onProgress?.({ phase, elapsed: now(), seconds: opts.seconds, sent: sum(last.sent), delivered: sum(last.delivered), flows: flowTotals() });
   };
   /** Until `done` (which samples) or `limitS` (seconds since start) passes, every TICK_MS; true if done. */
   const waitUntil = async (done: () => boolean, limitS: number) => {
@@ -139,11 +146,12 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
     }
   };
   try {
+    opts.onStart?.(hv);
     hv.start();
     hv.startTimer(opts.timerHz ?? 100);
-    if (opts.saveAt !== undefined && opts.saveTo) {
-      await waitUntil(() => (progress('running'), false), Math.min(opts.saveAt, opts.seconds));
-      saved = await saveToFile(hv, opts.saveTo, [
+    if (opts.save) {
+      await waitUntil(() => (progress('running'), false), Math.min(opts.save.at, opts.seconds));
+      saved = await saveImage(hv, opts.save, [
         { port: frontend.console.xenPort, remoteDom: 0, kind: TP_KIND_CONSOLE },
         { port: frontend.monitor.xenPort, remoteDom: 0, kind: TP_KIND_OTHER },
       ]);
@@ -191,7 +199,6 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
   }
   const sent = sum(last.sent);
   const delivered = sum(last.delivered);
-  const byFlow = (fs: number[]) => fs.reduce((a, f) => a + last.delivered[flows.indexOf(f)], 0);
   const duplicated = dup.sample();
   return {
     scenario: 'default',
@@ -205,28 +212,32 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
     latency_ns: {
       p50: valueAt(latency, 50), p90: valueAt(latency, 90), p99: valueAt(latency, 99), max: latency.maxValue,
     },
-    flows: {
-      pingpong: byFlow([F_PING, F_PONG]),
-      fanin: byFlow(Array.from({ length: FANIN_PORTS }, (_, i) => F_FANIN + 2 * i)),
-      ipi: byFlow([0, 1, 2, 3].map((i) => F_IPI + 2 * i)),
-    },
+    flows: flowTotals(),
     timer_ticks: [0, 1, 2, 3].reduce((a, i) => a + Atomics.load(v.i32, S_TICKS + i), 0),
     spurious,
     late_wakeups: late,
     monitor,
-    console: Buffer.concat(consoleText).toString('utf8').split('\n').filter((l) => l.length > 0),
+    console: consoleLines(consoleText),
     ...(saved ? { save: saved } : {}),
   };
 }
 
-/** hv.saveTo domain 1 into `file`: paused only while the image is copied out of its memory. */
-async function saveToFile(hv: Hypervisor, file: string, toolstackPorts: ImagePort[]): Promise<NonNullable<RunReport['save']>> {
+/** The console's bytes (UTF-8, in the order drained) as its non-empty lines. */
+function consoleLines(chunks: Uint8Array[]): string[] {
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) { all.set(c, at); at += c.length; }
+  return new TextDecoder().decode(all).split('\n').filter((l) => l.length > 0);
+}
+
+/** hv.saveTo domain 1 and hand the image to `save.write`: paused only while the image is copied out of its memory. */
+async function saveImage(hv: Hypervisor, save: NonNullable<DefaultScenarioOptions['save']>, toolstackPorts: ImagePort[]): Promise<NonNullable<RunReport['save']>> {
   const chunks: Uint8Array[] = [];
-  const t0 = process.hrtime.bigint();
+  const t0 = monotonicNs();
   const fig = await hv.saveTo(1, (c) => chunks.push(c), { toolstackPorts });
-  const downtime = Number(process.hrtime.bigint() - t0) / 1e6;
-  await writeFile(file, chunks);
-  return { file, at_s: 0, bytes: fig.bytes, records: fig.records, downtime_ms: downtime };
+  const downtime = Number(monotonicNs() - t0) / 1e6;
+  await save.write(chunks);
+  return { file: save.file, at_s: 0, bytes: fig.bytes, records: fig.records, downtime_ms: downtime };
 }
 
 export function formatRunReport(r: RunReport): string {

@@ -6,10 +6,9 @@
 // whose thread exits before it was asked to stop is reported through
 // `onCrash` the moment it happens — exactly once per vCPU — and is left out
 // of stopAll's reports: a crash never waits for shutdown to be noticed.
-import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { workerPath } from '../paths.ts';
+import { spawnWorker } from '../platform/host.ts';
+import type { WorkerHandle } from '../platform/types.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { VcpuCrashError } from '../errors.ts';
 import { CONTROL_STOP, type VcpuApi, type VcpuReport, type VcpuWorkerData } from './protocol.ts';
@@ -17,7 +16,7 @@ import { CONTROL_STOP, type VcpuApi, type VcpuReport, type VcpuWorkerData } from
 interface Running {
   dom: number;
   vcpu: number;
-  worker: Worker;
+  worker: WorkerHandle;
   api: Comlink.Remote<VcpuApi>;
   /** the report, or undefined if the vCPU crashed (reported through onCrash) */
   done: Promise<VcpuReport | undefined>;
@@ -37,8 +36,8 @@ export class VcpuPool {
   }
 
   spawn(data: Omit<VcpuWorkerData, 'control'>): void {
-    const worker = new Worker(workerPath('vcpu'), { workerData: { ...data, control: this.control(data.dom) } });
-    const api = Comlink.wrap<VcpuApi>(nodeEndpoint(worker));
+    const worker = spawnWorker('vcpu', { ...data, control: this.control(data.dom) });
+    const api = Comlink.wrap<VcpuApi>(worker.endpoint);
     const done = new Promise<VcpuReport | undefined>((resolve) => {
       let settled = false;
       const crash = (e: VcpuCrashError) => {
@@ -47,8 +46,8 @@ export class VcpuPool {
         this.onCrash(e);
         resolve(undefined);
       };
-      worker.once('error', (e) => crash(new VcpuCrashError(data.dom, data.vcpu, e)));
-      worker.once('exit', (code) => crash(new VcpuCrashError(data.dom, data.vcpu, undefined, code)));
+      worker.onError((e) => crash(new VcpuCrashError(data.dom, data.vcpu, e)));
+      worker.onExit((code) => crash(new VcpuCrashError(data.dom, data.vcpu, undefined, code)));
       api.run().then((r) => {
         if (!settled) { settled = true; resolve(r); }
       }, (e: unknown) => crash(new VcpuCrashError(data.dom, data.vcpu, e)));

@@ -1,11 +1,9 @@
-// The only code that loads build/*.wasm. Compile once per process (in the
-// main thread), post the WebAssembly.Module and the shared memory to workers,
-// and instantiate per thread on that memory.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { projectRoot } from '../paths.ts';
-import { BuildMissingError, RuntimeCheckError } from '../errors.ts';
-import { applyWasmFlags } from './flags.ts';
+// The only code that compiles build/*.wasm (its bytes come from the platform
+// layer: a file in Node, a fetch in a browser). Compile once per process (in
+// the main thread), post the WebAssembly.Module and the shared memory to
+// workers, and instantiate per thread on that memory.
+import { RuntimeCheckError } from '../errors.ts';
+import { wasmBytes, wasmLocation, prepareWasmEngine, engineName } from '../platform/host.ts';
 import type { DataPlaneExports, WasmBuild } from './exports.ts';
 import { G_CANARY } from '../../assembly/shared/layout.ts';
 
@@ -14,22 +12,17 @@ export const CANARY_EXPECT = 168;
 
 const compiled = new Map<WasmBuild, WebAssembly.Module>();
 
+/** Where build `build` is: a file path in Node, a URL in a browser. */
 export function wasmFile(build: WasmBuild): string {
-  return join(projectRoot(), 'build', build === 'release' ? 'wasmxen.wasm' : `wasmxen.${build}.wasm`);
+  return wasmLocation(build);
 }
 
 /** The compiled data plane for `build`, compiled at most once per process. */
 export function compileDataPlane(build: WasmBuild = 'release'): WebAssembly.Module {
   let mod = compiled.get(build);
   if (!mod) {
-    applyWasmFlags();
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(wasmFile(build));
-    } catch {
-      throw new BuildMissingError(wasmFile(build), `the ${build} wasm build`);
-    }
-    mod = new WebAssembly.Module(new Uint8Array(bytes));
+    prepareWasmEngine();
+    mod = new WebAssembly.Module(wasmBytes(build));
     compiled.set(build, mod);
   }
   return mod;
@@ -46,7 +39,7 @@ export function instantiateDataPlane(mod: WebAssembly.Module, memory: WebAssembl
   const got = x.waitCanary(G_CANARY);
   if (got !== CANARY_EXPECT) {
     throw new RuntimeCheckError(
-      `this V8 (Node ${process.versions.node}) miscompiles wasm atomic waits ` +
+      `this V8 (${engineName()}) miscompiles wasm atomic waits ` +
       `(canary returned ${got}, expected ${CANARY_EXPECT}); run node with --no-liftoff or use Node >= 22`,
     );
   }

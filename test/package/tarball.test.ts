@@ -8,7 +8,7 @@
 // API Extractor brings), require('wasmxen') from CommonJS, and short runs of
 // `npx wasmxen run`, `stress` and `bench`.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync, existsSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,9 @@ describe('npm pack', () => {
       'dist/vcpu.worker.js', 'dist/litmus.worker.js', 'dist/bench.worker.js', 'dist/dm.worker.js',
       'dist/guests/frontend.js', 'dist/consumers/monitor.js',
       'dist/types/src/index.d.ts', 'dist/types-cjs/src/index.d.ts', 'dist/types-cjs/package.json',
+      // the browser demo `wasmxen serve` serves from the installed package
+      'dist/browser/index.html', 'dist/browser/page.js', 'dist/browser/runner.worker.js', 'dist/browser/vcpu.worker.js',
+      'dist/browser/guests/frontend.js', 'dist/browser/guests/backend.js', 'dist/browser/consumers/monitor.js', 'dist/browser/consumers/console.js',
     ]) expect(files, needed).toContain(needed);
     const stray = files.filter((f) => /^(src|test|scripts|assembly|examples|docs|bench|\.ci)\//.test(f)
       || /\.(map|wat|tgz)$/.test(f) || /^(vitest\.config|tsconfig)/.test(f) || f.startsWith('dist/types/test'));
@@ -219,6 +222,48 @@ export async function main(): Promise<void> {
       }, 120_000);
     }
   }
+
+  it('wasmxen serve serves the demo page, every script it loads and the wasm from the installed package, with COOP/COEP', async () => {
+    const child = spawn(process.execPath, [join(consumer, 'node_modules/wasmxen/bin/wasmxen.mjs'), 'serve', '--port', '0'], { cwd: consumer, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /demo at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+          if (m) resolve(m[1]);
+        });
+        child.once('exit', (code) => reject(new Error(`wasmxen serve exited ${code}: ${out}${err}`)));
+      });
+      const get = async (path: string) => {
+        const r = await fetch(new URL(path, url));
+        const body = await r.text();
+        expect(r.status, path).toBe(200);
+        expect([r.headers.get('cross-origin-opener-policy'), r.headers.get('cross-origin-embedder-policy')], path).toEqual(['same-origin', 'require-corp']);
+        return body;
+      };
+      const page = await get('/');
+      // the page's module script, and every module the bundle imports (statically or with import()), transitively
+      const pending = [...page.matchAll(/src="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+      expect(pending).toEqual(['/assets/page.js']);
+      pending.push('/assets/runner.worker.js', '/assets/vcpu.worker.js', '/assets/guests/frontend.js', '/assets/guests/backend.js',
+        '/assets/consumers/monitor.js', '/assets/consumers/console.js');
+      const seen = new Set<string>();
+      while (pending.length > 0) {
+        const path = pending.pop()!;
+        if (seen.has(path)) continue;
+        seen.add(path);
+        const js = await get(path);
+        for (const m of js.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+\.js)"/g)) pending.push(new URL(m[1], new URL(path, url)).pathname);
+      }
+      expect([...seen].some((p) => p.startsWith('/assets/chunks/'))).toBe(true);
+      expect((await get('/wasm/wasmxen.wasm')).length).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  }, 60_000);
 
   it('npx wasmxen run, stress and bench work (short runs)', () => {
     const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';

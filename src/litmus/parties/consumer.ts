@@ -4,7 +4,7 @@
 import type { PartyContext } from '../registry.ts';
 import { ConsumerRegistry, SEND_CALL_CONSUMER } from '../../consumers/registry.ts';
 import { MonitorHost } from '../../consumers/host.ts';
-import { consumerModulePath } from '../../paths.ts';
+import { builtinConsumer } from '../../platform/host.ts';
 import { R_REQ_PROD, R_REQS, RING_SLOTS } from '../../consumers/monitor-ring.ts';
 import { EINVAL } from '../../../assembly/shared/errno.ts';
 
@@ -29,7 +29,7 @@ export async function consumerFlooder(ctx: PartyContext): Promise<{ sends: numbe
   const { dp, ctl } = ctx;
   const a = ctx.args as ConsumerArgs;
   const x = dp.x;
-  const registry = await ConsumerRegistry.load(dp, [{ name: 'monitor', module: consumerModulePath('monitor'), slot: a.slot, state: a.state }]);
+  const registry = await ConsumerRegistry.load(dp, [{ name: 'monitor', module: builtinConsumer('monitor'), slot: a.slot, state: a.state }]);
   const ring = new Uint32Array(dp.memory.buffer, x.addrGfn(a.dom, a.ringGfn) >>> 0, 1024);
   let sends = 0;
   let calls = 0;

@@ -1,0 +1,84 @@
+// The page's script: checks that the page is cross-origin isolated (the
+// shared memory needs COOP/COEP), starts the run the URL names
+// (?run=default&seconds=S) in the runner worker, draws its live updates and
+// puts the final report, as JSON, in #report.
+import * as Comlink from 'comlink';
+import type { RunnerApi } from './runner-api.ts';
+import { DefaultView } from './default-view.ts';
+import { drawDomain } from './domain-view.ts';
+import { StressView } from './stress-view.ts';
+import { $ } from './dom.ts';
+
+const MAX_SECONDS = 3600;
+const WATCHED_DOMAIN = 2;
+
+function fail(message: string): void {
+  const e = $('error');
+  e.textContent = message;
+  e.setAttribute('data-shown', '');
+  $('status').textContent = 'Stopped: see the error above.';
+  if ($('engine').textContent === 'Engine: (checking)') $('engine').textContent = 'Engine: not started.';
+  $('report').textContent = JSON.stringify({ error: message });
+  document.body.dataset.state = 'error';
+}
+
+async function runDefault(runner: Comlink.Remote<RunnerApi>, engine: string, seconds: number): Promise<void> {
+  const view = new DefaultView(seconds);
+  $('status').textContent = `Starting the default scenario for ${seconds} s…`;
+  const report = await runner.runDefault(seconds, WATCHED_DOMAIN, Comlink.proxy((u) => {
+    view.update(u.progress);
+    if (u.domain) drawDomain(u.domain, u.progress.elapsed);
+  }));
+  view.final(report, engine);
+  $('report').textContent = JSON.stringify({ run: 'default', engine, ...report }, null, 2);
+  $('status').textContent = `Done: default scenario, ${report.seconds.toFixed(2)} s, ${report.delivered.toLocaleString('en-US')} events delivered.`;
+  document.body.dataset.state = 'done';
+}
+
+async function runStressPage(runner: Comlink.Remote<RunnerApi>, engine: string, q: URLSearchParams): Promise<void> {
+  const seconds = Number(q.get('seconds') ?? '2');
+  if (!(seconds > 0 && seconds <= MAX_SECONDS)) { fail(`seconds must be a number in (0, ${MAX_SECONDS}], not ${q.get('seconds')}`); return; }
+  const seedParam = q.get('seed');
+  const seed = seedParam === null ? crypto.getRandomValues(new Uint32Array(1))[0] : Number(seedParam);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) { fail(`seed must be a whole number in 0..4294967295, not ${seedParam}`); return; }
+  const req = { scenario: q.get('scenario') ?? undefined, inject: q.get('inject') ?? undefined, seconds, seed };
+  const plan = await runner.stressPlan(req.scenario, req.inject);
+  const view = new StressView(plan, req);
+  const r = await runner.runStress(req, Comlink.proxy((p) => view.update(p)));
+  view.final(r);
+  $('report').textContent = JSON.stringify({
+    run: 'stress', engine, verdict: r.verdict, inject: r.inject, detected: r.detected, seed: r.seed, seconds_requested: seconds,
+    scenarios: r.scenarios.map((s) => ({
+      name: s.name, verdict: s.verdict, ...(s.hint ? { hint: s.hint } : {}), iterations: s.iterations, outcomes: s.outcomes,
+      forbidden: s.forbidden, watchdog: s.watchdog, seconds: Number(s.seconds.toFixed(3)), rate: Math.round(s.rate),
+      ...(s.failure ? { failure: { kind: s.failure.kind, outcome: s.failure.outcome, detail: s.failure.detail.split('\n')[0], iteration: s.failure.iteration, at_seconds: Number(s.failure.atSeconds.toFixed(3)) } } : {}),
+    })),
+  }, null, 2);
+  $('status').textContent = `Done: stress, verdict ${r.verdict}${r.inject ? `, injected bug ${r.detected ? 'caught' : 'not caught'}` : ''}.`;
+  document.body.dataset.state = 'done';
+}
+
+async function main(): Promise<void> {
+  if (!self.crossOriginIsolated) {
+    fail('This page is not cross-origin isolated, so it cannot share WebAssembly memory with Web Workers. '
+      + 'Serve it with `wasmxen serve` (which sends Cross-Origin-Opener-Policy: same-origin and '
+      + 'Cross-Origin-Embedder-Policy: require-corp), and open it from that server\'s address.');
+    return;
+  }
+  const runner = Comlink.wrap<RunnerApi>(new Worker(new URL('/assets/runner.worker.js', location.href), { type: 'module', name: 'wasmxen hypervisor' }));
+  const engine = await runner.engine();
+  $('engine').textContent = `Engine: ${engine}; hypervisor in a Web Worker, one Web Worker per vCPU, one shared WebAssembly.Memory.`;
+  const q = new URLSearchParams(location.search);
+  const run = q.get('run');
+  if (run === null) { document.body.dataset.state = 'idle'; return; }
+  if (run === 'default') {
+    const seconds = Number(q.get('seconds') ?? '5');
+    if (!(seconds > 0 && seconds <= MAX_SECONDS)) { fail(`seconds must be a number in (0, ${MAX_SECONDS}], not ${q.get('seconds')}`); return; }
+    await runDefault(runner, engine, seconds);
+    return;
+  }
+  if (run === 'stress') { await runStressPage(runner, engine, q); return; }
+  fail(`unknown run '${run}': use run=default or run=stress`);
+}
+
+main().catch((e: unknown) => fail(`The run failed: ${e instanceof Error ? e.message : String(e)}`));

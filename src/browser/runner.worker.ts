@@ -1,0 +1,48 @@
+// The hypervisor's thread in a browser (see runner-api.ts): fetches the wasm
+// builds, runs the scenarios the page asks for, and posts live updates.
+import * as Comlink from 'comlink';
+import { preloadWasm, engineName } from '../platform/host.browser.ts';
+import { runDefaultScenario } from '../scenarios/default.ts';
+import type { DataPlane } from '../wasm/data-plane.ts';
+import { snapshotDomain } from './domain-snapshot.ts';
+import { resolveScenarios, runStress } from '../stress/runner.ts';
+import { injectionByName, INJECTIONS } from '../stress/inject.ts';
+import type { RunnerApi, DefaultUpdate, StressPlanEntry } from './runner-api.ts';
+
+function plan(scenario: string | undefined, inject: string | undefined): StressPlanEntry[] {
+  if (inject && !injectionByName(inject)) throw new Error(`no injectable bug '${inject}' (have: ${INJECTIONS.map((i) => i.name).join(', ')})`);
+  return resolveScenarios(scenario, inject).map((d) => ({
+    name: d.name, race: d.race, iteration: d.iteration, never: d.never, evidence: d.evidence.text,
+    outcomes: d.outcomes.map((o) => ({ id: o.id, kind: o.kind, text: o.text })),
+  }));
+}
+
+const api: RunnerApi = {
+  engine: () => engineName(),
+  async runDefault(seconds, watch, onUpdate) {
+    await preloadWasm('release');
+    let dp: DataPlane | undefined;
+    let vcpus = 0;
+    return runDefaultScenario({
+      seconds,
+      onStart: (hv) => { dp = hv.machine.dp; vcpus = hv.domain(watch).vcpus; },
+      onProgress: (progress) => {
+        const u: DefaultUpdate = { progress };
+        if (dp) u.domain = snapshotDomain(dp, watch, vcpus);
+        void onUpdate(u);
+      },
+    });
+  },
+  stressPlan: plan,
+  async runStress(req, onProgress) {
+    plan(req.scenario, req.inject);
+    await Promise.all([preloadWasm('stress'), preloadWasm('release'), preloadWasm('debug')]);
+    const report = await runStress(resolveScenarios(req.scenario, req.inject), {
+      seconds: req.seconds, seed: req.seed, inject: req.inject, onProgress: (p) => void onProgress(p),
+    });
+    // the scenarios' traces are off (no trace mode in the page); everything else is plain data
+    return report;
+  },
+};
+
+Comlink.expose(api);

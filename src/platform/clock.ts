@@ -1,0 +1,8 @@
+// Timestamps comparable across the threads of one process (Node:
+// process.hrtime, one monotonic clock per process; the browser bundle swaps
+// in clock.browser.ts).
+
+/** Nanoseconds on a clock every thread of this process shares. */
+export function monotonicNs(): bigint {
+  return process.hrtime.bigint();
+}
