@@ -6,7 +6,7 @@
 //
 // Control block words (Ctl user words from S, after every litmus party's):
 // ┌ S+0 iterations ┬ +1 forbidden ┬ +2 first failing iteration + 1 ┬ +3 its party + 1 ┬
-// │ +4..7 barrier (count, generation, sleepers) ┬ +8 failure time (µs) ┬ +9 its outcome + 1 ┐
+// │ +4 barrier state (generation, closed, count) ┬ +6 barrier sleepers ┬ +8 failure time (µs) ┬ +9 its outcome + 1 ┐
 // ├ S+16 outcome counters (MAX_OUTCOMES) ┬ S+64.. scenario scratch (per scenario) ┘
 import type { PartyContext } from '../registry.ts';
 import type { Ctl } from '../../harness/ctl.ts';
@@ -20,8 +20,7 @@ export const S_ITER = S;
 export const S_FORBIDDEN = S + 1;
 export const S_FAIL_ITER = S + 2;
 export const S_FAIL_PARTY = S + 3;
-export const S_BAR_COUNT = S + 4;
-export const S_BAR_GEN = S + 5;
+export const S_BAR_STATE = S + 4;
 export const S_BAR_SLEEPERS = S + 6;
 export const S_FAIL_TIME = S + 8;
 export const S_FAIL_OUTCOME = S + 9;
@@ -59,34 +58,60 @@ export interface StressPartyResult {
 
 const BARRIER_SPINS = 20_000;
 
+// The barrier's state word: the parties arrived so far (bits 0..7), CLOSED
+// (bit 8: the run stopped — this barrier and every later one answer false),
+// the generation (bits 9..31, one per completed barrier).
+const BAR_COUNT = 0xff;
+const BAR_CLOSED = 0x100;
+const BAR_GEN = ~(BAR_COUNT | BAR_CLOSED);
+const BAR_GEN_ONE = 0x200;
+
 /**
- * Release `n` parties together. Spins first (two parties on two cores meet
- * within a microsecond), then sleeps on the generation word with a short
- * timeout so a stop is noticed; the last arriver notifies only if someone
- * sleeps (a sleeper registers before it re-checks the generation, so the
- * notify is never lost). Returns false once the run is stopped.
+ * Release `n` (≤ 255) parties together, or none of them: every party that
+ * reached one barrier gets the same answer, true (all of them run the next
+ * step) or false (none does; the run is over). Roles that disagree hang a
+ * round: a role that runs `act` alone may wait for a partner that left (the
+ * destroy scenario's peers loop until role 0 releases D). So the answer is
+ * decided once, by one compare-exchange on the state word: the last arriver
+ * either advances the generation (true for all) or, the run stopped, closes
+ * the barrier; a waiter that sees the run stopped closes it only by a
+ * compare-exchange against the still-open word of its own generation, so it
+ * either closes it before the last arrival (which then answers false too)
+ * or finds it advanced (and answers true, as everyone else).
+ * Spins first (two parties on two cores meet within a microsecond), then
+ * sleeps on the state word with a short timeout so a stop is noticed; a
+ * sleeper registers before it re-reads the word, and whoever advances or
+ * closes it notifies if someone sleeps, so a wake-up is not lost.
  */
 export function roundBarrier(ctl: Ctl, n: number): boolean {
   const a = ctl.i32;
-  const cI = CTL_USER + S_BAR_COUNT;
-  const gI = CTL_USER + S_BAR_GEN;
+  const wI = CTL_USER + S_BAR_STATE;
   const sI = CTL_USER + S_BAR_SLEEPERS;
-  const gen = Atomics.load(a, gI);
-  if (Atomics.add(a, cI, 1) === n - 1) {
-    Atomics.store(a, cI, 0);
-    Atomics.add(a, gI, 1);
-    if (Atomics.load(a, sI) !== 0) Atomics.notify(a, gI);
-    return !ctl.stopped;
-  }
-  for (let i = 0; i < BARRIER_SPINS; i++) {
-    if (Atomics.load(a, gI) !== gen) return !ctl.stopped;
-  }
+  const wake = (): void => { if (Atomics.load(a, sI) !== 0) Atomics.notify(a, wI); };
+  let cur = Atomics.load(a, wI);
   for (;;) {
-    if (ctl.stopped) return false;
+    if ((cur & BAR_CLOSED) !== 0) return false;
+    const last = (cur & BAR_COUNT) + 1 === n;
+    const next = !last ? cur + 1 : ctl.stopped ? cur | BAR_CLOSED : ((cur & BAR_GEN) + BAR_GEN_ONE) | 0;
+    const seen = Atomics.compareExchange(a, wI, cur, next);
+    if (seen !== cur) { cur = seen; continue; }
+    if (last) { wake(); return (next & BAR_CLOSED) === 0; }
+    cur = next;
+    break;
+  }
+  const gen = cur & BAR_GEN;
+  for (let i = 0; ; i++) {
+    const w = Atomics.load(a, wI);
+    if ((w & BAR_GEN) !== gen) return true;   // completed: every party of this barrier goes on
+    if ((w & BAR_CLOSED) !== 0) return false; // closed before it completed: none does
+    if (ctl.stopped) {
+      if (Atomics.compareExchange(a, wI, w, w | BAR_CLOSED) === w) { wake(); return false; }
+      continue; // an arrival changed the word first: decide again
+    }
+    if (i < BARRIER_SPINS) continue;
     Atomics.add(a, sI, 1);
-    Atomics.wait(a, gI, gen, 2);
+    Atomics.wait(a, wI, w, 2);
     Atomics.sub(a, sI, 1);
-    if (Atomics.load(a, gI) !== gen) return !ctl.stopped;
   }
 }
 
