@@ -20,7 +20,10 @@ describe('wasmxen run --save-at', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ lost: 0, duplicated: 0, late_wakeups: 0 });
+    // exact accounting across the pause; late_wakeups is not asserted here: a vCPU whose 20 ms block
+    // timed out just before a raise landed (the pause kicks and parks every vCPU, and a loaded
+    // machine deschedules them) counts as late without any kick being lost (assembly/upcall.ts)
+    expect(report).toMatchObject({ lost: 0, duplicated: 0 });
     expect(report.delivered).toBe(report.sent);
     expect(report.save.file).toBe(file);
     expect(report.save.bytes).toBe(statSync(file).size);
