@@ -289,7 +289,8 @@ export function tailHammer(ctx: PartyContext): { ops: number } {
   while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
     // an adversary knows its tail: the LINKED word whose LINK is 0, i.e. the port raised last
     const last = ctl.load(F_LAST_RAISED + a.slot);
-    const w = wordOf[(next() & 3) !== 0 && wordOf[last] !== undefined ? last : a.ports[next() % a.ports.length]];
+    const onTail = (next() & 3) !== 0 && wordOf[last] !== undefined;
+    const w = wordOf[onTail ? last : a.ports[next() % a.ports.length]];
     const kind = next() % kinds;
     if (kind === 4) {
       x.clearUpcallPending(a.dom, a.vcpu);
@@ -304,8 +305,8 @@ export function tailHammer(ctx: PartyContext): { ops: number } {
         default: Atomics.store(u32, w, next()); break;
       }
       raiseSeqs(ctl, after);
-      // the rewrite landed inside one raise on this domain (the raise that links behind the tail)
-      for (let i = 0; i < RAISE_SEQ_SENDERS; i++) {
+      // a rewrite of the tail that landed inside one raise on this domain (the raise that links behind it)
+      for (let i = 0; onTail && i < RAISE_SEQ_SENDERS; i++) {
         if ((before[i] & 1) !== 0 && before[i] === after[i] && ctl.load(F_RAISE_DOM + i) === a.dom) { ctl.add(F_TAIL_IN_RAISE, 1); break; }
       }
     }

@@ -17,7 +17,7 @@ export const F_RAISE_DOM = 12;        // + sender: domain of the raise in flight
 export const F_RETARGETED = 16;       // raises whose notify vCPU changed between reading it and the raise returning (bind_vcpu landed mid-raise)
 export const F_DRAIN_IN_RAISE = 17;   // guest consumes (next event) that overlapped a raise
 export const F_RAISE_IN_RAISE = 18;   // raises that overlapped another sender's raise
-export const F_TAIL_IN_RAISE = 19;    // hammer rewrites of an event word made while a raise on its domain was in flight
+export const F_TAIL_IN_RAISE = 19;    // hammer rewrites of the likely tail (the port raised last) made inside one raise on its domain
 export const F_CHANGED_LINKED = 20;   // set_priority / bind_vcpu calls on an event LINKED just before and just after the call
 
 /** Sequence words of every sender's raise, read into `out` (see F_RAISE_SEQ). */
