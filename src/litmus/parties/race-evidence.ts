@@ -19,6 +19,7 @@ export const F_DRAIN_IN_RAISE = 17;   // guest consumes (next event) that overla
 export const F_RAISE_IN_RAISE = 18;   // raises that overlapped another sender's raise
 export const F_TAIL_IN_RAISE = 19;    // hammer rewrites of the likely tail (the port raised last) made inside one raise on its domain
 export const F_CHANGED_LINKED = 20;   // set_priority / bind_vcpu calls on an event LINKED just before and just after the call
+export const F_RAISE_VCPU = 21;       // + sender: target vCPU + 1 of the IPI in flight (IPI storm)
 
 /** Sequence words of every sender's raise, read into `out` (see F_RAISE_SEQ). */
 export function raiseSeqs(ctl: PartyContext['ctl'], out: number[]): number[] {
@@ -30,4 +31,16 @@ export function raiseSeqs(ctl: PartyContext['ctl'], out: number[]): number[] {
 export function overlappedRaise(before: number[], after: number[], self = -1): boolean {
   for (let i = 0; i < RAISE_SEQ_SENDERS; i++) if (i !== self && ((before[i] & 1) !== 0 || before[i] !== after[i])) return true;
   return false;
+}
+
+/**
+ * Whether sender `i`'s raise in flight right now targets `value` in word
+ * `targetWord` (+i): the target is read between two equal odd reads of the
+ * sender's seq, so it belongs to that raise, which was in flight meanwhile.
+ */
+export function raiseInFlightTo(ctl: PartyContext['ctl'], i: number, targetWord: number, value: number): boolean {
+  const s = ctl.load(F_RAISE_SEQ + i);
+  if ((s & 1) === 0) return false;
+  const t = ctl.load(targetWord + i);
+  return ctl.load(F_RAISE_SEQ + i) === s && t === value;
 }
