@@ -39,7 +39,8 @@ for (const cfg of LITMUS_CONFIGS) {
       // every drop the sender saw is one give-up of the lock loop, and nothing else was lost
       expect(m.dp.stats(1).lockGaveUp).toBe(sent.dropped);
       expect(ctl.load(F_DROPPED)).toBe(sent.dropped);
-      expect((results[2] as { changes: number }).changes).toBeGreaterThan(0);
+      // no per-run "changes > 0": a run whose changer was not scheduled before the sender finished is a run without
+      // the race, which the evidence (F_CHANGED_LINKED, implying changes) already sends round again
       expect(m.drain(1, 0)).toEqual([]);
       return ctl.load(F_CHANGED_LINKED);
     }
