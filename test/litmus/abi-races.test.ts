@@ -188,7 +188,7 @@ for (const cfg of LITMUS_CONFIGS) {
       ]);
       expect((results[0] as { raises: number }).raises).toBe(rounds * 32);
       expect(ctl.load(F_DELIVERED_TOTAL)).toBe(rounds * 16);
-      expect((results[1] as { writes: number }).writes).toBeGreaterThan(0);
+      // scribbles are not required per run: the evidence (a scribble inside a raise) implies them over the runs
       return ctl.load(A_SCRIBBLE_IN_RAISE);
     }
   });
