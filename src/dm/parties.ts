@@ -12,6 +12,7 @@ import { guestLayout } from '../guest/layout.ts';
 import { DmaExerciser, type DmaGuestLayout, type ExerciserReport } from './exerciser.ts';
 import { DmaServer } from './server.ts';
 import { dmExports } from './exports.ts';
+import { MC_BUCKET_SHIFT } from '../../assembly/shared/dm-layout.ts';
 
 // ctl user words
 export const DC_GUEST_PORT = 0;   // the guest's unbound port, offered to the device model
@@ -19,7 +20,13 @@ export const DC_DM_READY = 1;     // 1 once the doorbell is bound
 export const DC_GUEST_DONE = 2;   // 1 once the guest stops (servers end)
 export const DC_DM_DEAD = 3;      // 1 if the device model hit a fatal error
 export const DC_STEP = 4;         // seed scripts: the global step counter
-export const DM_CTL_WORDS = 8;
+/** race evidence: requests started while another worker held a locked mapping in one of their mapcache buckets */
+export const DC_SHARED_IN_FLIGHT = 5;
+/** + bucket × DC_MAX_WORKERS + worker: that worker's requests in flight (mapped locked) touching that 1 MiB bucket */
+export const DC_HELD = 8;
+export const DC_MAX_WORKERS = 4;
+export const DC_MAX_BUCKETS = 256;
+export const DM_CTL_WORDS = DC_HELD + DC_MAX_BUCKETS * DC_MAX_WORKERS;
 
 const waitFor = (ctx: PartyContext, word: number): number => {
   for (;;) {
@@ -96,6 +103,7 @@ export function dmaServer(ctx: PartyContext): { commands: number; dead: boolean;
   const g = new Guest(dp, { dom: a.dmDom, vcpu: a.worker, vcpus: a.vcpus, maxPort: a.maxPort, config: undefined, stopping },
     guestLayout(a.vcpus, a.maxPort), () => server.handlers());
   server.attach(g);
+  if (a.worker < DC_MAX_WORKERS) server.onInFlight = (gpa, len, delta) => trackHeld(ctx, a.worker, gpa, len, delta);
   server.bindWakeup();
   if (a.worker === 0) {
     const port = waitFor(ctx, DC_GUEST_PORT);
@@ -111,6 +119,23 @@ export function dmaServer(ctx: PartyContext): { commands: number; dead: boolean;
     dp.x.kickVcpu(a.guestDom, 0); // the guest waits for completions that will not come
   }
   return { commands: server.commands, dead, lateWakeups: g.kernel.stats.lateWakeups };
+}
+
+/**
+ * Counts `worker`'s locked requests per mapcache bucket (MC_BUCKET_SHIFT);
+ * a request started while another worker holds one in the same bucket is a
+ * mapping shared between in-flight requests on two threads: DC_SHARED_IN_FLIGHT.
+ */
+function trackHeld(ctx: PartyContext, worker: number, gpa: number, len: number, delta: 1 | -1): void {
+  const first = gpa >>> MC_BUCKET_SHIFT;
+  const last = (gpa + Math.max(len, 1) - 1) >>> MC_BUCKET_SHIFT;
+  if (last >= DC_MAX_BUCKETS || last < first) return; // outside the tracked guest RAM: not evidence either way
+  let shared = false;
+  for (let b = first; b <= last; b++) {
+    ctx.ctl.add(DC_HELD + b * DC_MAX_WORKERS + worker, delta);
+    if (delta > 0) for (let w = 0; w < DC_MAX_WORKERS; w++) if (w !== worker && ctx.ctl.load(DC_HELD + b * DC_MAX_WORKERS + w) > 0) shared = true;
+  }
+  if (shared) ctx.ctl.add(DC_SHARED_IN_FLIGHT, 1);
 }
 
 // ------------------------------------------------------------------ step scripts

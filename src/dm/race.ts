@@ -5,7 +5,7 @@
 // pre-fix mapcache search, which this run must then detect.
 import { runParties } from '../harness/run.ts';
 import { Ctl } from '../harness/ctl.ts';
-import { DM_CTL_WORDS, type DmaGuestArgs, type DmaGuestResult, type DmaServerArgs } from './parties.ts';
+import { DM_CTL_WORDS, DC_SHARED_IN_FLIGHT, type DmaGuestArgs, type DmaGuestResult, type DmaServerArgs } from './parties.ts';
 import { createDmaMachine, type DmaMachineOptions } from './machine.ts';
 import type { DmFatal, MapCacheStats, DmaEngineStats, McCheckName } from './region.ts';
 import type { ExerciserReport } from './exerciser.ts';
@@ -58,6 +58,8 @@ export interface DmaRaceReport {
   /** the first violation seen by per-operation checks (opts.checks) */
   checkFailure?: { check: McCheckName; index: number };
   lateWakeups: number;
+  /** race evidence: requests started while another worker held a locked mapping in the same mapcache bucket */
+  sharedInFlight: number;
   /** every transfer completed with the right status and data, nothing fatal, invariants hold */
   ok: boolean;
   /** something went wrong that the harness saw: the injected bug was caught */
@@ -109,6 +111,7 @@ export async function runDmaRace(o: DmaRaceOptions): Promise<DmaRaceReport> {
     mapcache: m.region.mapcacheStats(),
     dma: m.region.dmaStats(),
     fatal, finalCheck, checkFailure, lateWakeups,
+    sharedInFlight: ctl.load(DC_SHARED_IN_FLIGHT),
     ok: !detected && !g.stoppedEarly && r.completed === r.issued && r.issued === o.transfers && lateWakeups === 0,
     detected,
     seconds,

@@ -37,6 +37,8 @@ export class DmaServer {
   /** HVMOP_modified_memory calls issued, and how many failed (the device-model domain lacks the privilege) */
   modifiedCalls = 0;
   modifiedErrors = 0;
+  /** Observer of the locked mappings: +1 once a request is started in flight (mapped locked), -1 once its finish unmapped it. */
+  onInFlight?: (gpa: number, len: number, delta: 1 | -1) => void;
 
   /**
    * `dm`: the region's address; `worker`: this worker's index = its vCPU in
@@ -141,7 +143,9 @@ export class DmaServer {
         }
         const r = x.dmaStart(dm, tag, worker);
         if (r < 0) return n; // fatal: recorded in the region; the device model is dead
-        if (r === 0) { this.completed(); n++; } else aio.push(tag);
+        if (r === 0) { this.completed(); n++; continue; }
+        aio.push(tag);
+        if (this.onInFlight) { const [, gpa, len] = this.slot(tag); this.onInFlight(gpa, len, 1); }
       }
       if (aio.length === 0) break;
       const i = this.rand() % aio.length;
@@ -150,6 +154,7 @@ export class DmaServer {
       aio.pop();
       const [op, gpa, len] = this.slot(tag);
       const st = x.dmaFinish(dm, tag, worker);
+      this.onInFlight?.(gpa, len, -1);
       if (st < 0) return n;
       if (st === DMA_ST_OK) this.markModified(op, gpa, len);
       this.completed();

@@ -3,14 +3,26 @@
 // Never: a lost, duplicated or invented event (exactly-once accounting),
 // an event overtaking an earlier one of the same sender on the same queue.
 // Always (phased variant): queues drained in priority order (I11, I13, I15).
+// The race is proven: runs repeat (at most MAX_RACE_RUNS) until the guest
+// consumed an event while a raise was in flight and the two senders' raises
+// overlapped each other (seqlocks around every raise, race-evidence.ts).
 import { describe, it, expect } from 'vitest';
 import { fifoMachine } from '../helpers/fifo-machine.ts';
-import { fifoCtl, runFifoParties, stressScale, LITMUS_CONFIGS, applyNoise } from '../helpers/litmus.ts';
+import { fifoCtl, runFifoParties, stressScale, LITMUS_CONFIGS, applyNoise, untilRaced, MAX_RACE_RUNS } from '../helpers/litmus.ts';
+import { F_DRAIN_IN_RAISE, F_RAISE_IN_RAISE } from '../../src/litmus/parties/race-evidence.ts';
 import type { ReceiverArgs, SenderArgs, PhasedArgs } from '../../src/litmus/parties/fifo.ts';
 import { F_DELIVERED_TOTAL } from '../../src/litmus/parties/fifo.ts';
 
 for (const cfg of LITMUS_CONFIGS) describe(`litmus [${cfg.name}]: set_pending × 2 senders + guest drain on one vCPU`, () => {
-  it('delivers every event exactly once, in FIFO order per sender and queue (I11, I13, I15)', async () => {
+  it('delivers every event exactly once, in FIFO order per sender and queue (I11, I13, I15); the race happened: drains and raises overlapped', async () => {
+    type Run = { drainInRaise: number; raiseInRaise: number };
+    const raced = (r: Run) => r.drainInRaise > 0 && r.raiseInRaise > 0;
+    const runs = await untilRaced<Run>(() => once(), (rs) => rs.some(raced));
+    expect(runs.some(raced), `the race never happened in ${runs.length} of ${MAX_RACE_RUNS} runs: ${JSON.stringify(runs)}`).toBe(true);
+  });
+
+  /** One run; returns its overlap evidence (guest consumes and raises that overlapped a raise). */
+  async function once(): Promise<{ drainInRaise: number; raiseInRaise: number }> {
     const m = fifoMachine({ domains: [{ domid: 1, vcpus: 1, maxPort: 1023 }], build: cfg.build });
     applyNoise(m, cfg);
     const prioOf: number[] = [];
@@ -40,7 +52,8 @@ for (const cfg of LITMUS_CONFIGS) describe(`litmus [${cfg.name}]: set_pending ×
     expect(m.drain(1, 0)).toEqual([]); // nothing left behind
     expect(m.dp.stats(1).linkGaveUp).toBe(0);
     expect(m.dp.stats(1).lockGaveUp).toBe(0);
-  });
+    return { drainInRaise: ctl.load(F_DRAIN_IN_RAISE), raiseInRaise: ctl.load(F_RAISE_IN_RAISE) };
+  }
 
   it('phased: after concurrent raise phases, the guest drains queues in priority order', async () => {
     const m = fifoMachine({ domains: [{ domid: 1, vcpus: 1, maxPort: 1023 }], build: cfg.build });

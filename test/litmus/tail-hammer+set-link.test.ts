@@ -5,9 +5,13 @@
 // Never: setLink making more than 1 + 4 cmpxchg attempts (I10); a send that
 // does not return (watchdog); a lost or duplicated event of the well-behaved
 // domain. The misbehaving guest may lose its own events (I5, spec §9.6).
+// The race is proven: runs repeat (at most MAX_RACE_RUNS) until the hammer
+// rewrote the tail inside a raise on its domain (with noise, the sender also
+// goes on until a LINK update needed a retry).
 import { describe, it, expect } from 'vitest';
 import { fifoMachine } from '../helpers/fifo-machine.ts';
-import { fifoCtl, runFifoParties, stressScale, LITMUS_CONFIGS, applyNoise } from '../helpers/litmus.ts';
+import { fifoCtl, runFifoParties, stressScale, LITMUS_CONFIGS, applyNoise, untilRaced, MAX_RACE_RUNS } from '../helpers/litmus.ts';
+import { F_TAIL_IN_RAISE } from '../../src/litmus/parties/race-evidence.ts';
 import type { ReceiverArgs, SenderArgs, HammerArgs } from '../../src/litmus/parties/fifo.ts';
 import { F_DELIVERED_TOTAL } from '../../src/litmus/parties/fifo.ts';
 
@@ -15,7 +19,13 @@ const BAD = 1, GOOD = 2;
 
 for (const cfg of LITMUS_CONFIGS) for (const garbage of [false, true]) {
   describe(`litmus [${cfg.name}]: tail hammering (${garbage ? 'garbage' : 'legal changes only'}) × set_link`, () => {
-    it('the LINK update stays within its bound, every send returns, the other domain loses nothing (I10)', async () => {
+    it('the LINK update stays within its bound, every send returns, the other domain loses nothing (I10); the race happened: tail rewrites inside raises', async () => {
+      const runs = await untilRaced(() => once(), (rs) => rs.some((n) => n > 0));
+      expect(runs.some((n) => n > 0), `the race never happened: no tail rewrite landed inside a raise in ${runs.length} of ${MAX_RACE_RUNS} runs`).toBe(true);
+    });
+
+    /** One run; returns how many tail rewrites landed inside a raise on the misbehaving domain (F_TAIL_IN_RAISE). */
+    async function once(): Promise<number> {
       const m = fifoMachine({
         domains: [{ domid: BAD, vcpus: 1, maxPort: 1023 }, { domid: GOOD, vcpus: 1, maxPort: 1023 }],
         build: cfg.build,
@@ -58,7 +68,8 @@ for (const cfg of LITMUS_CONFIGS) for (const garbage of [false, true]) {
       const g = m.dp.stats(GOOD);
       expect(g.linkGaveUp + g.lockGaveUp).toBe(0);
       expect(m.drain(GOOD, 0)).toEqual([]);
-    });
+      return ctl.load(F_TAIL_IN_RAISE);
+    }
   });
 }
 

@@ -6,6 +6,7 @@ import {
   rng, F_SENDERS_DONE, F_SENT, F_DELIV, F_DELIVERED_TOTAL, PORTS_PER_SLOT, countDelivery,
 } from './fifo.ts';
 import { listenOn } from './guest-ops.ts';
+import { F_RAISE_DOM, RAISE_SEQ_SENDERS, raiseSeqs, overlappedRaise } from './race-evidence.ts';
 import { EAGAIN, EBUSY, EINVAL, ERESTART, EOPNOTSUPP, ENOSPC } from '../../../assembly/shared/errno.ts';
 import { DOMID_SELF, EVTCHNOP_reset } from '../../../assembly/shared/evtchn-abi.ts';
 import { SI_EVTCHN_PENDING, SI_EVTCHN_MASK_64 } from '../../../assembly/shared/layout.ts';
@@ -13,6 +14,13 @@ import { EVTCHN_FIFO_PENDING } from '../../../assembly/shared/fifo-abi.ts';
 
 export const A_RESET_RCS = 7400;   // [0] 0, [1] -EAGAIN, [2] -EBUSY, [3] continuations
 export const A_SWITCHED = 7404;    // the receiver has switched to FIFO
+// race evidence (the tests repeat runs until it is non-zero)
+export const A_SWITCH_RACED = 7405;     // init_control (the 2-level → FIFO conversion) overlapped a sender's raise
+export const A_RESET_SEQ = 7406;        // + resetter (0 the counted one, 1 the background one): odd while its reset runs, continuations included
+export const A_OPS_IN_RESET = 7408;     // victim operations that overlapped a reset
+export const A_RESETS_OVERLAPPED = 7409; // resets that overlapped the other resetter's
+export const A_POLL_WOKEN = 7410;       // SCHEDOP_poll sleeps ended by a kick (an event arrived while the poller slept)
+export const A_SCRIBBLE_IN_RAISE = 7411; // 2-level scribbles made inside one raise on the scribbler's domain
 export const ABI_CTL_WORDS = 7420;
 
 export interface SwitchArgs {
@@ -56,7 +64,9 @@ export function switchingReceiver(ctx: PartyContext): { before: number; after: n
     } while (x.upcallPending(a.dom, 0) !== 0);
     if (!fifo && before >= a.switchAfter) {
       if (x.guestFifoSetup(a.dom, a.gsGfn) !== 0) throw new Error('guest FIFO setup failed');
+      const seqBefore = raiseSeqs(ctl, []);
       const rc = x.guestFifoInitVcpu(a.dom, a.gsGfn, 0, a.cbGfn, 0);
+      if (overlappedRaise(seqBefore, raiseSeqs(ctl, []))) ctl.store(A_SWITCH_RACED, 1);
       if (rc !== 0) throw new Error(`init_control returned ${rc}`);
       for (const gfn of a.arrayGfns) {
         const r = x.guestFifoAddArrayPage(a.dom, a.gsGfn, gfn);
@@ -85,11 +95,16 @@ export function resetter(ctx: PartyContext): { resets: number } {
   const a = ctx.args as ResetterArgs;
   const x = dp.x;
   let resets = 0;
+  const me = a.untilDone ? 1 : 0;
   for (let r = 0; a.untilDone ? ctl.load(F_SENDERS_DONE) === 0 : r < a.rounds; r++) {
     if (ctl.stopped) break;
+    ctl.add(A_RESET_SEQ + me, 1);
+    const other = ctl.load(A_RESET_SEQ + 1 - me);
     let rc = x.evtchnReset(a.dom, DOMID_SELF, EVTCHNOP_reset);
     // re-issue the continuation's command word, which carries the position (I42)
     while (rc === -ERESTART) { ctl.add(A_RESET_RCS + 3, 1); rc = x.evtchnReset(a.dom, DOMID_SELF, x.continuationArg0Lo()); }
+    if ((other & 1) !== 0 || ctl.load(A_RESET_SEQ + 1 - me) !== other) ctl.add(A_RESETS_OVERLAPPED, 1);
+    ctl.add(A_RESET_SEQ + me, 1);
     if (rc === 0) ctl.add(A_RESET_RCS, 1);
     else if (rc === -EAGAIN) ctl.add(A_RESET_RCS + 1, 1);
     else if (rc === -EBUSY) ctl.add(A_RESET_RCS + 2, 1);
@@ -123,18 +138,26 @@ export function resetVictim(ctx: PartyContext): { ops: number } {
   const x = dp.x;
   const next = rng(a.seed);
   let ops = 0;
+  // each check follows its operation: the operation overlapped a reset if one was running when the previous check ran or one began or ended since
+  let seq0 = ctl.load(A_RESET_SEQ);
+  let seq1 = ctl.load(A_RESET_SEQ + 1);
   const ok = (rc: number, allowed: number[], what: string) => {
+    const s0 = ctl.load(A_RESET_SEQ);
+    const s1 = ctl.load(A_RESET_SEQ + 1);
+    if (((seq0 | seq1) & 1) !== 0 || s0 !== seq0 || s1 !== seq1) ctl.add(A_OPS_IN_RESET, 1);
+    seq0 = s0;
+    seq1 = s1;
     if (!allowed.includes(rc)) throw new Error(`${what} during reset returned ${rc}`);
   };
   while (ctl.load(F_SENDERS_DONE) === 0 && !ctl.stopped) {
     const p = x.evtchnBindIpi(a.dom, 0);
-    if (p < 0) ok(p, [-ENOSPC], 'bind_ipi');
+    ok(p < 0 ? p : 0, [0, -ENOSPC], 'bind_ipi');
     const q = 1 + (next() % 200);
     ok(x.evtchnSend(a.dom, q), [0, -EINVAL], 'send');
     ok(x.evtchnUnmask(a.dom, q), [0, -EINVAL], 'unmask');
     ok(x.evtchnClose(a.dom, 1 + (next() % 200)), [0, -EINVAL], 'close');
     const u = x.evtchnAllocUnbound(a.dom, DOMID_SELF, DOMID_SELF);
-    if (u < 0) ok(u, [-ENOSPC], 'alloc_unbound');
+    ok(u < 0 ? u : 0, [0, -ENOSPC], 'alloc_unbound');
     if ((++ops & 31) === 0) ctl.progress(ctx.index);
   }
   return { ops };
@@ -179,6 +202,7 @@ export function poller(ctx: PartyContext): { polls: number; spurious: number } {
       // port pending and a send outstanding is a lost wake-up (I20)
       const r = Atomics.wait(dp.i32, kick, x.schedPollKick(), 1000);
       x.schedPollFinish(a.dom, a.vcpu);
+      if (r === 'ok') ctl.add(A_POLL_WOKEN, 1);
       if (r === 'timed-out' && x.evtchnIsPending(a.dom, a.port) === 1
         && ctl.load(F_SENT + a.port) !== ctl.load(F_DELIV + a.port)) {
         throw new Error(`vCPU ${a.vcpu} slept in SCHEDOP_poll for 1 s with port ${a.port} pending: lost wake-up (I20)`);
@@ -240,8 +264,15 @@ export function scribble2L(ctx: PartyContext): { writes: number } {
     si, si + 2, si + 3, // vcpu_info[0]: upcall word and the selector
   ];
   let writes = 0;
+  const before: number[] = [];
+  const after: number[] = [];
   while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
+    raiseSeqs(ctl, before);
     Atomics.store(dp.u32, spots[next() % spots.length], next());
+    raiseSeqs(ctl, after);
+    for (let i = 0; i < RAISE_SEQ_SENDERS; i++) {
+      if ((before[i] & 1) !== 0 && before[i] === after[i] && ctl.load(F_RAISE_DOM + i) === a.dom) { ctl.add(A_SCRIBBLE_IN_RAISE, 1); break; }
+    }
     if ((++writes & 15) === 0) {
       x.clearUpcallPending(a.dom, 0);
       for (let i = 0; i < 64 && x.guestTwoLevelNext(a.dom, a.gs2Gfn, 0) !== 0; i++);

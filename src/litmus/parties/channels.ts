@@ -6,12 +6,15 @@ import { rng, F_SENDERS_DONE, PORTS_PER_SLOT, F_SENT, F_DELIV, F_DELIVERED_TOTAL
 import { DOMID_SELF } from '../../../assembly/shared/evtchn-abi.ts';
 import { EINVAL, ENOSPC } from '../../../assembly/shared/errno.ts';
 import { nextEvent, listenOn, type GuestRef } from './guest-ops.ts';
+import { F_RAISE_SEQ, F_RAISE_VCPU, F_DRAIN_IN_RAISE, RAISE_SEQ_SENDERS, raiseInFlightTo } from './race-evidence.ts';
 
 /** Words of the churn and close races, after the FIFO parties' words. */
 export const C_CHURN_PORT = 7000;   // + i: current port of churn pair i in the sending domain (0 = being rebuilt)
 export const C_REBINDS = 7090;     // channels the churner has re-bound so far
 export const C_ROUND_PORTS = 7100;  // [0] port in domain A, [1] port in domain B for the close-both-ends round
 export const C_RESULTS = 7110;      // rc histogram of the close-both-ends race: [0] both 0, [1] anything else
+export const C_CLOSE_SEQ = 7120;    // + role (a 0, b 1): odd while that party's close runs (a seqlock)
+export const C_CLOSE_OVERLAPS = 7122; // closes that began while the other end's close was running (race evidence)
 export const CHANNEL_CTL_WORDS = 7200;
 
 export interface ChurnArgs {
@@ -122,7 +125,13 @@ export function closeBothEnds(ctx: PartyContext): { rounds: number } {
     }
     if (!ctl.barrier(2)) break;
     const mine = ctl.load(C_ROUND_PORTS + (a.role === 'a' ? 0 : 1));
+    const me = a.role === 'a' ? 0 : 1;
+    ctl.add(C_CLOSE_SEQ + me, 1);
+    const other = ctl.load(C_CLOSE_SEQ + (1 - me));
     const rc = x.evtchnClose(a.role === 'a' ? a.domA : a.domB, mine);
+    // the other end's close was running when this one began, or began or ended during it
+    if ((other & 1) !== 0 || ctl.load(C_CLOSE_SEQ + (1 - me)) !== other) ctl.add(C_CLOSE_OVERLAPS, 1);
+    ctl.add(C_CLOSE_SEQ + me, 1);
     ctl.add(C_RESULTS + (rc === 0 ? 0 : 1), 1);
     if (rc !== 0) throw new Error(`round ${r}: close from ${a.role === 'a' ? 'A' : 'B'} returned ${rc}`);
     if (!ctl.barrier(2)) break;
@@ -160,9 +169,18 @@ export function ipiVcpu(ctx: PartyContext): { sent: number; handled: number } {
   let sent = 0;
   let handled = 0;
   let round = 0;
+  if (a.vcpus > RAISE_SEQ_SENDERS) throw new Error(`IPI storm: only ${RAISE_SEQ_SENDERS} raise sequence words`);
+  // race evidence: a consume that began while another vCPU's IPI to this one was in flight
+  const next = () => {
+    let raced = false;
+    for (let i = 0; i < a.vcpus && !raced; i++) raced = i !== a.vcpu && raiseInFlightTo(ctl, i, F_RAISE_VCPU, a.vcpu + 1);
+    const p = nextEvent(dp, a, a.vcpu);
+    if (raced && p !== 0) ctl.add(F_DRAIN_IN_RAISE, 1);
+    return p;
+  };
   const drain = () => {
     x.clearUpcallPending(a.dom, a.vcpu);
-    for (let p = nextEvent(dp, a, a.vcpu); p !== 0; p = nextEvent(dp, a, a.vcpu)) {
+    for (let p = next(); p !== 0; p = next()) {
       if (p >= PORTS_PER_SLOT) throw new Error(`IPI on port ${p} out of range`);
       if (!a.inPorts.includes(p)) throw new Error(`vCPU ${a.vcpu} got IPI port ${p}, which targets another vCPU`);
       if (!countDelivery(ctl, p, 0)) throw new Error(`vCPU ${a.vcpu}: IPI on port ${p} delivered more often than sent`);
@@ -183,7 +201,10 @@ export function ipiVcpu(ctx: PartyContext): { sent: number; handled: number } {
           if (w === a.vcpu) continue;
           const p = a.out[w];
           ctl.add(F_SENT + p, 1);
+          ctl.store(F_RAISE_VCPU + a.vcpu, w + 1);
+          ctl.add(F_RAISE_SEQ + a.vcpu, 1);
           const rc = x.evtchnSend(a.dom, p);
+          ctl.add(F_RAISE_SEQ + a.vcpu, 1);
           if (rc !== 0) throw new Error(`IPI send on port ${p} returned ${rc}`);
           sent++;
         }

@@ -10,6 +10,10 @@
 import type { PartyContext } from '../registry.ts';
 import { nextEvent, rebind, type GuestRef } from './guest-ops.ts';
 import {
+  RAISE_SEQ_SENDERS, F_RAISE_SEQ, F_RAISE_DOM, F_RETARGETED, F_DRAIN_IN_RAISE, F_RAISE_IN_RAISE, F_TAIL_IN_RAISE,
+  F_CHANGED_LINKED, raiseSeqs, overlappedRaise,
+} from './race-evidence.ts';
+import {
   EVTCHN_FIFO_MASKED, EVTCHN_FIFO_PENDING, EVTCHN_FIFO_LINKED, EVTCHN_FIFO_LINK_MASK,
 } from '../../../assembly/shared/fifo-abi.ts';
 
@@ -94,6 +98,12 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
   const deadline = args.durationMs === undefined ? Infinity : Date.now() + args.durationMs;
   const retried = () => dp.stats(args.groups[0].dom).linkTries.slice(2).some((n) => n > 0);
   const maxRounds = args.untilLinkRetried ? args.rounds * 100 : args.rounds;
+  const me = args.sender;
+  if (me >= RAISE_SEQ_SENDERS) throw new Error(`sender ${me}: only ${RAISE_SEQ_SENDERS} raise sequence words`);
+  const before: number[] = [];
+  const after: number[] = [];
+  const beginRaise = (dom: number) => { ctl.store(F_RAISE_DOM + me, dom); ctl.add(F_RAISE_SEQ + me, 1); raiseSeqs(ctl, before); };
+  const endRaise = () => { raiseSeqs(ctl, after); ctl.add(F_RAISE_SEQ + me, 1); if (overlappedRaise(before, after, me)) ctl.add(F_RAISE_IN_RAISE, 1); };
   for (let r = 0; r < maxRounds; r++) {
     if (r >= args.rounds && (!args.untilLinkRetried || retried())) break;
     if (args.untilLinkGaveUp && dp.stats(args.groups[0].dom).linkGaveUp > 0) break;
@@ -119,7 +129,9 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
           ctl.add(F_SENT_TOTAL + g.slot, 1);
         }
         if (g.via === 'send') {
+          beginRaise(g.dom);
           const rc = x.evtchnSend(g.dom, p);
+          endRaise();
           if (rc !== 0) throw new Error(`EVTCHNOP_send(domain ${g.dom}, port ${p}) returned ${rc} on a port that stays bound`);
           raises++;
           ctl.store(F_LAST_RAISED + g.slot, p);
@@ -128,7 +140,10 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
         }
         for (let tries = 0; ; tries++) {
           const vcpu = g.vcpu === 'notify' ? dp.notifyVcpu(g.dom, p) : g.vcpu;
+          beginRaise(g.dom);
           const rc = x.fifoSetPending(g.dom, vcpu, p);
+          endRaise();
+          if (g.vcpu === 'notify' && dp.notifyVcpu(g.dom, p) !== vcpu) ctl.add(F_RETARGETED, 1);
           raises++;
           if (!(rc & RAISE_DROPPED)) break;
           dropped++;
@@ -201,7 +216,14 @@ export function fifoReceiver(ctx: PartyContext): { delivered: number; upcalls: n
   const done = a.expected >= 0
     ? () => ctl.load(F_DELIVERED_TOTAL + a.slot) >= a.expected
     : () => ctl.load(F_SENDERS_DONE) >= (a.senders ?? 1) && ctl.load(F_DELIVERED_TOTAL + a.slot) === ctl.load(F_SENT_TOTAL + a.slot);
-  const next = () => nextEvent(dp, a, a.vcpu);
+  const before: number[] = [];
+  const after: number[] = [];
+  const next = () => {
+    raiseSeqs(ctl, before);
+    const p = nextEvent(dp, a, a.vcpu);
+    if (p !== 0 && overlappedRaise(before, raiseSeqs(ctl, after))) ctl.add(F_DRAIN_IN_RAISE, 1);
+    return p;
+  };
   while (!done()) {
     if (ctl.stopped) break;
     // a long sleep: a lost wake-up shows as VB_LATE, not as a slow run
@@ -248,6 +270,8 @@ export function tailHammer(ctx: PartyContext): { ops: number } {
   for (const p of a.ports) wordOf[p] = x.guestEventWordAddr(a.dom, a.gsGfn, p) >>> 2;
   const u32 = dp.u32;
   const kinds = a.garbage ? 7 : 5;
+  const before: number[] = [];
+  const after: number[] = [];
   let ops = 0;
   if (a.flipOnly) {
     while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
@@ -265,17 +289,26 @@ export function tailHammer(ctx: PartyContext): { ops: number } {
   while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
     // an adversary knows its tail: the LINKED word whose LINK is 0, i.e. the port raised last
     const last = ctl.load(F_LAST_RAISED + a.slot);
-    const w = wordOf[(next() & 3) !== 0 && wordOf[last] !== undefined ? last : a.ports[next() % a.ports.length]];
-    switch (next() % kinds) {
-      case 0: Atomics.or(u32, w, EVTCHN_FIFO_MASKED); break;
-      case 1: Atomics.and(u32, w, ~EVTCHN_FIFO_MASKED); break;
-      case 2: Atomics.and(u32, w, ~EVTCHN_FIFO_PENDING); break;
-      case 3: Atomics.and(u32, w, ~(EVTCHN_FIFO_LINKED | EVTCHN_FIFO_LINK_MASK)); break;
-      case 4:
-        x.clearUpcallPending(a.dom, a.vcpu);
-        for (let i = 0; i < 8 && x.guestFifoNext(a.dom, a.gsGfn, a.vcpu) !== 0; i++);
-        break;
-      default: Atomics.store(u32, w, next()); break;
+    const onTail = (next() & 3) !== 0 && wordOf[last] !== undefined;
+    const w = wordOf[onTail ? last : a.ports[next() % a.ports.length]];
+    const kind = next() % kinds;
+    if (kind === 4) {
+      x.clearUpcallPending(a.dom, a.vcpu);
+      for (let i = 0; i < 8 && x.guestFifoNext(a.dom, a.gsGfn, a.vcpu) !== 0; i++);
+    } else {
+      raiseSeqs(ctl, before);
+      switch (kind) {
+        case 0: Atomics.or(u32, w, EVTCHN_FIFO_MASKED); break;
+        case 1: Atomics.and(u32, w, ~EVTCHN_FIFO_MASKED); break;
+        case 2: Atomics.and(u32, w, ~EVTCHN_FIFO_PENDING); break;
+        case 3: Atomics.and(u32, w, ~(EVTCHN_FIFO_LINKED | EVTCHN_FIFO_LINK_MASK)); break;
+        default: Atomics.store(u32, w, next()); break;
+      }
+      raiseSeqs(ctl, after);
+      // a rewrite of the tail that landed inside one raise on this domain (the raise that links behind it)
+      for (let i = 0; onTail && i < RAISE_SEQ_SENDERS; i++) {
+        if ((before[i] & 1) !== 0 && before[i] === after[i] && ctl.load(F_RAISE_DOM + i) === a.dom) { ctl.add(F_TAIL_IN_RAISE, 1); break; }
+      }
     }
     if ((++ops & 255) === 0) ctl.progress(ctx.index);
   }
@@ -304,6 +337,7 @@ export function queueChanger(ctx: PartyContext): { changes: number } {
   let changes = 0;
   while (ctl.load(F_SENDERS_DONE) < a.senders && !ctl.stopped) {
     const p = a.ports[next() % a.ports.length];
+    const linkedBefore = ((dp.eventWord(a.dom, p) ?? 0) & EVTCHN_FIFO_LINKED) !== 0;
     let rc: number;
     if (a.guest && a.what === 'vcpu') {
       rc = rebind(dp, a.guest, p, next() % a.vcpus);
@@ -316,6 +350,8 @@ export function queueChanger(ctx: PartyContext): { changes: number } {
       rc = 0;
     }
     if (rc !== 0) throw new Error(`${a.what} change on bound port ${p} of domain ${a.dom} returned ${rc}`);
+    // the change met a raised, not yet consumed event: the case I14 keeps from moving queues
+    if (linkedBefore && ((dp.eventWord(a.dom, p) ?? 0) & EVTCHN_FIFO_LINKED) !== 0) ctl.add(F_CHANGED_LINKED, 1);
     if ((++changes & 63) === 0) ctl.progress(ctx.index);
   }
   return { changes };
