@@ -25,7 +25,8 @@ import {
 } from "../domain/table";
 import { addrCbState } from "../domain/vcpu";
 import { writeLock, writeUnlock } from "../sync/lock";
-import { lookupDomain } from "./alloc";
+import { lookupDomainRef } from "./alloc";
+import { rcuUnlockDomain } from "../domain/refs";
 import { mayActOn } from "./ops-bind";
 import { evtchnClose } from "./ops-close";
 import { abiWriteLock, abiWriteUnlock } from "./abi-lock";
@@ -44,9 +45,16 @@ import { abiWriteLock, abiWriteUnlock } from "./abi-lock";
 export function evtchnReset(caller: u32, dom: u32, cmd: u32): i32 {
   let cont = (cmd & <u32>EVTCHNOP_CMD_MASK) == <u32>EVTCHNOP_reset_cont;
   let bucket = cont ? cmd >>> progressShift(EVTCHNOP_RESET_CONT_SHIFT) : 0;
-  let d = lookupDomain(caller, dom);
+  let d = lookupDomainRef(caller, dom);
   if (d < 0) return -ESRCH;
-  let ud = <u32>d;
+  // the reference keeps the target's regions while this invocation runs (I27); a continuation
+  // takes a new one when it is re-issued
+  let rc = resetOn(caller, <u32>d, cont, bucket);
+  rcuUnlockDomain(<u32>d);
+  return rc;
+}
+
+function resetOn(caller: u32, ud: u32, cont: bool, bucket: u32): i32 {
   if (!mayActOn(caller, ud)) return -EPERM;
   if (ud != caller && (atomic.load<u32>(addrDomFlags(ud)) & DF_PAUSED) == 0) return -EINVAL;
   let start: u32 = bucket == 0 ? 1 : bucket * <u32>EVTCHNS_PER_BUCKET;

@@ -21,7 +21,7 @@ import {
 import { guestFrames, loadGuestWidth, addrDomFlags } from "../domain/table";
 import { guestRange, p2mType, isRamType, markDirty } from "../mm/p2m";
 import { preemptBudget, createContinuation } from "../hypercall/preempt";
-import { lockRemoteDmTarget } from "./target";
+import { lockRemoteDmTarget, unlockDmTarget } from "./target";
 
 // the two buffer descriptors as read, per thread
 let bufH0: u64 = 0;
@@ -92,7 +92,13 @@ export function dmOp(caller: u32, domid: u32, nrBufs: u32, bufsGpa: u64): i32 {
   if (!readBufs(caller, nrBufs, bufsGpa)) return -EFAULT;
   let t = lockRemoteDmTarget(caller, domid);
   if (t < 0) return t;
-  let d = <u32>t;
+  let r = dmOpOn(caller, domid, nrBufs, <u32>t);
+  unlockDmTarget(<u32>t);
+  return r;
+}
+
+/** dm_op on `d`, referenced by the caller (I27). */
+function dmOpOn(caller: u32, domid: u32, nrBufs: u32, d: u32): i32 {
   if (bufSize0 < <u64>XDO_HEADER_BYTES) return -EFAULT;
   let h = guestRange(caller, bufH0, XDO_HEADER_BYTES);
   if (h == 0) return -EFAULT;

@@ -15,11 +15,12 @@ import {
   HGMT_DOMID, HGMT_MEM_TYPE, HGMT_PFN, HGMT_SIZE,
   HVMMEM_ram_rw, HVMMEM_ram_ro, HVMMEM_mmio_dm, HVMMEM_NR_TYPES,
 } from "../shared/hvm-abi";
-import { guestFrames, loadGuestWidth, addrDomFlags, domainExists } from "../domain/table";
+import { guestFrames, loadGuestWidth, addrDomFlags } from "../domain/table";
+import { rcuLockDomain, rcuUnlockDomain } from "../domain/refs";
 import { mayActOn } from "../channel/ops-bind";
 import { guestRange, p2mType, p2mChangeType, isRamType, markDirty } from "../mm/p2m";
 import { preemptCheck, createContinuation } from "../hypercall/preempt";
-import { lockRemoteDmTarget } from "./target";
+import { lockRemoteDmTarget, unlockDmTarget } from "./target";
 
 @inline function logDirty(d: u32): bool { return (atomic.load<u32>(addrDomFlags(d)) & DF_LOG_DIRTY) != 0; }
 
@@ -39,7 +40,13 @@ function modifiedMemory(caller: u32, op: u64, startIter: u64, gpa: u64): i64 {
   if (a == 0) return -EFAULT;
   let t = lockRemoteDmTarget(caller, <u32>load<u16>(a + HMM_DOMID));
   if (t < 0) return <i64>t;
-  let d = <u32>t;
+  let r = modifiedMemoryOn(caller, op, startIter, a, <u32>t);
+  unlockDmTarget(<u32>t);
+  return r;
+}
+
+/** modifiedMemory on `d`, referenced by the caller (I27). */
+function modifiedMemoryOn(caller: u32, op: u64, startIter: u64, a: usize, d: u32): i64 {
   let nr = <u64>load<u32>(a + HMM_NR);
   let first = load<u64>(a + HMM_FIRST_PFN);
   if (rangeBad(d, first, nr, startIter)) return -EINVAL;
@@ -64,7 +71,13 @@ function setMemType(caller: u32, op: u64, startIter: u64, gpa: u64): i64 {
   if (a == 0) return -EFAULT;
   let t = lockRemoteDmTarget(caller, <u32>load<u16>(a + HSMT_DOMID));
   if (t < 0) return <i64>t;
-  let d = <u32>t;
+  let r = setMemTypeOn(caller, op, startIter, a, <u32>t);
+  unlockDmTarget(<u32>t);
+  return r;
+}
+
+/** setMemType on `d`, referenced by the caller (I27). */
+function setMemTypeOn(caller: u32, op: u64, startIter: u64, a: usize, d: u32): i64 {
   let type = <u32>load<u16>(a + HSMT_HVMMEM_TYPE);
   let nr = <u64>load<u32>(a + HSMT_NR);
   let first = load<u64>(a + HSMT_FIRST_PFN);
@@ -92,9 +105,10 @@ function getMemType(caller: u32, gpa: u64): i64 {
   if (a == 0) return -EFAULT;
   let domid = <u32>load<u16>(a + HGMT_DOMID);
   let d = domid == <u32>DOMID_SELF ? caller : domid; // rcu_lock_domain_by_any_id
-  if (!domainExists(d)) return -ESRCH;
-  if (!mayActOn(caller, d)) return -EPERM;          // xsm_hvm_param (XSM_TARGET)
+  if (!rcuLockDomain(d)) return -ESRCH;
+  if (!mayActOn(caller, d)) { rcuUnlockDomain(d); return -EPERM; } // xsm_hvm_param (XSM_TARGET)
   let t = p2mType(d, load<u64>(a + HGMT_PFN));
+  rcuUnlockDomain(d);
   let m: u32 = t == P2M_RAM_RO ? HVMMEM_ram_ro : isRamType(t) ? HVMMEM_ram_rw : HVMMEM_mmio_dm;
   store<u16>(a + HGMT_MEM_TYPE, <u16>m);
   return 0;

@@ -6,12 +6,22 @@
 
 import { ESRCH, EPERM } from "../shared/errno";
 import { DF_CONTROL } from "../shared/layout";
-import { domainExists, addrDomFlags } from "../domain/table";
+import { addrDomFlags } from "../domain/table";
+import { rcuLockDomain, rcuUnlockDomain } from "../domain/refs";
 
-/** The target domain id, or -ESRCH / -EPERM. Every wasmxen domain is HVM, so -EINVAL (not HVM) never applies. */
+/**
+ * The target domain id with a reference held (I27; drop it with
+ * unlockDmTarget on every return path), or -ESRCH / -EPERM with none. Every
+ * wasmxen domain is HVM, so -EINVAL (not HVM) never applies.
+ */
 export function lockRemoteDmTarget(caller: u32, domid: u32): i32 {
-  if (!domainExists(domid)) return -ESRCH;
-  if (domid == caller) return -EPERM;
-  if ((atomic.load<u32>(addrDomFlags(caller)) & DF_CONTROL) == 0) return -EPERM; // XSM_DM_PRIV
+  if (!rcuLockDomain(domid)) return -ESRCH;
+  if (domid == caller || (atomic.load<u32>(addrDomFlags(caller)) & DF_CONTROL) == 0) { // XSM_DM_PRIV
+    rcuUnlockDomain(domid);
+    return -EPERM;
+  }
   return <i32>domid;
 }
+
+/** Drop the reference lockRemoteDmTarget took. */
+export function unlockDmTarget(domid: u32): void { rcuUnlockDomain(domid); }

@@ -25,7 +25,8 @@ import {
 } from "../shared/memory-abi";
 import { DF_CONTROL } from "../shared/layout";
 import { guestFrames, loadGuestWidth, addrDomFlags } from "../domain/table";
-import { lookupDomain } from "../channel/alloc";
+import { lookupDomainRef } from "../channel/alloc";
+import { rcuUnlockDomain } from "../domain/refs";
 import { mayActOn } from "../channel/ops-bind";
 import {
   guestRange, allocDomPages, p2mAddPage, p2mRemovePage, loadTotPages, loadMaxPages,
@@ -105,9 +106,16 @@ function reservationOp(caller: u32, op: u32, start: u64, gpa: u64): i64 {
   if (!readReservation(caller, gpa)) return s;
   if (mrNr > <u64>MEMOP_MAX_EXTENTS) return s;  // progress could not be encoded
   if (start >= mrNr) return s;
-  let t = lookupDomain(caller, mrDomid);
+  let t = lookupDomainRef(caller, mrDomid);
   if (t < 0) return s;
-  let d = <u32>t;
+  let r = reservationOn(caller, op, start, <u32>t);
+  rcuUnlockDomain(<u32>t);
+  return r;
+}
+
+/** reservationOp on `d`, referenced by the caller (I27): its regions stay while the extents are done. */
+function reservationOn(caller: u32, op: u32, start: u64, d: u32): i64 {
+  let s = <i64>start;
   if (!flagsValid(caller)) return s;
   let pod = op == XENMEM_populate_physmap && (mrFlags & XENMEMF_populate_on_demand) != 0;
   if (!mayActOn(caller, d)) return s;           // xsm_memory_adjust_reservation (XSM_TARGET)
@@ -154,13 +162,16 @@ function reservationOp(caller: u32, op: u32, start: u64, gpa: u64): i64 {
 function domainQuery(caller: u32, op: u32, gpa: u64): i64 {
   let a = guestRange(caller, gpa, XMD_SIZE);
   if (a == 0) return -EFAULT;
-  let t = lookupDomain(caller, <u32>load<u16>(a + XMD_DOMID));
+  let t = lookupDomainRef(caller, <u32>load<u16>(a + XMD_DOMID));
   if (t < 0) return -ESRCH;
   let d = <u32>t;
-  if (!mayActOn(caller, d)) return -EPERM;     // xsm_memory_stat_reservation (XSM_TARGET)
-  if (op == XENMEM_current_reservation) return <i64>loadTotPages(d);
-  if (op == XENMEM_maximum_reservation) return <i64>loadMaxPages(d);
-  return <i64>guestFrames(d) - 1;              // domain_get_maximum_gpfn: the highest gfn with a p2m slot
+  let r: i64;
+  if (!mayActOn(caller, d)) r = -EPERM;        // xsm_memory_stat_reservation (XSM_TARGET)
+  else if (op == XENMEM_current_reservation) r = <i64>loadTotPages(d);
+  else if (op == XENMEM_maximum_reservation) r = <i64>loadMaxPages(d);
+  else r = <i64>guestFrames(d) - 1;            // domain_get_maximum_gpfn: the highest gfn with a p2m slot
+  rcuUnlockDomain(d);
+  return r;
 }
 
 /**

@@ -47,6 +47,8 @@ describe('memory_op: every sub-op (cmd & MEMOP_CMD_MASK) with a start extent', (
         }
       }
       expect(t.m.dp.x.domainTotPages(dom)).toBe(t.frames - 1); // nothing was done
+      // every path, refusals included, dropped the domain reference it took (I27)
+      for (const d of [0, 1, 2]) expect([d, t.m.dp.x.domainRefs(d)]).toEqual([d, 0]);
     });
   }
   it('an nr_extents too large to encode is refused: the start extent comes back, nothing done', () => {
@@ -100,6 +102,8 @@ describe('hvm_op (4.5): every sub-op with bits above HVMOP_op_mask', () => {
     expect(mem.hvmGetMemType(1, 60)).toBe(HVMMEM_ram_rw);
     mem.args.setUint16(ER_DOM, 1, true);
     expect(mem.hvmOp(HVMOP_get_mem_type | 0x100).result).toBe(-ENOSYS);
+    // every path, refusals and continuations included, dropped the target reference it took (I27)
+    for (const d of [0, 1, 2]) expect([d, x.domainRefs(d)]).toEqual([d, 0]);
   });
 });
 

@@ -43,6 +43,8 @@ describe('memory_op reservations (64-bit and compat callers)', () => {
       expect(x.domainTotPages(dom)).toBe(tot0);
       expect(mem.domainQuery(XENMEM_maximum_reservation)).toBe(t.frames - 1);
       expect(mem.domainQuery(XENMEM_maximum_gpfn)).toBe(t.frames - 1);
+      // each call held a reference on its target while it ran and dropped it, continuations included (I27)
+      expect(x.domainRefs(dom)).toBe(0);
     });
   }
 
