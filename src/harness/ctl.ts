@@ -5,21 +5,21 @@
 //
 // One header layout and one barrier for every harness:
 //
-// ┌ 0 barrier arrived ┬ 1 barrier generation ┬ 2 stop ┬ 3 failed ┬ 4..11 progress[8] ┬ 12 senders done ┬ 16.. user words ┐
+// ┌ 0 barrier state ┬ 1 barrier sleepers ┬ 2 stop ┬ 3 failed ┬ 4..11 progress[8] ┬ 12 senders done ┬ 16.. user words ┐
 //
-// Barrier contract: the last of `parties` arrivals resets `arrived` and bumps
-// the generation (then notifies); everyone else returns once the generation
-// differs from the one it saw before arriving. A waiter gives up only when
-// the stop word is set (a failed or aborted run), so a barrier never hangs a
-// run that its watchdog has stopped.
+// Barrier contract (see barrierArrive): every party that reached one barrier
+// gets the same answer — true, all go on, or false, none does (the run was
+// stopped). A waiter gives up only when the stop word is set, so a barrier
+// never hangs a run that its watchdog has stopped, and never lets one party
+// of a stopped run go on alone to wait for partners that left.
 //
 // A bench cell (BenchCtl) lays its latency-stamp rings out in the user words:
 // ┌ header ┬ per stream: write, read index (16 words) ┬ seq rings (i32) ┬ time rings (f64, ns) ┐
 
 import { BP_MAX_STREAMS } from '../../assembly/bench/layout.ts';
 
-export const CTL_BARRIER_ARRIVED = 0;
-export const CTL_BARRIER_GEN = 1;
+export const CTL_BARRIER_STATE = 0;
+export const CTL_BARRIER_SLEEPERS = 1;
 export const CTL_STOP = 2;
 export const CTL_FAILED = 3;
 export const CTL_PROGRESS = 4; // one progress counter per party, up to 8 parties
@@ -27,16 +27,72 @@ export const CTL_MAX_PARTIES = 8;
 export const CTL_SENDERS_DONE = 12;
 export const CTL_USER = 16;
 
-/** Arrive at the barrier; true if this arrival released it, else the generation to wait on. */
-function arrive(i32: Int32Array, parties: number): true | number {
-  const gen = Atomics.load(i32, CTL_BARRIER_GEN);
-  if (Atomics.add(i32, CTL_BARRIER_ARRIVED, 1) === parties - 1) {
-    Atomics.store(i32, CTL_BARRIER_ARRIVED, 0);
-    Atomics.add(i32, CTL_BARRIER_GEN, 1);
-    Atomics.notify(i32, CTL_BARRIER_GEN);
-    return true;
+// The barrier's state word: the parties arrived so far (bits 0..7), CLOSED
+// (bit 8: the run stopped — this barrier and every later one answer false),
+// the generation (bits 9..31, one per completed barrier).
+const BAR_COUNT = 0xff;
+const BAR_CLOSED = 0x100;
+const BAR_GEN = ~(BAR_COUNT | BAR_CLOSED);
+const BAR_GEN_ONE = 0x200;
+
+/** Where one barrier lives: its state word and its sleeper count (i32 indices), and whether the run has stopped. */
+export interface BarrierWords { i32: Int32Array; state: number; sleepers: number; stopped: () => boolean }
+
+/**
+ * Arrive at a barrier of `n` (≤ 255) parties. The answer is decided once, by
+ * one compare-exchange on the state word: the last arriver either advances
+ * the generation (true for all) or, the run stopped, closes the barrier; a
+ * waiter that sees the run stopped closes it only by a compare-exchange
+ * against the still-open word of its own generation, so it either closes it
+ * before the last arrival (which then answers false too) or finds it
+ * advanced (and answers true, as everyone else). Returns the answer if this
+ * arrival decided it, else the state word to wait on (barrierPoll).
+ */
+export function barrierArrive(b: BarrierWords, n: number): boolean | number {
+  const { i32: a, state } = b;
+  let cur = Atomics.load(a, state);
+  for (;;) {
+    if ((cur & BAR_CLOSED) !== 0) return false;
+    const last = (cur & BAR_COUNT) + 1 === n;
+    const next = !last ? cur + 1 : b.stopped() ? cur | BAR_CLOSED : ((cur & BAR_GEN) + BAR_GEN_ONE) | 0;
+    const seen = Atomics.compareExchange(a, state, cur, next);
+    if (seen !== cur) { cur = seen; continue; }
+    if (!last) return next;
+    barrierWake(b);
+    return (next & BAR_CLOSED) === 0;
   }
-  return gen;
+}
+
+/** A waiter's look at the barrier it arrived at (`arrived`: barrierArrive's word): the answer, or undefined to keep waiting. */
+export function barrierPoll(b: BarrierWords, arrived: number): boolean | undefined {
+  const { i32: a, state } = b;
+  for (;;) {
+    const w = Atomics.load(a, state);
+    if ((w & BAR_GEN) !== (arrived & BAR_GEN)) return true;   // completed: every party of this barrier goes on
+    if ((w & BAR_CLOSED) !== 0) return false;                 // closed before it completed: none does
+    if (!b.stopped()) return undefined;
+    if (Atomics.compareExchange(a, state, w, w | BAR_CLOSED) === w) { barrierWake(b); return false; }
+    // an arrival changed the word first: decide again
+  }
+}
+
+/** Whoever advances or closes a barrier notifies if someone sleeps on it (a sleeper registers before it re-reads the word). */
+function barrierWake(b: BarrierWords): void {
+  if (Atomics.load(b.i32, b.sleepers) !== 0) Atomics.notify(b.i32, b.state);
+}
+
+/** Wait at a barrier: spin `spins` polls, then sleep on the state word in slices of `sliceMs` so a stop is noticed. */
+export function barrierWait(b: BarrierWords, n: number, spins: number, sliceMs: number): boolean {
+  const arrived = barrierArrive(b, n);
+  if (typeof arrived === 'boolean') return arrived;
+  for (let i = 0; ; i++) {
+    const r = barrierPoll(b, arrived);
+    if (r !== undefined) return r;
+    if (i < spins) continue;
+    Atomics.add(b.i32, b.sleepers, 1);
+    Atomics.wait(b.i32, b.state, Atomics.load(b.i32, b.state), sliceMs);
+    Atomics.sub(b.i32, b.sleepers, 1);
+  }
 }
 
 /** The control block of a harness run: barrier, stop flag, per-party progress and scenario words, outside the machine's memory. */
@@ -57,7 +113,7 @@ export class Ctl {
 
   stop(): void {
     Atomics.store(this.i32, CTL_STOP, 1);
-    Atomics.notify(this.i32, CTL_BARRIER_GEN);
+    Atomics.notify(this.i32, CTL_BARRIER_STATE);
   }
 
   progress(party: number): void {
@@ -68,34 +124,33 @@ export class Ctl {
     return Atomics.load(this.i32, CTL_PROGRESS + party);
   }
 
+  /** The header's barrier (barrierArrive): the same answer for every party of one barrier. */
+  get barrierWords(): BarrierWords {
+    return { i32: this.i32, state: CTL_BARRIER_STATE, sleepers: CTL_BARRIER_SLEEPERS, stopped: () => this.stopped };
+  }
+
   /**
-   * Wait until `parties` threads have arrived, then release all together.
-   * Spins `spins` loads first (releases are tightly grouped), then sleeps on
-   * the generation word. Returns false if the run was stopped while waiting.
+   * Wait until `parties` threads have arrived, then release all together;
+   * false, for all of them, if the run was stopped first. Spins `spins`
+   * polls (releases are tightly grouped), then sleeps on the state word.
    */
   barrier(parties: number, spins = 5000): boolean {
-    const gen = arrive(this.i32, parties);
-    if (gen === true) return true;
-    for (let i = 0; i < spins; i++) {
-      if (Atomics.load(this.i32, CTL_BARRIER_GEN) !== gen) return true;
-    }
-    while (Atomics.load(this.i32, CTL_BARRIER_GEN) === gen) {
-      if (this.stopped) return false;
-      Atomics.wait(this.i32, CTL_BARRIER_GEN, gen, 50);
-    }
-    return true;
+    return barrierWait(this.barrierWords, parties, spins, 50);
   }
 
   /** The same for a thread that must keep its event loop running (message-passing parties). */
   async barrierAsync(parties: number): Promise<boolean> {
-    const gen = arrive(this.i32, parties);
-    if (gen === true) return true;
-    while (Atomics.load(this.i32, CTL_BARRIER_GEN) === gen) {
-      if (this.stopped) return false;
-      const w = Atomics.waitAsync(this.i32, CTL_BARRIER_GEN, gen, 100);
+    const b = this.barrierWords;
+    const arrived = barrierArrive(b, parties);
+    if (typeof arrived === 'boolean') return arrived;
+    for (;;) {
+      const r = barrierPoll(b, arrived);
+      if (r !== undefined) return r;
+      Atomics.add(this.i32, CTL_BARRIER_SLEEPERS, 1);
+      const w = Atomics.waitAsync(this.i32, CTL_BARRIER_STATE, Atomics.load(this.i32, CTL_BARRIER_STATE), 100);
       if (w.async) await w.value;
+      Atomics.sub(this.i32, CTL_BARRIER_SLEEPERS, 1);
     }
-    return true;
   }
 
   // -------------------------------------------------------- user words

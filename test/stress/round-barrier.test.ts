@@ -1,4 +1,5 @@
-// The stress round barrier answers every party of one barrier alike: all go
+// The harness barriers (the stress round barrier and Ctl's header barrier,
+// one algorithm: src/harness/ctl.ts barrierArrive) answer every party of one barrier alike: all go
 // on, or (the run stopped) none does. A round whose roles disagree hangs: in
 // the destroy scenario roles 1 and 2 loop until role 0 releases D, so a role 0
 // that left at a barrier its peers passed stalled them until the watchdog
@@ -7,21 +8,27 @@
 // stop flag, exactly between its checks of the barrier word.
 import { describe, it, expect } from 'vitest';
 import { Ctl } from '../../src/harness/ctl.ts';
-import { roundBarrier, STRESS_CTL_WORDS } from '../../src/litmus/parties/stress-core.ts';
+import { roundBarrier as stressRoundBarrier, STRESS_CTL_WORDS } from '../../src/litmus/parties/stress-core.ts';
 
 /** A view of `ctl` whose stop flag reads `stopped`, running `onRead` once, at the first read. */
 function viewOf(ctl: Ctl, stopped: () => boolean, onRead?: () => void): Ctl {
   let hooked = false;
-  return {
-    i32: ctl.i32,
-    get stopped() {
+  const view = Object.create(ctl) as Ctl;
+  Object.defineProperty(view, 'stopped', {
+    get() {
       if (!hooked && onRead) { hooked = true; onRead(); }
       return stopped();
     },
-  } as unknown as Ctl;
+  });
+  return view;
 }
 
-describe('roundBarrier: one answer per barrier', () => {
+const barriers = [
+  ['roundBarrier', (c: Ctl, n: number) => stressRoundBarrier(c, n)],
+  ['Ctl.barrier', (c: Ctl, n: number) => c.barrier(n, 0)],
+] as const;
+
+describe.each(barriers)('%s: one answer per barrier', (_name, roundBarrier) => {
   it('the last arrival completes it while the waiter reads the stop: both go on, and the next barrier closes for both', () => {
     const ctl = Ctl.create(STRESS_CTL_WORDS);
     let lastAnswer: boolean | undefined;

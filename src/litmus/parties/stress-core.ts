@@ -10,7 +10,7 @@
 // ├ S+16 outcome counters (MAX_OUTCOMES) ┬ S+64.. scenario scratch (per scenario) ┘
 import type { PartyContext } from '../registry.ts';
 import type { Ctl } from '../../harness/ctl.ts';
-import { CTL_USER } from '../../harness/ctl.ts';
+import { CTL_USER, barrierWait } from '../../harness/ctl.ts';
 import type { DataPlane } from '../../wasm/data-plane.ts';
 import { rng } from './fifo.ts';
 import { D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP, LINK_TRIES_BUCKETS } from '../../../assembly/shared/layout.ts';
@@ -58,61 +58,16 @@ export interface StressPartyResult {
 
 const BARRIER_SPINS = 20_000;
 
-// The barrier's state word: the parties arrived so far (bits 0..7), CLOSED
-// (bit 8: the run stopped — this barrier and every later one answer false),
-// the generation (bits 9..31, one per completed barrier).
-const BAR_COUNT = 0xff;
-const BAR_CLOSED = 0x100;
-const BAR_GEN = ~(BAR_COUNT | BAR_CLOSED);
-const BAR_GEN_ONE = 0x200;
-
 /**
  * Release `n` (≤ 255) parties together, or none of them: every party that
- * reached one barrier gets the same answer, true (all of them run the next
- * step) or false (none does; the run is over). Roles that disagree hang a
- * round: a role that runs `act` alone may wait for a partner that left (the
- * destroy scenario's peers loop until role 0 releases D). So the answer is
- * decided once, by one compare-exchange on the state word: the last arriver
- * either advances the generation (true for all) or, the run stopped, closes
- * the barrier; a waiter that sees the run stopped closes it only by a
- * compare-exchange against the still-open word of its own generation, so it
- * either closes it before the last arrival (which then answers false too)
- * or finds it advanced (and answers true, as everyone else).
- * Spins first (two parties on two cores meet within a microsecond), then
- * sleeps on the state word with a short timeout so a stop is noticed; a
- * sleeper registers before it re-reads the word, and whoever advances or
- * closes it notifies if someone sleeps, so a wake-up is not lost.
+ * reached one barrier gets the same answer (src/harness/ctl.ts,
+ * barrierArrive). Roles that disagree hang a round: a role that runs `act`
+ * alone may wait for a partner that left (the destroy scenario's peers loop
+ * until role 0 releases D). Spins first (two parties on two cores meet
+ * within a microsecond), then sleeps in 2 ms slices so a stop is noticed.
  */
 export function roundBarrier(ctl: Ctl, n: number): boolean {
-  const a = ctl.i32;
-  const wI = CTL_USER + S_BAR_STATE;
-  const sI = CTL_USER + S_BAR_SLEEPERS;
-  const wake = (): void => { if (Atomics.load(a, sI) !== 0) Atomics.notify(a, wI); };
-  let cur = Atomics.load(a, wI);
-  for (;;) {
-    if ((cur & BAR_CLOSED) !== 0) return false;
-    const last = (cur & BAR_COUNT) + 1 === n;
-    const next = !last ? cur + 1 : ctl.stopped ? cur | BAR_CLOSED : ((cur & BAR_GEN) + BAR_GEN_ONE) | 0;
-    const seen = Atomics.compareExchange(a, wI, cur, next);
-    if (seen !== cur) { cur = seen; continue; }
-    if (last) { wake(); return (next & BAR_CLOSED) === 0; }
-    cur = next;
-    break;
-  }
-  const gen = cur & BAR_GEN;
-  for (let i = 0; ; i++) {
-    const w = Atomics.load(a, wI);
-    if ((w & BAR_GEN) !== gen) return true;   // completed: every party of this barrier goes on
-    if ((w & BAR_CLOSED) !== 0) return false; // closed before it completed: none does
-    if (ctl.stopped) {
-      if (Atomics.compareExchange(a, wI, w, w | BAR_CLOSED) === w) { wake(); return false; }
-      continue; // an arrival changed the word first: decide again
-    }
-    if (i < BARRIER_SPINS) continue;
-    Atomics.add(a, sI, 1);
-    Atomics.wait(a, wI, w, 2);
-    Atomics.sub(a, sI, 1);
-  }
+  return barrierWait({ i32: ctl.i32, state: CTL_USER + S_BAR_STATE, sleepers: CTL_USER + S_BAR_SLEEPERS, stopped: () => ctl.stopped }, n, BARRIER_SPINS, 2);
 }
 
 /** A random pause of up to `max` spin iterations: sweeps the parties' relative timing over a race window. */
