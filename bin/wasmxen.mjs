@@ -7,6 +7,6 @@ const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(cli)) {
   console.error(`wasmxen: ${fileURLToPath(cli)} is missing: in a clone of wasmxen run \`npm run build\`; ` +
     'in an installed package reinstall wasmxen (its tarball ships the build)');
-  process.exit(1);
+  process.exit(3); // the CLI's status for "could not run" (src/cli/exit.ts)
 }
 await import(cli.href);

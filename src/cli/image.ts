@@ -4,13 +4,14 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { parseImage } from '../migrate/parse.ts';
 import { recordName } from '../migrate/format.ts';
+import { VerdictError } from './exit.ts';
 
 export function registerImage(program: Command): void {
   const image = program.command('image').description('domain images written by `wasmxen run --save-at` or hv.save()');
   image
     .command('check')
     .argument('<file>', 'the image')
-    .description('validate an image whole (headers, every record and checksum, gfn coverage, the HMAC tag with --key); exit 1 with one line naming the first fault')
+    .description('validate an image whole (headers, every record and checksum, gfn coverage, the HMAC tag with --key); exit 1 with one line naming the first fault (3 if the file cannot be read)')
     .option('--key <key>', 'the HMAC key the image was authenticated with')
     .option('--json', 'print what the image holds as JSON')
     .action(async (file: string, opts: { key?: string; json?: boolean }) => {
@@ -24,7 +25,7 @@ export function registerImage(program: Command): void {
       try {
         img = parseImage(bytes, { key: opts.key });
       } catch (e) {
-        throw new Error(`${file}: ${(e as Error).message}`);
+        throw new VerdictError(`${file}: ${(e as Error).message}`);
       }
       const c = img.config;
       const summary = {

@@ -1,6 +1,8 @@
 // The wasmxen command line. Each command registers itself from its own file.
-// Errors end in one readable line and a non-zero exit.
-import { Command } from 'commander';
+// Errors end in one readable line and a non-zero exit (the statuses: ./exit.ts).
+import { Command, CommanderError } from 'commander';
+import { EXIT_ERROR, EXIT_VERDICT_BAD, VerdictError } from './exit.ts';
+import { BenchCorrectnessError } from '../bench/runner.ts';
 import { registerRun } from './run.ts';
 import { registerStress } from './stress.ts';
 import { registerBench } from './bench.ts';
@@ -12,7 +14,8 @@ import { registerServe } from './serve.ts';
 const program = new Command()
   .name('wasmxen')
   .description('An emulator of Xen event channels on WebAssembly shared memory, with real vCPU threads')
-  .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') });
+  .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') })
+  .exitOverride();
 
 registerRun(program);
 registerStress(program);
@@ -23,6 +26,8 @@ registerReceive(program);
 registerServe(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
+  // commander has printed its own line (a refused option, or --help/--version with status 0)
+  if (e instanceof CommanderError) process.exit(e.exitCode === 0 ? 0 : EXIT_ERROR);
   console.error(`wasmxen: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
-  process.exit(1);
+  process.exit(e instanceof VerdictError || e instanceof BenchCorrectnessError ? EXIT_VERDICT_BAD : EXIT_ERROR);
 });

@@ -4,6 +4,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { receive } from '../migrate/receiver.ts';
 import { injectionByName, INJECTIONS } from '../stress/inject.ts';
+import { VerdictError } from './exit.ts';
 
 function intArg(min: number, max: number) {
   return (v: string): number => {
@@ -39,6 +40,6 @@ export function registerReceive(program: Command): void {
         console.log(JSON.stringify(r));
         if (!r.ok) { refused++; first ??= r.error; }
       });
-      if (refused) throw new Error(`migration refused: ${first}${refused > 1 ? ` (and ${refused - 1} more of ${opts.count})` : ''}`);
+      if (refused) throw new VerdictError(`migration refused: ${first}${refused > 1 ? ` (and ${refused - 1} more of ${opts.count})` : ''}`);
     });
 }

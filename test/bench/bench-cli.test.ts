@@ -167,7 +167,7 @@ describe('wasmxen bench (table)', () => {
     for (const args of [['bench', '--workload', 'nope'], ['bench', '--seconds', '0'], ['bench', '--runs', '1.5'], ['bench', '--impl', 'carrier-pigeon'],
       ['bench', '--runs', '1e12'], ['bench', '--seconds', '1e9']]) {
       const r = wasmxen(...args);
-      expect(r.status, args.join(' ')).not.toBe(0);
+      expect(r.status, args.join(' ')).toBe(3);
       expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
     }
   });
@@ -176,7 +176,7 @@ describe('wasmxen bench (table)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wasmxen-bench-'));
     for (const [file, why] of [[join(dir, 'missing', 'x.html'), /--html .*missing.*: cannot create a file/], [dir, /--html .*: is a directory/]] as const) {
       const r = wasmxen('bench', '--workload', 'dma', '--seconds', '60', '--runs', '1000', '--html', file);
-      expect(r.status).toBe(1);
+      expect(r.status).toBe(3);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(why);
       expect(r.stdout).toBe(''); // nothing ran (60 s × 1000 runs would not have returned)

@@ -53,13 +53,13 @@ describe('sharded bench campaign', () => {
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ...parts[1], results: parts[1].results.map((r: any) => ({ ...r, run_indices: [0, 1, 2] })) }));
     const refused = wasmxen('merge', files[0], bad);
-    expect(refused.status).toBe(1);
+    expect(refused.status).toBe(3);
     expect(refused.stderr).toMatch(/bad\.json: malformed shard result: result 'fifo-pingpong (wasmxen|postmessage)' has runs \[0,1,2\], shard 2\/2 owes \[1\]/);
   });
 
   it('a sharded bench needs --cores (the fan-in shapes must not depend on the machine), refused in one line', () => {
     const r = wasmxen('bench', '--workload', 'fifo-pingpong', '--shard', '1/2', '--json');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/a sharded bench needs --cores/);
   });
@@ -70,7 +70,7 @@ describe('sharded bench campaign', () => {
     writeFileSync(f, stress.stdout);
     const b = join(dir, 'bench-1.json');
     const r = wasmxen('merge', f, b);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/cannot merge stress and bench results: .*stress\.json is stress, .*bench-1\.json is bench/);
   });
 });

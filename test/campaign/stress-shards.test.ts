@@ -93,7 +93,7 @@ describe('sharded stress campaign', () => {
   describe('merge refuses, in one line naming the fault', () => {
     const refuse = (files: string[], re: RegExp) => {
       const r = wasmxen('merge', ...files);
-      expect(r.status, r.stdout + r.stderr).toBe(1);
+      expect(r.status, r.stdout + r.stderr).toBe(3);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(re);

@@ -61,7 +61,7 @@ describe('wasmxen image check', () => {
 
   it('a missing file is one line too', () => {
     const r = wasmxen('image', 'check', join(dir, 'nope.img'));
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
     expect(r.stderr.trim()).toMatch(/^wasmxen: cannot read .*ENOENT$/);
   });
 });

@@ -45,7 +45,7 @@ describe('wasmxen run --save-at', () => {
     for (const args of [['--save-at', '0.5'], ['--save-to', '/tmp/x.img'], ['--seconds', '1', '--save-at', '2', '--save-to', '/tmp/x.img'],
       ['--scenario', 'dma', '--save-at', '0.1', '--save-to', '/tmp/x.img']]) {
       const r = wasmxen('run', ...args);
-      expect(r.status).toBe(1);
+      expect(r.status).toBe(3);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
   });

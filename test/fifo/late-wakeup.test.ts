@@ -17,7 +17,7 @@ const VB_LATE = 2;
  * notifying (a raiser whose notify lost the race with the sleeper's
  * timeout). Indices are i32. Resolves when the thread is running.
  */
-async function raiser(buffer: SharedArrayBuffer, w: { blocked: number; flag: number; kick: number; bump: boolean }) {
+async function raiser(buffer: ArrayBufferLike, w: { blocked: number; flag: number; kick: number; bump: boolean }) {
   const src = `
     const { workerData: d, parentPort } = require('node:worker_threads');
     const i32 = new Int32Array(d.buffer);
@@ -52,7 +52,7 @@ describe('lost wake-up detection (VB_LATE, I3)', () => {
   it('a flag with no kick at all is a lost wake-up, reported after the grace; the vCPU is unmarked blocked', async () => {
     const { m, x, idx } = setup();
     const blocked = ((x.addrVcpuRecord(1, 0) >>> 0) + V_BLOCKED) >> 2;
-    const t = await raiser(m.dp.memory.buffer as SharedArrayBuffer, { ...idx, blocked, bump: false });
+    const t = await raiser(m.dp.memory.buffer, { ...idx, blocked, bump: false });
     // the raiser sets the flag only while the sleeper is marked blocked, and the sleeper
     // checks the flag after marking itself: either it sees the flag before sleeping
     // (VB_UPCALL: nothing to judge) or it sleeps 1 ms and finds the flag with no kick
@@ -70,7 +70,7 @@ describe('lost wake-up detection (VB_LATE, I3)', () => {
     for (let i = 0; i < 20; i++) {
       const { m, x, idx } = setup();
       const blocked = ((x.addrVcpuRecord(1, 0) >>> 0) + V_BLOCKED) >> 2;
-      const t = await raiser(m.dp.memory.buffer as SharedArrayBuffer, { ...idx, blocked, bump: true });
+      const t = await raiser(m.dp.memory.buffer, { ...idx, blocked, bump: true });
       const r = blockUntilRaised(x, 1e6);
       await t.terminate();
       expect(r).toBe(VB_UPCALL);

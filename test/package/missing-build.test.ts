@@ -18,11 +18,11 @@ const wasm = join(pkg, 'build', 'wasmxen.wasm');
 const fix = 'is missing: in a clone of wasmxen run `npm run build`; in an installed package reinstall wasmxen (its tarball ships the build)';
 
 describe('a missing wasm build', () => {
-  it('wasmxen run: one line, one prefix, how to fix it, exit status 1', () => {
+  it('wasmxen run: one line, one prefix, how to fix it, exit status 3 (could not run)', () => {
     const r = spawnSync(process.execPath, [join(pkg, 'bin/wasmxen.mjs'), 'run', '--seconds', '0.1'], { encoding: 'utf8', timeout: 30_000 });
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`wasmxen: the release wasm build ${wasm} ${fix}\n`);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
   });
 
   it('the library throws BuildMissingError naming the file, without a "wasmxen:" prefix', () => {
@@ -41,7 +41,7 @@ describe('a missing wasm build', () => {
       cpSync(join(root, 'bin'), join(bare, 'bin'), { recursive: true });
       const r = spawnSync(process.execPath, [join(bare, 'bin/wasmxen.mjs'), 'run'], { encoding: 'utf8', timeout: 30_000 });
       expect(r.stderr).toBe(`wasmxen: ${join(bare, 'dist/cli.js')} ${fix}\n`);
-      expect(r.status).toBe(1);
+      expect(r.status).toBe(3);
     } finally {
       rmSync(bare, { recursive: true, force: true });
     }
