@@ -3,6 +3,11 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_ERROR, EXIT_VERDICT_BAD, VerdictError } from './exit.ts';
 import { BenchCorrectnessError } from '../bench/runner.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../paths.ts';
+
+const version = (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
 import { registerRun } from './run.ts';
 import { registerStress } from './stress.ts';
 import { registerBench } from './bench.ts';
@@ -15,6 +20,7 @@ const program = new Command()
   .name('wasmxen')
   .description('An emulator of Xen event channels on WebAssembly shared memory, with real vCPU threads')
   .configureOutput({ outputError: (s, write) => write(s.split('\n')[0] + '\n') })
+  .version(version, '-V, --version', 'print the wasmxen version')
   .exitOverride();
 
 registerRun(program);
