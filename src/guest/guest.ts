@@ -43,10 +43,15 @@ export class Guest {
   readonly hc: GuestHypercalls;
   readonly driver: GuestDriver;
   readonly kernel: GuestKernel;
+  /** The vCPU's pause/destroy boundary (I28), held off while a continuation's interrupt handler runs (I48). */
+  private readonly boundary?: () => void;
 
   constructor(readonly dp: DataPlane, readonly ctx: GuestContext, readonly layout: GuestLayout,
     handlers: (g: Guest) => Record<string, Handler>) {
-    this.hc = new GuestHypercalls(dp, ctx.dom, ctx.vcpu, layout.scratchGfn, ctx.consumers, ctx.boundary);
+    const park = ctx.boundary;
+    // no parking inside a handler run between a call's continuations (I48): the boundary after it, before the re-issue, parks
+    this.boundary = park && (() => { if (!this.hc.stub.interrupted) park(); });
+    this.hc = new GuestHypercalls(dp, ctx.dom, ctx.vcpu, layout.scratchGfn, ctx.consumers, this.boundary);
     this.driver = new GuestDriver(dp, ctx.dom, layout, ctx.maxPort, handlers(this));
     this.kernel = new GuestKernel(dp, ctx.dom, ctx.vcpu, layout, this.driver);
   }
@@ -178,13 +183,13 @@ export class Guest {
 
   /** SCHEDOP_block: sleep until an upcall arrives, then run it. Returns events dispatched. */
   block(timeoutMs = -1): number {
-    this.ctx.boundary?.(); // an upcall boundary (I28)
+    this.boundary?.(); // an upcall boundary (I28)
     return this.kernel.blockAndRun(timeoutMs);
   }
 
   /** Run a pending upcall now, if any and not masked (for a vCPU busy in its own loop). Returns events dispatched. */
   poll(): number {
-    this.ctx.boundary?.(); // an upcall boundary (I28)
+    this.boundary?.(); // an upcall boundary (I28)
     return this.dp.x.localEventsNeedDelivery(this.dom, this.vcpu) === 0 ? 0 : this.kernel.upcall();
   }
 

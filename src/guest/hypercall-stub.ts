@@ -86,12 +86,26 @@ export class HypercallStub {
     throw new RangeError(`hypercall entry refused the register context at guest address ${this.regsGpa}: -${-rc} (it must lie in the domain's RAM)`);
   }
 
+  private depth = 0;
+
+  /**
+   * True while `onPreempted` runs: the interrupted call's context and
+   * argument memory are then held in this thread's JS memory, not in guest
+   * memory, so the vCPU must not park (be saved) until the handler returns
+   * (I48).
+   */
+  get interrupted(): boolean {
+    return this.depth > 0;
+  }
+
   private interrupt(handler: () => void): void {
     const regs = new Uint8Array(this.regs.buffer, this.regs.byteOffset, HCALL_REGS_SIZE).slice();
     const saved = this.preserve?.slice();
+    this.depth++;
     try {
       handler();
     } finally {
+      this.depth--;
       new Uint8Array(this.regs.buffer, this.regs.byteOffset, HCALL_REGS_SIZE).set(regs);
       if (saved) this.preserve!.set(saved);
     }
