@@ -3,42 +3,21 @@
 // started complete (never half-done), every mapcache entry is dropped, the
 // reference on the guest goes, and the device model and its domain live on.
 import { describe, it, expect } from 'vitest';
-import { Hypervisor } from '../../src/hypervisor.ts';
-import { guestModulePath } from '../../src/paths.ts';
-import { guestLayout } from '../../src/guest/layout.ts';
-import { DeviceModel, planDeviceModel, dmaGuestLayout } from '../../src/dm/index.ts';
-import { DMA_SHARED_BYTES, dmaSharedViews, waitForSharedWord, S_GUEST_PORT, S_DM_READY } from '../../src/dm/guest-shared.ts';
+import { DeviceModel } from '../../src/dm/index.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import { DomainStateError } from '../../src/errors.ts';
-
-const MAX_PORT = 255;
-const DISK = 8 * 2 ** 20;
+import { dmaMachine, startAndConnect } from './library-machine.ts';
 
 describe('destroying a guest with DMA in flight (I30)', () => {
   for (const workers of [2, 0]) {
     it(`device model on ${workers ? `${workers} worker threads` : 'this thread'}: DMA completes or is refused, the mapcache lets go, nothing is left`, async () => {
-      const kernel = guestLayout(1, MAX_PORT);
-      const layout = dmaGuestLayout({ firstFreeGfn: kernel.freeGfn, diskSectors: DISK / 512 });
-      const plan = planDeviceModel({ guestFrames: layout.frames, diskBytes: DISK, buckets: 4 });
-      const shared = new SharedArrayBuffer(DMA_SHARED_BYTES);
-      const s = dmaSharedViews(shared);
-      const hv = await Hypervisor.create({
-        domains: [
-          { id: 0, vcpus: 2, maxEvtchnPort: MAX_PORT, ramKiB: plan.ramKiB },
-          { id: 1, vcpus: 1, maxEvtchnPort: MAX_PORT, guest: guestModulePath('dma-guest'), ramKiB: (layout.frames - kernel.freeGfn) * 4,
-            config: { dmDom: 0, layout, diskSectors: plan.diskSectors, seed: 9, transfers: 10_000_000, badEvery: 10 } },
-        ],
-        shared,
-      });
+      const m = await dmaMachine({ seed: 9, transfers: 10_000_000 });
+      const { hv, plan, layout } = m;
       const dm = await DeviceModel.create(hv, {
         domain: 0, guest: 1, plan, ringGfn: layout.ringGfn, workers, unowned: [[layout.holeGpa / PAGE_SIZE, layout.holeBytes / PAGE_SIZE]],
       });
       try {
-        hv.start();
-        expect(await waitForSharedWord(s, S_GUEST_PORT, Date.now() + 30_000)).toBe(true);
-        await dm.connect(Atomics.load(s.i32, S_GUEST_PORT));
-        Atomics.store(s.i32, S_DM_READY, 1);
-        Atomics.notify(s.i32, S_DM_READY);
+        await startAndConnect(m, dm);
         const deadline = Date.now() + 30_000;
         while (dm.stats().dma.commands < 200) {
           if (Date.now() > deadline) throw new Error(`watchdog: only ${dm.stats().dma.commands} DMA commands in 30 s`);
@@ -66,26 +45,11 @@ describe('destroying a guest with DMA in flight (I30)', () => {
   }
 
   it('destroying the device-model domain stops the device model first and drops its reference on the guest', async () => {
-    const kernel = guestLayout(1, MAX_PORT);
-    const layout = dmaGuestLayout({ firstFreeGfn: kernel.freeGfn, diskSectors: DISK / 512 });
-    const plan = planDeviceModel({ guestFrames: layout.frames, diskBytes: DISK, buckets: 4 });
-    const shared = new SharedArrayBuffer(DMA_SHARED_BYTES);
-    const s = dmaSharedViews(shared);
-    const hv = await Hypervisor.create({
-      domains: [
-        { id: 0, vcpus: 2, maxEvtchnPort: MAX_PORT, ramKiB: plan.ramKiB },
-        { id: 1, vcpus: 1, maxEvtchnPort: MAX_PORT, guest: guestModulePath('dma-guest'), ramKiB: (layout.frames - kernel.freeGfn) * 4,
-          config: { dmDom: 0, layout, diskSectors: plan.diskSectors, seed: 3, transfers: 10_000_000, badEvery: 10 } },
-      ],
-      shared,
-    });
+    const m = await dmaMachine({ seed: 3, transfers: 10_000_000 });
+    const { hv, plan, layout } = m;
     const dm = await DeviceModel.create(hv, { domain: 0, guest: 1, plan, ringGfn: layout.ringGfn, workers: 2 });
     try {
-      hv.start();
-      expect(await waitForSharedWord(s, S_GUEST_PORT, Date.now() + 30_000)).toBe(true);
-      await dm.connect(Atomics.load(s.i32, S_GUEST_PORT));
-      Atomics.store(s.i32, S_DM_READY, 1);
-      Atomics.notify(s.i32, S_DM_READY);
+      await startAndConnect(m, dm);
       const deadline = Date.now() + 30_000;
       while (dm.stats().dma.commands < 100) {
         if (Date.now() > deadline) throw new Error('watchdog: no DMA');

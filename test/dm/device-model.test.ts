@@ -3,45 +3,25 @@
 // serving it from worker threads (the vCPUs of the device-model domain) or
 // from this thread's event loop (a Node service as the backend).
 import { describe, it, expect } from 'vitest';
-import { Hypervisor } from '../../src/hypervisor.ts';
-import { guestModulePath } from '../../src/paths.ts';
-import { guestLayout } from '../../src/guest/layout.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { DeviceModel, planDeviceModel, dmaGuestLayout, MapCacheError } from '../../src/dm/index.ts';
+import { DeviceModel, planDeviceModel, MapCacheError } from '../../src/dm/index.ts';
 import type { ExerciserReport } from '../../src/dm/exerciser.ts';
-import { DMA_SHARED_BYTES, dmaSharedViews, waitForSharedWord, S_GUEST_PORT, S_DM_READY, S_GUEST_DONE } from '../../src/dm/guest-shared.ts';
+import { waitForSharedWord, S_GUEST_DONE } from '../../src/dm/guest-shared.ts';
+import { dmaMachine, startAndConnect } from './library-machine.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 
-const MAX_PORT = 255;
-const DISK = 8 * 2 ** 20;
-
 async function setup(transfers: number) {
-  const kernel = guestLayout(1, MAX_PORT);
-  const layout = dmaGuestLayout({ firstFreeGfn: kernel.freeGfn, diskSectors: DISK / 512 });
-  const plan = planDeviceModel({ guestFrames: layout.frames, diskBytes: DISK, buckets: 4 });
-  const shared = new SharedArrayBuffer(DMA_SHARED_BYTES);
-  const hv = await Hypervisor.create({
-    domains: [
-      { id: 0, vcpus: 2, maxEvtchnPort: MAX_PORT, ramKiB: plan.ramKiB },
-      { id: 1, vcpus: 1, maxEvtchnPort: MAX_PORT, guest: guestModulePath('dma-guest'), ramKiB: (layout.frames - kernel.freeGfn) * 4,
-        config: { dmDom: 0, layout, diskSectors: plan.diskSectors, seed: 5, transfers, badEvery: 10 } },
-    ],
-    shared,
-  });
-  return { hv, plan, layout, s: dmaSharedViews(shared) };
+  return dmaMachine({ seed: 5, transfers });
 }
 
 async function serve(workers: number, transfers: number) {
-  const { hv, plan, layout, s } = await setup(transfers);
+  const m = await setup(transfers);
+  const { hv, plan, layout, s } = m;
   const dm = await DeviceModel.create(hv, {
     domain: 0, guest: 1, plan, ringGfn: layout.ringGfn, workers, unowned: [[layout.holeGpa / PAGE_SIZE, layout.holeBytes / PAGE_SIZE]],
   });
   try {
-    hv.start();
-    expect(await waitForSharedWord(s, S_GUEST_PORT, Date.now() + 30_000)).toBe(true);
-    await dm.connect(Atomics.load(s.i32, S_GUEST_PORT));
-    Atomics.store(s.i32, S_DM_READY, 1);
-    Atomics.notify(s.i32, S_DM_READY);
+    await startAndConnect(m, dm);
     await waitForSharedWord(s, S_GUEST_DONE, Date.now() + 30_000, () => dm.fatal() !== undefined);
     const report = await dm.stop();
     const down = await hv.shutdown();
