@@ -6,6 +6,25 @@
 import type { RunProgress, RunReport } from '../scenarios/default.ts';
 import type { DomainSnapshot } from './domain-snapshot.ts';
 import type { StressProgress, StressReport } from '../stress/runner.ts';
+import type { BenchReport } from '../bench/bench.ts';
+import type { BenchCampaign } from '../campaign/bench-plan.ts';
+import type { ImplName } from '../bench/workloads/types.ts';
+
+/** What `?run=bench` asks for: one workload, as `wasmxen bench --workload NAME --seconds S --runs N --impl … --cores C` would. */
+export interface BenchRequest {
+  workload: string;
+  seconds: number;
+  runs: number;
+  impls: ImplName[];
+  /** the core count the scaling workloads are planned for (fan-in: 1..cores senders) */
+  cores: number;
+}
+
+/** A bench run's progress: runs finished (warm-ups included) of the runs planned, and the cell running. */
+export interface BenchProgress { done: number; total: number; label: string; elapsed: number }
+
+/** The workloads a browser can run, with what they time. */
+export interface BenchWorkloadInfo { name: string; summary: string; latency: string; impls: string[] }
 
 /** One live update of the default scenario: progress figures and a snapshot of the watched domain. */
 export interface DefaultUpdate {
@@ -41,4 +60,8 @@ export interface RunnerApi {
   stressPlan(scenario: string | undefined, inject: string | undefined): StressPlanEntry[];
   /** Run them on the stress build (Web Workers as parties), calling `onProgress` about every 100 ms; failures' details cut to what is cloneable. */
   runStress(req: StressRequest, onProgress: (p: StressProgress) => void): Promise<StressReport>;
+  /** The data-plane bench workloads (not dma: the device model's workload stays with the Node package). */
+  benchWorkloads(): BenchWorkloadInfo[];
+  /** Run one bench workload on Web Workers; resolves with the report (machine from navigator) and its campaign. */
+  runBench(req: BenchRequest, onProgress: (p: BenchProgress) => void): Promise<{ report: BenchReport; campaign: BenchCampaign }>;
 }

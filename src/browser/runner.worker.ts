@@ -7,6 +7,10 @@ import type { DataPlane } from '../wasm/data-plane.ts';
 import { snapshotDomain } from './domain-snapshot.ts';
 import { resolveScenarios, runStress } from '../stress/runner.ts';
 import { injectionByName, INJECTIONS } from '../stress/inject.ts';
+import { runBench, benchShapes } from '../bench/bench.ts';
+import { WORKLOADS } from '../bench/workloads/index.ts';
+import { IMPLS } from '../bench/workloads/types.ts';
+import { WHOLE } from '../campaign/shard.ts';
 import type { RunnerApi, DefaultUpdate, StressPlanEntry } from './runner-api.ts';
 
 function plan(scenario: string | undefined, inject: string | undefined): StressPlanEntry[] {
@@ -42,6 +46,25 @@ const api: RunnerApi = {
     });
     // the scenarios' traces are off (no trace mode in the page); everything else is plain data
     return report;
+  },
+  benchWorkloads: () => WORKLOADS.map((w) => ({ name: w.name, summary: w.summary, latency: w.latency, impls: [...(w.impls ?? IMPLS)] })),
+  async runBench(req, onProgress) {
+    if (!WORKLOADS.some((w) => w.name === req.workload)) {
+      throw new Error(`no browser bench workload '${req.workload}' (have: ${WORKLOADS.map((w) => w.name).join(', ')}; dma runs with the Node package only)`);
+    }
+    await preloadWasm('release');
+    // as `wasmxen bench` (src/cli/bench.ts): warm-up min(0.5, seconds), the whole campaign as shard 1/1
+    const warmup = Math.min(0.5, req.seconds);
+    const t0 = performance.now();
+    const report = await runBench({
+      workloads: [req.workload], seconds: req.seconds, runs: req.runs, impls: req.impls, warmupSeconds: warmup, planCores: req.cores, shard: WHOLE,
+      onRun: (done, total, label) => void onProgress({ done, total, label, elapsed: (performance.now() - t0) / 1000 }),
+    });
+    const campaign = {
+      kind: 'bench' as const, shapes: benchShapes([req.workload], req.cores), impls: [...req.impls], runs: req.runs, seconds: req.seconds,
+      warmup_seconds: warmup, cores: req.cores,
+    };
+    return { report, campaign };
   },
 };
 
