@@ -15,7 +15,8 @@ export function formatTable(r: BenchReport): string {
     `wasmxen bench: ${m.cores} × ${m.cpu_model}, ${engineLabel(m)}, commit ${m.commit.slice(0, 12)}, ${loadLabel(m)}`,
     `${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up; events/s is the median, spread = (max − min) / median;`,
     'latency: sampled one-way under load, round trip for fifo-pingpong; ×X = events/s ÷ X\'s events/s on the same shape; dma: an event is a transfer;',
-    'cores busy: CPU time ÷ wall time (wasmxen and JS-reference parties spin, keeping a core each: fewer means another process took one)',
+    m.browser ? 'CPU/event and cores busy: n/a — a page cannot read CPU time'
+      : 'cores busy: CPU time ÷ wall time (wasmxen and JS-reference parties spin, keeping a core each: fewer means another process took one)',
     '',
   ];
   const rows: string[][] = [[

@@ -33,7 +33,7 @@ export function formatMergedStress(m: MergedStress): string {
 }
 
 export function formatMergedBench(m: MergedBench): string {
-  const count = m.machines[0]?.shards[0]?.shard.count ?? 0;
+  const count = m.machines.reduce((a, g) => a + g.shards.length, 0);
   const parts = [
     `wasmxen merge: bench campaign of ${m.campaign.shapes.length} shape(s) × ${m.campaign.impls.length} implementation(s) × ${m.campaign.runs} run(s) `
     + `(${m.units} units) in ${count} shard(s) on ${m.machines.length} machine(s); wasmxen ${m.wasmxen.version} build ${m.wasmxen.build}`,
