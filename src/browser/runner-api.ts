@@ -4,6 +4,10 @@
 // data plane's lock waits), so the hypervisor runs in a Web Worker and its
 // vCPUs in nested Web Workers; the page only draws what the runner posts.
 import type { RunProgress, RunReport } from '../scenarios/default.ts';
+import type { LivePercentiles } from '../guests/demo-live-latency.ts';
+
+/** The default scenario's report in the page: with the live histogram's reading over the whole run (its samples are the events delivered). */
+export type PageRunReport = RunReport & { live_latency: LivePercentiles };
 import type { DomainSnapshot } from './domain-snapshot.ts';
 import type { StressProgress, StressReport } from '../stress/runner.ts';
 import type { BenchReport } from '../bench/bench.ts';
@@ -55,7 +59,7 @@ export interface RunnerApi {
   /** The engine the runner's data plane runs on, e.g. "Chromium (headless) 156.0.7632.0". */
   engine(): string;
   /** Run the default scenario for `seconds`, calling `onUpdate` about every 100 ms with domain `watch`'s state. */
-  runDefault(seconds: number, watch: number, onUpdate: (u: DefaultUpdate) => void): Promise<RunReport>;
+  runDefault(seconds: number, watch: number, onUpdate: (u: DefaultUpdate) => void): Promise<PageRunReport>;
   /** The scenarios a stress request runs (throws, with the names there are, on an unknown scenario or bug). */
   stressPlan(scenario: string | undefined, inject: string | undefined): StressPlanEntry[];
   /** Run them on the stress build (Web Workers as parties), calling `onProgress` about every 100 ms; failures' details cut to what is cloneable. */
