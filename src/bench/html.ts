@@ -25,7 +25,8 @@ export function resultsTable(r: BenchReport): string {
   const extras = r.results.filter((x) => x.extra).map((x) => `<p class="note">${esc(`${x.workload} ${paramsLabel(x.params)}: ${
     Object.entries(x.extra!).map(([k, v]) => `${k.replace(/_/g, ' ')} ${Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(1)}`).join(', ')}`)}</p>`).join('');
   const contended = r.results.filter((x) => x.contended).length;
-  const warn = contended ? `<p class="contended">${esc(`CONTENDED: ${contended} result(s) kept fewer cores busy than their spinning threads need (cores busy < ${CONTENDED_FRACTION} × min(threads, cores)): another process took cores, their figures are low.`)}</p>` : '';
+  const noCpu = r.machine.browser ? `<p class="note">${esc(`Measured in ${r.machine.browser}: a page cannot read CPU time, so CPU/event, cores busy and contention are not known (n/a).`)}</p>` : '';
+  const warn = noCpu + (contended ? `<p class="contended">${esc(`CONTENDED: ${contended} result(s) kept fewer cores busy than their spinning threads need (cores busy < ${CONTENDED_FRACTION} × min(threads, cores)): another process took cores, their figures are low.`)}</p>` : '');
   return `${warn}<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
     rows.map((row, i) => `<tr${r.results[i].contended ? ' class="contended"' : ''}>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>${extras}`;
 }
