@@ -109,6 +109,15 @@ async function main(): Promise<void> {
   const runner = Comlink.wrap<RunnerApi>(new Worker(new URL('/assets/runner.worker.js', location.href), { type: 'module', name: 'wasmxen hypervisor' }));
   const engine = await runner.engine();
   $('engine').textContent = `Engine: ${engine}; hypervisor in a Web Worker, one Web Worker per vCPU, one shared WebAssembly.Memory.`;
+  // the bench form offers every workload the runner has (each option's title is its summary)
+  const select = $('bench-workload') as HTMLSelectElement;
+  for (const w of await runner.benchWorkloads()) {
+    const o = document.createElement('option');
+    o.value = w.name;
+    o.textContent = w.name;
+    o.title = `${w.summary}; latency: ${w.latency}`;
+    select.append(o);
+  }
   const q = new URLSearchParams(location.search);
   const run = q.get('run');
   if (run === null) { document.body.dataset.state = 'idle'; return; }

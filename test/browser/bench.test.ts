@@ -159,6 +159,23 @@ describe('the bench in headless Chromium', () => {
     }
   }, 3 * RUN_LIMIT_MS);
 
+  it('the idle page offers every data-plane workload in its bench form, which starts the run the URL would', async () => {
+    const page = await browser.newPage();
+    await page.goto(base);
+    await page.waitForFunction(() => document.body.dataset.state === 'idle', null, { timeout: 30_000 });
+    const { WORKLOADS } = await import('../../src/bench/workloads/index.ts');
+    expect(await page.locator('#bench-workload option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(WORKLOADS.map((w) => w.name));
+    await page.selectOption('#bench-workload', 'virq-timer');
+    await page.fill('#bench-form input[name=seconds]', '0.1');
+    await page.fill('#bench-form input[name=runs]', '1');
+    await Promise.all([page.waitForURL(/\?run=bench&workload=virq-timer&seconds=0\.1&runs=1$/), page.click('#bench-form button[type=submit]')]);
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: RUN_LIMIT_MS });
+    const report = JSON.parse((await page.textContent('#report')) ?? '');
+    expectSane(report, 'virq-timer', 1);
+    expect(report.results.every((r: any) => r.latency === 'raise to handler')).toBe(true);
+    await page.close();
+  }, RUN_LIMIT_MS + 30_000);
+
   it('a workload the page cannot run, or bad options, is a page-level error naming what there is', async () => {
     for (const [query, message] of [
       ['/?run=bench&workload=dma', /no browser bench workload 'dma' \(have: fifo-1to1, .*; dma runs with the Node package only\)/],
