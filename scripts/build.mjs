@@ -69,6 +69,7 @@ const browserEntries = {
   page: join(root, 'src/browser/page.ts'),
   'runner.worker': join(root, 'src/browser/runner.worker.ts'),
   'vcpu.worker': join(root, 'workers/vcpu.worker.ts'),
+  'bench.worker': join(root, 'src/browser/bench.worker.ts'),
   'litmus.worker': join(root, 'workers/litmus.worker.ts'),
   'dm.worker': join(root, 'workers/dm.worker.ts'),
   'guests/frontend': join(root, 'src/guests/frontend.ts'),

@@ -4,7 +4,8 @@
 import { runCell, type CellMeasure } from './runner.ts';
 import { WORKLOADS, workload } from './workloads/index.ts';
 import { IMPLS, BASELINES, type ImplName, type Workload, type Variant } from './workloads/types.ts';
-import { machineInfo, type MachineInfo } from './machine-info.ts';
+import type { MachineInfo } from './machine-info.ts';
+import { machineInfo } from '../platform/machine.ts';
 import { median, spread, percentiles, curve, type Percentiles } from './stats.ts';
 import { tuning } from './workloads/tuning.ts';
 import { benchDma } from './dma.ts';
@@ -44,20 +45,22 @@ export interface BenchResult {
   /** (max − min) / median of events_per_s over the runs; null (NaN before JSON) from a single run */
   spread: number | null;
   events_per_s_runs: number[];
-  /** process CPU time per event delivered (every thread), median over the runs */
-  cpu_ns_per_event: number;
+  /** process CPU time per event delivered (every thread), median over the runs; null where CPU time cannot be read (a browser) */
+  cpu_ns_per_event: number | null;
   /**
    * process CPU time ÷ wall time, median over the runs: how many cores the parties kept busy. Spinning
    * parties each keep one busy; less than min(threads, cores) means another process took a core.
+   * null where CPU time cannot be read (a browser).
    */
-  cores_busy: number;
+  cores_busy: number | null;
   /** worker threads the cell ran (parties) */
   threads: number;
   /**
    * The run was contended: its parties spin (wasmxen, JS reference), yet kept fewer than
    * CONTENDED_FRACTION × min(threads, cores) cores busy — another process took cores, the figures are low.
+   * null where it cannot be told (no CPU time: a browser).
    */
-  contended: boolean;
+  contended: boolean | null;
   sent: number;
   delivered: number;
   lost_wakeups: number;
@@ -111,7 +114,8 @@ export function benchShapes(names: string[], cores: number): string[] {
 
 function summarise(c: Cell, m: CellMeasure, threads: number, cores: number): BenchResult {
   const eps = m.runs.map((r) => r.eventsPerSecond);
-  const coresBusy = median(m.runs.map((r) => r.cpuSeconds / r.seconds));
+  const cpu = m.runs.every((r) => r.cpuSeconds !== null);
+  const coresBusy = cpu ? median(m.runs.map((r) => r.cpuSeconds! / r.seconds)) : null;
   return {
     workload: c.w.name,
     impl: c.impl,
@@ -124,10 +128,10 @@ function summarise(c: Cell, m: CellMeasure, threads: number, cores: number): Ben
     runs: m.runs.length,
     spread: spread(eps),
     events_per_s_runs: eps,
-    cpu_ns_per_event: median(m.runs.map((r) => (r.cpuSeconds * 1e9) / r.delivered)),
+    cpu_ns_per_event: cpu ? median(m.runs.map((r) => (r.cpuSeconds! * 1e9) / r.delivered)) : null,
     cores_busy: coresBusy,
     threads,
-    contended: isContended(c.impl, coresBusy, threads, cores),
+    contended: coresBusy === null ? null : isContended(c.impl, coresBusy, threads, cores),
     sent: m.runs.reduce((a, r) => a + r.sent, 0),
     delivered: m.runs.reduce((a, r) => a + r.delivered, 0),
     lost_wakeups: m.runs.reduce((a, r) => a + r.lateWakeups, 0),
@@ -175,7 +179,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     const label = `${c.w.name}${Object.entries(c.v.params).map(([k, v]) => ` ${k}=${v}`).join('')} ${c.impl}`;
     const spec = c.w.cell(c.impl, c.v);
     // test hook: a receiver that expects every port one off must fail the run, loudly
-    if (process.env.WASMXEN_BENCH_INJECT === 'misroute') spec.geometry = { ...spec.geometry, recvFirst: spec.geometry.recvFirst + 1 };
+    if (typeof process !== 'undefined' && process.env.WASMXEN_BENCH_INJECT === 'misroute') spec.geometry = { ...spec.geometry, recvFirst: spec.geometry.recvFirst + 1 };
     const m = await runCell(spec, {
       seconds: o.seconds, runs: c.runIndices.length, warmupSeconds: warmup,
       onRun: () => o.onRun?.(++done, total, label),

@@ -7,7 +7,9 @@ export function rate(n: number): string {
   return n.toFixed(0);
 }
 
-export function duration(ns: number): string {
+/** null: not measured (a browser's CPU time). */
+export function duration(ns: number | null): string {
+  if (ns === null) return 'n/a';
   if (!Number.isFinite(ns) || ns <= 0) return '–';
   if (ns >= 1e9) return `${(ns / 1e9).toFixed(2)} s`;
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(ns >= 1e7 ? 0 : 1)} ms`;
@@ -23,6 +25,11 @@ export function ratio(r: number | undefined): string {
 export function percent(x: number | null): string {
   if (x === null || !Number.isFinite(x)) return 'n/a';
   return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+}
+
+/** Cores kept busy (CPU time ÷ wall time); 'n/a' where CPU time cannot be read (a browser). */
+export function coresBusy(x: number | null): string {
+  return x === null ? 'n/a' : x.toFixed(2);
 }
 
 export function paramsLabel(p: Record<string, number>): string {

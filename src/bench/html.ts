@@ -3,7 +3,8 @@
 // SVG charts from them: throughput per workload and implementation, latency
 // distributions, and fan-in scaling with senders. No external resources.
 import { CONTENDED_FRACTION, type BenchReport } from './bench.ts';
-import { rate, duration, ratio, percent, paramsLabel } from './format.ts';
+import { rate, duration, ratio, percent, paramsLabel, coresBusy } from './format.ts';
+import { engineLabel, memoryLabel, loadLabel } from './machine-info.ts';
 import { CHART_SCRIPT } from './html-script.ts';
 
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
@@ -19,12 +20,13 @@ export function resultsTable(r: BenchReport): string {
     x.workload + (Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : ''), x.impl, rate(x.events_per_s), percent(x.spread),
     ratio(x.vs.postmessage), ratio(x.vs.comlink), ratio(x.vs['js-reference']), duration(x.latency_ns.p50), duration(x.latency_ns.p99),
     duration(x.latency_ns.p999), duration(x.latency_ns.max), duration(x.cpu_ns_per_event),
-    `${x.cores_busy.toFixed(2)}${x.contended ? ' CONTENDED' : ''}`,
+    `${coresBusy(x.cores_busy)}${x.contended ? ' CONTENDED' : ''}`,
   ]);
   const extras = r.results.filter((x) => x.extra).map((x) => `<p class="note">${esc(`${x.workload} ${paramsLabel(x.params)}: ${
     Object.entries(x.extra!).map(([k, v]) => `${k.replace(/_/g, ' ')} ${Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(1)}`).join(', ')}`)}</p>`).join('');
   const contended = r.results.filter((x) => x.contended).length;
-  const warn = contended ? `<p class="contended">${esc(`CONTENDED: ${contended} result(s) kept fewer cores busy than their spinning threads need (cores busy < ${CONTENDED_FRACTION} × min(threads, cores)): another process took cores, their figures are low.`)}</p>` : '';
+  const noCpu = r.machine.browser ? `<p class="note">${esc(`Measured in ${r.machine.browser}: a page cannot read CPU time, so CPU/event, cores busy and contention are not known (n/a).`)}</p>` : '';
+  const warn = noCpu + (contended ? `<p class="contended">${esc(`CONTENDED: ${contended} result(s) kept fewer cores busy than their spinning threads need (cores busy < ${CONTENDED_FRACTION} × min(threads, cores)): another process took cores, their figures are low.`)}</p>` : '');
   return `${warn}<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
     rows.map((row, i) => `<tr${r.results[i].contended ? ' class="contended"' : ''}>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>${extras}`;
 }
@@ -44,7 +46,7 @@ td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}
 .note{color:#666}.contended{color:#b00}
 </style></head><body>
 <h1>wasmxen bench</h1>
-<p>${esc(`${m.cores} × ${m.cpu_model}, ${m.memory_gib} GiB, ${m.platform}/${m.arch}; Node ${m.node}, V8 ${m.v8}${m.wasm_flags ? ` (${m.wasm_flags})` : ''}; commit ${m.commit}; ${m.date}; load average ${m.load_average} at start`)}<br>
+<p>${esc(`${m.cores} × ${m.cpu_model}, ${memoryLabel(m)}, ${m.platform}/${m.arch}; ${engineLabel(m)}; commit ${m.commit}; ${m.date}; ${loadLabel(m)}`)}<br>
 ${esc(`${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up per workload and implementation; events/s is the median of the runs (dma: transfers/s).`)}</p>
 <div class="legend" id="legend"></div>
 <h2>Throughput per workload and implementation</h2>

@@ -4,11 +4,16 @@ import { join, resolve, dirname } from 'node:path';
 import os from 'node:os';
 import { projectRoot } from '../paths.ts';
 
-/** The machine a bench report was measured on: cores, CPU, memory, Node/V8, wasm flags, commit, load. */
+/**
+ * The machine a bench report was measured on: cores, CPU, memory, Node/V8, wasm flags, commit, load.
+ * A browser's report (src/platform/machine.browser.ts) names its engine in `browser`; what a page
+ * cannot read is 'unknown', null or empty there.
+ */
 export interface MachineInfo {
   cores: number;
   cpu_model: string;
-  memory_gib: number;
+  /** null: not readable (a browser) */
+  memory_gib: number | null;
   platform: string;
   arch: string;
   os_release: string;
@@ -18,8 +23,12 @@ export interface MachineInfo {
   wasm_flags: string;
   commit: string;
   date: string;
-  /** 1-minute load average when the run started: other work on the machine skews every number */
-  load_average: number;
+  /** 1-minute load average when the run started: other work on the machine skews every number; null: not readable (a browser) */
+  load_average: number | null;
+  /** a browser's report: the engine and its version, e.g. "Chromium (headless) 156.0.7632.0"; absent from Node's */
+  browser?: string;
+  /** a browser's report: navigator.userAgent */
+  user_agent?: string;
 }
 
 function readMaybe(p: string): string | undefined {
@@ -69,4 +78,19 @@ export function machineInfo(): MachineInfo {
     date: new Date().toISOString(),
     load_average: Math.round(os.loadavg()[0] * 100) / 100,
   };
+}
+
+/** The engine the figures were measured on, for headings: "Node 22.3.0 (V8 12.4, --no-liftoff)" or the browser and its version. */
+export function engineLabel(m: Pick<MachineInfo, 'node' | 'v8' | 'wasm_flags' | 'browser'>): string {
+  return m.browser ?? `Node ${m.node} (V8 ${m.v8}${m.wasm_flags ? `, ${m.wasm_flags}` : ''})`;
+}
+
+/** "16 GiB", or "memory unknown" where it could not be read. */
+export function memoryLabel(m: Pick<MachineInfo, 'memory_gib'>): string {
+  return m.memory_gib === null ? 'memory unknown' : `${m.memory_gib} GiB`;
+}
+
+/** "load average 0.5 at start", or that it could not be read. */
+export function loadLabel(m: Pick<MachineInfo, 'load_average'>): string {
+  return m.load_average === null ? 'load average not readable' : `load average ${m.load_average} at start`;
 }

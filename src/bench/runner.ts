@@ -2,13 +2,12 @@
 // worker threads: spawn the parties once, then a warm-up run and `runs`
 // measured runs, each started together on the control block's barrier. After
 // every run the page's counters must balance (sent = delivered, no accounting
-// violation) or the cell fails with BenchCorrectnessError.
-import { Worker } from 'node:worker_threads';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+// violation) or the cell fails with BenchCorrectnessError. Threads, channels
+// and CPU time come from src/platform/bench.ts (Node) or bench.browser.ts.
 import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import * as hdr from 'hdr-histogram-js';
-import { workerPath } from '../paths.ts';
+import { spawnBenchParty, partyChannel, processCpuSeconds } from '../platform/bench.ts';
+import type { WorkerHandle } from '../platform/types.ts';
 import { BenchCtl } from '../harness/ctl.ts';
 import type { BenchPage, PageGeometry } from './page.ts';
 import type { BenchWorkerApi, BenchWorkerData } from './protocol.ts';
@@ -32,7 +31,8 @@ export interface RunMeasure {
   sent: number;
   delivered: number;
   seconds: number;
-  cpuSeconds: number;
+  /** process CPU seconds over the run; null where they cannot be read (a browser) */
+  cpuSeconds: number | null;
   eventsPerSecond: number;
   lateWakeups: number;
 }
@@ -56,35 +56,36 @@ export interface RunOptions {
 }
 
 interface Party {
-  worker: Worker;
+  worker: WorkerHandle;
   api: Comlink.Remote<BenchWorkerApi>;
   /** rejects if the worker crashes or exits: raced against every run */
   failure: Promise<never>;
 }
 
-function spawn(spec: CellSpec, ctl: BenchCtl): Party[] {
-  const ports: MessagePort[][] = spec.parties.map(() => []);
+function spawn(spec: CellSpec, ctl: BenchCtl, closing: { now: boolean }): Party[] {
+  const ports: unknown[][] = spec.parties.map(() => []);
   for (const [i, j] of spec.links ?? []) {
-    const ch = new MessageChannel();
+    const ch = partyChannel();
     ports[i].push(ch.port1);
     ports[j].push(ch.port2);
   }
   return spec.parties.map((_, i) => {
-    const data: BenchWorkerData = { ...spec.attach, ctl: ctl.sab, parties: spec.parties.length, ports: ports[i] };
-    const worker = new Worker(workerPath('bench'), { workerData: data, transferList: ports[i] });
+    const data = { ...spec.attach, ctl: ctl.sab, parties: spec.parties.length, ports: ports[i] } as BenchWorkerData;
+    const worker = spawnBenchParty(data, ports[i]);
     const failure = new Promise<never>((_, reject) => {
-      worker.once('error', (e) => { ctl.abort(); reject(e); });
-      worker.once('exit', (code) => { ctl.abort(); reject(new Error(`bench party ${spec.parties[i].role} exited (code ${code})`)); });
+      worker.onError((e) => { ctl.abort(); reject(e); });
+      // the runner's own terminate at the end of the cell is not a failure
+      worker.onExit((code) => { if (closing.now) return; ctl.abort(); reject(new Error(`bench party ${spec.parties[i].role} exited (code ${code})`)); });
     });
     failure.catch(() => { /* raced in runOnce */ });
-    return { worker, api: Comlink.wrap<BenchWorkerApi>(nodeEndpoint(worker)), failure };
+    return { worker, api: Comlink.wrap<BenchWorkerApi>(worker.endpoint), failure };
   });
 }
 
 async function runOnce(spec: CellSpec, parties: Party[], ctl: BenchCtl, seconds: number): Promise<{ m: RunMeasure; results: RoleResult[] }> {
   spec.page.reset(spec.geometry);
   ctl.reset();
-  const cpu0 = process.cpuUsage();
+  const cpu0 = processCpuSeconds();
   const deadlineMs = seconds * 1000 + 30_000;
   let timer: NodeJS.Timeout | undefined;
   const watchdog = new Promise<never>((_, reject) => {
@@ -108,7 +109,7 @@ async function runOnce(spec: CellSpec, parties: Party[], ctl: BenchCtl, seconds:
   } finally {
     clearTimeout(timer);
   }
-  const cpu = process.cpuUsage(cpu0);
+  const cpu1 = processCpuSeconds();
   const page = spec.page;
   const sent = page.totalSent();
   const delivered = page.totalDelivered();
@@ -124,7 +125,7 @@ async function runOnce(spec: CellSpec, parties: Party[], ctl: BenchCtl, seconds:
   const secs = Math.max(1e-9, (t1 - t0) / 1e9);
   return {
     m: {
-      sent, delivered, seconds: secs, cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      sent, delivered, seconds: secs, cpuSeconds: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0,
       eventsPerSecond: delivered / secs, lateWakeups: page.lateWakeups,
     },
     results,
@@ -133,7 +134,8 @@ async function runOnce(spec: CellSpec, parties: Party[], ctl: BenchCtl, seconds:
 
 export async function runCell(spec: CellSpec, o: RunOptions): Promise<CellMeasure> {
   const ctl = BenchCtl.create();
-  const parties = spawn(spec, ctl);
+  const closing = { now: false };
+  const parties = spawn(spec, ctl, closing);
   const latency = histogram();
   const runs: RunMeasure[] = [];
   try {
@@ -146,8 +148,8 @@ export async function runCell(spec: CellSpec, o: RunOptions): Promise<CellMeasur
       o.onRun?.();
     }
   } finally {
+    closing.now = true;
     await Promise.all(parties.map(async (p) => {
-      p.worker.removeAllListeners('exit');
       p.api[Comlink.releaseProxy]();
       await p.worker.terminate();
     }));

@@ -1,6 +1,7 @@
 // The terminal report of `wasmxen bench`.
 import { CONTENDED_FRACTION, type BenchReport } from './bench.ts';
-import { rate, duration, ratio, percent, paramsLabel } from './format.ts';
+import { rate, duration, ratio, percent, paramsLabel, coresBusy } from './format.ts';
+import { engineLabel, loadLabel } from './machine-info.ts';
 
 function pad(cells: string[][]): string {
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
@@ -11,10 +12,11 @@ function pad(cells: string[][]): string {
 export function formatTable(r: BenchReport): string {
   const m = r.machine;
   const head = [
-    `wasmxen bench: ${m.cores} × ${m.cpu_model}, Node ${m.node} (V8 ${m.v8}${m.wasm_flags ? `, ${m.wasm_flags}` : ''}), commit ${m.commit.slice(0, 12)}, load average ${m.load_average} at start`,
+    `wasmxen bench: ${m.cores} × ${m.cpu_model}, ${engineLabel(m)}, commit ${m.commit.slice(0, 12)}, ${loadLabel(m)}`,
     `${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up; events/s is the median, spread = (max − min) / median;`,
     'latency: sampled one-way under load, round trip for fifo-pingpong; ×X = events/s ÷ X\'s events/s on the same shape; dma: an event is a transfer;',
-    'cores busy: CPU time ÷ wall time (wasmxen and JS-reference parties spin, keeping a core each: fewer means another process took one)',
+    m.browser ? 'CPU/event and cores busy: n/a — a page cannot read CPU time'
+      : 'cores busy: CPU time ÷ wall time (wasmxen and JS-reference parties spin, keeping a core each: fewer means another process took one)',
     '',
   ];
   const rows: string[][] = [[
@@ -26,7 +28,7 @@ export function formatTable(r: BenchReport): string {
     rows.push([
       name, x.impl, rate(x.events_per_s), percent(x.spread), ratio(x.vs.postmessage), ratio(x.vs.comlink), ratio(x.vs['js-reference']),
       duration(l.p50), duration(l.p90), duration(l.p99), duration(l.p999), duration(l.max), duration(x.cpu_ns_per_event),
-      `${(x.cores_busy ?? NaN).toFixed(2)}${x.contended ? ' CONTENDED' : ''}`,
+      `${coresBusy(x.cores_busy)}${x.contended ? ' CONTENDED' : ''}`,
     ]);
   }
   const contended = r.results.filter((x) => x.contended).length;

@@ -1,8 +1,10 @@
 // The default scenario's live figures: progress, exactly-once accounting,
 // delivered events per second per flow (over the last update interval and
+// since the start), one-way latency percentiles (over the last interval and
 // since the start), a chart of the total rate with its text equivalent, and
 // the final report.
-import type { RunProgress, RunReport } from '../scenarios/default.ts';
+import type { RunProgress } from '../scenarios/default.ts';
+import type { PageRunReport } from './runner-api.ts';
 import { $, h, table, show, fmt, us } from './dom.ts';
 
 type Flow = keyof RunProgress['flows'];
@@ -30,7 +32,17 @@ export class DefaultView {
     const flows = table(`Delivered events per flow: per second over the last ${dt.toFixed(2)} s, and in total over ${p.elapsed.toFixed(1)} s`,
       ['flow', 'events/s (last interval)', 'events/s (since start)', 'delivered'],
       FLOWS.map(([k, name]) => [name, fmt(rate(p.flows[k], prev?.flows[k])), fmt(p.elapsed > 0 ? p.flows[k] / p.elapsed : 0), fmt(p.flows[k])]));
-    show($('figures'), head, acct, flows);
+    const l = p.latency;
+    const row = (name: string, w: typeof l.total) => [name, fmt(w.samples), w.samples ? us(w.p50) : '–', w.samples ? us(w.p90) : '–',
+      w.samples ? us(w.p99) : '–', w.samples ? us(w.max) : '–'];
+    const lat = table(`One-way latency of every delivered event (ping-pong, fan-in, IPIs): over the last ${l.interval.seconds.toFixed(2)} s `
+      + `and over the whole ${l.total.seconds.toFixed(1)} s so far`, ['window', 'events', 'p50', 'p90', 'p99', 'max'],
+    [row(`last ${l.interval.seconds.toFixed(2)} s`, l.interval), row(`since the start (${l.total.seconds.toFixed(1)} s)`, l.total)]);
+    lat.id = 'live-latency';
+    const latNote = h('p', { class: 'note' }, 'Live latencies are read from a shared histogram whose buckets are 1/16 of a power of two wide: '
+      + 'each figure is its bucket\'s upper bound (at most 6.25 % above the true value). The final report\'s percentiles come from the guests\' '
+      + 'exact histograms. The clock of a cross-origin-isolated Chromium page has a 5 µs resolution.');
+    show($('figures'), head, acct, flows, lat, latNote);
     this.chart();
     $('status').textContent = `Running the default scenario: ${p.phase}, ${p.elapsed.toFixed(1)} s, ${fmt(p.delivered)} events delivered.`;
   }
@@ -56,7 +68,7 @@ export class DefaultView {
       + `lowest ${fmt(Math.min(...vals))}, highest ${fmt(Math.max(...vals))}, last ${fmt(vals[vals.length - 1])} events/s (vertical scale 0 to ${fmt(rMax)}).`;
   }
 
-  final(r: RunReport, engine: string): void {
+  final(r: PageRunReport, engine: string): void {
     $('final').hidden = false;
     const exact = r.lost === 0 && r.duplicated === 0 && r.sent === r.delivered;
     show($('summary'),
@@ -69,6 +81,7 @@ export class DefaultView {
           ['one-way latency p90', us(r.latency_ns.p90)], ['one-way latency p99', us(r.latency_ns.p99)], ['one-way latency max', us(r.latency_ns.max)],
           ['VIRQ_TIMER ticks handled', fmt(r.timer_ticks)], ['spurious events', r.spurious], ['lost wake-ups', r.late_wakeups],
           ['monitor requests answered in Xen', fmt(r.monitor.requests)],
+          ['events counted by the live latency histogram (must equal events delivered)', fmt(r.live_latency.samples)],
         ]),
       h('p', { class: 'note' }, 'Latencies are stamped with performance.timeOrigin + performance.now(), which a cross-origin-isolated '
         + 'Chromium page coarsens to 5 µs: values below that resolution read as 0 or 5 µs.'),

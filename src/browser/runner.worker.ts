@@ -2,11 +2,15 @@
 // builds, runs the scenarios the page asks for, and posts live updates.
 import * as Comlink from 'comlink';
 import { preloadWasm, engineName } from '../platform/host.browser.ts';
-import { runDefaultScenario } from '../scenarios/default.ts';
+import { runDefaultScenario, type RunProgress } from '../scenarios/default.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { snapshotDomain } from './domain-snapshot.ts';
 import { resolveScenarios, runStress } from '../stress/runner.ts';
 import { injectionByName, INJECTIONS } from '../stress/inject.ts';
+import { runBench, benchShapes } from '../bench/bench.ts';
+import { WORKLOADS } from '../bench/workloads/index.ts';
+import { IMPLS } from '../bench/workloads/types.ts';
+import { WHOLE } from '../campaign/shard.ts';
 import type { RunnerApi, DefaultUpdate, StressPlanEntry } from './runner-api.ts';
 
 function plan(scenario: string | undefined, inject: string | undefined): StressPlanEntry[] {
@@ -23,15 +27,19 @@ const api: RunnerApi = {
     await preloadWasm('release');
     let dp: DataPlane | undefined;
     let vcpus = 0;
-    return runDefaultScenario({
+    let last: RunProgress | undefined;
+    const report = await runDefaultScenario({
       seconds,
       onStart: (hv) => { dp = hv.machine.dp; vcpus = hv.domain(watch).vcpus; },
       onProgress: (progress) => {
+        last = progress;
         const u: DefaultUpdate = { progress };
         if (dp) u.domain = snapshotDomain(dp, watch, vcpus);
         void onUpdate(u);
       },
     });
+    // the last progress is sampled after every vCPU stopped: the whole run
+    return { ...report, live_latency: last!.latency.total };
   },
   stressPlan: plan,
   async runStress(req, onProgress) {
@@ -42,6 +50,25 @@ const api: RunnerApi = {
     });
     // the scenarios' traces are off (no trace mode in the page); everything else is plain data
     return report;
+  },
+  benchWorkloads: () => WORKLOADS.map((w) => ({ name: w.name, summary: w.summary, latency: w.latency, impls: [...(w.impls ?? IMPLS)] })),
+  async runBench(req, onProgress) {
+    if (!WORKLOADS.some((w) => w.name === req.workload)) {
+      throw new Error(`no browser bench workload '${req.workload}' (have: ${WORKLOADS.map((w) => w.name).join(', ')}; dma runs with the Node package only)`);
+    }
+    await preloadWasm('release');
+    // as `wasmxen bench` (src/cli/bench.ts): warm-up min(0.5, seconds), the whole campaign as shard 1/1
+    const warmup = Math.min(0.5, req.seconds);
+    const t0 = performance.now();
+    const report = await runBench({
+      workloads: [req.workload], seconds: req.seconds, runs: req.runs, impls: req.impls, warmupSeconds: warmup, planCores: req.cores, shard: WHOLE,
+      onRun: (done, total, label) => void onProgress({ done, total, label, elapsed: (performance.now() - t0) / 1000 }),
+    });
+    const campaign = {
+      kind: 'bench' as const, shapes: benchShapes([req.workload], req.cores), impls: [...req.impls], runs: req.runs, seconds: req.seconds,
+      warmup_seconds: warmup, cores: req.cores,
+    };
+    return { report, campaign };
   },
 };
 

@@ -70,7 +70,7 @@ function checkResults(f: ShardFile, c: BenchCampaign): BenchReport {
 
 const machineKey = (m: MachineInfo) => ({
   cores: m.cores, cpu_model: m.cpu_model, memory_gib: m.memory_gib, platform: m.platform, arch: m.arch, os_release: m.os_release,
-  node: m.node, v8: m.v8, wasm_flags: m.wasm_flags,
+  node: m.node, v8: m.v8, wasm_flags: m.wasm_flags, ...(m.browser !== undefined ? { browser: m.browser } : {}),
 });
 
 export function mergeBench(files: ShardFile[]): MergedBench {

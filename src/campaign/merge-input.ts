@@ -1,7 +1,11 @@
 // `wasmxen merge` input: shard result files read and checked before any
 // count is added. Every refusal is one line naming the files or shards at
 // fault: a malformed file, results of different versions or builds, of
-// different campaigns, overlapping shards, missing shards.
+// different campaigns, overlapping shards, missing shards. A bench campaign
+// may be run once per runtime — Node, and each browser that ran it in the
+// `wasmxen serve` page (machine.browser names it) — so that figures of one
+// machine's Node and browser stand side by side: the shards of each runtime
+// must then be complete and non-overlapping on their own.
 import { readFileSync } from 'node:fs';
 import { WasmxenError } from '../errors.ts';
 import type { BuildInfo } from './provenance.ts';
@@ -66,36 +70,53 @@ function differing(a: unknown, b: unknown): string[] {
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => canonical(a[k]) !== canonical(b[k])).sort();
 }
 
+/** The runtime a result was measured on: the browser that ran the page (machine.browser), or 'Node'. */
+export function runtimeOf(f: ShardFile): string {
+  const m = f.json.machine as { browser?: unknown };
+  return typeof m.browser === 'string' && m.browser !== '' ? m.browser : 'Node';
+}
+
 /**
- * Checks that the files are the complete, non-overlapping shards of one campaign of one build:
- * one kind, one version and build, one campaign, one shard count, every index once.
+ * Checks that the files are results of one campaign of one build — one kind, one version and build,
+ * one campaign — and, for each runtime (runtimeOf; stress results are all Node's), its complete,
+ * non-overlapping shards: one shard count, every index once.
  */
 export function checkShardSet(files: ShardFile[]): void {
   if (files.length === 0) throw new MergeError('no shard results to merge: name the files (e.g. wasmxen merge shards/*.json)');
   const [first] = files;
   for (const f of files) {
     if (f.kind !== first.kind) throw new MergeError(`cannot merge ${first.kind} and ${f.kind} results: ${first.file} is ${first.kind}, ${f.file} is ${f.kind}`);
+    if (f.kind === 'stress' && runtimeOf(f) !== 'Node') throw malformed(f.file, `a stress result measured in ${runtimeOf(f)}: only bench results come from a browser`);
     if (f.wasmxen.version !== first.wasmxen.version || f.wasmxen.build !== first.wasmxen.build) {
       throw new MergeError(`shards of different versions or builds: ${first.file} is wasmxen ${first.wasmxen.version} build ${first.wasmxen.build}, `
         + `${f.file} is wasmxen ${f.wasmxen.version} build ${f.wasmxen.build}; rerun every shard with one build`);
-    }
-    if (f.shard.count !== first.shard.count) {
-      throw new MergeError(`shards of different splits: ${first.file} is shard ${shardLabel(first.shard)}, ${f.file} is shard ${shardLabel(f.shard)}`);
     }
     if (canonical(f.campaign) !== canonical(first.campaign)) {
       throw new MergeError(`shards of different campaigns: ${first.file} and ${f.file} differ in ${differing(first.campaign, f.campaign).join(', ')}`);
     }
   }
+  const runtimes = [...new Set(files.map(runtimeOf))];
+  for (const rt of runtimes) checkSplit(files.filter((f) => runtimeOf(f) === rt), runtimes.length > 1 ? ` of ${rt}` : '');
+}
+
+/** One runtime's files: one split, every shard once. `of` names the runtime in messages when there are several. */
+function checkSplit(files: ShardFile[], of: string): void {
+  const [first] = files;
+  for (const f of files) {
+    if (f.shard.count !== first.shard.count) {
+      throw new MergeError(`shards${of} of different splits: ${first.file} is shard ${shardLabel(first.shard)}, ${f.file} is shard ${shardLabel(f.shard)}`);
+    }
+  }
   const byIndex = new Map<number, ShardFile>();
   for (const f of files) {
     const seen = byIndex.get(f.shard.index);
-    if (seen) throw new MergeError(`overlapping shards: shard ${shardLabel(f.shard)} is in both ${seen.file} and ${f.file}`);
+    if (seen) throw new MergeError(`overlapping shards${of}: shard ${shardLabel(f.shard)} is in both ${seen.file} and ${f.file}`);
     byIndex.set(f.shard.index, f);
   }
   const missing: string[] = [];
   for (let i = 1; i <= first.shard.count; i++) if (!byIndex.has(i)) missing.push(`${i}/${first.shard.count}`);
   if (missing.length) {
     const shown = missing.length > 20 ? [...missing.slice(0, 20), `… (${missing.length} in all)`] : missing;
-    throw new MergeError(`missing shard${missing.length === 1 ? '' : 's'}: ${shown.join(', ')} (have ${files.length} of ${first.shard.count})`);
+    throw new MergeError(`missing shard${missing.length === 1 ? '' : 's'}${of}: ${shown.join(', ')} (have ${files.length} of ${first.shard.count})`);
   }
 }

@@ -8,6 +8,7 @@ import { resultsTable } from '../bench/html.ts';
 import type { MergedStress } from './merge-stress.ts';
 import type { MergedBench } from './merge-bench.ts';
 import { shardLabel } from './shard.ts';
+import { engineLabel, memoryLabel, loadLabel } from '../bench/machine-info.ts';
 
 const n = (v: number) => Math.round(v).toLocaleString('en-US');
 
@@ -18,7 +19,7 @@ export function formatMergedStress(m: MergedStress): string {
     `wasmxen merge: stress campaign of ${c.scenarios.length} scenario(s) × seeds ${c.seed0}…${c.seed0 + c.seeds - 1} `
     + `(${m.units.total} runs) in ${count} shard(s); wasmxen ${m.wasmxen.version} build ${m.wasmxen.build}`,
     ...m.shards.map((s) => `  shard ${shardLabel(s.shard).padEnd(7)} ${s.verdict.padEnd(12)} ${n(s.runs)} runs, ${n(s.iterations)} iterations`
-      + `${s.skipped ? `, ${s.skipped} skipped` : ''} — ${s.machine.cores} × ${s.machine.cpu_model}, Node ${s.machine.node}, load ${s.machine.load_average} (${s.file})`),
+      + `${s.skipped ? `, ${s.skipped} skipped` : ''} — ${s.machine.cores} × ${s.machine.cpu_model}, ${engineLabel(s.machine)}, ${loadLabel(s.machine)} (${s.file})`),
     '',
     ...m.scenarios.map((s) => formatScenario(scenarioByName(s.name)!, s)),
   ];
@@ -32,14 +33,14 @@ export function formatMergedStress(m: MergedStress): string {
 }
 
 export function formatMergedBench(m: MergedBench): string {
-  const count = m.machines[0]?.shards[0]?.shard.count ?? 0;
+  const count = m.machines.reduce((a, g) => a + g.shards.length, 0);
   const parts = [
     `wasmxen merge: bench campaign of ${m.campaign.shapes.length} shape(s) × ${m.campaign.impls.length} implementation(s) × ${m.campaign.runs} run(s) `
     + `(${m.units} units) in ${count} shard(s) on ${m.machines.length} machine(s); wasmxen ${m.wasmxen.version} build ${m.wasmxen.build}`,
     'ratios (×X) are each shard\'s own, measured on one machine in one run; figures of different machines are never divided by each other',
   ];
   for (const [i, g] of m.machines.entries()) {
-    parts.push('', `=== machine ${i + 1}: ${g.machine.cores} × ${g.machine.cpu_model}, ${g.machine.memory_gib} GiB, ${g.machine.platform}/${g.machine.arch}, Node ${g.machine.node} ===`);
+    parts.push('', `=== machine ${i + 1}: ${g.machine.cores} × ${g.machine.cpu_model}, ${memoryLabel(g.machine)}, ${g.machine.platform}/${g.machine.arch}, ${engineLabel(g.machine)} ===`);
     for (const s of g.shards) parts.push('', `--- shard ${shardLabel(s.shard)} (${s.file}) ---`, formatTable(s.report));
   }
   return parts.join('\n');
@@ -49,9 +50,9 @@ const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
 
 /** A self-contained HTML page of a merged bench campaign: per machine, per shard, that shard's table. */
 export function renderMergedBenchHtml(m: MergedBench): string {
-  const sections = m.machines.map((g, i) => `<h2>${esc(`Machine ${i + 1}: ${g.machine.cores} × ${g.machine.cpu_model}, ${g.machine.memory_gib} GiB, `
-    + `${g.machine.platform}/${g.machine.arch}; Node ${g.machine.node}, V8 ${g.machine.v8}`)}</h2>${g.shards.map((s) => `<h3>${esc(`Shard ${shardLabel(s.shard)}`)}</h3>`
-    + `<p class="note">${esc(`${s.file}; ${s.report.machine.date}; load average ${s.report.machine.load_average} at start`)}</p>${resultsTable(s.report)}`).join('')}`).join('');
+  const sections = m.machines.map((g, i) => `<h2>${esc(`Machine ${i + 1}: ${g.machine.cores} × ${g.machine.cpu_model}, ${memoryLabel(g.machine)}, `
+    + `${g.machine.platform}/${g.machine.arch}; ${engineLabel(g.machine)}`)}</h2>${g.shards.map((s) => `<h3>${esc(`Shard ${shardLabel(s.shard)}`)}</h3>`
+    + `<p class="note">${esc(`${s.file}; ${s.report.machine.date}; ${loadLabel(s.report.machine)}`)}</p>${resultsTable(s.report)}`).join('')}`).join('');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>wasmxen bench campaign</title>
 <style>

@@ -9,7 +9,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve the browser demo (vCPUs on Web Workers, live view) on 127.0.0.1 with the COOP/COEP headers shared memory needs; '
-      + 'open /?run=default&seconds=S to start a run without a click')
+      + 'open /?run=default&seconds=S, /?run=stress&scenario=NAME&inject=BUG or /?run=bench&workload=NAME&seconds=S&runs=N to start a run without a click')
     .option('--port <n>', 'TCP port (0: any free port)', (v) => (v === '0' ? 0 : boundedInteger(65535, 'the highest TCP port')(v)), 8017)
     .option('--host <addr>', 'loopback address to listen on (127.0.0.1, ::1 or localhost)', '127.0.0.1')
     .action(async (opts: { port: number; host: string }) => {

@@ -6,6 +6,7 @@ import { monotonicNs } from '../platform/clock.ts';
 import {
   demoViews, type DemoViews, S_QUIESCE, S_SENDING, S_BOOTED, S_DUPLICATED, S_IPI_PORT, F_IPI, T_IPI, S_TICKS, sentOf, deliveredOf,
 } from './demo-shared.ts';
+import { liveLatencyWords, recordLive } from './demo-live-latency.ts';
 
 export const VIRQ_TIMER = 0;
 
@@ -14,8 +15,12 @@ export class DemoGuest {
   // 64-bit buckets: a run of days keeps exact counts
   readonly latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60e9, numberOfSignificantValueDigits: 3, bitBucketSize: 64 });
 
+  /** the live histogram the scenario reads while it runs (demo-live-latency.ts); absent if the buffer has no room for it */
+  private readonly live: Uint32Array | undefined;
+
   constructor(readonly g: Guest, readonly slot: number) {
     this.v = demoViews(g.shared!);
+    this.live = liveLatencyWords(g.shared!);
   }
 
   quiescing(): boolean {
@@ -72,6 +77,7 @@ export class DemoGuest {
     }
     const dt = Number(monotonicNs() - Atomics.load(this.v.t, tIndex));
     this.latency.recordValue(Math.max(1, dt));
+    if (this.live) recordLive(this.live, dt);
     Atomics.add(i32, deliveredOf(flow), 1);
   }
 

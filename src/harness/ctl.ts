@@ -17,6 +17,7 @@
 // ┌ header ┬ per stream: write, read index (16 words) ┬ seq rings (i32) ┬ time rings (f64, ns) ┐
 
 import { BP_MAX_STREAMS } from '../../assembly/bench/layout.ts';
+import { monotonicNsNumber } from '../platform/clock.ts';
 
 export const CTL_BARRIER_STATE = 0;
 export const CTL_BARRIER_SLEEPERS = 1;
@@ -242,7 +243,7 @@ export class BenchCtl extends Ctl {
   }
 }
 
-/** Monotonic nanoseconds, the same clock in every thread of the process. */
+/** Monotonic nanoseconds, the same clock in every thread of the process (or of the page and its Web Workers). */
 export function nowNs(): number {
-  return Number(process.hrtime.bigint());
+  return monotonicNsNumber();
 }

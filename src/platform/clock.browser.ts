@@ -8,3 +8,12 @@
 export function monotonicNs(): bigint {
   return BigInt(Math.round(performance.timeOrigin * 1e3)) * 1000n + BigInt(Math.round(performance.now() * 1e6));
 }
+
+/**
+ * The same timeline as a number of nanoseconds, counted from 2026-01-01 so that a double keeps it to a
+ * few ns for years (from the Unix epoch it would step by 256 ns); far finer than the clock's 5 µs.
+ */
+const EPOCH_MS = Date.UTC(2026, 0, 1);
+export function monotonicNsNumber(): number {
+  return (performance.timeOrigin - EPOCH_MS + performance.now()) * 1e6;
+}

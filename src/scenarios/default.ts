@@ -19,9 +19,10 @@ import { monotonicNs } from '../platform/clock.ts';
 import { guestLayout } from '../guest/layout.ts';
 import type { FrontendConfig } from '../guests/frontend.ts';
 import {
-  SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_BOOTED, ALL_BOOTED, S_DUPLICATED, S_TICKS, allFlows, sentOf, deliveredOf,
+  demoViews, S_QUIESCE, S_SENDING, S_BOOTED, ALL_BOOTED, S_DUPLICATED, S_TICKS, allFlows, sentOf, deliveredOf,
   receiverOf, F_PING, F_PONG, F_FANIN, F_IPI, FANIN_PORTS, type DemoViews,
 } from '../guests/demo-shared.ts';
+import { LiveLatency, liveLatencyWords, DEMO_SHARED_BYTES_WITH_LIVE, type LivePercentiles } from '../guests/demo-live-latency.ts';
 
 export interface RunReport {
   scenario: 'default';
@@ -62,6 +63,8 @@ export interface RunProgress {
   delivered: number;
   /** delivered so far, by flow */
   flows: { pingpong: number; fanin: number; ipi: number };
+  /** one-way latency of every flow's deliveries (src/guests/demo-live-latency.ts): since the last update, and since the start */
+  latency: { interval: LivePercentiles; total: LivePercentiles };
 }
 
 /** Every flow's sent and delivered words, widened. */
@@ -95,7 +98,7 @@ export interface DefaultScenarioOptions {
 export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<RunReport> {
   if (!(opts.seconds > 0 && opts.seconds <= MAX_RUN_SECONDS)) throw new RangeError(`seconds must be in (0, ${MAX_RUN_SECONDS}]`);
   const abi = opts.abi ?? 'fifo';
-  const shared = new SharedArrayBuffer(SHARED_BYTES);
+  const shared = new SharedArrayBuffer(DEMO_SHARED_BYTES_WITH_LIVE);
   const v = demoViews(shared);
   // the toolstack's plan: domain 1's monitor and console rings in its first free frames
   const free = guestLayout(2, 1023).freeGfn;
@@ -118,6 +121,7 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
   const flows = allFlows();
   const counters = new FlowCounters(v, flows);
   const dup = new WideCounter(() => Atomics.load(v.i32, S_DUPLICATED));
+  const live = new LiveLatency(liveLatencyWords(shared)!);
   let last = counters.sample();
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const byFlow = (fs: number[]) => fs.reduce((a, f) => a + last.delivered[flows.indexOf(f)], 0);
@@ -134,7 +138,10 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
   const progress = (phase: RunProgress['phase']) => {
     last = counters.sample();
     dup.sample();
-    opts.onProgress?.({ phase, elapsed: now(), seconds: opts.seconds, sent: sum(last.sent), delivered: sum(last.delivered), flows: flowTotals() });
+    const at = now();
+    opts.onProgress?.({
+      phase, elapsed: at, seconds: opts.seconds, sent: sum(last.sent), delivered: sum(last.delivered), flows: flowTotals(), latency: live.sample(at),
+    });
   };
   /** Until `done` (which samples) or `limitS` (seconds since start) passes, every TICK_MS; true if done. */
   const waitUntil = async (done: () => boolean, limitS: number) => {

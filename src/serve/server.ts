@@ -6,13 +6,17 @@
 // Cross-Origin-Opener-Policy: same-origin and
 // Cross-Origin-Embedder-Policy: require-corp (and, for its own subresources,
 // Cross-Origin-Resource-Policy: same-origin). Nothing is fetched from any
-// other origin, so the page works without network access.
+// other origin, so the page works without network access. /build-info.json
+// is the build the served wasm and bundles belong to (buildInfo: version,
+// build hash, commit): a bench result exported by the page carries it, as
+// `wasmxen bench --json` does, so `wasmxen merge` can put the two together.
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, normalize, sep, extname } from 'node:path';
 import { projectRoot } from '../paths.ts';
 import { BuildMissingError } from '../errors.ts';
+import { buildInfo } from '../campaign/provenance.ts';
 
 /** Headers on every response (the page is cross-origin isolated only if the document and every worker script carry them). */
 export const ISOLATION_HEADERS: Readonly<Record<string, string>> = {
@@ -37,7 +41,7 @@ const WASM = new Set(['wasmxen.wasm', 'wasmxen.stress.wasm', 'wasmxen.debug.wasm
 export function servedRoot(): { browser: string; build: string } {
   const root = projectRoot();
   const browser = join(root, 'dist', 'browser');
-  for (const f of [join(browser, 'index.html'), join(browser, 'page.js'), join(browser, 'runner.worker.js'), join(browser, 'vcpu.worker.js'), join(root, 'build', 'wasmxen.wasm')]) {
+  for (const f of [join(browser, 'index.html'), join(browser, 'page.js'), join(browser, 'runner.worker.js'), join(browser, 'vcpu.worker.js'), join(browser, 'bench.worker.js'), join(root, 'build', 'wasmxen.wasm')]) {
     if (!existsSync(f)) throw new BuildMissingError(f, 'the browser demo\'s file');
   }
   return { browser, build: join(root, 'build') };
@@ -70,7 +74,9 @@ export function demoServer(): Server {
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') { reply(405, 'text/plain; charset=utf-8', 'only GET and HEAD\n'); return; }
-    const file = resolveRequest(new URL(req.url ?? '/', 'http://localhost').pathname, dirs);
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/build-info.json') { reply(200, 'application/json; charset=utf-8', JSON.stringify(buildInfo())); return; }
+    const file = resolveRequest(path, dirs);
     if (!file) { reply(404, 'text/plain; charset=utf-8', 'not found\n'); return; }
     readFile(file).then(
       (body) => reply(200, TYPES[extname(file)] ?? 'application/octet-stream', body),

@@ -65,7 +65,8 @@ async function finished(page: Page, what: string): Promise<string> {
 
 describe('wasmxen serve', () => {
   it('serves the page, its assets and the wasm with the cross-origin isolation headers; nothing else', async () => {
-    for (const path of ['/', '/assets/page.js', '/assets/runner.worker.js', '/assets/vcpu.worker.js', '/assets/guests/frontend.js', '/wasm/wasmxen.wasm']) {
+    for (const path of ['/', '/assets/page.js', '/assets/runner.worker.js', '/assets/vcpu.worker.js', '/assets/bench.worker.js', '/assets/guests/frontend.js',
+      '/wasm/wasmxen.wasm', '/build-info.json']) {
       const r = await fetch(new URL(path, base));
       expect(r.status, path).toBe(200);
       expect(r.headers.get('cross-origin-opener-policy'), path).toBe('same-origin');
@@ -85,9 +86,15 @@ describe('the demo page in headless Chromium', () => {
   it('/?run=default&seconds=1 runs the default scenario on Web Workers: every event delivered exactly once', async () => {
     const { page, errors, foreign } = await openPage();
     await page.goto(new URL('/?run=default&seconds=1', base).href);
+    // live latency percentiles while the run goes on, each window saying how long it covers
+    const live = page.locator('#live-latency');
+    await live.waitFor({ timeout: RUN_LIMIT_MS });
+    expect(await live.locator('caption').textContent()).toMatch(/^One-way latency of every delivered event .*: over the last [\d.]+ s and over the whole [\d.]+ s so far$/);
+    expect(await live.locator('tbody tr td:first-child').allTextContents()).toEqual([expect.stringMatching(/^last [\d.]+ s$/), expect.stringMatching(/^since the start \([\d.]+ s\)$/)]);
     const text = await finished(page, 'default');
     await page.screenshot({ path: join(ARTIFACTS, 'default.png'), fullPage: true });
     const r = JSON.parse(text) as {
+      live_latency: { samples: number; p50: number; p99: number; max: number; seconds: number };
       run: string; engine: string; error?: string; sent: number; delivered: number; lost: number; duplicated: number;
       flows: { pingpong: number; fanin: number; ipi: number }; monitor: { requests: number; answers: number }; console: string[];
     };
@@ -96,6 +103,11 @@ describe('the demo page in headless Chromium', () => {
     expect(r.engine).toMatch(/^Chromium/);
     expect(r.sent).toBeGreaterThan(0);
     expect([r.delivered, r.lost, r.duplicated]).toEqual([r.sent, 0, 0]);
+    // the live histogram counted every delivered event exactly once, and its percentiles are ordered
+    expect(r.live_latency.samples).toBe(r.delivered);
+    expect(r.live_latency.p50).toBeGreaterThan(0);
+    expect(r.live_latency.p50).toBeLessThanOrEqual(r.live_latency.p99);
+    expect(r.live_latency.p99).toBeLessThanOrEqual(r.live_latency.max);
     // every flow ran: events crossed domains, stayed inside them, and reached Xen's consumers
     expect(r.flows.pingpong).toBeGreaterThan(0);
     expect(r.flows.fanin).toBeGreaterThan(0);

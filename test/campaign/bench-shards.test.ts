@@ -73,4 +73,32 @@ describe('sharded bench campaign', () => {
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/cannot merge stress and bench results: .*stress\.json is stress, .*bench-1\.json is bench/);
   });
+
+  it('a campaign run once per runtime (Node sharded, a browser whole) merges per runtime; within a runtime, overlap and gaps are refused', () => {
+    // what the `wasmxen serve` page exports (test/browser/bench.test.ts makes a real one): the same schema, machine.browser set
+    const whole = wasmxen(...CAMPAIGN);
+    expect(whole.status, whole.stderr).toBe(0);
+    const asBrowser = (j: any, shard = { index: 1, count: 1 }) => ({
+      ...j, shard, machine: { ...j.machine, browser: 'Chromium 156.0.0.0', node: '', v8: '', memory_gib: null, load_average: null },
+    });
+    const browser = join(dir, 'browser.json');
+    writeFileSync(browser, JSON.stringify(asBrowser(JSON.parse(whole.stdout))));
+    const node = [1, 2].map((i) => join(dir, `bench-${i}.json`));
+    const m = wasmxen('merge', '--json', ...node, browser);
+    expect(m.status, m.stderr).toBe(0);
+    const j = JSON.parse(m.stdout);
+    expect(j.machines.map((g: any) => g.machine.browser ?? 'Node')).toEqual(['Node', 'Chromium 156.0.0.0']);
+    expect(j.units).toBe(12);
+    const text = wasmxen('merge', ...node, browser);
+    expect(text.stdout).toMatch(/=== machine 1: .*Node [\d.]+ [\s\S]*=== machine 2: .*Chromium 156\.0\.0\.0 ===/);
+    expect(text.stdout).toMatch(/load average not readable/);
+    // the browser's result twice: overlapping within its runtime
+    const twice = wasmxen('merge', ...node, browser, browser);
+    expect(twice.status).toBe(1);
+    expect(twice.stderr).toMatch(/overlapping shards of Chromium 156\.0\.0\.0: shard 1\/1 is in both .*browser\.json and .*browser\.json/);
+    // the Node run with a shard missing is still refused, whatever the browser brought
+    const gap = wasmxen('merge', node[0], browser);
+    expect(gap.status).toBe(1);
+    expect(gap.stderr).toMatch(/missing shard of Node: 2\/2 \(have 1 of 2\)/);
+  });
 });

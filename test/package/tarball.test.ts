@@ -91,7 +91,7 @@ describe('npm pack', () => {
       'dist/guests/frontend.js', 'dist/consumers/monitor.js',
       'dist/types/src/index.d.ts', 'dist/types-cjs/src/index.d.ts', 'dist/types-cjs/package.json',
       // the browser demo `wasmxen serve` serves from the installed package
-      'dist/browser/index.html', 'dist/browser/page.js', 'dist/browser/runner.worker.js', 'dist/browser/vcpu.worker.js',
+      'dist/browser/index.html', 'dist/browser/page.js', 'dist/browser/runner.worker.js', 'dist/browser/vcpu.worker.js', 'dist/browser/bench.worker.js',
       'dist/browser/guests/frontend.js', 'dist/browser/guests/backend.js', 'dist/browser/consumers/monitor.js', 'dist/browser/consumers/console.js',
     ]) expect(files, needed).toContain(needed);
     const stray = files.filter((f) => /^(src|test|scripts|assembly|examples|docs|bench|\.ci)\//.test(f)

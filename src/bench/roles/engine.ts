@@ -11,6 +11,7 @@ import { JsXen } from '../js-fifo/xen.ts';
 import { JsGuest, BLOCK_SPINS } from '../js-fifo/guest.ts';
 import { JsBenchLoops } from '../js-fifo/loops.ts';
 import { BH_ZERO } from '../../../assembly/bench/layout.ts';
+import { nowNs } from '../../harness/ctl.ts';
 
 export type EngineKind = 'wasm' | 'js';
 
@@ -36,13 +37,13 @@ function calibrate(ctx: RoleContext): number {
   const jsSpin = (n: number) => { let k = 0; for (; k < n; k++) if (Atomics.load(i32, zi) !== 0) break; return k; };
   let best = Infinity;
   for (let round = 0; round < 5; round++) {
-    const t0 = process.hrtime.bigint();
+    const t0 = nowNs();
     ctx.bx!.benchSpin(zero, 400_000);
-    const t1 = process.hrtime.bigint();
+    const t1 = nowNs();
     jsSpin(40_000);
-    const t2 = process.hrtime.bigint();
-    const wasmNs = Number(t1 - t0) / 400_000;
-    const jsNs = Number(t2 - t1) / 40_000;
+    const t2 = nowNs();
+    const wasmNs = (t1 - t0) / 400_000;
+    const jsNs = (t2 - t1) / 40_000;
     best = Math.min(best, wasmNs / jsNs);
   }
   jsRoundsPerWasmRound = Math.min(1, Math.max(0.01, best));

@@ -1,0 +1,76 @@
+// A bench party in a browser: the Web Worker twin of workers/bench.worker.ts.
+// It attaches to the machine's memory (wasmxen, JS reference) or to the
+// baselines' page, then runs the named party once per request; control over
+// comlink, never on the measured path. The message baselines' parties speak
+// Node's MessagePort dialect (port.on('message', data), setImmediate): here
+// each transferred browser MessagePort is wrapped into that dialect, and
+// setImmediate is a MessageChannel macrotask — not setTimeout(0), which
+// browsers clamp to 4 ms once nested — so both baselines measure what the
+// browser's postMessage costs, not a timer.
+import * as Comlink from 'comlink';
+import { workerStart } from '../platform/worker.ts';
+import { DataPlane } from '../wasm/data-plane.ts';
+import { benchExports } from '../bench/exports.ts';
+import { BenchPage } from '../bench/page.ts';
+import { BenchCtl } from '../harness/ctl.ts';
+import { ROLES } from '../bench/roles/index.ts';
+import type { RoleContext, RoleResult } from '../bench/roles/context.ts';
+import type { BenchWorkerData, BenchWorkerApi } from '../bench/protocol.ts';
+
+type Listener = (data: unknown) => void;
+
+/** A browser MessagePort as Node's: on/off('message', fn(data)), postMessage, start. */
+function nodeDialect(port: MessagePort) {
+  const wrapped = new Map<Listener, (ev: MessageEvent) => void>();
+  return {
+    postMessage: (v: unknown, transfer?: Transferable[]) => port.postMessage(v, transfer ?? []),
+    on(_type: 'message', fn: Listener) {
+      const l = (ev: MessageEvent) => fn(ev.data);
+      wrapped.set(fn, l);
+      port.addEventListener('message', l);
+      port.start();
+    },
+    off(_type: 'message', fn: Listener) {
+      const l = wrapped.get(fn);
+      if (l) { port.removeEventListener('message', l); wrapped.delete(fn); }
+    },
+    start: () => port.start(),
+  };
+}
+
+/** setImmediate for a Web Worker: the callback runs as the next macrotask after pending messages. */
+function installSetImmediate(): void {
+  const g = globalThis as unknown as { setImmediate?: (fn: () => void) => void };
+  if (g.setImmediate) return;
+  const ch = new MessageChannel();
+  const queue: (() => void)[] = [];
+  ch.port1.onmessage = () => { queue.shift()?.(); };
+  g.setImmediate = (fn) => { queue.push(fn); ch.port2.postMessage(0); };
+}
+
+installSetImmediate();
+const { data: d, endpoint } = await workerStart<BenchWorkerData>();
+const dp = d.module && d.memory ? DataPlane.attach(d.module, d.memory) : undefined;
+const ctx: RoleContext = {
+  page: new BenchPage(d.memory ? d.memory.buffer : d.pageSab!, d.pageAddr),
+  ctl: new BenchCtl(d.ctl),
+  parties: d.parties,
+  dp,
+  bx: dp ? benchExports(dp) : undefined,
+  ports: (d.ports as unknown as MessagePort[]).map(nodeDialect) as unknown as RoleContext['ports'],
+};
+
+const api: BenchWorkerApi = {
+  async run(role: string, args: unknown): Promise<RoleResult> {
+    const fn = ROLES[role];
+    if (!fn) throw new Error(`bench: unknown party '${role}'`);
+    try {
+      return await fn(ctx, args);
+    } catch (e) {
+      ctx.ctl.abort(); // the other parties stop waiting for this one
+      throw e;
+    }
+  },
+};
+
+Comlink.expose(api, endpoint);
