@@ -47,6 +47,8 @@ export interface MigrationReport {
   /** why the target refused (the source resumed) */
   error?: string;
   fault?: string;
+  /** refused: ping-pong events delivered after the source resumed domain 1 (its frontend really runs on) */
+  pingpong_after_resume?: number;
   /** what the target host counted after the move */
   target?: {
     delivered: number; ipis: number; timer_ticks: number; spurious: number;
@@ -207,6 +209,7 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     await waitUntil(() => (progress('running'), false), opts.at);
     const at = now();
     migration = { at_s: at, ...await migrate(hv, v, target, config) };
+    const pingpongAt = totals(flows.sample()).pingpong;
     await waitUntil(() => (progress('running'), false), Math.max(opts.seconds, now()));
     // quiesce this host; what it still owes is delivered here (its own flows) or on the target
     Atomics.store(v.i32, S_QUIESCE, 1);
@@ -222,6 +225,7 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     }
     elapsed = now();
     flows.sample();
+    if (!migration.ok) migration.pingpong_after_resume = totals(flows.last).pingpong - pingpongAt;
     if (migration.ok) {
       remote = await target.finish(flows.last);
       if (!remote) throw new WasmxenError('the target wasmxen process ended without a report');
