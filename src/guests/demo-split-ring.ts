@@ -5,7 +5,7 @@
 // any of it on its own side, so a fresh backend on the target host carries on
 // where the source's stopped.
 //
-// Producer/consumer pairs, each index written by one side only (I48):
+// Producer/consumer pairs, each index written by one side only (I49):
 //   ping:   REQ_PROD (frontend) → REQ_CONS (backend): a consumed request is
 //           delivered; RSP_PROD (backend) → RSP_CONS (frontend): a consumed
 //           response is a delivered pong;
