@@ -48,7 +48,7 @@ export function registerRun(program: Command): void {
       boundedNumber(MAX_RUN_SECONDS, 'thirty days'))
     .option('--save-to <file>', 'where --save-at writes the image (check it with `wasmxen image check`)')
     .option('--migrate-at <s>', 'default scenario: at S seconds, migrate domain 1 (the frontend) to a second wasmxen process over 127.0.0.1, '
-      + 'where a fresh backend takes over (exit 1 if the target refused it; the source then resumed it)', boundedNumber(MAX_RUN_SECONDS, 'thirty days'))
+      + 'where a fresh backend takes over (exit 1 if it failed, e.g. the target refused the image; the source then resumed it)', boundedNumber(MAX_RUN_SECONDS, 'thirty days'))
     .option('--migrate-max-vcpus <n>', 'with --migrate-at: the target host gives a domain at most N vCPUs (1 makes it refuse domain 1\'s two)',
       boundedInteger(32, 'Xen\'s legacy vCPU limit'))
     .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo'; saveAt?: number; saveTo?: string; migrateAt?: number; migrateMaxVcpus?: number }) => {
@@ -87,7 +87,7 @@ export function registerRun(program: Command): void {
         console.log(opts.json ? JSON.stringify(report) : text);
         if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;
         if ('migration' in report && report.migration && !report.migration.ok) {
-          console.error(`wasmxen: migration of domain 1 refused by the target: ${report.migration.error} (the source resumed it)`);
+          console.error(`wasmxen: migration of domain 1 failed: ${report.migration.error} (the source resumed it)`);
           process.exitCode = 1;
         }
       } finally {

@@ -160,7 +160,7 @@ export function main(gg: Guest): void {
       g.listen(port, 'fanin'); // bound in the driver: what a resume reconnects
     }
     // the IPI chain starts once vCPU 0's IPI port is known
-    while (Atomics.load(r.i32, RING_PORT_IPI) === 0) { if (g.stopping()) return; g.poll(); Atomics.wait(d.v.i32, S_RING_GFN, 0, 1); }
+    while (Atomics.load(r.i32, RING_PORT_IPI) === 0) { if (g.stopping()) return; g.poll(); Atomics.wait(r.i32, RING_PORT_IPI, 0, 1); }
     sendIpi(0);
     d.booted();
     fanin();

@@ -263,7 +263,7 @@ export function formatRunReport(r: RunReport): string {
 
 function formatMigration(m: MigrationReport, n: (x: number) => number | string): string {
   const head = `  migrate domain 1 at ${m.at_s.toFixed(2)} s to a second wasmxen process over 127.0.0.1: ${n(m.bytes)} bytes, ${m.records} records, paused ${m.downtime_ms.toFixed(1)} ms`;
-  if (!m.ok) return `${head}\n          REFUSED by the target (${m.error}): domain 1 resumed on the source and ran on there`;
+  if (!m.ok) return `${head}\n          FAILED (${m.error}): domain 1 resumed on the source and ran on there`;
   const t = m.target;
   return `${head}\n          source copy destroyed; on the target a fresh backend took over${t ? `: ${n(t.delivered)} events delivered there, ${n(t.ipis)} IPIs and ${n(t.timer_ticks)} timer ticks of domain 1 after the move` : ''}`;
 }

@@ -44,7 +44,7 @@ export interface MigrationReport {
   bytes: number;
   records: number;
   pages: number;
-  /** why the target refused (the source resumed) */
+  /** why it failed — the target refused the image, did not answer, or domain 1 did not pause — (the source resumed it) */
   error?: string;
   fault?: string;
   /** refused: ping-pong events delivered after the source resumed domain 1 (its frontend really runs on) */
@@ -121,7 +121,12 @@ async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: numbe
 async function migrate(hv: Hypervisor, v: DemoViews, target: Target, config: MigratingFrontendConfig): Promise<Omit<MigrationReport, 'at_s'>> {
   const t0 = monotonicNs();
   const ms = () => Number(monotonicNs() - t0) / 1e6;
-  await hv.pauseDomain(1);
+  try {
+    await hv.pauseDomain(1);
+  } catch (e) {
+    // a vCPU did not park in time: the pause was withdrawn, domain 1 runs on here
+    return { ok: false, downtime_ms: ms(), bytes: 0, records: 0, pages: 0, error: (e as Error).message };
+  }
   // the backend lets go of the frontend's rings: after S_BACK_BUSY reads 0 no service touches them (I48)
   Atomics.store(v.i32, S_DISCONNECT, 1);
   while (Atomics.load(v.i32, S_BACK_BUSY) !== 0) await sleep(0);

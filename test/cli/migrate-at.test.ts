@@ -46,7 +46,7 @@ describe('wasmxen run --migrate-at', () => {
     const r = wasmxen('run', '--seconds', '2', '--migrate-at', '0.8', '--migrate-max-vcpus', '1', '--json');
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/migration of domain 1 refused by the target: .*2 vCPUs.*at most 1.*the source resumed it/);
+    expect(r.stderr).toMatch(/migration of domain 1 failed: .*2 vCPUs.*at most 1.*the source resumed it/);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ lost: 0, duplicated: 0 });
     expect(report.delivered).toBe(report.sent);
