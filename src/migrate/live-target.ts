@@ -3,8 +3,9 @@
 // runs it — Hypervisor.restore validates the image whole (I45), creates a
 // fresh backend domain 2 of this host beside it and restores the frontend as
 // domain 1, whose vCPU threads run its resume path
-// (src/guests/migrating-frontend.ts). Only once its vCPUs run does it reply
-// ok: the source then destroys its copy. A refused image is answered with
+// (src/guests/migrating-frontend.ts). Only once the frontend's resume path
+// has finished does it reply ok: the source then destroys its copy; a resume
+// that fails is answered like a refused image, and the source keeps running. A refused image is answered with
 // the fault and nothing runs. Then it runs until the source says `finish`
 // with its own final counts, quiesces, drains until every flow summed over
 // both hosts is delivered, and reports what this host counted.
@@ -16,7 +17,7 @@ import { ImageError } from './errors.ts';
 import { readFrames, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
 import type { Hello } from './receiver.ts';
 import type { ImageKey } from './writer.ts';
-import { SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING } from '../guests/demo-shared.ts';
+import { SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_RESUMED } from '../guests/demo-shared.ts';
 import { FlowSample, sumCounts, type HostCounts } from '../scenarios/flow-sample.ts';
 
 /** The live target's answer to the source (FRAME_REPLY). */
@@ -66,6 +67,25 @@ async function readMigration(socket: Socket): Promise<{ hello: Hello; image: Uin
   return { hello, image };
 }
 
+/** Bound on the moved frontend's resume path (worker start, module load, reconnect) on a loaded machine. */
+export const RESUME_LIMIT_MS = 30_000;
+
+/**
+ * Resolves once the moved frontend's vCPU 0 finished its resume path
+ * (S_RESUMED); rejects if a vCPU crashed first (e.g. a channel could not be
+ * reconnected) or the bound passed — the source then keeps its copy.
+ */
+async function frontendResumed(hv: Hypervisor, i32: Int32Array): Promise<void> {
+  let crashed: Error | undefined;
+  hv.closed.catch((e: Error) => { crashed = e; });
+  const limit = Date.now() + RESUME_LIMIT_MS;
+  while (Atomics.load(i32, S_RESUMED) === 0) {
+    if (crashed) throw new Error(`the moved domain did not resume: ${crashed.message}`);
+    if (Date.now() > limit) throw new Error(`the moved domain did not resume within ${RESUME_LIMIT_MS / 1000} s`);
+    await sleep(1);
+  }
+}
+
 /**
  * Serve one live migration. `ready` gets the listening port; `finish`
  * resolves with the source's final counts (or undefined: stop now).
@@ -80,7 +100,9 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
   });
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const v = demoViews(shared);
-  let hv: Hypervisor;
+  // from zero, before any vCPU runs: every count of this host is in the sample
+  const flows = new FlowSample(v);
+  let hv: Hypervisor | undefined;
   try {
     const { hello, image } = await readMigration(socket);
     ({ hv } = await Hypervisor.restore(image, {
@@ -90,15 +112,17 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     }));
     hv.start();
     hv.startTimer(opts.timerHz);
+    await frontendResumed(hv, v.i32);
   } catch (e) {
+    await hv?.shutdown();
     const refusal = { ok: false as const, fault: e instanceof ImageError ? e.fault : undefined, error: (e as Error).message };
     writeJson(socket, FRAME_REPLY, refusal);
     socket.end();
     return refusal;
   }
   writeJson(socket, FRAME_REPLY, { ok: true } satisfies LiveReply);
+  const target = hv!;
   socket.end();
-  const flows = new FlowSample(v);
   // sample at least once a second (WideCounter) until the source finishes
   let source: HostCounts | undefined;
   let finished = false;
@@ -113,7 +137,7 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     if (Date.now() > limit) break; // the source's sums then show what was not delivered
     await sleep(20);
   }
-  const r = await hv.shutdown();
+  const r = await target.shutdown();
   flows.sample();
   const latency: string[] = [];
   let spurious = 0;
