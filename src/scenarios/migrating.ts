@@ -6,7 +6,8 @@
 //   1. pause domain 1 (every vCPU parked at a boundary, I28);
 //   2. disconnect the source backend from its rings (I48);
 //   3. save domain 1 and stream the image; the target validates it whole,
-//      restores it beside a fresh backend of its own and starts it;
+//      restores it beside a fresh backend of its own, starts it and answers
+//      once its resume path has finished;
 //   4. on the target's ok, destroy domain 1 here (its backend's channels
 //      turn unbound); on anything else reconnect the backend and unpause
 //      domain 1 — the source runs on as if nothing happened.
@@ -38,7 +39,7 @@ export interface MigrationReport {
   /** seconds into the run when domain 1 was paused */
   at_s: number;
   ok: boolean;
-  /** domain 1 paused: from the pause to the target's ok (or to the source's resume on failure) */
+  /** domain 1 paused: from the pause to the target's ok — its resume path finished — (or to the source's resume on failure) */
   downtime_ms: number;
   /** image bytes, records and populated pages sent */
   bytes: number;
