@@ -7,7 +7,8 @@
 // has finished does it reply ok: the source then destroys its copy; a resume
 // that fails is answered like a refused image, and the source keeps running. A refused image is answered with
 // the fault and nothing runs. Then it runs until the source says `finish`
-// with its own final counts, quiesces, drains until every flow summed over
+// with its own final counts and the moved guest has taken a timer tick on
+// each vCPU and an IPI here, quiesces, drains until every flow summed over
 // both hosts is delivered, and reports what this host counted.
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import * as hdr from 'hdr-histogram-js';
@@ -17,7 +18,7 @@ import { ImageError } from './errors.ts';
 import { readFrames, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
 import type { Hello } from './receiver.ts';
 import type { ImageKey } from './writer.ts';
-import { SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_RESUMED } from '../guests/demo-shared.ts';
+import { SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_RESUMED, F_IPI } from '../guests/demo-shared.ts';
 import { FlowSample, sumCounts, type HostCounts } from '../scenarios/flow-sample.ts';
 
 /** The live target's answer to the source (FRAME_REPLY). */
@@ -128,6 +129,14 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
   let finished = false;
   void finish.then((c) => { source = c; finished = true; });
   while (!finished) { flows.sample(); await sleep(50); }
+  // however early the source finishes, the moved guest first shows it carries on here: a timer
+  // tick on each of its vCPUs and an IPI taken (bounded; the report shows what it did not do)
+  const carriedOn = () => {
+    const c = flows.sample();
+    const ipi = c.delivered[flows.flows.indexOf(F_IPI)] + c.delivered[flows.flows.indexOf(F_IPI + 2)];
+    return c.ticks[0] > 0 && c.ticks[1] > 0 && ipi > 0;
+  };
+  for (const until = Date.now() + RESUME_LIMIT_MS; !carriedOn() && Date.now() < until;) await sleep(10);
   Atomics.store(v.i32, S_QUIESCE, 1);
   const limit = Date.now() + (opts.drainMs ?? 20_000);
   for (;;) {

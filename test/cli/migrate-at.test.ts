@@ -34,6 +34,18 @@ describe('wasmxen run --migrate-at', () => {
     expect(report.flows.pingpong + report.flows.fanin + report.flows.ipi).toBe(report.delivered);
   });
 
+  it('--abi 2l: a 2-level guest moves and resumes on 2-level, exactly accounted', () => {
+    const r = wasmxen('run', '--seconds', '2', '--migrate-at', '0.8', '--abi', '2l', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ abi: '2l', lost: 0, duplicated: 0, migration: { ok: true } });
+    expect(report.delivered).toBe(report.sent);
+    expect(report.migration.target.resumed.ports).toBe(13);
+    expect(report.migration.target.delivered).toBeGreaterThan(0);
+    expect(report.migration.target.timer_ticks).toBeGreaterThan(0);
+  });
+
   it('says what moved and when in the human-readable report', () => {
     const r = wasmxen('run', '--seconds', '1.5', '--migrate-at', '0.5');
     expect(r.status).toBe(0);
