@@ -169,6 +169,8 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   private readonly dying = new Set<number>();
   private readonly destroyed = new Set<number>();
   private readonly destroyHooks = new Map<number, Set<DestroyHook>>();
+  /** domains restored from an image: their guest module's vCPUs resume instead of booting */
+  private readonly restored = new Set<number>();
 
   private constructor(readonly machine: Machine, private readonly opts: HypervisorOptions) {
     super();
@@ -327,6 +329,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     const d = new Domain(this.machine.dp, region, layout, spec.guest, this.registry, this.errorSink);
     this.domains.set(spec.id, d);
     this.specs.set(spec.id, spec);
+    this.restored.delete(spec.id);
     this.destroyed.delete(spec.id);
     if (this.started) this.spawnVcpus(spec);
     return d;
@@ -427,6 +430,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
       guestWidth: img.config.guestWidth, maxPages: img.config.maxPages,
     };
     const d = new Domain(this.machine.dp, region, guestLayout(spec.vcpus, img.config.maxEvtchnPort), spec.guest, this.registry, this.errorSink);
+    this.restored.add(spec.id);
     this.domains.set(spec.id, d);
     this.specs.set(spec.id, spec);
     this.destroyed.delete(spec.id);
@@ -507,7 +511,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
       this.pool.spawn({
         module: this.machine.module, memory: this.machine.memory, dom: spec.id, vcpu: v, vcpus: spec.vcpus,
         maxPort: r.maxEvtchnPort, guest: spec.guest, config: spec.config, shared: this.opts.shared,
-        consumers: this.bindings,
+        consumers: this.bindings, resume: this.restored.has(spec.id),
       });
     }
   }

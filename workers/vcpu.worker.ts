@@ -32,7 +32,8 @@ const api: VcpuApi = {
   async run(): Promise<VcpuReport> {
     let destroyed = false;
     try {
-      await gm.main?.(guest);
+      // a domain restored here resumes (its guest state is in its memory, src/guest/resume.ts)
+      await (d.resume ? gm.resume : gm.main)?.(guest);
       let since = Date.now();
       while (!stopping()) {
         gate.check(); // the upcall boundary

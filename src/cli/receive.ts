@@ -2,7 +2,10 @@
 // 127.0.0.1, takes one migration (src/migrate/receiver.ts), prints its reply
 // as JSON, and exits 1 with one line if the images were refused.
 import { type Command, InvalidArgumentError } from 'commander';
+import { createInterface } from 'node:readline';
 import { receive } from '../migrate/receiver.ts';
+import { runLiveTarget } from '../migrate/live-target.ts';
+import type { HostCounts } from '../scenarios/flow-sample.ts';
 import { injectionByName, INJECTIONS } from '../stress/inject.ts';
 import { VerdictError } from './exit.ts';
 
@@ -25,7 +28,25 @@ export function registerReceive(program: Command): void {
     .option('--gap-frames <n>', 'frames of another domain placed before the restored ones', intArg(2, 262144), 13)
     .option('--max-vcpus <n>', 'the most vCPUs this host gives a domain', intArg(0, 32))
     .option('--inject <bug>', `re-inject a bug (stress build): ${INJECTIONS.map((i) => i.name).join(', ')}`)
-    .action(async (opts: { port: number; count: number; key?: string; preemptEvery?: number; gapFrames: number; maxVcpus?: number; inject?: string }) => {
+    .option('--live', 'the target of `run --migrate-at`: run the default scenario\'s moved frontend with a fresh backend domain 2 until '
+      + '"finish COUNTS" arrives on stdin, then print what this host counted as JSON')
+    .option('--abi <abi>', 'with --live: the ABI of the fresh backend', 'fifo')
+    .option('--timer-hz <n>', 'with --live: this host\'s timer VIRQ rate', intArg(1, 1000), 100)
+    .action(async (opts: { port: number; count: number; key?: string; preemptEvery?: number; gapFrames: number; maxVcpus?: number; inject?: string; live?: boolean; abi: string; timerHz: number }) => {
+      if (opts.live) {
+        if (opts.abi !== 'fifo' && opts.abi !== '2l') throw new Error(`--abi must be fifo or 2l, not '${opts.abi}'`);
+        if (opts.inject || opts.count !== 1) throw new Error('--live serves one migration of the default scenario: drop --inject and --count');
+        const finish = new Promise<HostCounts | undefined>((resolve) => {
+          const lines = createInterface({ input: process.stdin });
+          lines.on('line', (l) => { if (l.startsWith('finish ')) resolve((JSON.parse(l.slice(7)) as HostCounts | null) ?? undefined); });
+          lines.on('close', () => resolve(undefined));
+        });
+        const r = await runLiveTarget({ port: opts.port, abi: opts.abi, timerHz: opts.timerHz, key: opts.key, maxVcpus: opts.maxVcpus, preemptEvery: opts.preemptEvery },
+          (port) => console.log(`listening ${port}`), finish);
+        console.log(JSON.stringify(r));
+        if (!r.ok) throw new Error(`migration refused: ${r.error}`);
+        return;
+      }
       let inject: number | undefined;
       if (opts.inject) {
         const inj = injectionByName(opts.inject);

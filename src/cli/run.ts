@@ -5,7 +5,8 @@ import { SingleBar } from 'cli-progress';
 import { runFifoDataPlane, formatDataPlaneReport, DATA_PLANE_MAX_SECONDS } from '../scenarios/fifo-data-plane.ts';
 import { runDefaultScenario, formatRunReport, MAX_RUN_SECONDS, type RunProgress } from '../scenarios/default.ts';
 import { runDmaScenario, formatDmaReport } from '../scenarios/dma.ts';
-import { boundedNumber } from './options.ts';
+import { runMigratingScenario } from '../scenarios/migrating.ts';
+import { boundedNumber, boundedInteger } from './options.ts';
 
 /** A progress bar on stderr when it is a terminal (and no --json): time, phase and events. */
 function runBar(enabled: boolean) {
@@ -46,7 +47,15 @@ export function registerRun(program: Command): void {
     .option('--save-at <s>', 'default scenario: at S seconds, write domain 1\'s image (paused only for the copy) to --save-to',
       boundedNumber(MAX_RUN_SECONDS, 'thirty days'))
     .option('--save-to <file>', 'where --save-at writes the image (check it with `wasmxen image check`)')
-    .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo'; saveAt?: number; saveTo?: string }) => {
+    .option('--migrate-at <s>', 'default scenario: at S seconds, migrate domain 1 (the frontend) to a second wasmxen process over 127.0.0.1, '
+      + 'where a fresh backend takes over (exit 1 if it failed, e.g. the target refused the image; the source then resumed it)', boundedNumber(MAX_RUN_SECONDS, 'thirty days'))
+    .option('--migrate-max-vcpus <n>', 'with --migrate-at: the target host gives a domain at most N vCPUs (1 makes it refuse domain 1\'s two)',
+      boundedInteger(32, 'Xen\'s legacy vCPU limit'))
+    .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo'; saveAt?: number; saveTo?: string; migrateAt?: number; migrateMaxVcpus?: number }) => {
+      if (opts.migrateAt !== undefined && opts.scenario !== 'default') throw new Error('--migrate-at migrates domain 1 of the default scenario: drop --scenario');
+      if (opts.migrateAt !== undefined && opts.saveAt !== undefined) throw new Error('--migrate-at and --save-at do not go together: give one');
+      if (opts.migrateAt !== undefined && opts.migrateAt >= opts.seconds) throw new Error(`--migrate-at ${opts.migrateAt} must be before the end of the run (--seconds ${opts.seconds})`);
+      if (opts.migrateMaxVcpus !== undefined && opts.migrateAt === undefined) throw new Error('--migrate-max-vcpus configures the target of --migrate-at: give --migrate-at too');
       if ((opts.saveAt === undefined) !== (opts.saveTo === undefined)) throw new Error('--save-at and --save-to go together: give both');
       if (opts.saveAt !== undefined && opts.scenario !== 'default') throw new Error('--save-at saves domain 1 of the default scenario: drop --scenario');
       if (opts.saveAt !== undefined && opts.saveAt >= opts.seconds) throw new Error(`--save-at ${opts.saveAt} must be before the end of the run (--seconds ${opts.seconds})`);
@@ -67,13 +76,20 @@ export function registerRun(program: Command): void {
           if (!r.ok) process.exitCode = 1;
           return;
         }
+        const onProgress = bar && ((p: Omit<RunProgress, 'latency'>) => bar.update(opts.seconds, p));
         const report = opts.scenario === 'fifo-data-plane'
           ? await runFifoDataPlane(opts.seconds)
-          : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, save: opts.saveAt !== undefined && opts.saveTo ? { at: opts.saveAt, file: opts.saveTo, write: (chunks) => writeFile(opts.saveTo!, chunks) } : undefined, onProgress: bar && ((p) => bar.update(opts.seconds, p)) });
+          : opts.migrateAt !== undefined
+            ? await runMigratingScenario({ seconds: opts.seconds, at: opts.migrateAt, abi: opts.abi, targetMaxVcpus: opts.migrateMaxVcpus, onProgress })
+            : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, save: opts.saveAt !== undefined && opts.saveTo ? { at: opts.saveAt, file: opts.saveTo, write: (chunks) => writeFile(opts.saveTo!, chunks) } : undefined, onProgress: bar && ((p) => bar.update(opts.seconds, p)) });
         bar?.stop();
         const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
         console.log(opts.json ? JSON.stringify(report) : text);
         if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;
+        if ('migration' in report && report.migration && !report.migration.ok) {
+          console.error(`wasmxen: migration of domain 1 failed: ${report.migration.error} (the source resumed it)`);
+          process.exitCode = 1;
+        }
       } finally {
         if (ticker) clearInterval(ticker);
         bar?.stop();

@@ -34,6 +34,13 @@ export interface GuestModule {
   handlers?: (g: Guest) => Record<string, Handler>;
   /** Runs on every vCPU before its upcall loop; may loop itself (calling g.poll()) until g.stopping(). */
   main?: (g: Guest) => void | Promise<void>;
+  /**
+   * Runs instead of main() on every vCPU of a domain restored on this host
+   * (hv.restoreDomain with a guest module): the guest's resume path —
+   * typically g.resume() on one vCPU while the others wait — with whatever it
+   * needs found in its own memory.
+   */
+  resume?: (g: Guest) => void | Promise<void>;
   /** Summary returned to the hypervisor when the vCPU stops. */
   report?: (g: Guest) => unknown;
 }

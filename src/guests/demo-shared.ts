@@ -13,6 +13,13 @@ export const S_IPI_PORT = 12;      // + dom slot * 2 + vcpu: IPI port delivering
 // can start any more, so sent counts are final — src/scenarios/default.ts)
 export const S_SENDING = 16;
 export const S_BOOTED = 17;        // bit dom slot * 2 + vcpu: that vCPU finished its setup (its first sends counted)
+// --migrate-at (src/guests/demo-split-ring.ts): the frontend's ring page offered to the
+// backend (its gfn + 1; 0 = not yet), and the toolstack's disconnect of the backend
+export const S_RING_GFN = 18;
+export const S_DISCONNECT = 19;    // 1: the backend touches the frontend's rings no more (the toolstack waits S_BACK_BUSY 0)
+export const S_BACK_BUSY = 21;     // backend vCPUs inside a ring service (a Dekker pair with S_DISCONNECT)
+export const S_RESCAN = 22;        // bit vcpu: that backend vCPU re-reads the rings once (reconnected after a disconnect)
+export const S_RESUMED = 23;       // 1: the moved frontend's vCPU 0 finished its resume path (its other vCPUs wait for it)
 export const S_DUPLICATED = 20;    // deliveries with no matching send
 // flows: sent/delivered pairs
 export const F_PING = 24;          // frontend → backend

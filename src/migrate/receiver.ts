@@ -20,7 +20,12 @@ import { readFrames, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END,
 import { domainDigest, type DomainDigest } from './digest.ts';
 import type { ImageKey } from './writer.ts';
 
-export interface HelloDomain { domid: number; control?: boolean }
+export interface HelloDomain {
+  domid: number;
+  control?: boolean;
+  /** the toolstack's configuration of the domain's guest module (a live migration's target runs it) */
+  config?: unknown;
+}
 export interface Hello { domains: HelloDomain[] }
 
 export interface ReceiverOptions {

@@ -7,14 +7,17 @@ import type { Hello, Reply } from './receiver.ts';
 export interface Outgoing {
   domid: number;
   control?: boolean;
+  /** the toolstack's configuration of its guest module (HelloDomain.config) */
+  config?: unknown;
   /** writes the domain's image into `sink` (saveDomain) */
   save: (sink: (chunk: Uint8Array) => void) => void;
 }
 
-export async function sendDomains(port: number, domains: readonly Outgoing[]): Promise<{ reply: Reply; bytes: number }> {
+/** Send `domains` to the receiver on 127.0.0.1:`port`; resolves with its reply (R: a live target's reply shape). */
+export async function sendDomains<R = Reply>(port: number, domains: readonly Outgoing[]): Promise<{ reply: R; bytes: number }> {
   const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
   await new Promise<void>((resolve, reject) => { socket.once('connect', resolve); socket.once('error', reject); });
-  const hello: Hello = { domains: domains.map((d) => ({ domid: d.domid, control: d.control })) };
+  const hello: Hello = { domains: domains.map((d) => ({ domid: d.domid, control: d.control, config: d.config })) };
   writeJson(socket, FRAME_HELLO, hello);
   let bytes = 0;
   for (const d of domains) {
@@ -25,7 +28,7 @@ export async function sendDomains(port: number, domains: readonly Outgoing[]): P
   for await (const f of readFrames(socket)) {
     if (f.kind === FRAME_REPLY) {
       socket.destroy();
-      return { reply: JSON.parse(f.body.toString()) as Reply, bytes };
+      return { reply: JSON.parse(f.body.toString()) as R, bytes };
     }
   }
   throw new Error('the receiver closed the connection without a reply');

@@ -27,7 +27,7 @@ export interface HvRestoreOptions {
   /** the id the restored domain gets on this host (Xen gives a new domid) */
   id: number;
   key?: ImageKey;
-  /** a guest module for its vCPU threads (none: a service domain served on this thread) */
+  /** a guest module for its vCPU threads, which run its resume() instead of main() (none: a service domain served on this thread) */
   guest?: string;
   config?: unknown;
   /** the most vCPUs this host gives a domain (default 32) */

@@ -18,6 +18,7 @@ import { builtinGuest } from '../platform/host.ts';
 import { monotonicNs } from '../platform/clock.ts';
 import { guestLayout } from '../guest/layout.ts';
 import type { FrontendConfig } from '../guests/frontend.ts';
+import type { MigrationReport } from './migrating.ts';
 import {
   demoViews, S_QUIESCE, S_SENDING, S_BOOTED, ALL_BOOTED, S_DUPLICATED, S_TICKS, allFlows, sentOf, deliveredOf,
   receiverOf, F_PING, F_PONG, F_FANIN, F_IPI, FANIN_PORTS, type DemoViews,
@@ -44,6 +45,8 @@ export interface RunReport {
   console: string[];
   /** with `save`: domain 1's image written mid-run (src/migrate/), the domain paused only for the copy */
   save?: { file: string; at_s: number; bytes: number; records: number; downtime_ms: number };
+  /** with `--migrate-at` (src/scenarios/migrating.ts): domain 1 moved to a second process; counts summed over both */
+  migration?: MigrationReport;
 }
 
 /** Bound on the wait for every vCPU to boot (worker start, module load, binds) on a loaded machine. */
@@ -257,9 +260,17 @@ export function formatRunReport(r: RunReport): string {
     `  rate    ${n(r.events_per_s)} events/s`,
     `  latency one-way p50 ${us(r.latency_ns.p50)}  p90 ${us(r.latency_ns.p90)}  p99 ${us(r.latency_ns.p99)}  max ${us(r.latency_ns.max)}`,
     `  timer   ${n(r.timer_ticks)} VIRQ_TIMER ticks handled; spurious events ${r.spurious}; lost wake-ups ${r.late_wakeups}`,
-    `  monitor ${n(r.monitor.requests)} requests from domain 1 answered in Xen (${n(r.monitor.answers)} answers received)`,
+    ...(r.migration ? [] : [`  monitor ${n(r.monitor.requests)} requests from domain 1 answered in Xen (${n(r.monitor.answers)} answers received)`]),
     ...r.console.map((l) => `  console ${l}`),
+    ...(r.migration ? [formatMigration(r.migration, n)] : []),
     ...(r.save ? [`  save    domain 1 at ${r.save.at_s.toFixed(2)} s: ${n(r.save.bytes)} bytes, ${r.save.records} records in ${r.save.file} (paused ${r.save.downtime_ms.toFixed(1)} ms)`] : []),
     r.lost === 0 && r.duplicated === 0 ? '  every event delivered exactly once' : '  EVENTS LOST OR DUPLICATED',
   ].join('\n');
+}
+
+function formatMigration(m: MigrationReport, n: (x: number) => number | string): string {
+  const head = `  migrate domain 1 at ${m.at_s.toFixed(2)} s to a second wasmxen process over 127.0.0.1: ${n(m.bytes)} bytes, ${m.records} records, paused ${m.downtime_ms.toFixed(1)} ms`;
+  if (!m.ok) return `${head}\n          FAILED (${m.error}): domain 1 resumed on the source and ran on there`;
+  const t = m.target;
+  return `${head}\n          source copy destroyed; on the target a fresh backend took over${t ? `: ${n(t.delivered)} events delivered there, ${n(t.ipis)} IPIs and ${n(t.timer_ticks)} timer ticks of domain 1 after the move` : ''}`;
 }

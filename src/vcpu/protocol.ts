@@ -18,6 +18,8 @@ export interface VcpuWorkerData {
   shared?: SharedArrayBuffer;
   /** Xen-internal consumers to load on this thread */
   consumers: ConsumerBinding[];
+  /** the domain was restored on this host: run the module's resume() instead of main() */
+  resume?: boolean;
 }
 
 /** What a guest-module vCPU reports when it stops: its kernel's counters and its module's report(). */

@@ -1,0 +1,280 @@
+// `run --migrate-at S`: the default scenario's flows (ping-pong, fan-in at
+// mixed priorities, IPIs, a timer VIRQ on every vCPU) with a frontend that
+// keeps its split-driver state in its own memory (src/guests/migrating-*.ts),
+// migrated at S seconds to a second wasmxen process (`wasmxen receive
+// --live`, src/migrate/live-target.ts) over a TCP socket on 127.0.0.1:
+//   1. pause domain 1 (every vCPU parked at a boundary, I28);
+//   2. disconnect the source backend from its rings (I49);
+//   3. save domain 1 and stream the image; the target validates it whole,
+//      restores it beside a fresh backend of its own, starts it and answers
+//      once its resume path has finished;
+//   4. on the target's ok, destroy domain 1 here (its backend's channels
+//      turn unbound); on anything else reconnect the backend and unpause
+//      domain 1 — the source runs on as if nothing happened.
+// Each host counts what happened on it; at the end the source quiesces, hands
+// its final counts to the target, which quiesces and drains until every flow
+// summed over both hosts is delivered, and the report is the sum.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { Hypervisor } from '../hypervisor.ts';
+import { builtinGuest } from '../platform/host.ts';
+import { monotonicNs } from '../platform/clock.ts';
+import { projectRoot } from '../paths.ts';
+import { guestLayout } from '../guest/layout.ts';
+import { StuckVcpuError, WasmxenError } from '../errors.ts';
+import { valueAt } from '../bench/stats.ts';
+import { sendDomains } from '../migrate/sender.ts';
+import { mergeLatency, type LiveReply, type LiveTargetReport } from '../migrate/live-target.ts';
+import type { MigratingFrontendConfig } from '../guests/migrating-frontend.ts';
+import {
+  SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_BOOTED, ALL_BOOTED, S_DISCONNECT, S_BACK_BUSY, S_RESCAN,
+  F_PING, F_PONG, F_FANIN, F_IPI, FANIN_PORTS, receiverOf, type DemoViews,
+} from '../guests/demo-shared.ts';
+import { FlowSample, sumCounts, type HostCounts } from './flow-sample.ts';
+import { BOOT_LIMIT_MS, DRAIN_LIMIT_MS, type RunReport, type RunProgress } from './default.ts';
+
+/** What `--migrate-at` adds to the run's report. */
+export interface MigrationReport {
+  /** seconds into the run when domain 1 was paused */
+  at_s: number;
+  ok: boolean;
+  /** domain 1 paused: from the pause to the target's ok — its resume path finished — (or to the source's resume on failure) */
+  downtime_ms: number;
+  /** image bytes, records and populated pages sent */
+  bytes: number;
+  records: number;
+  pages: number;
+  /** why it failed — the target refused the image, did not answer, or domain 1 did not pause — (the source resumed it) */
+  error?: string;
+  fault?: string;
+  /** refused: ping-pong events delivered after the source resumed domain 1 (its frontend really runs on) */
+  pingpong_after_resume?: number;
+  /** what the target host counted after the move */
+  target?: {
+    delivered: number; ipis: number; timer_ticks: number; spurious: number;
+    /** the moved frontend's resume path: ports rebound, requests notified again, IPI chain restarted */
+    resumed?: { ports: number; renotified: number; ipiRestarted: boolean };
+  };
+}
+
+export interface MigratingScenarioOptions {
+  seconds: number;
+  at: number;
+  timerHz?: number;
+  abi?: '2l' | 'fifo';
+  /** the target host gives a domain at most this many vCPUs (1: it refuses domain 1, the source resumes) */
+  targetMaxVcpus?: number;
+  /** progress without the default scenario's live latency (this frontend keeps no live histogram) */
+  onProgress?: (p: Omit<RunProgress, 'latency'>) => void;
+}
+
+const TICK_MS = 100;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Bound on the target process's start and on its reply to a migration. */
+const TARGET_LIMIT_MS = 60_000;
+
+/** The target host: a `wasmxen receive --live` child process of this one. */
+interface Target {
+  port: number;
+  /** hand it the source's final counts; resolves with what it counted */
+  finish(source: HostCounts | undefined): Promise<LiveTargetReport | undefined>;
+  kill(): void;
+}
+
+async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: number): Promise<Target> {
+  const bin = join(projectRoot(), 'bin', 'wasmxen.mjs');
+  const args = ['--no-liftoff', bin, 'receive', '--live', '--abi', abi, '--timer-hz', String(timerHz)];
+  if (maxVcpus !== undefined) args.push('--max-vcpus', String(maxVcpus));
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => { stderr += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const lines = createInterface({ input: child.stdout! });
+  let onReport: ((r: LiveTargetReport | undefined) => void) | undefined;
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new WasmxenError(`the target wasmxen process did not listen within ${TARGET_LIMIT_MS / 1000} s`)), TARGET_LIMIT_MS);
+    lines.on('line', (l) => {
+      const m = /^listening (\d+)$/.exec(l);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); return; }
+      try {
+        const r = JSON.parse(l) as LiveTargetReport | { ok: false };
+        if (r.ok) onReport?.(r);
+      } catch { /* not a report line */ }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new WasmxenError(`the target wasmxen process exited (${code}): ${stderr.trim().split('\n').pop() ?? ''}`));
+      onReport?.(undefined);
+    });
+  });
+  return {
+    port,
+    finish: (source) => new Promise((resolve) => {
+      onReport = resolve;
+      child.stdin!.end(`finish ${JSON.stringify(source ?? null)}\n`);
+      void exited.then(() => resolve(undefined));
+    }),
+    kill: () => { if (child.exitCode === null) child.kill(); },
+  };
+}
+
+/** Pause, disconnect, save and send domain 1; destroy it on the target's ok, resume it otherwise. */
+async function migrate(hv: Hypervisor, v: DemoViews, target: Target, config: MigratingFrontendConfig): Promise<Omit<MigrationReport, 'at_s'>> {
+  const t0 = monotonicNs();
+  const ms = () => Number(monotonicNs() - t0) / 1e6;
+  try {
+    await hv.pauseDomain(1);
+  } catch (e) {
+    // a vCPU did not park in time: the pause was withdrawn, domain 1 runs on here
+    return { ok: false, downtime_ms: ms(), bytes: 0, records: 0, pages: 0, error: (e as Error).message };
+  }
+  // the backend lets go of the frontend's rings: after S_BACK_BUSY reads 0 no service touches them (I49)
+  Atomics.store(v.i32, S_DISCONNECT, 1);
+  while (Atomics.load(v.i32, S_BACK_BUSY) !== 0) await sleep(0);
+  const chunks: Uint8Array[] = [];
+  let figures = { bytes: 0, records: 0, pages: 0 };
+  let reply: LiveReply;
+  try {
+    figures = await hv.saveTo(1, (c) => chunks.push(c), { keepPaused: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      reply = (await Promise.race([
+        sendDomains<LiveReply>(target.port, [{ domid: 1, config, save: (sink) => chunks.forEach(sink) }]),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new WasmxenError(`the target did not answer within ${TARGET_LIMIT_MS / 1000} s`)), TARGET_LIMIT_MS);
+        }),
+      ])).reply;
+    } finally {
+      clearTimeout(timer);
+    }
+  } catch (e) {
+    reply = { ok: false, error: (e as Error).message };
+  }
+  if (reply.ok) {
+    const downtime = ms();
+    await hv.destroyDomain(1);
+    return { ok: true, downtime_ms: downtime, ...figures };
+  }
+  // the source resumes: the backend reconnects and re-reads its rings once, the frontend runs on
+  Atomics.store(v.i32, S_DISCONNECT, 0);
+  Atomics.store(v.i32, S_RESCAN, 0b11);
+  hv.unpauseDomain(1);
+  return { ok: false, downtime_ms: ms(), ...figures, error: reply.error, ...(reply.fault ? { fault: reply.fault } : {}) };
+}
+
+export async function runMigratingScenario(opts: MigratingScenarioOptions): Promise<RunReport> {
+  if (!(opts.at >= 0 && opts.at < opts.seconds)) throw new RangeError(`--migrate-at ${opts.at} must be in [0, ${opts.seconds})`);
+  const abi = opts.abi ?? 'fifo';
+  const timerHz = opts.timerHz ?? 100;
+  const shared = new SharedArrayBuffer(SHARED_BYTES);
+  const v = demoViews(shared);
+  const config: MigratingFrontendConfig = { ringGfn: guestLayout(2, 1023).freeGfn };
+  const hv = await Hypervisor.create({
+    domains: [
+      { id: 1, vcpus: 2, guest: builtinGuest('migrating-frontend'), config },
+      { id: 2, vcpus: 2, guest: builtinGuest('migrating-backend') },
+    ],
+    shared, abi,
+  });
+  const flows = new FlowSample(v);
+  const idx = (f: number) => flows.flows.indexOf(f);
+  const started = monotonicNs();
+  const now = () => Number(monotonicNs() - started) / 1e9;
+  const byFlow = (c: HostCounts, fs: number[]) => fs.reduce((a, f) => a + c.delivered[idx(f)], 0);
+  const totals = (c: HostCounts) => ({
+    pingpong: byFlow(c, [F_PING, F_PONG]),
+    fanin: byFlow(c, Array.from({ length: FANIN_PORTS }, (_, i) => F_FANIN + 2 * i)),
+    ipi: byFlow(c, [0, 1, 2, 3].map((i) => F_IPI + 2 * i)),
+  });
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const progress = (phase: RunProgress['phase']) => {
+    const c = flows.sample();
+    opts.onProgress?.({ phase, elapsed: now(), seconds: opts.seconds, sent: sum(c.sent), delivered: sum(c.delivered), flows: totals(c) });
+  };
+  const waitUntil = async (done: () => boolean, limitS: number) => {
+    for (;;) {
+      if (done()) return true;
+      const left = limitS - now();
+      if (left <= 0) return false;
+      await sleep(Math.min(TICK_MS, left * 1000));
+    }
+  };
+  let target: Target | undefined;
+  let migration: MigrationReport | undefined;
+  let remote: LiveTargetReport | undefined;
+  let elapsed = 0;
+  let report;
+  try {
+    target = await startTarget(abi, timerHz, opts.targetMaxVcpus);
+    hv.start();
+    hv.startTimer(timerHz);
+    const booted = () => (progress('booting'), (Atomics.load(v.i32, S_BOOTED) & ALL_BOOTED) === ALL_BOOTED);
+    if (!await waitUntil(booted, now() + BOOT_LIMIT_MS / 1000)) {
+      throw new StuckVcpuError(`the guests did not finish booting within ${BOOT_LIMIT_MS / 1000} s`, []);
+    }
+    await waitUntil(() => (progress('running'), false), opts.at);
+    const at = now();
+    migration = { at_s: at, ...await migrate(hv, v, target, config) };
+    const pingpongAt = totals(flows.sample()).pingpong;
+    await waitUntil(() => (progress('running'), false), Math.max(opts.seconds, now()));
+    // quiesce this host; what it still owes is delivered here (its own flows) or on the target
+    Atomics.store(v.i32, S_QUIESCE, 1);
+    const local = migration.ok ? [2, 3].map((s) => idx(F_IPI + 2 * s)) : flows.flows.map((_, i) => i);
+    const drained = () => {
+      const quiet = Atomics.load(v.i32, S_SENDING) === 0;
+      progress('draining');
+      return quiet && local.every((i) => flows.last.delivered[i] >= flows.last.sent[i]);
+    };
+    if (!await waitUntil(drained, now() + DRAIN_LIMIT_MS / 1000)) {
+      const stuck = local.filter((i) => flows.last.delivered[i] < flows.last.sent[i]).map((i) => receiverOf(flows.flows[i]));
+      throw new StuckVcpuError(`events in flight were not delivered within ${DRAIN_LIMIT_MS / 1000} s of the end`, stuck);
+    }
+    elapsed = now();
+    flows.sample();
+    if (!migration.ok) migration.pingpong_after_resume = totals(flows.last).pingpong - pingpongAt;
+    if (migration.ok) {
+      remote = await target.finish(flows.last);
+      if (!remote) throw new WasmxenError('the target wasmxen process ended without a report');
+      if (remote.crashed) throw new WasmxenError(`on the target host: ${remote.crashed}`);
+    } else {
+      await target.finish(undefined);
+    }
+  } finally {
+    report = await hv.shutdown();
+    target?.kill();
+  }
+  if (report.crashed.length > 0) throw report.crashed[0];
+  const all = sumCounts(flows.sample(), remote?.counts);
+  const latency = mergeLatency([
+    ...report.vcpus.map((r) => (r.guest as { latency?: string } | undefined)?.latency).filter((l): l is string => !!l),
+    ...(remote?.latency ?? []),
+  ]);
+  const sent = sum(all.sent);
+  const delivered = sum(all.delivered);
+  if (migration && remote) {
+    const t = remote.counts;
+    migration.target = {
+      delivered: sum(t.delivered), ipis: t.delivered[idx(F_IPI)] + t.delivered[idx(F_IPI + 2)], timer_ticks: t.ticks[0] + t.ticks[1], spurious: remote.spurious,
+      ...(remote.resumed ? { resumed: remote.resumed } : {}),
+    };
+  }
+  return {
+    scenario: 'default',
+    abi,
+    seconds: elapsed,
+    sent,
+    delivered,
+    lost: all.sent.reduce((a, s, i) => a + Math.max(0, s - all.delivered[i]), 0),
+    duplicated: all.duplicated + all.delivered.reduce((a, d, i) => a + Math.max(0, d - all.sent[i]), 0),
+    events_per_s: delivered / elapsed,
+    latency_ns: { p50: valueAt(latency, 50), p90: valueAt(latency, 90), p99: valueAt(latency, 99), max: latency.maxValue },
+    flows: totals(all),
+    timer_ticks: sum(all.ticks),
+    spurious: report.vcpus.reduce((a, r) => a + r.spurious, 0) + (remote?.spurious ?? 0),
+    late_wakeups: report.vcpus.reduce((a, r) => a + r.kernel.lateWakeups, 0),
+    monitor: { requests: 0, answers: 0, callbacks: 0 },
+    console: [],
+    migration,
+  };
+}

@@ -1,0 +1,84 @@
+// `wasmxen run --migrate-at S`: domain 1 (the frontend) moves mid-run to a
+// second wasmxen process over 127.0.0.1, where a fresh backend takes over;
+// sent/delivered summed over both processes stay exact, and the guest's IPIs,
+// timer and channels carry on in the target. And the failure path: a target
+// that refuses the image leaves the source running domain 1 on, exactly.
+import { describe, it, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../bin/wasmxen.mjs', import.meta.url));
+// the watchdog: a hang in either process fails the test with what it printed
+const wasmxen = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 150_000 });
+
+describe('wasmxen run --migrate-at', () => {
+  it('moves domain 1 to a second process: exact accounting summed over both, the guest carries on there', () => {
+    const r = wasmxen('run', '--seconds', '2', '--migrate-at', '0.8', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ lost: 0, duplicated: 0 });
+    expect(report.delivered).toBe(report.sent);
+    const m = report.migration;
+    expect(m.ok).toBe(true);
+    expect(m.bytes).toBeGreaterThan(0);
+    expect(m.records).toBeGreaterThanOrEqual(6); // config, save info, static end, pages, shared_info, 2 vCPU contexts, end
+    expect(m.downtime_ms).toBeGreaterThan(0);
+    // the target: its backend received events, the moved guest's IPIs and timer ticks went on there
+    expect(m.target.delivered).toBeGreaterThan(0);
+    expect(m.target.ipis).toBeGreaterThan(0);
+    expect(m.target.timer_ticks).toBeGreaterThan(0);
+    // every binding came back: 2 timer VIRQs, 2 IPIs, the ping channel and the 8 fan-in channels
+    expect(m.target.resumed.ports).toBe(13);
+    expect(m.target.spurious).toBe(0);
+    expect(report.flows.pingpong + report.flows.fanin + report.flows.ipi).toBe(report.delivered);
+  });
+
+  it('--abi 2l: a 2-level guest moves and resumes on 2-level, exactly accounted', () => {
+    const r = wasmxen('run', '--seconds', '2', '--migrate-at', '0.8', '--abi', '2l', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ abi: '2l', lost: 0, duplicated: 0, migration: { ok: true } });
+    expect(report.delivered).toBe(report.sent);
+    expect(report.migration.target.resumed.ports).toBe(13);
+    expect(report.migration.target.delivered).toBeGreaterThan(0);
+    expect(report.migration.target.timer_ticks).toBeGreaterThan(0);
+  });
+
+  it('says what moved and when in the human-readable report', () => {
+    const r = wasmxen('run', '--seconds', '1.5', '--migrate-at', '0.5');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/migrate domain 1 at \d+\.\d\d s to a second wasmxen process over 127\.0\.0\.1: [\d,]+ bytes, \d+ records, paused [\d.]+ ms/);
+    expect(r.stdout).toMatch(/source copy destroyed; on the target a fresh backend took over: [\d,]+ events delivered there/);
+    expect(r.stdout).toContain('every event delivered exactly once');
+  });
+
+  it('a target that refuses the image: the source resumes domain 1, accounting still exact, exit 1 with one line', () => {
+    const r = wasmxen('run', '--seconds', '2', '--migrate-at', '0.8', '--migrate-max-vcpus', '1', '--json');
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/migration of domain 1 failed: .*2 vCPUs.*at most 1.*the source resumed it/);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ lost: 0, duplicated: 0 });
+    expect(report.delivered).toBe(report.sent);
+    expect(report.migration).toMatchObject({ ok: false, fault: 'vcpu-count' });
+    expect(report.migration.target).toBeUndefined();
+    // the resumed frontend ran on in the source: ping-pong went on after the failed attempt
+    expect(report.migration.pingpong_after_resume).toBeGreaterThan(0);
+  });
+
+  it('refuses option combinations it can not honour, with one line', () => {
+    const bad = [
+      ['--seconds', '1', '--migrate-at', '1'],
+      ['--seconds', '2', '--migrate-at', '1', '--scenario', 'dma'],
+      ['--seconds', '2', '--migrate-max-vcpus', '1'],
+      ['--seconds', '2', '--migrate-at', '1', '--save-at', '1', '--save-to', '/tmp/x'],
+    ];
+    for (const args of bad) {
+      const r = wasmxen('run', ...args);
+      expect(r.status, args.join(' ')).toBe(3);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+  });
+});
