@@ -3,18 +3,18 @@
 // the results table, the issue's targets checked against this run, and the
 // one-sentence summary. Same numbers and formatting as the terminal table.
 import type { BenchReport, BenchResult } from './bench.ts';
-import { rate, duration, ratio, percent, paramsLabel } from './format.ts';
+import { rate, duration, ratio, percent, paramsLabel, referenceLabel } from './format.ts';
 
 export function markdownTable(r: BenchReport): string {
   const rows = [
-    '| workload | impl | events/s | spread | ×postMessage | ×comlink | ×JS ref | p50 | p90 | p99 | p99.9 | max | CPU/event | cores busy |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| workload | impl | events/s | spread | ×postMessage | ×comlink | ×JS ref | p50 | p90 | p99 | p99.9 | max | CPU/event | cores busy | ×reference |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const x of r.results) {
     const l = x.latency_ns;
     rows.push(`| ${x.workload}${Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : ''} | ${x.impl} | ${rate(x.events_per_s)} | ${percent(x.spread)} | `
       + `${ratio(x.vs.postmessage)} | ${ratio(x.vs.comlink)} | ${ratio(x.vs['js-reference'])} | ${duration(l.p50)} | ${duration(l.p90)} | ${duration(l.p99)} | `
-      + `${duration(l.p999)} | ${duration(l.max)} | ${duration(x.cpu_ns_per_event)} | ${x.cores_busy.toFixed(2)}${x.contended ? ' **contended**' : ''} |`);
+      + `${duration(l.p999)} | ${duration(l.max)} | ${duration(x.cpu_ns_per_event)} | ${x.cores_busy.toFixed(2)}${x.contended ? ' **contended**' : ''} | ${referenceLabel(x)} |`);
   }
   const sent = r.results.reduce((a, x) => a + x.sent, 0);
   const dma = r.results.find((x) => x.workload === 'dma');

@@ -1,6 +1,6 @@
 // The terminal report of `wasmxen bench`.
 import { CONTENDED_FRACTION, type BenchReport } from './bench.ts';
-import { rate, duration, ratio, percent, paramsLabel } from './format.ts';
+import { rate, duration, ratio, percent, paramsLabel, referenceLabel } from './format.ts';
 
 function pad(cells: string[][]): string {
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
@@ -13,12 +13,13 @@ export function formatTable(r: BenchReport): string {
   const head = [
     `wasmxen bench: ${m.cores} × ${m.cpu_model}, Node ${m.node} (V8 ${m.v8}${m.wasm_flags ? `, ${m.wasm_flags}` : ''}), commit ${m.commit.slice(0, 12)}, load average ${m.load_average} at start`,
     `${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up; events/s is the median, spread = (max − min) / median;`,
-    'latency: sampled one-way under load, round trip for fifo-pingpong; ×X = events/s ÷ X\'s events/s on the same shape; dma: an event is a transfer;',
+    'latency: sampled one-way under load, round trip for the ping-pongs; ×X = events/s ÷ X\'s events/s on the same shape; dma: an event is a transfer;',
+    '×reference: a guest-path result ÷ its reference\'s wasmxen result in this run (events/s; round trips: p50);',
     'cores busy: CPU time ÷ wall time (wasmxen and JS-reference parties spin, keeping a core each: fewer means another process took one)',
     '',
   ];
   const rows: string[][] = [[
-    'workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p90', 'p99', 'p99.9', 'max', 'CPU/event', 'cores busy',
+    'workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p90', 'p99', 'p99.9', 'max', 'CPU/event', 'cores busy', '×reference',
   ]];
   for (const x of r.results) {
     const name = x.workload + (Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : '');
@@ -26,7 +27,7 @@ export function formatTable(r: BenchReport): string {
     rows.push([
       name, x.impl, rate(x.events_per_s), percent(x.spread), ratio(x.vs.postmessage), ratio(x.vs.comlink), ratio(x.vs['js-reference']),
       duration(l.p50), duration(l.p90), duration(l.p99), duration(l.p999), duration(l.max), duration(x.cpu_ns_per_event),
-      `${(x.cores_busy ?? NaN).toFixed(2)}${x.contended ? ' CONTENDED' : ''}`,
+      `${(x.cores_busy ?? NaN).toFixed(2)}${x.contended ? ' CONTENDED' : ''}`, referenceLabel(x),
     ]);
   }
   const contended = r.results.filter((x) => x.contended).length;
