@@ -16,6 +16,7 @@ import { VI_UPCALL_PENDING, VI_UPCALL_MASK, D_STAT_UPCALLS, D_STAT_KICKS } from 
 import { addrVcpuInfo, addrKick, addrBlocked } from "./domain/vcpu";
 import { addrDomField } from "./domain/table";
 import { noise, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK, injected, INJ_LOST_WAKEUP } from "./stress/noise";
+import { spinBudget, vcpuThreadSleeps, vcpuThreadWakes } from "./sched/spin";
 
 const BLOCK_SPINS = 2000;
 
@@ -101,8 +102,21 @@ export const VB_LATE: u32 = 2;   // an upcall is pending but the sleep ran into 
  * "the upcall flag is set". timeoutNs < 0 sleeps without limit. Returns VB_*.
  */
 export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64): u32 {
+  return blockAfterSpins(dom, vcpu, timeoutNs, BLOCK_SPINS, false);
+}
+
+/**
+ * vcpuBlock for a guest kernel's vCPU thread counted in G_VCPUS_RUNNING
+ * (I48): spins up to `maxSpins` rounds while the running vCPU threads do not
+ * outnumber the cores, `minSpins` otherwise, and is not counted while asleep.
+ */
+export function guestVcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64, maxSpins: u32, minSpins: u32): u32 {
+  return blockAfterSpins(dom, vcpu, timeoutNs, spinBudget(maxSpins, minSpins), true);
+}
+
+function blockAfterSpins(dom: u32, vcpu: u32, timeoutNs: i64, spins: u32, counted: bool): u32 {
   eventDeliveryEnable(dom, vcpu);
-  for (let i = 0; i < BLOCK_SPINS; i++) {
+  for (let i: u32 = 0; i < spins; i++) {
     if (loadUpcallPending(dom, vcpu) != 0) return VB_UPCALL;
   }
   let blocked = addrBlocked(dom, vcpu);
@@ -111,7 +125,11 @@ export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64): u32 {
   let k = atomic.load<i32>(kick);
   noise(NP_BLOCK_BEFORE_WAIT);
   let r = 1; // "not-equal": did not sleep
-  if (loadUpcallPending(dom, vcpu) == 0) r = atomic.wait<i32>(kick, k, timeoutNs);
+  if (loadUpcallPending(dom, vcpu) == 0) {
+    if (counted) vcpuThreadSleeps();
+    r = atomic.wait<i32>(kick, k, timeoutNs);
+    if (counted) vcpuThreadWakes();
+  }
   atomic.store<i32>(blocked, 0);
   if (loadUpcallPending(dom, vcpu) == 0) return VB_IDLE;
   // A kick always follows the flag (I3), so a timed-out sleep with the flag

@@ -61,6 +61,7 @@ export function guestSender(ctx: RoleContext, a: GuestSenderArgs): RoleResult {
   const offset = a.offset ?? 0;
   const end = a.first + a.count;
   ctl.startBarrier(ctx.parties);
+  g.kernel.online(); // a running vCPU thread (I48): it takes a core whether or not it blocks
   const tStart = nowNs();
   const deadline = tStart + a.seconds * 1e9;
   let t = tStart;
@@ -80,6 +81,7 @@ export function guestSender(ctx: RoleContext, a: GuestSenderArgs): RoleResult {
     }
     t = nowNs();
   }
+  g.kernel.offline();
   ctl.senderDone();
   return { tStart, tEnd: t };
 }
@@ -113,6 +115,7 @@ export function guestReceiver(ctx: RoleContext, a: GuestReceiverArgs): RoleResul
     }
     if (watch.done(t)) break;
   }
+  g.kernel.offline(); // a failed run's machine is discarded with its cell: only a finished run needs this
   publishMine(page.i32, a.streams);
   return { tStart, tEnd, hist: encode(h) };
 }
@@ -190,6 +193,7 @@ export function guestPinger(ctx: RoleContext, a: GuestPingArgs): RoleResult {
       throw new LostEventsError(`guest ping-pong: no answer to ping ${pings} within ${DRAIN_LIMIT_NS / 1e9} s`);
     }
   }
+  g.kernel.offline();
   settlePingPong(page, 'pinger', pings, pongs);
   ctl.senderDone();
   return { tStart, tEnd: t0, hist: encode(h) };
@@ -222,6 +226,7 @@ export function guestEcho(ctx: RoleContext, a: GuestEchoArgs): RoleResult {
       if (t - last > DRAIN_LIMIT_NS) throw new LostEventsError(`guest ping-pong: ${pings} pings, ${echoes} answered`);
     }
   }
+  g.kernel.offline();
   settlePingPong(page, 'echo', echoes, echoes);
   return { tStart, tEnd };
 }
