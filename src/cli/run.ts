@@ -6,6 +6,7 @@ import { runFifoDataPlane, formatDataPlaneReport, DATA_PLANE_MAX_SECONDS } from 
 import { runDefaultScenario, formatRunReport, MAX_RUN_SECONDS, type RunProgress } from '../scenarios/default.ts';
 import { runDmaScenario, formatDmaReport } from '../scenarios/dma.ts';
 import { boundedNumber } from './options.ts';
+import { fifo1to1Rate } from '../bench/reference-rate.ts';
 
 /** A progress bar on stderr when it is a terminal (and no --json): time, phase and events. */
 function runBar(enabled: boolean) {
@@ -71,6 +72,8 @@ export function registerRun(program: Command): void {
           ? await runFifoDataPlane(opts.seconds)
           : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, save: opts.saveAt !== undefined && opts.saveTo ? { at: opts.saveAt, file: opts.saveTo, write: (chunks) => writeFile(opts.saveTo!, chunks) } : undefined, onProgress: bar && ((p) => bar.update(opts.seconds, p)) });
         bar?.stop();
+        // the data plane's own rate beside the guests' (a short measurement after the scenario)
+        if ('flows' in report) report.data_plane = { workload: 'fifo-1to1', events_per_s: await fifo1to1Rate() };
         const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
         console.log(opts.json ? JSON.stringify(report) : text);
         if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;
