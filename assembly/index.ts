@@ -27,7 +27,7 @@ import {
 } from "./guest/fifo-guest";
 import {
   markEventsPending as markPending, clearUpcallPending as clearUpcall,
-  loadUpcallPending, vcpuBlock as block, kickVcpu as kick, vcpuBlockPrepare as blockPrepare,
+  loadUpcallPending, vcpuBlock as block, guestVcpuBlock as guestBlock, kickVcpu as kick, vcpuBlockPrepare as blockPrepare,
   vcpuBlockDone as blockDone, localEventsNeedDelivery as needDelivery, guestIrqDisable as irqDisable,
   guestIrqEnable as irqEnable, upcallMasked as masked,
 } from "./upcall";
@@ -59,6 +59,7 @@ import {
   guestTwoLevelMask as g2Mask, guestTwoLevelUnmask as g2Unmask, twoLevelStateFrames as g2Frames,
 } from "./guest/twolevel-guest";
 import { DF_PAUSED, PAGE_SHIFT, DF_LOG_DIRTY, G_PREEMPT_EVERY } from "./shared/layout";
+import { vcpuThreadStart as threadStart, vcpuThreadStop as threadStop, vcpusRunning as running, spinBudget } from "./sched/spin";
 import { hypercall as hypercallEntry } from "./hypercall/entry";
 import { continuationArg0 } from "./hypercall/preempt";
 import { guestHypercallLoop as guestLoop } from "./guest/hypercall-loop";
@@ -263,6 +264,13 @@ export function addrVcpuKick(dom: u32, vcpu: u32): usize { return addrKick(dom, 
 export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: f64): u32 {
   return block(dom, vcpu, timeoutNs < 0 ? <i64>-1 : <i64>timeoutNs);
 }
+export function guestVcpuBlock(dom: u32, vcpu: u32, timeoutNs: f64, maxSpins: u32, minSpins: u32): u32 {
+  return guestBlock(dom, vcpu, timeoutNs < 0 ? <i64>-1 : <i64>timeoutNs, maxSpins, minSpins);
+}
+export function vcpuThreadStart(cores: u32): void { threadStart(cores); }
+export function vcpuThreadStop(): void { threadStop(); }
+export function vcpusRunning(): i32 { return running(); }
+export function vcpuSpinBudget(maxSpins: u32, minSpins: u32): u32 { return spinBudget(maxSpins, minSpins); }
 
 // ---------------------------------------------------------- FIFO, guest side
 export function guestFifoSetup(dom: u32, gsGfn: u32): i32 { return gSetup(dom, gsGfn); }

@@ -16,6 +16,7 @@ import { VI_UPCALL_PENDING, VI_UPCALL_MASK, D_STAT_UPCALLS, D_STAT_KICKS } from 
 import { addrVcpuInfo, addrKick, addrBlocked } from "./domain/vcpu";
 import { addrDomField } from "./domain/table";
 import { noise, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK, injected, INJ_LOST_WAKEUP } from "./stress/noise";
+import { spinBudget, vcpuThreadSleeps, vcpuThreadWakes } from "./sched/spin";
 
 const BLOCK_SPINS = 2000;
 
@@ -103,8 +104,21 @@ const LATE_GRACE_NS: i64 = 100_000_000;
  * "the upcall flag is set". timeoutNs < 0 sleeps without limit. Returns VB_*.
  */
 export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64): u32 {
+  return blockAfterSpins(dom, vcpu, timeoutNs, BLOCK_SPINS, false);
+}
+
+/**
+ * vcpuBlock for a guest kernel's vCPU thread counted in G_VCPUS_RUNNING
+ * (I51): spins up to `maxSpins` rounds while the running vCPU threads do not
+ * outnumber the cores, `minSpins` otherwise, and is not counted while asleep.
+ */
+export function guestVcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64, maxSpins: u32, minSpins: u32): u32 {
+  return blockAfterSpins(dom, vcpu, timeoutNs, spinBudget(maxSpins, minSpins), true);
+}
+
+function blockAfterSpins(dom: u32, vcpu: u32, timeoutNs: i64, spins: u32, counted: bool): u32 {
   eventDeliveryEnable(dom, vcpu);
-  for (let i = 0; i < BLOCK_SPINS; i++) {
+  for (let i: u32 = 0; i < spins; i++) {
     if (loadUpcallPending(dom, vcpu) != 0) return VB_UPCALL;
   }
   let blocked = addrBlocked(dom, vcpu);
@@ -113,15 +127,19 @@ export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64): u32 {
   let k = atomic.load<i32>(kick);
   noise(NP_BLOCK_BEFORE_WAIT);
   let r = 1; // "not-equal": did not sleep
-  if (loadUpcallPending(dom, vcpu) == 0) r = atomic.wait<i32>(kick, k, timeoutNs);
-  // A timed-out sleep that finds the flag set is a lost wake-up only if the
-  // kick that I3 puts after every flag never comes: a raiser descheduled
-  // between its flag store and its kick is merely late. blocked stays 1, so
-  // a kick that comes within the grace also notifies this wait.
-  if (r == 2 && loadUpcallPending(dom, vcpu) != 0 && atomic.load<i32>(kick) == k) {
-    r = atomic.wait<i32>(kick, k, LATE_GRACE_NS);
-  } else if (r == 2) {
-    r = 0;
+  if (loadUpcallPending(dom, vcpu) == 0) {
+    if (counted) vcpuThreadSleeps();
+    r = atomic.wait<i32>(kick, k, timeoutNs);
+    // A timed-out sleep that finds the flag set is a lost wake-up only if the
+    // kick that I3 puts after every flag never comes: a raiser descheduled
+    // between its flag store and its kick is merely late. blocked stays 1, so
+    // a kick that comes within the grace also notifies this wait.
+    if (r == 2 && loadUpcallPending(dom, vcpu) != 0 && atomic.load<i32>(kick) == k) {
+      r = atomic.wait<i32>(kick, k, LATE_GRACE_NS);
+    } else if (r == 2) {
+      r = 0;
+    }
+    if (counted) vcpuThreadWakes();
   }
   atomic.store<i32>(blocked, 0);
   if (loadUpcallPending(dom, vcpu) == 0) return VB_IDLE;

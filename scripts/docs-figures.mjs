@@ -4,7 +4,8 @@
 // with the machine, its load average, the date and the commit. Nothing in
 // those blocks is typed by hand; a figure that is not in a block is prose
 // about method, not a measurement. `--quick` runs everything shorter (to try
-// the script; do not commit its output).
+// the script; do not commit its output). `--bench-only` runs only the
+// benchmark and rewrites only its blocks.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = join(root, 'bin', 'wasmxen.mjs');
 const quick = process.argv.includes('--quick');
+const benchOnly = process.argv.includes('--bench-only');
 const work = mkdtempSync(join(tmpdir(), 'wasmxen-figures-'));
 
 /** Block names this script writes, per file (test/readme checks every block in the docs is one of these). */
@@ -59,14 +61,14 @@ const fence = (cmd, out) => `\`\`\`\n$ ${cmd}\n${out.trimEnd()}\n\`\`\``;
 // ---------------------------------------------------------------- figures
 const figures = { 'README.md': {}, 'bench/README.md': {} };
 
-{ // the default scenario, as `npm start` runs it
+if (!benchOnly) { // the default scenario, as `npm start` runs it
   const args = quick ? ['run', '--seconds', '0.5'] : ['run'];
   const s = stamp();
   const r = wasmxen(args);
   figures['README.md'].run = `${fence(`wasmxen ${args.join(' ')}`, r.stdout)}\n\n${s}`;
 }
 
-{ // a clean stress run and a detected injection
+if (!benchOnly) { // a clean stress run and a detected injection
   const args = ['stress', '--scenario', 'unmask-tail', '--seconds', quick ? '0.5' : '2', '--seed', '1'];
   const s = stamp();
   const r = wasmxen(args, { allowFail: true });
@@ -77,7 +79,7 @@ const figures = { 'README.md': {}, 'bench/README.md': {} };
   figures['README.md']['stress-inject'] = `${fence(`wasmxen ${inj.join(' ')}`, r2.stdout + r2.stderr)}\n\nExit status ${r2.status}. ${s2}`;
 }
 
-{ // time and iterations to detection of every injectable bug
+if (!benchOnly) { // time and iterations to detection of every injectable bug
   const list = wasmxen(['stress', '--list']).stdout;
   const names = [...list.matchAll(/^ {2}(\S+)\s+.*\[(\S+)\]$/gm)].map((m) => [m[1], m[2]]);
   const s = stamp();

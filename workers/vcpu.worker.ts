@@ -32,6 +32,7 @@ const api: VcpuApi = {
   async run(): Promise<VcpuReport> {
     let destroyed = false;
     try {
+      guest.kernel.online(); // among the running vCPU threads, which decide whether a blocking vCPU spins (I51)
       // a domain restored here resumes (its guest state is in its memory, src/guest/resume.ts)
       await (d.resume ? gm.resume : gm.main)?.(guest);
       let since = Date.now();
@@ -47,6 +48,8 @@ const api: VcpuApi = {
       // the domain is being destroyed: this vCPU runs no more guest code (not even report())
       if (!(e instanceof DomainDyingExit)) throw e;
       destroyed = true;
+    } finally {
+      guest.kernel.offline(); // no longer among the running vCPU threads (I51)
     }
     return {
       dom: d.dom, vcpu: d.vcpu, kernel: guest.kernel.stats, spurious: guest.driver.spurious(),

@@ -52,6 +52,11 @@ export const G_CONSUMER_NODRAIN = 348; // u32 bit s: the consumer in slot s opte
 // 64-bit caller creates a continuation after this many items of one invocation
 // (0 = PREEMPT_EVERY_DEFAULT); a 32-bit caller's after every item (I41).
 export const G_PREEMPT_EVERY = 400;  // u32, written once by the shell before any vCPU runs
+// The guest kernel's spin budget (assembly/sched/spin.ts, I51): the host's
+// cores, and the vCPU threads running guest code now (registered, not asleep
+// in guestVcpuBlock). Heuristics only: they steer spinning, never delivery.
+export const G_HOST_CORES = 404;     // u32, 0 = unknown (always spin)
+export const G_VCPUS_RUNNING = 408;  // i32
 
 export const MAX_DOMAINS = 256;      // domids 0..255 are supported
 export const DOMTAB = 1024;          // the domain table

@@ -68,6 +68,15 @@ export interface BenchResult {
   vs: Partial<Record<ImplName, number>>;
   /** latency p50 ÷ each baseline's latency p50 (lower is better) */
   vs_latency_p50: Partial<Record<ImplName, number>>;
+  /**
+   * wasmxen results of a workload with a reference (Workload.reference, e.g.
+   * guest-stream → fifo-1to1): events_per_s ÷ the reference's wasmxen
+   * events_per_s in the same run, keyed by the reference's shape ("fifo-1to1",
+   * "fifo-fanin senders=2"); {} otherwise
+   */
+  vs_reference?: Record<string, number>;
+  /** the same for latency p50 (lower is better) */
+  vs_reference_latency_p50?: Record<string, number>;
   /** workload-specific figures (dma: MB/s and the mapcache's counters) */
   extra?: Record<string, number>;
   /** a sharded run: which of the campaign's runs (0-based) of this cell these are */
@@ -101,7 +110,12 @@ export const DMA_WORKLOAD = 'dma';
 /** The workloads named (`['all']`: every one); throws RangeError for an unknown name. */
 export function selectWorkloads(names: string[]): Workload[] {
   if (names.includes('all')) return [...WORKLOADS];
-  return names.filter((n) => n !== DMA_WORKLOAD).map(workload);
+  const chosen = new Set(names.filter((n) => n !== DMA_WORKLOAD).map(workload));
+  // a workload's reference runs in the same run (its ratio is only meaningful inside one run)
+  for (const w of [...chosen]) {
+    for (const v of w.variants(1)) { const ref = w.reference?.(v); if (ref) chosen.add(workload(ref.workload)); }
+  }
+  return WORKLOADS.filter((w) => chosen.has(w));
 }
 
 const wantsDma = (names: string[]) => names.includes('all') || names.includes(DMA_WORKLOAD);
@@ -143,9 +157,19 @@ function summarise(c: Cell, m: CellMeasure, threads: number, cores: number): Ben
 const sameShape = (a: BenchResult, b: BenchResult) =>
   a.workload === b.workload && JSON.stringify(a.params) === JSON.stringify(b.params);
 
-/** Fill vs / vs_latency_p50 of every result from the baselines of its shape. */
+/** Fill vs / vs_latency_p50 of every result from the baselines of its shape, and vs_reference from its workload's reference. */
 export function compare(results: BenchResult[]): void {
   for (const r of results) {
+    r.vs_reference = {};
+    r.vs_reference_latency_p50 = {};
+    const w = WORKLOADS.find((x) => x.name === r.workload);
+    const ref = r.impl === 'wasmxen' ? w?.reference?.({ params: r.params }) : undefined;
+    const base = ref && results.find((x) => x.impl === 'wasmxen' && x.workload === ref.workload && JSON.stringify(x.params) === JSON.stringify(ref.params));
+    if (ref && base) {
+      const key = shapeKey(ref.workload, ref.params);
+      r.vs_reference[key] = base.events_per_s > 0 ? r.events_per_s / base.events_per_s : NaN;
+      if (r.latency_samples > 0 && base.latency_samples > 0) r.vs_reference_latency_p50[key] = r.latency_ns.p50 / base.latency_ns.p50;
+    }
     for (const b of BASELINES) {
       const base = results.find((x) => x.impl === b && sameShape(x, r));
       if (!base) continue;
@@ -184,7 +208,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       seconds: o.seconds, runs: c.runIndices.length, warmupSeconds: warmup,
       onRun: () => o.onRun?.(++done, total, label),
     });
-    results.push({ ...summarise(c, m, spec.parties.length, o.cores ?? machine.cores), ...(o.shard ? { run_indices: c.runIndices } : {}) });
+    results.push({ ...summarise(c, m, spec.parties.length + (spec.host ? 1 : 0), o.cores ?? machine.cores), ...(o.shard ? { run_indices: c.runIndices } : {}) });
   }
   if (dma) {
     const r = await benchDma({

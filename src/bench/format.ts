@@ -35,3 +35,13 @@ export function coresBusy(x: number | null): string {
 export function paramsLabel(p: Record<string, number>): string {
   return Object.entries(p).map(([k, v]) => `${k}=${v}`).join(' ');
 }
+
+/**
+ * A result's ratio to its workload's reference in the same run (e.g.
+ * "0.42× fifo-1to1"; for a round trip: "p50 2.1× fifo-pingpong"), "–" if none.
+ */
+export function referenceLabel(x: { latency: string; vs_reference?: Record<string, number>; vs_reference_latency_p50?: Record<string, number> }): string {
+  const lat = x.latency === 'round trip';
+  const [k, v] = Object.entries((lat ? x.vs_reference_latency_p50 : x.vs_reference) ?? {})[0] ?? [];
+  return k === undefined ? '–' : `${lat ? 'p50 ' : ''}${ratio(v)} ${k}`;
+}

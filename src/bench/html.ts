@@ -3,7 +3,7 @@
 // SVG charts from them: throughput per workload and implementation, latency
 // distributions, and fan-in scaling with senders. No external resources.
 import { CONTENDED_FRACTION, type BenchReport } from './bench.ts';
-import { rate, duration, ratio, percent, paramsLabel, coresBusy } from './format.ts';
+import { rate, duration, ratio, percent, paramsLabel, coresBusy, referenceLabel } from './format.ts';
 import { engineLabel, memoryLabel, loadLabel } from './machine-info.ts';
 import { CHART_SCRIPT } from './html-script.ts';
 
@@ -15,12 +15,12 @@ function scriptJson(v: unknown): string {
 }
 
 export function resultsTable(r: BenchReport): string {
-  const head = ['workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p99', 'p99.9', 'max', 'CPU/event', 'cores busy'];
+  const head = ['workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p99', 'p99.9', 'max', 'CPU/event', 'cores busy', '×reference'];
   const rows = r.results.map((x) => [
     x.workload + (Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : ''), x.impl, rate(x.events_per_s), percent(x.spread),
     ratio(x.vs.postmessage), ratio(x.vs.comlink), ratio(x.vs['js-reference']), duration(x.latency_ns.p50), duration(x.latency_ns.p99),
     duration(x.latency_ns.p999), duration(x.latency_ns.max), duration(x.cpu_ns_per_event),
-    `${coresBusy(x.cores_busy)}${x.contended ? ' CONTENDED' : ''}`,
+    `${coresBusy(x.cores_busy)}${x.contended ? ' CONTENDED' : ''}`, referenceLabel(x),
   ]);
   const extras = r.results.filter((x) => x.extra).map((x) => `<p class="note">${esc(`${x.workload} ${paramsLabel(x.params)}: ${
     Object.entries(x.extra!).map(([k, v]) => `${k.replace(/_/g, ' ')} ${Number.isInteger(v) ? v.toLocaleString('en-US') : v.toFixed(1)}`).join(', ')}`)}</p>`).join('');

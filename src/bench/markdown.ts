@@ -3,18 +3,18 @@
 // the results table, the issue's targets checked against this run, and the
 // one-sentence summary. Same numbers and formatting as the terminal table.
 import type { BenchReport, BenchResult } from './bench.ts';
-import { rate, duration, ratio, percent, paramsLabel, coresBusy } from './format.ts';
+import { rate, duration, ratio, percent, paramsLabel, coresBusy, referenceLabel } from './format.ts';
 
 export function markdownTable(r: BenchReport): string {
   const rows = [
-    '| workload | impl | events/s | spread | ×postMessage | ×comlink | ×JS ref | p50 | p90 | p99 | p99.9 | max | CPU/event | cores busy |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| workload | impl | events/s | spread | ×postMessage | ×comlink | ×JS ref | p50 | p90 | p99 | p99.9 | max | CPU/event | cores busy | ×reference |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const x of r.results) {
     const l = x.latency_ns;
     rows.push(`| ${x.workload}${Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : ''} | ${x.impl} | ${rate(x.events_per_s)} | ${percent(x.spread)} | `
       + `${ratio(x.vs.postmessage)} | ${ratio(x.vs.comlink)} | ${ratio(x.vs['js-reference'])} | ${duration(l.p50)} | ${duration(l.p90)} | ${duration(l.p99)} | `
-      + `${duration(l.p999)} | ${duration(l.max)} | ${duration(x.cpu_ns_per_event)} | ${coresBusy(x.cores_busy)}${x.contended ? ' **contended**' : ''} |`);
+      + `${duration(l.p999)} | ${duration(l.max)} | ${duration(x.cpu_ns_per_event)} | ${coresBusy(x.cores_busy)}${x.contended ? ' **contended**' : ''} | ${referenceLabel(x)} |`);
   }
   const sent = r.results.reduce((a, x) => a + x.sent, 0);
   const dma = r.results.find((x) => x.workload === 'dma');
@@ -49,6 +49,20 @@ export function targetsTable(r: BenchReport): string {
   if (k1 && k2) {
     t.push(`| \`fifo-fanin\` k=2 ≥ 0.8× k=1 | ${rate(k2.events_per_s)} / ${rate(k1.events_per_s)} = ${(k2.events_per_s / k1.events_per_s).toFixed(2)}× | ${met(k2.events_per_s >= 0.8 * k1.events_per_s)} |`);
   }
+  // the guest path (issue 15): each against its reference measured in the same run
+  const ref = (w: string, params: Record<string, number> = {}) => {
+    const x = find(r, w, 'wasmxen', params);
+    const [key, v] = Object.entries((x?.latency === 'round trip' ? x.vs_reference_latency_p50 : x?.vs_reference) ?? {})[0] ?? [];
+    return x && key !== undefined ? { x, v } : undefined;
+  };
+  const gs = ref('guest-stream');
+  if (gs) t.push(`| \`guest-stream\` ≥ 0.5× \`fifo-1to1\` | ${rate(gs.x.events_per_s)} = ${ratio(gs.v)} | ${met(gs.v >= 0.5)} |`);
+  const gp = ref('guest-pingpong');
+  if (gp) t.push(`| \`guest-pingpong\` p50 ≤ 3× \`fifo-pingpong\`'s | ${duration(gp.x.latency_ns.p50)} = ${ratio(gp.v)} | ${met(gp.v <= 3)} |`);
+  const ss = find(r, 'service-stream', 'wasmxen');
+  if (ss?.vs.postmessage !== undefined) t.push(`| \`service-stream\` ≥ 20× postMessage | ${rate(ss.events_per_s)} = ${ratio(ss.vs.postmessage)} | ${met(ss.vs.postmessage >= 20)} |`);
+  const os = ref('oversubscribed', { vcpus: 8 });
+  if (os) t.push(`| \`oversubscribed\` (8 vCPUs) ≥ 0.5× the same flows on 2 vCPUs | ${rate(os.x.events_per_s)} = ${ratio(os.v)} | ${met(os.v >= 0.5)} |`);
   return t.join('\n');
 }
 

@@ -12,7 +12,9 @@ import { BenchCtl } from '../harness/ctl.ts';
 import type { BenchPage, PageGeometry } from './page.ts';
 import type { BenchWorkerApi, BenchWorkerData } from './protocol.ts';
 import type { RoleResult } from './roles/context.ts';
-import { histogram } from './roles/context.ts';
+import { histogram, type RoleContext } from './roles/context.ts';
+import { ROLES } from './roles/index.ts';
+import type { DataPlane } from '../wasm/data-plane.ts';
 
 export interface PartySpec { role: string; args: Record<string, unknown> }
 
@@ -23,8 +25,14 @@ export interface CellSpec {
   page: BenchPage;
   geometry: PageGeometry;
   parties: PartySpec[];
-  /** a MessageChannel between parties i and j: each gets its end appended to its ports */
+  /** a MessageChannel between parties i and j: each gets its end appended to its ports (index parties.length: the host) */
   links?: [number, number][];
+  /**
+   * A party run on the runner's own (main) thread, on its event loop — a
+   * service domain's vCPU, or the thread a worker posts to. It meets the
+   * others at the start barrier; its role must not block the thread.
+   */
+  host?: { party: PartySpec; dp?: DataPlane };
 }
 
 export interface RunMeasure {
@@ -55,6 +63,9 @@ export interface RunOptions {
   onRun?: () => void;
 }
 
+/** Every thread of the cell that meets at the start barrier: the workers and the host party. */
+const partyCount = (spec: CellSpec) => spec.parties.length + (spec.host ? 1 : 0);
+
 interface Party {
   worker: WorkerHandle;
   api: Comlink.Remote<BenchWorkerApi>;
@@ -62,15 +73,18 @@ interface Party {
   failure: Promise<never>;
 }
 
-function spawn(spec: CellSpec, ctl: BenchCtl, closing: { now: boolean }): Party[] {
-  const ports: unknown[][] = spec.parties.map(() => []);
+function spawn(spec: CellSpec, ctl: BenchCtl, closing: { now: boolean }): { parties: Party[]; host?: RoleContext } {
+  const ports: unknown[][] = Array.from({ length: partyCount(spec) }, () => []);
   for (const [i, j] of spec.links ?? []) {
     const ch = partyChannel();
     ports[i].push(ch.port1);
     ports[j].push(ch.port2);
   }
-  return spec.parties.map((_, i) => {
-    const data = { ...spec.attach, ctl: ctl.sab, parties: spec.parties.length, ports: ports[i] } as BenchWorkerData;
+  const host: RoleContext | undefined = spec.host && {
+    page: spec.page, ctl, parties: partyCount(spec), dp: spec.host.dp, ports: ports[spec.parties.length] as RoleContext['ports'],
+  };
+  return { host, parties: spec.parties.map((_, i) => {
+    const data = { ...spec.attach, ctl: ctl.sab, parties: partyCount(spec), ports: ports[i] } as BenchWorkerData;
     const worker = spawnBenchParty(data, ports[i]);
     const failure = new Promise<never>((_, reject) => {
       worker.onError((e) => { ctl.abort(); reject(e); });
@@ -79,10 +93,23 @@ function spawn(spec: CellSpec, ctl: BenchCtl, closing: { now: boolean }): Party[
     });
     failure.catch(() => { /* raced in runOnce */ });
     return { worker, api: Comlink.wrap<BenchWorkerApi>(worker.endpoint), failure };
-  });
+  }) };
 }
 
-async function runOnce(spec: CellSpec, parties: Party[], ctl: BenchCtl, seconds: number): Promise<{ m: RunMeasure; results: RoleResult[] }> {
+/** The host party's run, on this thread; it aborts the cell if it fails, as a worker's does. */
+async function runHost(spec: CellSpec, host: RoleContext, seconds: number): Promise<RoleResult> {
+  const p = spec.host!.party;
+  const fn = ROLES[p.role];
+  if (!fn) throw new Error(`bench: unknown party '${p.role}'`);
+  try {
+    return await fn(host, { ...p.args, seconds });
+  } catch (e) {
+    host.ctl.abort();
+    throw e;
+  }
+}
+
+async function runOnce(spec: CellSpec, parties: Party[], host: RoleContext | undefined, ctl: BenchCtl, seconds: number): Promise<{ m: RunMeasure; results: RoleResult[] }> {
   spec.page.reset(spec.geometry);
   ctl.reset();
   const cpu0 = processCpuSeconds();
@@ -98,7 +125,10 @@ async function runOnce(spec: CellSpec, parties: Party[], ctl: BenchCtl, seconds:
   let results: RoleResult[];
   try {
     results = await Promise.race([
-      Promise.all(parties.map((p, i) => p.api.run(spec.parties[i].role, { ...spec.parties[i].args, seconds }))),
+      Promise.all([
+        ...parties.map((p, i) => p.api.run(spec.parties[i].role, { ...spec.parties[i].args, seconds })),
+        ...(host ? [runHost(spec, host, seconds)] : []),
+      ]),
       watchdog,
       ...parties.map((p) => p.failure),
     ]);
@@ -135,12 +165,12 @@ async function runOnce(spec: CellSpec, parties: Party[], ctl: BenchCtl, seconds:
 export async function runCell(spec: CellSpec, o: RunOptions): Promise<CellMeasure> {
   const ctl = BenchCtl.create();
   const closing = { now: false };
-  const parties = spawn(spec, ctl, closing);
+  const { parties, host } = spawn(spec, ctl, closing);
   const latency = histogram();
   const runs: RunMeasure[] = [];
   try {
     for (let i = -1; i < o.runs; i++) {
-      const { m, results } = await runOnce(spec, parties, ctl, i < 0 ? o.warmupSeconds : o.seconds);
+      const { m, results } = await runOnce(spec, parties, host, ctl, i < 0 ? o.warmupSeconds : o.seconds);
       if (i >= 0) {
         runs.push(m);
         for (const r of results) if (r.hist) latency.add(hdr.decodeFromCompressedBase64(r.hist));
@@ -153,6 +183,7 @@ export async function runCell(spec: CellSpec, o: RunOptions): Promise<CellMeasur
       p.api[Comlink.releaseProxy]();
       await p.worker.terminate();
     }));
+    for (const port of host?.ports ?? []) port.close();
   }
   return { runs, latency };
 }

@@ -1,6 +1,6 @@
 // The terminal report of `wasmxen bench`.
 import { CONTENDED_FRACTION, type BenchReport } from './bench.ts';
-import { rate, duration, ratio, percent, paramsLabel, coresBusy } from './format.ts';
+import { rate, duration, ratio, percent, paramsLabel, coresBusy, referenceLabel } from './format.ts';
 import { engineLabel, loadLabel } from './machine-info.ts';
 
 function pad(cells: string[][]): string {
@@ -14,13 +14,14 @@ export function formatTable(r: BenchReport): string {
   const head = [
     `wasmxen bench: ${m.cores} × ${m.cpu_model}, ${engineLabel(m)}, commit ${m.commit.slice(0, 12)}, ${loadLabel(m)}`,
     `${r.config.runs} run(s) × ${r.config.seconds} s after a ${r.config.warmup_seconds} s warm-up; events/s is the median, spread = (max − min) / median;`,
-    'latency: sampled one-way under load, round trip for fifo-pingpong; ×X = events/s ÷ X\'s events/s on the same shape; dma: an event is a transfer;',
+    'latency: sampled one-way under load, round trip for the ping-pongs; ×X = events/s ÷ X\'s events/s on the same shape; dma: an event is a transfer;',
+    '×reference: a guest-path result ÷ its reference\'s wasmxen result in this run (events/s; round trips: p50);',
     m.browser ? 'CPU/event and cores busy: n/a — a page cannot read CPU time'
       : 'cores busy: CPU time ÷ wall time (wasmxen and JS-reference parties spin, keeping a core each: fewer means another process took one)',
     '',
   ];
   const rows: string[][] = [[
-    'workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p90', 'p99', 'p99.9', 'max', 'CPU/event', 'cores busy',
+    'workload', 'impl', 'events/s', 'spread', '×postMessage', '×comlink', '×JS ref', 'p50', 'p90', 'p99', 'p99.9', 'max', 'CPU/event', 'cores busy', '×reference',
   ]];
   for (const x of r.results) {
     const name = x.workload + (Object.keys(x.params).length ? ` ${paramsLabel(x.params)}` : '');
@@ -28,7 +29,7 @@ export function formatTable(r: BenchReport): string {
     rows.push([
       name, x.impl, rate(x.events_per_s), percent(x.spread), ratio(x.vs.postmessage), ratio(x.vs.comlink), ratio(x.vs['js-reference']),
       duration(l.p50), duration(l.p90), duration(l.p99), duration(l.p999), duration(l.max), duration(x.cpu_ns_per_event),
-      `${coresBusy(x.cores_busy)}${x.contended ? ' CONTENDED' : ''}`,
+      `${coresBusy(x.cores_busy)}${x.contended ? ' CONTENDED' : ''}`, referenceLabel(x),
     ]);
   }
   const contended = r.results.filter((x) => x.contended).length;

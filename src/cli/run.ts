@@ -7,6 +7,7 @@ import { runDefaultScenario, formatRunReport, MAX_RUN_SECONDS, type RunProgress 
 import { runDmaScenario, formatDmaReport } from '../scenarios/dma.ts';
 import { runMigratingScenario } from '../scenarios/migrating.ts';
 import { boundedNumber, boundedInteger } from './options.ts';
+import { fifo1to1Rate } from '../bench/reference-rate.ts';
 
 /** A progress bar on stderr when it is a terminal (and no --json): time, phase and events. */
 function runBar(enabled: boolean) {
@@ -83,6 +84,8 @@ export function registerRun(program: Command): void {
             ? await runMigratingScenario({ seconds: opts.seconds, at: opts.migrateAt, abi: opts.abi, targetMaxVcpus: opts.migrateMaxVcpus, onProgress })
             : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, save: opts.saveAt !== undefined && opts.saveTo ? { at: opts.saveAt, file: opts.saveTo, write: (chunks) => writeFile(opts.saveTo!, chunks) } : undefined, onProgress: bar && ((p) => bar.update(opts.seconds, p)) });
         bar?.stop();
+        // the data plane's own rate beside the guests' (a short measurement after the scenario)
+        if ('flows' in report) report.data_plane = { workload: 'fifo-1to1', events_per_s: await fifo1to1Rate() };
         const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
         console.log(opts.json ? JSON.stringify(report) : text);
         if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;

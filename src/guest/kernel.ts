@@ -8,8 +8,16 @@ import type { DataPlane } from '../wasm/data-plane.ts';
 import { type GuestLayout, K_ABI, KABI_FIFO, KABI_2L } from './layout.ts';
 import type { GuestDriver } from './driver.ts';
 import { GuestBootError } from './fifo-boot.ts';
+import { hostCores } from '../platform/host.ts';
 
 const VB_LATE = 2;
+/**
+ * Rounds a vCPU watches its upcall flag before sleeping, while a core is free
+ * for it (I51): about as long as a wake-up across cores costs here (tens of µs).
+ */
+export const KERNEL_SPINS = 20000;
+/** Rounds it watches the flag when vCPU threads outnumber the cores: none, it sleeps at once (I51). */
+export const KERNEL_MIN_SPINS = 0;
 
 /** A vCPU kernel's counters. */
 export interface KernelStats {
@@ -72,6 +80,25 @@ export class GuestKernel {
   }
 
   private inUpcall = false;
+  /** this thread is counted among the vCPU threads running guest code (I51) */
+  private counted = false;
+
+  /**
+   * This thread runs the vCPU from now on: count it among the running vCPU
+   * threads, which decide whether a blocking vCPU spins (I51). Idempotent.
+   */
+  online(): void {
+    if (this.counted) return;
+    this.dp.x.vcpuThreadStart(hostCores());
+    this.counted = true;
+  }
+
+  /** The thread leaves its vCPU loop (stop, destroy, the end of a bench run). Idempotent. */
+  offline(): void {
+    if (!this.counted) return;
+    this.dp.x.vcpuThreadStop();
+    this.counted = false;
+  }
 
   /** Events are masked (evtchn_upcall_mask set): by irqDisable or inside the upcall. */
   get masked(): boolean {
@@ -137,11 +164,14 @@ export class GuestKernel {
   }
 
   /**
-   * Block until an upcall arrives (or `timeoutMs` passes) and run it.
+   * Block until an upcall arrives (or `timeoutMs` passes) and run it:
+   * spin first while a core is free for this vCPU, else sleep at once (I51).
+   * Counts this thread as running guest code from now on (online()).
    * Returns the events dispatched (0 on timeout or a bare kick).
    */
   blockAndRun(timeoutMs: number): number {
-    const r = this.dp.x.vcpuBlock(this.dom, this.vcpu, timeoutMs * 1e6);
+    this.online();
+    const r = this.dp.x.guestVcpuBlock(this.dom, this.vcpu, timeoutMs * 1e6, KERNEL_SPINS, KERNEL_MIN_SPINS);
     if (r === VB_LATE) this.stats.lateWakeups++;
     return r === 0 ? 0 : this.upcall();
   }

@@ -112,3 +112,8 @@ export function unrefTimer(_t: ReturnType<typeof setTimeout>): void {}
 export function warn(e: Error | string): void {
   console.warn(e);
 }
+
+/** The cores this page may run workers on (0 if unknown). */
+export function hostCores(): number {
+  return navigator.hardwareConcurrency ?? 0;
+}

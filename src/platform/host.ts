@@ -5,6 +5,7 @@
 // signature in both files. Only files under src/platform/ and src/paths.ts
 // import Node's built-ins for the core.
 import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
@@ -91,4 +92,9 @@ export function unrefTimer(t: ReturnType<typeof setTimeout>): void {
 /** A failure the library survived and has nobody to give it to: a process warning. */
 export function warn(e: Error | string): void {
   process.emitWarning(e);
+}
+
+/** The cores this process may run threads on (0 if unknown). */
+export function hostCores(): number {
+  return availableParallelism();
 }

@@ -43,6 +43,8 @@ export interface RunReport {
   monitor: { requests: number; answers: number; callbacks: number };
   /** what the guests wrote to their emulated console */
   console: string[];
+  /** the data plane's fifo-1to1 rate measured in the same process after the scenario (`wasmxen run` adds it) */
+  data_plane?: { workload: 'fifo-1to1'; events_per_s: number };
   /** with `save`: domain 1's image written mid-run (src/migrate/), the domain paused only for the copy */
   save?: { file: string; at_s: number; bytes: number; records: number; downtime_ms: number };
   /** with `--migrate-at` (src/scenarios/migrating.ts): domain 1 moved to a second process; counts summed over both */
@@ -257,7 +259,7 @@ export function formatRunReport(r: RunReport): string {
     `wasmxen: 2 domains × 2 vCPUs on worker threads, ${r.abi === 'fifo' ? 'FIFO' : '2-level'} ABI, ${r.seconds.toFixed(2)} s`,
     `  events  sent ${n(r.sent)}  delivered ${n(r.delivered)}  lost ${r.lost}  duplicated ${r.duplicated}`,
     `  flows   ping-pong ${n(r.flows.pingpong)}  fan-in (8 ports, mixed priorities) ${n(r.flows.fanin)}  IPIs ${n(r.flows.ipi)}`,
-    `  rate    ${n(r.events_per_s)} events/s`,
+    `  rate    ${n(r.events_per_s)} events/s${r.data_plane ? ` (the data plane alone, fifo-1to1 in this run: ${n(r.data_plane.events_per_s)} events/s; ${(r.events_per_s / r.data_plane.events_per_s).toFixed(3)}× of it)` : ''}`,
     `  latency one-way p50 ${us(r.latency_ns.p50)}  p90 ${us(r.latency_ns.p90)}  p99 ${us(r.latency_ns.p99)}  max ${us(r.latency_ns.max)}`,
     `  timer   ${n(r.timer_ticks)} VIRQ_TIMER ticks handled; spurious events ${r.spurious}; lost wake-ups ${r.late_wakeups}`,
     ...(r.migration ? [] : [`  monitor ${n(r.monitor.requests)} requests from domain 1 answered in Xen (${n(r.monitor.answers)} answers received)`]),

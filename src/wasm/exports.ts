@@ -119,6 +119,12 @@ export interface DataPlaneExports {
   upcallMasked(dom: number, vcpu: number): number;
   /** VB_IDLE 0, VB_UPCALL 1, VB_LATE 2 (upcall found only after the timeout: a lost wake-up), see assembly/upcall.ts */
   vcpuBlock(dom: number, vcpu: number, timeoutNs: number): number;
+  /** vcpuBlock for a guest kernel's counted vCPU thread: spins maxSpins rounds while running vCPU threads ≤ cores, minSpins otherwise (I51) */
+  guestVcpuBlock(dom: number, vcpu: number, timeoutNs: number, maxSpins: number, minSpins: number): number;
+  vcpuThreadStart(cores: number): void;
+  vcpuThreadStop(): void;
+  vcpusRunning(): number;
+  vcpuSpinBudget(maxSpins: number, minSpins: number): number;
   vcpuBlockPrepare(dom: number, vcpu: number): number;
   vcpuBlockDone(dom: number, vcpu: number): void;
   addrVcpuKick(dom: number, vcpu: number): number;

@@ -12,12 +12,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const bin = fileURLToPath(new URL('../../bin/wasmxen.mjs', import.meta.url));
 const wasmxen = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000 });
 
-const WORKLOADS = ['fifo-1to1', '2l-1to1', 'fifo-fanin', 'fifo-pingpong', '2l-pingpong', 'ipi-storm', 'virq-timer', 'mixed-priority'];
+const WORKLOADS = ['fifo-1to1', '2l-1to1', 'fifo-fanin', 'fifo-pingpong', '2l-pingpong', 'ipi-storm', 'virq-timer', 'mixed-priority',
+  'guest-stream', 'guest-pingpong', 'service-stream', 'guest-fanin', 'oversubscribed'];
+const GUEST = ['wasmxen', 'postmessage'];
 /** Workloads some implementation can not express (the JS reference speaks FIFO only). */
 const IMPLS_OF: Record<string, string[]> = {
   '2l-1to1': ['wasmxen', 'postmessage', 'comlink'],
   '2l-pingpong': ['wasmxen', 'postmessage', 'comlink'],
+  'guest-stream': GUEST, 'guest-pingpong': GUEST, 'service-stream': GUEST, 'guest-fanin': GUEST, oversubscribed: GUEST,
 };
+/** Variants per workload: fan-in for k = 1..cores, oversubscribed on 2 and 8 vCPUs. */
+const VARIANTS: Record<string, number> = { 'fifo-fanin': availableParallelism(), 'guest-fanin': availableParallelism(), oversubscribed: 2 };
 const IMPLS = ['wasmxen', 'js-reference', 'postmessage', 'comlink'];
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -62,7 +67,7 @@ describe('wasmxen bench --json', () => {
     for (const w of WORKLOADS) {
       for (const impl of IMPLS) {
         const rs = report.results.filter((r) => r.workload === w && r.impl === impl);
-        const expected = IMPLS_OF[w] && !IMPLS_OF[w].includes(impl) ? 0 : w === 'fifo-fanin' ? availableParallelism() : 1;
+        const expected = IMPLS_OF[w] && !IMPLS_OF[w].includes(impl) ? 0 : VARIANTS[w] ?? 1;
         expect(rs.length, `${w} ${impl}`).toBe(expected);
       }
     }

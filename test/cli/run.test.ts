@@ -28,6 +28,9 @@ describe('wasmxen run', () => {
     expect(report.flows.ipi).toBeGreaterThan(0);
     expect(report.timer_ticks).toBeGreaterThan(0);
     expect(report.late_wakeups).toBe(0);
+    // the data plane's own rate, measured in the same run, beside the guests'
+    expect(report.data_plane.workload).toBe('fifo-1to1');
+    expect(report.data_plane.events_per_s).toBeGreaterThan(0);
   });
 
   it('--abi 2l: the default scenario on the 2-level ABI, exactly once', () => {
@@ -53,6 +56,7 @@ describe('wasmxen run', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/every event delivered exactly once/);
     expect(r.stdout).not.toMatch(/LOST OR DUPLICATED/);
+    expect(r.stdout).toMatch(/rate +[\d,]+ events\/s \(the data plane alone, fifo-1to1 in this run: [\d,]+ events\/s; [\d.]+× of it\)/);
   });
 
   for (const seconds of ['0.01', '0.05', '0.2']) {

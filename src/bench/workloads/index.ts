@@ -3,11 +3,14 @@
 // here. `2l-1to1` and `2l-pingpong` are the stream and ping-pong cells on
 // domains whose guests stay on the 2-level ABI (2-level delivers by port
 // number, not in FIFO order: its stream receiver accounts per port).
-import type { Workload } from './types.ts';
+import type { Workload, ImplName } from './types.ts';
 import { streamCell } from './streams.ts';
 import { pingPongCell, ipiStormCell, virqTimerCell } from './others.ts';
+import { guestStreamCell, guestPingPongCell, oversubscribedCell, OVERSUBSCRIBED_FLOWS } from './guests.ts';
 
 const WINDOW = 1024;
+/** The guest path runs on the data plane's wasm only; its baseline is postMessage between the same threads. */
+const GUEST_IMPLS: readonly ImplName[] = ['wasmxen', 'postmessage'];
 
 /** Every bench workload, in report order. */
 export const WORKLOADS: readonly Workload[] = [
@@ -69,6 +72,52 @@ export const WORKLOADS: readonly Workload[] = [
     latency: 'one-way (sampled)',
     variants: () => [{ params: {} }],
     cell: (impl) => streamCell(impl, { senders: 1, streamsPerSender: 4, ports: 256, priority: (s) => [0, 5, 10, 15][s] }),
+  },
+  // the whole guest path (workloads/guests.ts): g.send → hypercall → upcall → kernel drain → driver → handler
+  {
+    name: 'guest-stream',
+    summary: 'fifo-1to1 between guests: g.send on domain 1\'s vCPU → a handler on domain 2\'s vCPU, through upcall, drain and driver',
+    latency: 'one-way (sampled)',
+    variants: () => [{ params: {} }],
+    impls: GUEST_IMPLS,
+    reference: () => ({ workload: 'fifo-1to1', params: {} }),
+    cell: (impl) => guestStreamCell(impl, { senders: 1, ports: WINDOW }),
+  },
+  {
+    name: 'guest-pingpong',
+    summary: 'fifo-pingpong between guest handlers: each handler sends the next event (round trip)',
+    latency: 'round trip',
+    variants: () => [{ params: {} }],
+    impls: GUEST_IMPLS,
+    reference: () => ({ workload: 'fifo-pingpong', params: {} }),
+    cell: (impl) => guestPingPongCell(impl),
+  },
+  {
+    name: 'service-stream',
+    summary: 'guest-stream into a service domain\'s handler on the main thread (Atomics.waitAsync); baseline: postMessage to the main thread',
+    latency: 'one-way (sampled)',
+    variants: () => [{ params: {} }],
+    impls: GUEST_IMPLS,
+    reference: () => ({ workload: 'fifo-1to1', params: {} }),
+    cell: (impl) => guestStreamCell(impl, { senders: 1, ports: WINDOW, service: true }),
+  },
+  {
+    name: 'guest-fanin',
+    summary: 'k guest vCPUs of domain 1 → one guest handler on domain 2, k = 1..cores',
+    latency: 'one-way (sampled)',
+    variants: (cores) => Array.from({ length: Math.max(1, cores) }, (_, i) => ({ params: { senders: i + 1 } })),
+    impls: GUEST_IMPLS,
+    reference: (v) => ({ workload: 'fifo-fanin', params: { senders: v.params.senders } }),
+    cell: (impl, v) => guestStreamCell(impl, { senders: v.params.senders, ports: WINDOW }),
+  },
+  {
+    name: 'oversubscribed',
+    summary: `${OVERSUBSCRIBED_FLOWS} guest streams on 4 domains × 2 vCPUs (8 vCPU threads, whatever the cores); vcpus=2: the same streams on 2 vCPUs`,
+    latency: 'one-way (sampled)',
+    variants: () => [{ params: { vcpus: 2 } }, { params: { vcpus: 8 } }],
+    impls: GUEST_IMPLS,
+    reference: (v) => (v.params.vcpus === 8 ? { workload: 'oversubscribed', params: { vcpus: 2 } } : undefined),
+    cell: (impl, v) => oversubscribedCell(impl, v.params.vcpus),
   },
 ];
 

@@ -28,4 +28,10 @@ export interface Workload {
   cell(impl: ImplName, v: Variant): CellSpec;
   /** the implementations that can express it (default: all) */
   impls?: readonly ImplName[];
+  /**
+   * The shape of another workload (or another variant of this one) that its
+   * wasmxen result is held to: it runs in the same run whenever this one does,
+   * and the ratio is reported (BenchResult.vs_reference).
+   */
+  reference?: (v: Variant) => { workload: string; params: Record<string, number> } | undefined;
 }
