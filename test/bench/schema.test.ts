@@ -26,7 +26,9 @@ describe('bench JSON schema', () => {
   it('validates what wasmxen bench --json writes, and refuses reports that break it', () => {
     const sharded = bench('--workload', 'fifo-fanin', '--seconds', '0.05', '--runs', '2', '--cores', '2', '--shard', '1/2', '--impl', 'wasmxen,postmessage');
     const dma = bench('--workload', 'dma', '--seconds', '0.05', '--runs', '1');
-    for (const r of [sharded, dma]) expect(validate(r), errors()).toBe(true);
+    const guest = bench('--workload', 'guest-pingpong', '--seconds', '0.05', '--runs', '1', '--impl', 'wasmxen');
+    for (const r of [sharded, dma, guest]) expect(validate(r), errors()).toBe(true);
+    expect(Object.keys(guest.results.find((r: any) => r.workload === 'guest-pingpong').vs_reference)).toHaveLength(1);
     expect(sharded.results.some((r: any) => Array.isArray(r.run_indices))).toBe(true);
     expect(dma.results[0].extra).toBeTypeOf('object');
 
