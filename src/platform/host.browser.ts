@@ -100,9 +100,20 @@ export function moduleProblem(location: string): string | undefined {
   }
 }
 
-/** Let queued work (comlink calls, other timers) run before continuing (a browser has no setImmediate). */
+let yieldChannel: MessageChannel | undefined;
+const yielded: (() => void)[] = [];
+
+/**
+ * Let queued work (comlink calls, other timers) run before continuing. A
+ * browser has no setImmediate, and setTimeout(0) is clamped to 4 ms once
+ * nested: a message to itself is the next macrotask after those queued.
+ */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setTimeout(resolve, 0));
+  if (!yieldChannel) {
+    yieldChannel = new MessageChannel();
+    yieldChannel.port1.onmessage = () => yielded.shift()?.();
+  }
+  return new Promise<void>((resolve) => { yielded.push(resolve); yieldChannel!.port2.postMessage(0); });
 }
 
 /** A page has no process to keep alive: nothing to do. */

@@ -176,6 +176,19 @@ describe('the bench in headless Chromium', () => {
     await page.close();
   }, RUN_LIMIT_MS + 30_000);
 
+  it('the guest path in the page: guest modules on Web Worker vCPUs, and a service domain on the page\'s runner thread', async () => {
+    for (const workload of ['guest-pingpong', 'service-stream']) {
+      const { page, report, errors } = await run(`/?run=bench&workload=${workload}&seconds=0.2&runs=1&impls=wasmxen&cores=2`, `bench-${workload}`);
+      expect(report.error).toBeUndefined();
+      const own = { ...report, results: report.results.filter((r: any) => r.workload === workload) };
+      expectSane(own, workload, 1);
+      // its same-run reference ran beside it and the ratio is there
+      expect(Object.keys(own.results[0].vs_reference)).toHaveLength(1);
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+  }, 2 * RUN_LIMIT_MS);
+
   it('a workload the page cannot run, or bad options, is a page-level error naming what there is', async () => {
     for (const [query, message] of [
       ['/?run=bench&workload=dma', /no browser bench workload 'dma' \(have: fifo-1to1, .*; dma runs with the Node package only\)/],

@@ -7,6 +7,7 @@
 // Each party's port numbers are its domain's own; `offset` maps them to the
 // page's numbering (the page numbers stream s's ports first + s·ports ..).
 import { nowNs } from '../../harness/ctl.ts';
+import { yieldToEventLoop } from '../../platform/host.ts';
 import { Guest } from '../../guest/guest.ts';
 import { guestLayout } from '../../guest/layout.ts';
 import { DrainWatch } from './drain.ts';
@@ -143,7 +144,7 @@ export async function guestServiceReceiver(ctx: RoleContext, a: GuestReceiverArg
       tEnd = t;
       publishMine(page.i32, a.streams);
       for (const s of a.streams) ctl.collect(s, page.delivered(s), t, record);
-      await new Promise<void>((r) => setImmediate(r)); // timers and I/O of the service run between upcalls
+      await yieldToEventLoop(); // timers and I/O of the service run between upcalls
     }
     if (watch.done(t)) break;
   }
