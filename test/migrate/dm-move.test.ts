@@ -118,6 +118,8 @@ describe('device-model state across a move', () => {
       const img = parseImage(image);
       expect(img.emulator).toBeDefined();
       expect(img.emulator!.ringGfn).toBe(layout.ringGfn);
+      console.log(`image: ${image.length} bytes in ${img.records} records, ${img.emulator!.disk.length} of them the device model's disk; ` +
+        `${doneAtSave} of ${TRANSFERS} transfers completed before the save`);
       expect(RECORD_NAMES[REC_TYPE_EMULATOR_CONTEXT]).toBe('EMULATOR_CONTEXT');
       const sourceCommands = dm.stats().dma.commands;
       const sourceBase = hv.machine.dp.x.addrGuestBase(1) >>> 0;
