@@ -31,6 +31,7 @@ import { saveDomain, type SaveFigures } from './migrate/save.ts';
 import { restoreImage, restoreConfig, checkTarget } from './migrate/restore.ts';
 import { parseImage } from './migrate/parse.ts';
 import { sizeDomain, domainBytes } from './wasm/memory-map.ts';
+import type { EmulatorContext } from './migrate/emulator.ts';
 import { kernelRegsGpa, collectImage, checkRestoreId, type HvSaveOptions, type HvRestoreOptions } from './migrate/toolstack.ts';
 
 /** A domain to create: its id, vCPUs, port limit, RAM, and the guest module that runs it (none: a service domain). */
@@ -383,13 +384,22 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   async saveTo(id: number, sink: (chunk: Uint8Array) => void, opts: HvSaveOptions = {}): Promise<SaveFigures> {
     const d = this.live(id, 'save');
     const wasPaused = this.paused.has(id);
+    const dm = opts.deviceModel;
+    if (dm && dm.guestDomain !== id) throw new ConfigError(`save: the device model given serves domain ${dm.guestDomain}, not domain ${id}`);
     await this.pause(d, id, opts);
+    const resumes = !wasPaused && !opts.keepPaused;
     try {
+      // the guest first, then its device model (as libxl suspends the domain, then saves QEMU's devices)
+      await dm?.quiesce();
       return saveDomain(this.machine.dp, d.region, sink, {
         key: opts.key, regsGpa: kernelRegsGpa(d.layout), toolstackPorts: opts.toolstackPorts, preemptEvery: this.opts.preemptEvery,
+        emulator: dm?.saveContext(),
       });
     } finally {
-      if (!wasPaused && !opts.keepPaused) this.unpauseDomain(id);
+      if (resumes) {
+        dm?.unquiesce();
+        this.unpauseDomain(id);
+      }
     }
   }
 
@@ -438,8 +448,12 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     return d;
   }
 
-  /** A new hypervisor with `opts.domains` and the image's domain restored into its spare memory. */
-  static async restore(image: Uint8Array | AsyncIterable<Uint8Array>, opts: HypervisorOptions & { restore: HvRestoreOptions }): Promise<{ hv: Hypervisor; domain: Domain }> {
+  /**
+   * A new hypervisor with `opts.domains` and the image's domain restored into
+   * its spare memory; `emulator` is the device model's saved state when the
+   * image carries one (create a DeviceModel with it as `context`).
+   */
+  static async restore(image: Uint8Array | AsyncIterable<Uint8Array>, opts: HypervisorOptions & { restore: HvRestoreOptions }): Promise<{ hv: Hypervisor; domain: Domain; emulator?: EmulatorContext }> {
     const bytes = await collectImage(image);
     // validate before creating even the hypervisor: a refused image leaves nothing behind
     const img = parseImage(bytes, { key: opts.restore.key });
@@ -447,7 +461,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     const need = domainBytes(sizeDomain(restoreConfig(img, opts.restore.id)));
     const hv = await Hypervisor.create({ ...opts, spareKiB: (opts.spareKiB ?? 0) + Math.ceil(need / 1024) });
     try {
-      return { hv, domain: await hv.restoreDomain(bytes, opts.restore) };
+      return { hv, domain: await hv.restoreDomain(bytes, opts.restore), ...(img.emulator ? { emulator: img.emulator } : {}) };
     } catch (e) {
       await hv.shutdown();
       throw e;

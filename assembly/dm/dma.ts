@@ -28,6 +28,7 @@
 
 import {
   DMA_RING_GFN, DMA_DISK_OFF, DMA_DISK_SECTORS, DMA_SQ_CONS, DMA_INFLIGHT, DMA_PORT, DMA_NR_WORKERS, DMA_READY,
+  DMA_QUIESCED, DMA_CLAIMING,
   DM_GRANT_OFF, DM_GRANT_FRAMES, CP_SQ_PROD, CP_CQ_DONE, CP_SQ_RING, CP_DESC, DESC_BYTES, DD_OP, DD_TAG, DD_GPA_LO,
   DD_GPA_HI, DD_LEN, DD_LBA, DD_STATUS, DD_DM_CSUM, DMA_SLOTS, DMA_OP_READ, DMA_OP_WRITE, DMA_MAX_BYTES, DMA_SECTOR,
   DMA_ST_OK, DMA_ST_BAD_OP, DMA_ST_BAD_LEN, DMA_ST_BAD_LBA, DMA_ST_BAD_ADDR, DMA_ST_BUSY, DMA_STATUS_KINDS,
@@ -80,6 +81,8 @@ export function dmaInit(dm: usize, ringGfn: u32, diskOff: u32, sectors: u32, wor
   atomic.store<u32>(dm + DMA_SQ_CONS, 0);
   atomic.store<u32>(dm + DMA_INFLIGHT, 0);
   atomic.store<u32>(dm + DMA_READY, 0);
+  atomic.store<u32>(dm + DMA_QUIESCED, 0);
+  atomic.store<u32>(dm + DMA_CLAIMING, 0);
   memory.fill(workerAddr(dm, 0), 0, <usize>DM_MAX_WORKERS * <usize>DM_WORKER_BYTES);
   if (zero) memory.fill(dm + <usize>diskOff, 0, <usize>sectors << 9);
   return 0;
@@ -91,10 +94,10 @@ export function dmaSetReady(dm: usize, port: u32): void {
   atomic.store<u32>(dm + DMA_READY, 1);
 }
 
-/** Submissions not yet claimed (at most 32: a producer index further ahead is a guest error). */
+/** Submissions not yet claimed (at most 32: a producer index further ahead is a guest error); 0 while quiesced or not yet ready. */
 export function dmaPending(dm: usize): u32 {
   let page = commandPage(dm);
-  if (page == 0) return 0;
+  if (page == 0 || atomic.load<u32>(dm + DMA_QUIESCED) != 0 || atomic.load<u32>(dm + DMA_READY) == 0) return 0;
   let avail = atomic.load<u32>(page + CP_SQ_PROD) - atomic.load<u32>(dm + DMA_SQ_CONS);
   return min<u32>(avail, <u32>DMA_SLOTS);
 }
@@ -105,6 +108,17 @@ export function dmaPending(dm: usize): u32 {
  * (counted in DMAS_BAD_TAGS; the guest gets no completion for them).
  */
 export function dmaClaim(dm: usize): i32 {
+  // I52: announce the claim, then look at the flag; dmaQuiesce stores the
+  // flag, then looks at the count (both seq-cst): either this claim sees the
+  // flag, or the quiescer sees the claim and waits for its tag to complete
+  atomic.add<u32>(dm + DMA_CLAIMING, 1);
+  // nothing is taken before the doorbell is bound (a restored engine's ring may hold requests already)
+  let tag = atomic.load<u32>(dm + DMA_QUIESCED) != 0 || atomic.load<u32>(dm + DMA_READY) == 0 ? -1 : claimOne(dm);
+  atomic.sub<u32>(dm + DMA_CLAIMING, 1);
+  return tag;
+}
+
+function claimOne(dm: usize): i32 {
   let page = commandPage(dm);
   if (page == 0 || loadFatal(dm) != 0 || dmGuestGone(dm)) return -1;
   // each failed CAS means another worker claimed one: bounded by the ring size
@@ -129,6 +143,40 @@ export function dmaClaim(dm: usize): i32 {
     return <i32>tag;
   }
   return -1;
+}
+
+/**
+ * Quiesce the engine for a save (I52): from now on no worker claims a
+ * submission — the guest's unclaimed requests stay in its ring, in its
+ * memory — while every command already claimed runs to completion. Returns
+ * the tags in flight when the flag was set (the evidence that a quiesce had
+ * work to wait for). Poll dmaDrained for the end; dmaUnquiesce undoes it.
+ */
+export function dmaQuiesce(dm: usize): u32 {
+  atomic.store<u32>(dm + DMA_QUIESCED, 1);
+  return atomic.load<u32>(dm + DMA_INFLIGHT);
+}
+
+/** Quiesced and nothing claimed or started is left: every started command completed, none half-done (I52). */
+export function dmaDrained(dm: usize): bool {
+  return atomic.load<u32>(dm + DMA_QUIESCED) != 0 && atomic.load<u32>(dm + DMA_CLAIMING) == 0
+    && atomic.load<u32>(dm + DMA_INFLIGHT) == 0;
+}
+
+/** Take submissions from the guest's ring again (a save that did not move the guest). */
+export function dmaUnquiesce(dm: usize): void {
+  atomic.store<u32>(dm + DMA_QUIESCED, 0);
+}
+
+/**
+ * A device model restored from a saved context (EMULATOR_CONTEXT) takes up
+ * the guest's ring where the saved one stopped: set the DM-private consumer
+ * index before the doorbell is bound. 0, or -EINVAL once the engine serves.
+ */
+export function dmaRestoreConsumer(dm: usize, cons: u32): i32 {
+  if (!isInitialised(dm) || atomic.load<u32>(dm + DMA_READY) != 0) return -EINVAL;
+  atomic.store<u32>(dm + DMA_SQ_CONS, cons);
+  return 0;
 }
 
 @inline function slotAddr(dm: usize, tag: u32): usize {

@@ -14,6 +14,7 @@ import {
   dmaInit as dInit, dmaSetReady as dReady, dmaPending as dPending, dmaClaim as dClaim, dmaExecute as dExecute,
   dmaWorkerIdle as dIdle, dmaWakeIdle as dWake, dmaSetWorkerPort as dSetPort, dmaWorkerPort as dPort,
   copyStep, unmapStep, dmaLastChecksum as lastChecksum, dmaStart as dStart, dmaFinish as dFinish,
+  dmaQuiesce as dQuiesce, dmaDrained as dDrained, dmaUnquiesce as dUnquiesce, dmaRestoreConsumer as dRestoreCons,
 } from "./dma";
 import {
   dmaGuestFill as gFill, dmaGuestChecksum as gChecksum, dmaGuestVerify as gVerify,
@@ -51,6 +52,11 @@ export function dmaInit(dm: usize, ringGfn: u32, diskOff: u32, sectors: u32, wor
 export function dmaSetReady(dm: usize, port: u32): void { dReady(dm, port); }
 export function dmaPending(dm: usize): u32 { return dPending(dm); }
 export function dmaClaim(dm: usize): i32 { return dClaim(dm); }
+// quiescing for a save, and taking up a saved ring position (I52)
+export function dmaQuiesce(dm: usize): u32 { return dQuiesce(dm); }
+export function dmaDrained(dm: usize): bool { return dDrained(dm); }
+export function dmaUnquiesce(dm: usize): void { dUnquiesce(dm); }
+export function dmaRestoreConsumer(dm: usize, cons: u32): i32 { return dRestoreCons(dm, cons); }
 /** Start a claimed command (validate, map locked): 1 started, 0 completed at once with an error status, or -DM_FATAL_*. */
 export function dmaStart(dm: usize, tag: u32, worker: u32): i32 { return dStart(dm, tag, worker); }
 /** Finish a started command (copy, check, unmap, complete): DMA_ST_OK or -DM_FATAL_*. */

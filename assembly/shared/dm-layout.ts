@@ -105,6 +105,8 @@ export const DMA_PORT = 116;             // u32 the device model's end of the do
 export const DMA_NR_WORKERS = 120;       // u32 device-model worker threads
 export const DMA_READY = 124;            // u32 1 once the doorbell is bound (workers serve)
 export const DM_P2M_SEEN = 128;          // u32 the guest's p2m removal generation the mapcache was last invalidated for (I44)
+export const DMA_QUIESCED = 132;         // u32 1: claim nothing more from the guest's ring (a save quiesces, I52)
+export const DMA_CLAIMING = 136;         // u32 workers inside dmaClaim now (the quiescer's half of the Dekker pair, I52)
 export const DM_HEADER_BYTES = 256;
 
 export const DMF_CHECKS = 1;             // run the invariant check after every mapcache operation

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { parseImage } from '../migrate/parse.ts';
-import { recordName } from '../migrate/format.ts';
+import { recordName, REC_TYPE_EMULATOR_CONTEXT } from '../migrate/format.ts';
 import { VerdictError } from './exit.ts';
 
 export function registerImage(program: Command): void {
@@ -34,12 +34,16 @@ export function registerImage(program: Command): void {
         max_evtchn_port: c.maxEvtchnPort, abi_at_save: c.abi,
         continuations: img.vcpus.filter((v) => v.continuation).map((v) => v.vcpu),
         toolstack_ports: img.toolstackPorts.map((p) => p.port),
+        ...(img.emulator ? {
+          device_model: { record: recordName(REC_TYPE_EMULATOR_CONTEXT), ring_gfn: img.emulator.ringGfn, sq_cons: img.emulator.sqCons, disk_bytes: img.emulator.disk.length },
+        } : {}),
       };
       if (opts.json) console.log(JSON.stringify(summary));
       else {
         console.log(`${file}: ok — format ${img.version}, ${img.records} records (${recordName(0)} last), ${img.bytes} bytes` +
           `${img.authenticated ? ', authenticated' : ''}; ${c.vcpus} vCPU(s), ${c.guestWidth}-bit, ${c.totPages}/${c.frames - 1} pages populated` +
-          `${summary.continuations.length ? `; continuation in flight on vCPU ${summary.continuations.join(', ')}` : ''}`);
+          `${summary.continuations.length ? `; continuation in flight on vCPU ${summary.continuations.join(', ')}` : ''}` +
+          `${img.emulator ? `; device-model state (${recordName(REC_TYPE_EMULATOR_CONTEXT)}: a ${img.emulator.disk.length}-byte disk, command page at gfn ${img.emulator.ringGfn})` : ''}`);
       }
     });
 }

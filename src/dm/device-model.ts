@@ -22,6 +22,8 @@ import { DmRegion, type DmFatal, type MapCacheStats, type DmaEngineStats } from 
 import { MapCache } from './mapcache.ts';
 import { DmaServer } from './server.ts';
 import type { DeviceModelPlan } from './plan.ts';
+import type { EmulatorContext } from '../migrate/emulator.ts';
+import { DMA_SQ_CONS, DMA_RING_GFN, CP_SQ_PROD } from '../../assembly/shared/dm-layout.ts';
 import { DM_CONTROL_STOP, type DmWorkerApi, type DmWorkerData, type DmWorkerReport } from './protocol.ts';
 
 /** Where a DeviceModel runs and what it serves. */
@@ -40,6 +42,20 @@ export interface DeviceModelOptions {
   /** Commands in progress per worker (mappings held while the "disk" works); default 16. */
   depth?: number;
   seed?: number;
+  /**
+   * Carry on from a saved device model (the EMULATOR_CONTEXT of a restored
+   * image, I52): the disk holds the saved contents and the engine takes up
+   * the guest's ring at the saved position; ringGfn and the disk size must match.
+   */
+  context?: EmulatorContext;
+}
+
+/** What quiescing found: the evidence a save had commands to wait for. */
+export interface QuiesceReport {
+  /** commands started and not yet completed when the engine stopped claiming */
+  inFlight: number;
+  /** submissions the guest had made that the device model had not taken (they stay in its ring) */
+  unclaimed: number;
 }
 
 /** A device model's counters so far. */
@@ -89,7 +105,17 @@ export class DeviceModel {
     const regionGfn = guestLayout(dmRegion.vcpus, dmRegion.maxEvtchnPort).freeGfn;
     const region = DmRegion.create(machine.dp, { dmDom: opts.domain, regionGfn, guestDom: opts.guest, plan: opts.plan });
     for (const [gfn, count] of opts.unowned ?? []) region.grant(gfn, count, false);
-    region.initDma(opts.plan, opts.ringGfn, Math.max(1, workers));
+    const ctx = opts.context;
+    if (ctx && (ctx.ringGfn !== opts.ringGfn || ctx.disk.length !== opts.plan.diskSectors * 512)) {
+      throw new ConfigError(`device model: the saved context has its command page at gfn ${ctx.ringGfn} and a ${ctx.disk.length}-byte disk; ` +
+        `this one was asked for gfn ${opts.ringGfn} and ${opts.plan.diskSectors * 512} bytes: plan the same disk and ring`);
+    }
+    region.initDma(opts.plan, opts.ringGfn, Math.max(1, workers), !ctx);
+    if (ctx) {
+      region.disk().set(ctx.disk);
+      const rc = region.x.dmaRestoreConsumer(region.addr, ctx.sqCons);
+      if (rc !== 0) throw new ConfigError(`device model: taking up the saved ring position failed (${rc})`);
+    }
     const dm = new DeviceModel(hv, region, { ...opts, workers, depth: opts.depth ?? 16, seed: opts.seed ?? 1 });
     if (workers > 0) await dm.spawn(dmRegion.vcpus, dmRegion.maxEvtchnPort);
     // the guest dies: let go of its memory; the device-model domain dies: stop, then let go (I30)
@@ -165,6 +191,56 @@ export class DeviceModel {
     return port;
   }
 
+  /** The domain it serves (a save of that domain quiesces it). */
+  get guestDomain(): number { return this.opts.guest; }
+
+  private quiesced?: QuiesceReport;
+
+  /**
+   * Quiesce the DMA engine for a save (I52): take no more commands from the
+   * guest's ring — its unclaimed requests stay there, in its memory — and
+   * wait until every command already claimed completed (its data moved, its
+   * status and done bit written), so none is half-done. Idempotent until
+   * unquiesce. Throws if the engine does not drain within `timeoutMs`.
+   */
+  async quiesce(timeoutMs = 10_000): Promise<QuiesceReport> {
+    if (this.quiesced) return this.quiesced;
+    const { x, addr } = this.region;
+    const inFlight = popcount(x.dmaQuiesce(addr) >>> 0);
+    const deadline = performance.now() + timeoutMs;
+    while (x.dmaDrained(addr) === 0) {
+      const fatal = this.region.fatal();
+      if (fatal) throw new Error(`device model: it died while quiescing for a save (${fatal.message}): the domain can not be saved with it`);
+      if (performance.now() > deadline) throw new Error(`device model: DMA for domain ${this.opts.guest} still in flight after ${timeoutMs} ms of quiescing: a worker is stuck; nothing was saved`);
+      await yieldToEventLoop();
+    }
+    this.quiesced = { inFlight, unclaimed: this.unclaimed() };
+    return this.quiesced;
+  }
+
+  /** Submissions in the guest's ring the engine has not taken (guest memory, read as the engine reads it). */
+  private unclaimed(): number {
+    const page = this.hv.machine.dp.x.addrGfn(this.opts.guest, this.region.load(DMA_RING_GFN)) >>> 0;
+    if (page === 0) return 0;
+    return (Atomics.load(this.hv.machine.dp.u32, (page + CP_SQ_PROD) >>> 2) - this.region.load(DMA_SQ_CONS)) >>> 0;
+  }
+
+  /** Take commands from the guest's ring again (a save after which the domain runs on here). */
+  unquiesce(): void {
+    if (!this.quiesced) return;
+    this.quiesced = undefined;
+    this.region.x.dmaUnquiesce(this.region.addr);
+    // sleeping workers look at the ring again; the inline server drains now
+    for (let w = 0; w < this.running.length; w++) this.hv.machine.dp.x.kickVcpu(this.opts.domain, w);
+    if (this.inline && !this.stopped) this.inline.drain();
+  }
+
+  /** The state a device model elsewhere needs to carry on (EMULATOR_CONTEXT): quiesce first. */
+  saveContext(): EmulatorContext {
+    if (!this.quiesced) throw new ConfigError('device model: quiesce() it before saveContext(): commands may be in flight');
+    return { ringGfn: this.region.load(DMA_RING_GFN), sqCons: this.region.load(DMA_SQ_CONS), disk: this.region.disk().slice() };
+  }
+
   /** The disk image (a view on shared memory). */
   disk(): Uint8Array {
     return this.region.disk();
@@ -201,4 +277,10 @@ export class DeviceModel {
     this.lastReport = { ...this.stats(), workers: reports };
     return this.lastReport;
   }
+}
+
+function popcount(n: number): number {
+  let c = 0;
+  for (let b = n >>> 0; b !== 0; b &= b - 1) c++;
+  return c;
 }

@@ -28,6 +28,10 @@ import {
   DMA_ST_BAD_LBA, DMA_ST_BAD_LEN, DMA_ST_BUSY, DMA_ST_PENDING, MC_BUCKET_SIZE,
 } from '../../assembly/shared/dm-layout.ts';
 import { DMA_STATUS_NAMES } from './region.ts';
+import {
+  DriverState, DS_PROD, DS_VERSION, DS_SEQ, DS_ISSUED, DS_COMPLETED, DS_READS, DS_WRITES, DS_EXPECTED_ERRORS, DS_BUSY,
+  DS_CHECKSUM_ERRORS, DS_PATTERN_ERRORS, DS_STATUS_ERRORS, DS_SPURIOUS,
+} from './driver-state.ts';
 
 const GUARD_BYTES = 65536;
 const TAIL_BYTES = 65536;
@@ -36,6 +40,8 @@ const TAIL_BYTES = 65536;
 export interface DmaGuestLayout {
   /** the command page */
   ringGfn: number;
+  /** the driver's own state page (src/dm/driver-state.ts): what a resumed driver rebuilds itself from */
+  driverGpa: number;
   /** version table: u32 per disk sector */
   shadowGpa: number;
   /** DMA buffers live in [bufGpa, bufGpa + bufBytes); bufGpa is 1 MiB-aligned */
@@ -55,13 +61,14 @@ const roundUp = (n: number, to: number) => Math.ceil(n / to) * to;
 /** Where the DMA guest keeps its ring, disk shadow, buffers, guard and hole, from its first free frame. */
 export function dmaGuestLayout(o: { firstFreeGfn: number; diskSectors: number; bufBytes?: number; holeBytes?: number }): DmaGuestLayout {
   const ringGfn = o.firstFreeGfn;
-  const shadowGpa = (ringGfn + 1) * PAGE_SIZE;
+  const driverGpa = (ringGfn + 1) * PAGE_SIZE;
+  const shadowGpa = driverGpa + PAGE_SIZE;
   const bufGpa = roundUp(shadowGpa + roundUp(o.diskSectors * 4, PAGE_SIZE), MC_BUCKET_SIZE);
   const bufBytes = o.bufBytes ?? 6 * MC_BUCKET_SIZE;
   const guardGpa = bufGpa + bufBytes;
   const holeGpa = guardGpa + GUARD_BYTES;
   const holeBytes = o.holeBytes ?? 256 * 1024;
-  return { ringGfn, shadowGpa, bufGpa, bufBytes, guardGpa, holeGpa, holeBytes, frames: (holeGpa + holeBytes + TAIL_BYTES) / PAGE_SIZE };
+  return { ringGfn, driverGpa, shadowGpa, bufGpa, bufBytes, guardGpa, holeGpa, holeBytes, frames: (holeGpa + holeBytes + TAIL_BYTES) / PAGE_SIZE };
 }
 
 /** What a DmaExerciser issues. */
@@ -78,6 +85,12 @@ export interface ExerciserOptions {
   maxSectors?: number;
   /** percentage of reads among good commands; default 50 */
   readPercent?: number;
+  /**
+   * Carry on from the driver page (a domain restored after a move, I53):
+   * counters, versions and the commands in flight come from guest memory,
+   * not from a fresh start.
+   */
+  resume?: boolean;
 }
 
 /** A DmaExerciser's counts and the failures it saw. */
@@ -98,7 +111,7 @@ export interface ExerciserReport {
   statusErrors: number;
   /** completions for a tag that was not in flight */
   spurious: number;
-  /** the first failures, described */
+  /** the first failures, described (on this host: the descriptions do not travel, the counts do) */
   failures: string[];
 }
 
@@ -139,6 +152,7 @@ export class DmaExerciser {
   private seq = 0;
   private quiescing = false;
   private readonly transfers: number;
+  private readonly state: DriverState;
 
   constructor(readonly dp: DataPlane, readonly opts: ExerciserOptions, private readonly notify: () => void) {
     this.x = dmExports(dp);
@@ -146,10 +160,52 @@ export class DmaExerciser {
     this.i32 = dp.i32;
     this.page = dp.x.addrGfn(opts.dom, opts.layout.ringGfn) >>> 0;
     if (this.page === 0) throw new RangeError(`command page gfn ${opts.layout.ringGfn} is not RAM of domain ${opts.dom}`);
-    for (let t = DMA_SLOTS - 1; t >= 0; t--) this.free.push(t);
-    this.rand = rng(opts.seed);
+    const driver = dp.x.addrGfn(opts.dom, opts.layout.driverGpa / PAGE_SIZE) >>> 0;
+    if (driver === 0) throw new RangeError(`driver page gpa ${hex(opts.layout.driverGpa)} is not RAM of domain ${opts.dom}`);
+    this.state = new DriverState(this.u32, driver);
     this.transfers = opts.transfers ?? Infinity;
     this.prod = Atomics.load(this.u32, (this.page + CP_SQ_PROD) >>> 2);
+    if (opts.resume) {
+      if (!this.state.valid()) throw new RangeError(`domain ${opts.dom}: no driver state at ${hex(opts.layout.driverGpa)} to resume from`);
+      this.load();
+    } else {
+      this.state.init();
+    }
+    for (let t = DMA_SLOTS - 1; t >= 0; t--) if (!this.inFlight[t]) this.free.push(t);
+    // a resumed driver draws fresh random choices (its generator's state stayed behind)
+    this.rand = rng((opts.seed + (opts.resume ? Math.imul(this.seq, 0x9e3779b1) : 0)) >>> 0 || 1);
+  }
+
+  /** Rebuild from the driver page: the counters, and every command issued and not yet taken back (I53). */
+  private load(): void {
+    const st = this.state;
+    const r = this.report;
+    this.prod = st.get(DS_PROD);
+    this.version = st.get(DS_VERSION);
+    this.seq = st.get(DS_SEQ);
+    r.issued = st.get(DS_ISSUED); r.completed = st.get(DS_COMPLETED); r.reads = st.get(DS_READS); r.writes = st.get(DS_WRITES);
+    r.bytes = st.bytes(); r.expectedErrors = st.get(DS_EXPECTED_ERRORS); r.busy = st.get(DS_BUSY);
+    r.checksumErrors = st.get(DS_CHECKSUM_ERRORS); r.patternErrors = st.get(DS_PATTERN_ERRORS);
+    r.statusErrors = st.get(DS_STATUS_ERRORS); r.spurious = st.get(DS_SPURIOUS);
+    for (let t = 0; t < DMA_SLOTS; t++) {
+      const k = st.command(t);
+      if (!k) continue;
+      this.inFlight[t] = {
+        op: k.op, gpa: k.gpa, len: k.len, lba: k.lba, csum: k.csum, version: k.version, expect: k.expect, seq: k.seq,
+        ...(k.badKind ? { bad: BAD_KINDS[k.badKind - 1] } : {}),
+      };
+    }
+  }
+
+  /** Write the counters through to the driver page (before the next hypercall boundary). */
+  private persist(): void {
+    const st = this.state;
+    const r = this.report;
+    st.set(DS_PROD, this.prod); st.set(DS_VERSION, this.version); st.set(DS_SEQ, this.seq);
+    st.set(DS_ISSUED, r.issued); st.set(DS_COMPLETED, r.completed); st.set(DS_READS, r.reads); st.set(DS_WRITES, r.writes);
+    st.setBytes(r.bytes); st.set(DS_EXPECTED_ERRORS, r.expectedErrors); st.set(DS_BUSY, r.busy);
+    st.set(DS_CHECKSUM_ERRORS, r.checksumErrors); st.set(DS_PATTERN_ERRORS, r.patternErrors);
+    st.set(DS_STATUS_ERRORS, r.statusErrors); st.set(DS_SPURIOUS, r.spurious);
   }
 
   get inFlightCount(): number { return DMA_SLOTS - this.free.length; }
@@ -232,11 +288,13 @@ export class DmaExerciser {
       const tag = this.free.pop()!;
       this.inFlight[tag] = cmd;
       this.writeDescriptor(tag, cmd);
+      this.state.setCommand(tag, { ...cmd, badKind: cmd.bad ? BAD_KINDS.indexOf(cmd.bad) + 1 : 0 });
       Atomics.store(this.u32, (this.page + CP_SQ_RING + 4 * (this.prod % DMA_SLOTS)) >>> 2, tag);
       this.prod = (this.prod + 1) >>> 0;
       this.report.issued++;
       issued++;
     }
+    this.persist();
     if (issued > 0) {
       // descriptor and ring stores above happen before this (seq-cst); the device model loads SQ_PROD first
       Atomics.store(this.u32, (this.page + CP_SQ_PROD) >>> 2, this.prod);
@@ -274,10 +332,12 @@ export class DmaExerciser {
       }
       this.check(tag, c);
       this.inFlight[tag] = undefined;
+      this.state.clearCommand(tag);
       this.free.push(tag);
       this.report.completed++;
       n++;
     }
+    this.persist();
     return n;
   }
 

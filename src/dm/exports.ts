@@ -31,6 +31,13 @@ export interface DmExports {
   dmaSetReady(dm: number, port: number): void;
   dmaPending(dm: number): number;
   dmaClaim(dm: number): number;
+  /** stop claiming from the guest's ring (I52); returns the in-flight tag bitmap at that moment */
+  dmaQuiesce(dm: number): number;
+  /** 1 once quiesced with nothing claimed or started left */
+  dmaDrained(dm: number): number;
+  dmaUnquiesce(dm: number): void;
+  /** take up a saved ring position before the doorbell is bound: 0 or -EINVAL */
+  dmaRestoreConsumer(dm: number, cons: number): number;
   /** 1 started (finish later), 0 completed at once with an error status, or -DM_FATAL_* */
   dmaStart(dm: number, tag: number, worker: number): number;
   /** DMA_ST_OK or -DM_FATAL_* */

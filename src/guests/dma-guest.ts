@@ -25,6 +25,7 @@ function publish(g: Guest): void {
   const s = dmaSharedViews(g.shared);
   const r = ex.report;
   Atomics.store(s.i32, S_COMPLETED, r.completed);
+  Atomics.notify(s.i32, S_COMPLETED);
   Atomics.store(s.i32, S_FAILURES, r.checksumErrors + r.patternErrors + r.statusErrors + r.spurious);
   Atomics.store(s.bytes, 0, BigInt(r.bytes));
 }
@@ -42,23 +43,66 @@ export function main(g: Guest): void {
   const cfg = g.config as DmaGuestConfig;
   const s = dmaSharedViews(g.shared!);
   const port = g.hc.allocUnbound(cfg.dmDom);
-  ex = new DmaExerciser(g.dp, {
-    dom: g.dom, layout: cfg.layout, diskSectors: cfg.diskSectors, seed: cfg.seed, transfers: cfg.transfers,
-    badEvery: cfg.badEvery, maxSectors: cfg.maxSectors,
-  }, () => g.send(port));
+  ex = exerciser(g, cfg, port, false);
   g.listen(port, 'complete');
+  offer(s, port);
+  if (!waitReady(g, s)) return;
+  run(g, s);
+}
+
+/**
+ * The resume path after a move (I53): the channel to the device model is
+ * gone with the old host's channel table, so Guest.resume drops it and the
+ * reconnect offers a new port to the target's device model (the toolstack
+ * connects it, as at boot). The driver rebuilds itself from its page in guest
+ * memory, takes the completions whose events were lost with the old channel
+ * (the quiesced device model finished them after this vCPU was paused), and
+ * rings the doorbell for the submissions the old device model never took.
+ */
+export function resume(g: Guest): void {
+  if (g.vcpu !== 0) return;
+  const cfg = g.config as DmaGuestConfig;
+  const s = dmaSharedViews(g.shared!);
+  let port = 0;
+  const r = g.resume((lost) => (lost.handler === 'complete' ? (port = g.hc.allocUnbound(cfg.dmDom)) : undefined));
+  if (port === 0 || r.dropped.length > 0) throw new Error(`dma guest: resume did not reconnect the device model's channel (dropped ${r.dropped.length})`);
+  ex = exerciser(g, cfg, port, true);
+  offer(s, port);
+  if (!waitReady(g, s)) return;
+  ex.onCompletion();
+  publish(g);
+  g.send(port);
+  run(g, s);
+}
+
+function exerciser(g: Guest, cfg: DmaGuestConfig, port: number, resuming: boolean): DmaExerciser {
+  return new DmaExerciser(g.dp, {
+    dom: g.dom, layout: cfg.layout, diskSectors: cfg.diskSectors, seed: cfg.seed, transfers: cfg.transfers,
+    badEvery: cfg.badEvery, maxSectors: cfg.maxSectors, resume: resuming,
+  }, () => g.send(port));
+}
+
+/** The toolstack handshake: the port the device model binds. */
+function offer(s: ReturnType<typeof dmaSharedViews>, port: number): void {
   Atomics.store(s.i32, S_GUEST_PORT, port);
   Atomics.notify(s.i32, S_GUEST_PORT);
+}
+
+function waitReady(g: Guest, s: ReturnType<typeof dmaSharedViews>): boolean {
   while (Atomics.load(s.i32, S_DM_READY) === 0) {
-    if (g.stopping()) return;
+    if (g.stopping()) return false;
     g.poll();
     Atomics.wait(s.i32, S_DM_READY, 0, 5);
   }
+  return true;
+}
+
+function run(g: Guest, s: ReturnType<typeof dmaSharedViews>): void {
   while (!g.stopping()) {
-    if (Atomics.load(s.i32, S_QUIESCE) !== 0) ex.quiesce();
-    if (ex.finished()) break;
-    ex.fill();
-    g.kernel.blockAndRun(20);
+    if (Atomics.load(s.i32, S_QUIESCE) !== 0) ex!.quiesce();
+    if (ex!.finished()) break;
+    ex!.fill();
+    g.block(20); // an upcall boundary: a pause parks the driver here even when nothing completes (I28)
   }
   g.poll();
   publish(g);

@@ -9,8 +9,10 @@ import {
   PT_COUNT, PT_ENTRIES, PT_ENTRY_BYTES, SI_PREEMPT_EVERY, SI_LAYOUT_VERSION, SI_BYTES, REC_TYPE_END,
   REC_TYPE_PAGE_DATA, REC_TYPE_SHARED_INFO, REC_TYPE_STATIC_DATA_END, REC_TYPE_DOMAIN_CONFIG,
   REC_TYPE_VCPU_CONTEXT, REC_TYPE_TOOLSTACK_PORTS, REC_TYPE_P2M_TYPES, REC_TYPE_SAVE_INFO, REC_TYPE_DIRTY_BITMAP, recordName,
+  REC_TYPE_EMULATOR_CONTEXT,
 } from './format.ts';
 import { ImageError } from './errors.ts';
+import { decodeEmulator, type EmulatorContext } from './emulator.ts';
 import type { ImageConfig, ImagePage, ImagePort, ImageVcpu } from './parse.ts';
 import { PAGE_SIZE, XEN_LEGACY_MAX_VCPUS, MAX_DOMAINS, P2M_RAM_RO, P2M_MMIO_DM } from '../../assembly/shared/layout.ts';
 import { EVTCHN_FIFO_NR_CHANNELS } from '../../assembly/shared/fifo-abi.ts';
@@ -25,7 +27,8 @@ export type Body =
   | { kind: 'ports'; ports: ImagePort[] }
   | { kind: 'p2m-types'; types: Map<number, number> }
   | { kind: 'dirty'; words: Uint32Array }
-  | { kind: 'save-info'; info: { preemptEvery: number; layoutVersion: number } };
+  | { kind: 'save-info'; info: { preemptEvery: number; layoutVersion: number } }
+  | { kind: 'emulator'; context: EmulatorContext };
 
 const MAX_FRAMES = 262144; // planMemory's bound
 
@@ -230,6 +233,8 @@ export function parseBody(type: number, body: Uint8Array, at: number, index: num
     case REC_TYPE_SAVE_INFO:
       exact(SI_BYTES);
       return { kind: 'save-info', info: { preemptEvery: v.getUint32(SI_PREEMPT_EVERY, true), layoutVersion: v.getUint32(SI_LAYOUT_VERSION, true) } };
+    case REC_TYPE_EMULATOR_CONTEXT:
+      return { kind: 'emulator', context: decodeEmulator(body, config!.frames, bad) };
     default:
       throw bad('no decoder (internal error)');
   }

@@ -67,6 +67,11 @@ export const REC_TYPE_P2M_TYPES = 0x103;
 export const REC_TYPE_AUTH = 0x104;
 /** The log-dirty bitmap: u32 words, bit g of word g >> 5 = gfn g (present when any bit is set). */
 export const REC_TYPE_DIRTY_BITMAP = 0x105;
+/**
+ * The device model's own state (libxl's EMULATOR_CONTEXT, which carries
+ * QEMU's saved devices): written after the DMA engine was quiesced (I52).
+ */
+export const REC_TYPE_EMULATOR_CONTEXT = 0x106;
 /** Optional: what the saving hypervisor was (informative, skipped by a restorer that does not know it). */
 export const REC_TYPE_SAVE_INFO = 0x80000100;
 
@@ -75,6 +80,7 @@ export const RECORD_NAMES: Record<number, string> = {
   [REC_TYPE_STATIC_DATA_END]: 'STATIC_DATA_END', [REC_TYPE_DOMAIN_CONFIG]: 'DOMAIN_CONFIG',
   [REC_TYPE_VCPU_CONTEXT]: 'VCPU_CONTEXT', [REC_TYPE_TOOLSTACK_PORTS]: 'TOOLSTACK_PORTS',
   [REC_TYPE_P2M_TYPES]: 'P2M_TYPES', [REC_TYPE_AUTH]: 'AUTH', [REC_TYPE_DIRTY_BITMAP]: 'DIRTY_BITMAP', [REC_TYPE_SAVE_INFO]: 'SAVE_INFO',
+  [REC_TYPE_EMULATOR_CONTEXT]: 'EMULATOR_CONTEXT',
 };
 
 export function recordName(type: number): string {
@@ -136,6 +142,25 @@ export const PT_ENTRY_BYTES = 8;
 // the last record before END, so nothing before it can change undetected.
 export const AUTH_ALGORITHM = 'sha256';
 export const AUTH_TAG_BYTES = 32;
+
+// EMULATOR_CONTEXT: libxl's emulator record header (emulator id u32, index u32),
+// then the emulator's own state: its format version u32, the controller's
+// command page gfn u32, the DM-private consumer index of the guest's
+// submission ring u32, the disk's sectors u32, reserved u64 (zero), then the
+// disk image (sectors × 512 bytes). Not held: the mapcache (rebuilt on the
+// target) and the in-flight set (empty: the engine was quiesced, I52).
+export const EC_EMULATOR_ID = 0;
+export const EC_INDEX = 4;
+export const EC_VERSION = 8;
+export const EC_RING_GFN = 12;
+export const EC_SQ_CONS = 16;
+export const EC_DISK_SECTORS = 20;
+export const EC_RESERVED = 24;
+export const EC_DISK = 32;
+/** The one emulator wasmxen has: the DMA storage controller of src/dm (libxl numbers QEMU traditional 1, upstream 2). */
+export const EMULATOR_ID_WASMXEN_DMA = 0x100;
+/** The controller state's format version this wasmxen writes and reads. */
+export const EMULATOR_CONTEXT_VERSION = 1;
 
 // SAVE_INFO (optional): preempt budget u32, private layout version u32.
 export const SI_PREEMPT_EVERY = 0;

@@ -10,11 +10,12 @@ import {
   DHDR_MAJOR, DHDR_MINOR, RH_BYTES, RH_TYPE, RH_LENGTH, RH_CHECKSUM, RH_RESERVED, REC_LENGTH_MAX,
   REC_TYPE_OPTIONAL, REC_TYPE_END, REC_TYPE_PAGE_DATA, REC_TYPE_SHARED_INFO, REC_TYPE_STATIC_DATA_END,
   REC_TYPE_DOMAIN_CONFIG, REC_TYPE_VCPU_CONTEXT, REC_TYPE_TOOLSTACK_PORTS, REC_TYPE_P2M_TYPES, REC_TYPE_AUTH,
-  REC_TYPE_SAVE_INFO, REC_TYPE_DIRTY_BITMAP, AUTH_ALGORITHM, AUTH_TAG_BYTES, padded, crcUpdate, recordName,
+  REC_TYPE_SAVE_INFO, REC_TYPE_DIRTY_BITMAP, REC_TYPE_EMULATOR_CONTEXT, AUTH_ALGORITHM, AUTH_TAG_BYTES, padded, crcUpdate, recordName,
 } from './format.ts';
 import { ImageError } from './errors.ts';
 import type { ImageKey } from './writer.ts';
 import { parseBody, type Body } from './bodies.ts';
+import { emulatorFault, type EmulatorContext } from './emulator.ts';
 import { P2M_RAM_RO } from '../../assembly/shared/layout.ts';
 
 /** The domain configuration an image carries (vCPUs, width, ABI limits, reservation). */
@@ -50,6 +51,8 @@ export interface DomainImage {
   saveInfo?: { preemptEvery: number; layoutVersion: number };
   /** the log-dirty bitmap, when any bit was set */
   dirty?: Uint32Array;
+  /** the device model's state, when it was saved with the domain (EMULATOR_CONTEXT, I52) */
+  emulator?: EmulatorContext;
   authenticated: boolean;
   /** records, END included */
   records: number;
@@ -137,6 +140,8 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
   let p2mTypes: Map<number, number> | undefined;
   let saveInfo: DomainImage['saveInfo'];
   let dirty: Uint32Array | undefined;
+  let emulator: EmulatorContext | undefined;
+  let emulatorAt = 0;
   const pages: ImagePage[] = [];
   const seen = new Set<number>();
   const vcpus = new Map<number, ImageVcpu>();
@@ -146,7 +151,7 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
     const known = type === REC_TYPE_END || type === REC_TYPE_PAGE_DATA || type === REC_TYPE_SHARED_INFO ||
       type === REC_TYPE_STATIC_DATA_END || type === REC_TYPE_DOMAIN_CONFIG || type === REC_TYPE_VCPU_CONTEXT ||
       type === REC_TYPE_TOOLSTACK_PORTS || type === REC_TYPE_P2M_TYPES || type === REC_TYPE_AUTH || type === REC_TYPE_SAVE_INFO ||
-      type === REC_TYPE_DIRTY_BITMAP;
+      type === REC_TYPE_DIRTY_BITMAP || type === REC_TYPE_EMULATOR_CONTEXT;
     if (!known) {
       if ((type & REC_TYPE_OPTIONAL) !== 0) continue; // an optional record this restorer does not know: skipped
       throw new ImageError('unknown-record', `record ${i} has unknown mandatory type ${name}: the image needs a newer wasmxen`, at);
@@ -154,7 +159,8 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
     if (type === REC_TYPE_END || type === REC_TYPE_AUTH) continue;
     if (!config && type !== REC_TYPE_DOMAIN_CONFIG) throw new ImageError('order', `record ${i} (${name}) comes before DOMAIN_CONFIG, which must be first`, at);
     const needsStatic = type === REC_TYPE_PAGE_DATA || type === REC_TYPE_VCPU_CONTEXT || type === REC_TYPE_SHARED_INFO ||
-      type === REC_TYPE_P2M_TYPES || type === REC_TYPE_TOOLSTACK_PORTS || type === REC_TYPE_DIRTY_BITMAP;
+      type === REC_TYPE_P2M_TYPES || type === REC_TYPE_TOOLSTACK_PORTS || type === REC_TYPE_DIRTY_BITMAP ||
+      type === REC_TYPE_EMULATOR_CONTEXT;
     if (needsStatic && !staticEnd) throw new ImageError('order', `record ${i} (${name}) comes before STATIC_DATA_END`, at);
     const b: Body = parseBody(type, body, at, i, config);
     switch (b.kind) {
@@ -196,6 +202,11 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
       case 'save-info':
         saveInfo = b.info;
         break;
+      case 'emulator':
+        if (emulator) throw new ImageError('duplicate', `record ${i}: a second EMULATOR_CONTEXT (a domain has one device model)`, at);
+        emulator = b.context;
+        emulatorAt = at;
+        break;
     }
   }
   const endAt = bodies[bodies.length - 1].at;
@@ -225,8 +236,12 @@ function assemble(bodies: readonly { type: number; at: number; body: Uint8Array 
       if (!populated.has(g)) throw new ImageError('record-body', `vCPU ${v}'s register context at guest address ${c.regsGpa} is not in the domain's RAM`, endAt);
     }
   }
+  if (emulator) {
+    const fault = emulatorFault(emulator, pages.find((p) => p.gfn === emulator!.ringGfn)?.data);
+    if (fault) throw new ImageError('record-body', `EMULATOR_CONTEXT: ${fault}`, emulatorAt);
+  }
   return {
     ...head, config, pages, p2mTypes: p2mTypes ?? new Map(), sharedInfo, vcpus: [...vcpus.values()].sort((a, b) => a.vcpu - b.vcpu),
-    toolstackPorts: toolstackPorts ?? [], saveInfo, dirty, records: bodies.length,
+    toolstackPorts: toolstackPorts ?? [], saveInfo, dirty, emulator, records: bodies.length,
   };
 }

@@ -14,10 +14,12 @@ import { PREEMPT_EVERY_DEFAULT } from '../../assembly/shared/hypercall-abi.ts';
 import {
   REC_TYPE_DOMAIN_CONFIG, REC_TYPE_STATIC_DATA_END, REC_TYPE_PAGE_DATA, REC_TYPE_P2M_TYPES,
   REC_TYPE_SHARED_INFO, REC_TYPE_VCPU_CONTEXT, REC_TYPE_TOOLSTACK_PORTS, REC_TYPE_SAVE_INFO, REC_TYPE_DIRTY_BITMAP, PD_BATCH,
+  REC_TYPE_EMULATOR_CONTEXT,
 } from './format.ts';
 import { ImageWriter, type ImageKey } from './writer.ts';
 import { encodeConfig, encodePageHeader, encodeVcpu, encodePorts, encodeP2mTypes, encodeSaveInfo, encodeDirty } from './bodies.ts';
 import type { ImagePort } from './parse.ts';
+import { encodeEmulator, type EmulatorContext } from './emulator.ts';
 
 export interface SaveOptions {
   /** authenticate the image with HMAC-SHA256 under this key (an AUTH record) */
@@ -28,6 +30,8 @@ export interface SaveOptions {
   toolstackPorts?: readonly ImagePort[];
   /** the saving hypervisor's preemption budget (SAVE_INFO, informative) */
   preemptEvery?: number;
+  /** the domain's device model, quiesced (I52): written as EMULATOR_CONTEXT */
+  emulator?: EmulatorContext;
 }
 
 /** The size of a written image: bytes, records and populated pages. */
@@ -83,6 +87,7 @@ export function saveDomain(dp: DataPlane, region: DomainRegion, sink: (chunk: Ui
     w.record(REC_TYPE_VCPU_CONTEXT, encodeVcpu({ vcpu: v, continuation: state === HCALL_PREEMPTED, regsGpa: BigInt(gpa), regs }));
   }
   if (opts.toolstackPorts?.length) w.record(REC_TYPE_TOOLSTACK_PORTS, encodePorts(opts.toolstackPorts));
+  if (opts.emulator) w.record(REC_TYPE_EMULATOR_CONTEXT, ...encodeEmulator(opts.emulator));
   w.end();
   return { bytes: w.bytes, records: w.records, pages: populated };
 }

@@ -9,6 +9,7 @@ import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import type { ImageKey } from './writer.ts';
 import type { ImagePort } from './parse.ts';
 import { ConfigError } from '../errors.ts';
+import type { EmulatorContext } from './emulator.ts';
 
 /** Options of `hv.save` / `hv.saveTo`: the authentication key, the toolstack ports to record, whether to stay paused. */
 export interface HvSaveOptions {
@@ -20,6 +21,25 @@ export interface HvSaveOptions {
   keepPaused?: boolean;
   /** how long its vCPUs have to park (default 2000 ms) */
   timeoutMs?: number;
+  /**
+   * The domain's device model (a DeviceModel serving it): once the domain is
+   * paused it is quiesced — no new command taken from the guest's ring, every
+   * started one completed (I52) — and its state is written as an
+   * EMULATOR_CONTEXT record. It serves again if the domain is resumed.
+   */
+  deviceModel?: SavableDeviceModel;
+}
+
+/** What a save needs of a device model (src/dm/device-model.ts implements it). */
+export interface SavableDeviceModel {
+  /** the domain it serves */
+  readonly guestDomain: number;
+  /** stop taking commands, wait until every started one completed */
+  quiesce(): Promise<unknown>;
+  /** its state, once quiesced */
+  saveContext(): EmulatorContext;
+  /** take commands again */
+  unquiesce(): void;
 }
 
 /** Options of `hv.restoreDomain` / `Hypervisor.restore`: the id to restore as, the authentication key, the guest module. */

@@ -10,6 +10,7 @@ import { PAGE_SIZE, P2M_RAM_RW, P2M_RAM_RO } from '../../assembly/shared/layout.
 import { SCRATCH_PER_VCPU, SCRATCH_REGS } from '../../src/guest/layout.ts';
 import { restoreConfig } from '../../src/migrate/restore.ts';
 import type { DomainImage } from '../../src/migrate/parse.ts';
+import { IHDR_BYTES, DHDR_BYTES, RH_BYTES, RH_TYPE, RH_LENGTH, RH_CHECKSUM, REC_TYPE_END, padded, crcUpdate } from '../../src/migrate/format.ts';
 import type { DomainRegion } from '../../src/wasm/memory-map.ts';
 
 export const HOLES = [3, 4, 9]; // offsets above listGfn given back
@@ -55,3 +56,29 @@ export function domainState(m: Machine, dom: number, frames: number): { p2m: num
 }
 
 export { memMachine };
+
+/** Byte offset of the first record of `type`. */
+export function recordAt(image: Uint8Array, type: number): number {
+  const v = new DataView(image.buffer, image.byteOffset, image.length);
+  for (let at = IHDR_BYTES + DHDR_BYTES; ;) {
+    const t = v.getUint32(at + RH_TYPE, true);
+    if (t === type) return at;
+    if (t === REC_TYPE_END) throw new Error(`no record 0x${type.toString(16)}`);
+    at += RH_BYTES + padded(v.getUint32(at + RH_LENGTH, true));
+  }
+}
+
+/** Recompute every record's checksum (the chain of format.ts) after a deliberate edit, so the edit itself is what is judged. */
+export function reseal(image: Uint8Array): Uint8Array {
+  const v = new DataView(image.buffer, image.byteOffset, image.length);
+  let crc = crcUpdate(0, image.subarray(0, IHDR_BYTES + DHDR_BYTES));
+  for (let at = IHDR_BYTES + DHDR_BYTES; ;) {
+    const end = at + RH_BYTES + padded(v.getUint32(at + RH_LENGTH, true));
+    crc = crcUpdate(crcUpdate(crc, image.subarray(at, at + RH_CHECKSUM)), image.subarray(at + RH_CHECKSUM + 4, end));
+    v.setUint32(at + RH_CHECKSUM, crc, true);
+    if (v.getUint32(at + RH_TYPE, true) === REC_TYPE_END) return image;
+    at = end;
+  }
+}
+
+
