@@ -3,11 +3,9 @@
 //   vCPU 1 — offers the fan-in ports (mixed priorities, delivered to vCPU 1);
 //   both   — a timer VIRQ and IPI ping-pong with the other vCPU.
 import type { Guest } from '../guest/guest.ts';
-import { DemoGuest, VIRQ_TIMER } from './demo-common.ts';
-import { FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, F_PING, F_PONG, T_PING, T_PONG, F_FANIN, T_FANIN } from './demo-shared.ts';
+import { DemoGuest, bootBackend } from './demo-common.ts';
+import { F_PING, F_PONG, T_PING, T_PONG, F_FANIN, T_FANIN } from './demo-shared.ts';
 
-const FRONTEND = 1;
-const FANIN_PRIORITIES = [2, 4, 7, 7, 9, 11, 13, 15];
 let d: DemoGuest;
 let pingPort = 0;
 const faninIndex = new Map<number, number>();
@@ -27,23 +25,7 @@ export const handlers = (_g: Guest) => ({
 
 export function main(g: Guest): void {
   d = new DemoGuest(g, 1);
-  g.bindVirq(VIRQ_TIMER, 'tick');
-  d.setupIpi();
-  if (g.vcpu === 0) {
-    pingPort = g.hc.allocUnbound(FRONTEND);
-    if (g.abi === 'fifo') g.hc.setPriority(pingPort, 0); // priorities are FIFO-only (-ENOSYS in 2-level)
-    g.listen(pingPort, 'ping');
-    d.offer(S_PING_PORT, pingPort);
-  } else if (g.vcpu === 1) {
-    for (let i = 0; i < FANIN_PORTS; i++) {
-      const p = g.hc.allocUnbound(FRONTEND);
-      if (g.abi === 'fifo') g.hc.setPriority(p, FANIN_PRIORITIES[i]);
-      faninIndex.set(p, i);
-      g.bindVcpu(p, 1);
-      g.listen(p, 'fanin', 1);
-      d.offer(S_FANIN_PORT + i, p);
-    }
-  }
+  pingPort = bootBackend(g, d, faninIndex);
   d.booted();
 }
 

@@ -5,6 +5,7 @@ import type { Guest } from '../guest/guest.ts';
 import { monotonicNs } from '../platform/clock.ts';
 import {
   demoViews, type DemoViews, S_QUIESCE, S_SENDING, S_BOOTED, S_DUPLICATED, S_IPI_PORT, F_IPI, T_IPI, S_TICKS, sentOf, deliveredOf,
+  S_PING_PORT, S_FANIN_PORT, FANIN_PORTS,
 } from './demo-shared.ts';
 import { liveLatencyWords, recordLive } from './demo-live-latency.ts';
 
@@ -111,4 +112,38 @@ export class DemoGuest {
   report(): { latency: string; upcalls: number } {
     return { latency: hdr.encodeIntoCompressedBase64(this.latency), upcalls: this.g.kernel.stats.upcalls };
   }
+}
+
+/** Domain 1, to which the backend offers its ports. */
+const FRONTEND = 1;
+/** The fan-in ports' FIFO priorities, port i at FANIN_PRIORITIES[i]. */
+const FANIN_PRIORITIES = [2, 4, 7, 7, 9, 11, 13, 15];
+
+/**
+ * A default-scenario backend vCPU's boot (domain 2, and the migrating
+ * scenario's backends): the timer VIRQ and the IPIs on every vCPU; vCPU 0
+ * offers the ping port, vCPU 1 the fan-in ports (mixed priorities, delivered
+ * to vCPU 1, each recorded in `faninIndex`). Returns the ping port (0 on
+ * vCPUs other than 0). The caller then calls d.booted().
+ */
+export function bootBackend(g: Guest, d: DemoGuest, faninIndex: Map<number, number>): number {
+  let pingPort = 0;
+  g.bindVirq(VIRQ_TIMER, 'tick');
+  d.setupIpi();
+  if (g.vcpu === 0) {
+    pingPort = g.hc.allocUnbound(FRONTEND);
+    if (g.abi === 'fifo') g.hc.setPriority(pingPort, 0); // priorities are FIFO-only (-ENOSYS in 2-level)
+    g.listen(pingPort, 'ping');
+    d.offer(S_PING_PORT, pingPort);
+  } else if (g.vcpu === 1) {
+    for (let i = 0; i < FANIN_PORTS; i++) {
+      const p = g.hc.allocUnbound(FRONTEND);
+      if (g.abi === 'fifo') g.hc.setPriority(p, FANIN_PRIORITIES[i]);
+      faninIndex.set(p, i);
+      g.bindVcpu(p, 1);
+      g.listen(p, 'fanin', 1);
+      d.offer(S_FANIN_PORT + i, p);
+    }
+  }
+  return pingPort;
 }

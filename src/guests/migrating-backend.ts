@@ -15,17 +15,17 @@
 // each vCPU re-reads its rings once on its next tick (S_RESCAN).
 import type { Guest } from '../guest/guest.ts';
 import { monotonicNs } from '../platform/clock.ts';
-import { DemoGuest, VIRQ_TIMER } from './demo-common.ts';
+import { DemoGuest, bootBackend } from './demo-common.ts';
 import {
-  FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, S_RING_GFN, S_DISCONNECT, S_BACK_BUSY, S_RESCAN, F_PING, F_PONG, F_FANIN, sentOf, deliveredOf,
+  FANIN_PORTS, S_RING_GFN, S_DISCONNECT, S_BACK_BUSY, S_RESCAN, F_PING, F_PONG, F_FANIN, sentOf, deliveredOf,
 } from './demo-shared.ts';
 import {
   ringView, offeredGfn, type RingView, RING_PING_REQ_PROD, RING_PING_REQ_CONS, RING_PING_RSP_PROD, RING_FANIN_REQ, RING_FANIN_CONS,
   RT_PING, RT_PONG, RT_FANIN,
 } from './demo-split-ring.ts';
 
+/** Domain 1: the frontend whose ring page this backend reads. */
 const FRONTEND = 1;
-const FANIN_PRIORITIES = [2, 4, 7, 7, 9, 11, 13, 15];
 let d: DemoGuest;
 let g: Guest;
 let pingPort = 0;
@@ -104,23 +104,7 @@ export const handlers = (_g: Guest) => ({
 export function main(gg: Guest): void {
   g = gg;
   d = new DemoGuest(g, 1);
-  g.bindVirq(VIRQ_TIMER, 'tick');
-  d.setupIpi();
-  if (g.vcpu === 0) {
-    pingPort = g.hc.allocUnbound(FRONTEND);
-    if (g.abi === 'fifo') g.hc.setPriority(pingPort, 0); // priorities are FIFO-only (-ENOSYS in 2-level)
-    g.listen(pingPort, 'ping');
-    d.offer(S_PING_PORT, pingPort);
-  } else if (g.vcpu === 1) {
-    for (let i = 0; i < FANIN_PORTS; i++) {
-      const p = g.hc.allocUnbound(FRONTEND);
-      if (g.abi === 'fifo') g.hc.setPriority(p, FANIN_PRIORITIES[i]);
-      faninIndex.set(p, i);
-      g.bindVcpu(p, 1);
-      g.listen(p, 'fanin', 1);
-      d.offer(S_FANIN_PORT + i, p);
-    }
-  }
+  pingPort = bootBackend(g, d, faninIndex);
   d.booted();
 }
 

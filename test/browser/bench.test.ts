@@ -5,20 +5,17 @@
 // machine, downloadable, and the real `wasmxen merge` CLI puts it beside a
 // Node run of the same campaign, in its text and its HTML. Behaviour only:
 // no rate is asserted. Screenshots go to test-artifacts/browser/.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Server } from 'node:http';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import Ajv from 'ajv';
-import { demoServer, listen } from '../../src/serve/server.ts';
+import { browserHarness, ARTIFACTS } from './harness.ts';
 import { buildInfo } from '../../src/campaign/provenance.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/browser/', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/wasmxen.mjs', import.meta.url));
 const schema = JSON.parse(readFileSync(fileURLToPath(new URL('../../bench/bench-report.schema.json', import.meta.url)), 'utf8'));
 /** Bound on one page's bench (workers spawned per cell, warm-up and runs of every implementation) on a loaded two-core machine. */
@@ -28,40 +25,18 @@ const IMPLS = ['wasmxen', 'js-reference', 'postmessage', 'comlink'];
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validate = ajv.compile(schema);
 const dir = mkdtempSync(join(tmpdir(), 'wasmxen-browser-bench-'));
-let server: Server;
-let base: string;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get update && apt-get install -y chromium) to run this test`);
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = demoServer();
-  base = await listen(server, '127.0.0.1', 0);
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  server?.closeAllConnections();
-  await new Promise((resolve) => server ? server.close(resolve) : resolve(undefined));
-  rmSync(dir, { recursive: true, force: true });
-});
+const h = browserHarness();
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Open `query`, wait until the page finished (done or error), keep a screenshot; its #report, its errors and foreign requests. */
 async function run(query: string, shot: string): Promise<{ page: Page; report: any; errors: string[]; foreign: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+  const page = await h.browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
   const errors: string[] = [];
   const foreign: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) foreign.push(r.url()); });
-  await page.goto(new URL(query, base).href);
+  page.on('request', (r) => { if (!r.url().startsWith(h.base) && !r.url().startsWith('data:') && !r.url().startsWith('blob:')) foreign.push(r.url()); });
+  await page.goto(new URL(query, h.base).href);
   try {
     await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state ?? ''), null, { timeout: RUN_LIMIT_MS });
   } catch {
@@ -134,11 +109,11 @@ describe('the bench in headless Chromium', () => {
     expect(merged.units).toBe(2 * 4 * 2);
     expect(merged.machines.map((g: any) => g.machine.browser ?? `Node ${g.machine.node}`)).toEqual([`Node ${process.versions.node}`, report.machine.browser]);
     expect(merged.machines[1].shards[0].report.results).toEqual(report.results);
-    const page2 = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    const h = readFileSync(html, 'utf8');
-    expect(h).toMatch(new RegExp(`<h2>Machine 1: [^<]*Node ${process.versions.node.replace(/\./g, '\\.')}[^<]*</h2>[\\s\\S]*<table>[\\s\\S]*<h2>Machine 2: [^<]*Chromium[^<]*</h2>[\\s\\S]*<table>`));
-    expect(h).toContain(`Measured in ${report.machine.browser}: a page cannot read CPU time`);
-    await page2.setContent(h);
+    const page2 = await h.browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const mergedHtml = readFileSync(html, 'utf8');
+    expect(mergedHtml).toMatch(new RegExp(`<h2>Machine 1: [^<]*Node ${process.versions.node.replace(/\./g, '\\.')}[^<]*</h2>[\\s\\S]*<table>[\\s\\S]*<h2>Machine 2: [^<]*Chromium[^<]*</h2>[\\s\\S]*<table>`));
+    expect(mergedHtml).toContain(`Measured in ${report.machine.browser}: a page cannot read CPU time`);
+    await page2.setContent(mergedHtml);
     await page2.screenshot({ path: join(ARTIFACTS, 'bench-merged.png'), fullPage: true });
     // both machines' tables list every implementation, the browser's CPU figures as n/a
     const tables = await page2.$$eval('table', (ts) => ts.map((t) => [...t.querySelectorAll('tbody tr')].map((r) => [...r.children].map((c) => c.textContent))));
@@ -161,8 +136,8 @@ describe('the bench in headless Chromium', () => {
   }, 3 * RUN_LIMIT_MS);
 
   it('the idle page offers every data-plane workload in its bench form, which starts the run the URL would', async () => {
-    const page = await browser.newPage();
-    await page.goto(base);
+    const page = await h.browser.newPage();
+    await page.goto(h.base);
     await page.waitForFunction(() => document.body.dataset.state === 'idle', null, { timeout: 30_000 });
     const { WORKLOADS } = await import('../../src/bench/workloads/index.ts');
     expect(await page.locator('#bench-workload option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(WORKLOADS.map((w) => w.name));

@@ -4,51 +4,24 @@
 // exactly once; a page that is not cross-origin isolated says so on the page;
 // nothing is fetched from another origin. Screenshots are kept under
 // test-artifacts/browser/ (gitignored).
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Server } from 'node:http';
-import type { Browser, Page } from 'playwright-core';
-import { demoServer, listen } from '../../src/serve/server.ts';
+import type { Page } from 'playwright-core';
+import { browserHarness, ARTIFACTS } from './harness.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/browser/', import.meta.url));
 /** Bound on a whole page run (boot of 5 workers, 1 s of sending, drain) on a loaded two-core machine. */
 const RUN_LIMIT_MS = 90_000;
 
-let server: Server;
-let base: string;
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get update && apt-get install -y chromium) to run this test`);
-  }
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = demoServer();
-  base = await listen(server, '127.0.0.1', 0);
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  server?.closeAllConnections();
-  await new Promise((resolve) => server ? server.close(resolve) : resolve(undefined));
-});
+const h = browserHarness();
 
 /** A page that records its errors and every request that leaves the demo server's origin. */
 async function openPage(): Promise<{ page: Page; errors: string[]; foreign: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await h.browser.newPage({ viewport: { width: 1280, height: 900 } });
   const errors: string[] = [];
   const foreign: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('request', (r) => { if (!r.url().startsWith(base) && !r.url().startsWith('data:')) foreign.push(r.url()); });
+  page.on('request', (r) => { if (!r.url().startsWith(h.base) && !r.url().startsWith('data:')) foreign.push(r.url()); });
   return { page, errors, foreign };
 }
 
@@ -67,15 +40,15 @@ describe('wasmxen serve', () => {
   it('serves the page, its assets and the wasm with the cross-origin isolation headers; nothing else', async () => {
     for (const path of ['/', '/assets/page.js', '/assets/runner.worker.js', '/assets/vcpu.worker.js', '/assets/bench.worker.js', '/assets/guests/frontend.js',
       '/wasm/wasmxen.wasm', '/build-info.json']) {
-      const r = await fetch(new URL(path, base));
+      const r = await fetch(new URL(path, h.base));
       expect(r.status, path).toBe(200);
       expect(r.headers.get('cross-origin-opener-policy'), path).toBe('same-origin');
       expect(r.headers.get('cross-origin-embedder-policy'), path).toBe('require-corp');
       await r.arrayBuffer();
     }
-    expect((await fetch(new URL('/wasm/wasmxen.wasm', base))).headers.get('content-type')).toBe('application/wasm');
+    expect((await fetch(new URL('/wasm/wasmxen.wasm', h.base))).headers.get('content-type')).toBe('application/wasm');
     for (const path of ['/assets/../../package.json', '/assets/%2e%2e/%2e%2e/package.json', '/wasm/../package.json', '/build/wasmxen.wasm', '/package.json']) {
-      const r = await fetch(new URL(path, base));
+      const r = await fetch(new URL(path, h.base));
       expect(r.status, path).toBe(404);
       await r.arrayBuffer();
     }
@@ -85,7 +58,7 @@ describe('wasmxen serve', () => {
 describe('the demo page in headless Chromium', () => {
   it('/?run=default&seconds=1 runs the default scenario on Web Workers: every event delivered exactly once', async () => {
     const { page, errors, foreign } = await openPage();
-    await page.goto(new URL('/?run=default&seconds=1', base).href);
+    await page.goto(new URL('/?run=default&seconds=1', h.base).href);
     // live latency percentiles while the run goes on, each window saying how long it covers
     const live = page.locator('#live-latency');
     await live.waitFor({ timeout: RUN_LIMIT_MS });
@@ -131,7 +104,7 @@ describe('the demo page in headless Chromium', () => {
 
   it('/?run=stress&scenario=raise-drain&inject=ready-before-head: the injected bug is caught, on Web Workers', async () => {
     const { page, errors, foreign } = await openPage();
-    await page.goto(new URL('/?run=stress&scenario=raise-drain&inject=ready-before-head&seconds=30&seed=1', base).href);
+    await page.goto(new URL('/?run=stress&scenario=raise-drain&inject=ready-before-head&seconds=30&seed=1', h.base).href);
     const text = await finished(page, 'stress-inject');
     await page.screenshot({ path: join(ARTIFACTS, 'stress-inject.png'), fullPage: true });
     const r = JSON.parse(text) as {
@@ -156,7 +129,7 @@ describe('the demo page in headless Chromium', () => {
 
   it('an unknown scenario or bug is a page-level error naming the ones there are', async () => {
     const { page } = await openPage();
-    await page.goto(new URL('/?run=stress&inject=no-such-bug', base).href);
+    await page.goto(new URL('/?run=stress&inject=no-such-bug', h.base).href);
     const text = await finished(page, 'stress-unknown');
     expect((JSON.parse(text) as { error: string }).error).toMatch(/no injectable bug 'no-such-bug' \(have: .*ready-before-head/);
     expect(await page.isVisible('#error')).toBe(true);
@@ -173,7 +146,7 @@ describe('the demo page in headless Chromium', () => {
       delete headers['cross-origin-embedder-policy'];
       await route.fulfill({ response: res, headers });
     });
-    await page.goto(new URL('/?run=default&seconds=1', base).href);
+    await page.goto(new URL('/?run=default&seconds=1', h.base).href);
     const text = await finished(page, 'not-isolated');
     await page.screenshot({ path: join(ARTIFACTS, 'not-isolated.png'), fullPage: true });
     expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(false);
