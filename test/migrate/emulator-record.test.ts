@@ -13,6 +13,7 @@ import {
 } from '../../src/migrate/format.ts';
 import { CP_SQ_PROD } from '../../assembly/shared/dm-layout.ts';
 import type { EmulatorContext } from '../../src/migrate/emulator.ts';
+import { flipEveryByte } from './flip.ts';
 
 const SECTORS = 2;
 
@@ -85,20 +86,7 @@ describe('EMULATOR_CONTEXT', () => {
   it('every byte of a small image with a device model flipped in turn: refused, never another error', () => {
     const { image } = save({ key: 'flip', ramFrames: 1 });
     expect(parseImage(image, { key: 'flip' }).emulator?.disk.length).toBe(SECTORS * 512);
-    let created = 0;
-    const faults = new Map<string, number>();
-    for (let i = 0; i < image.length; i++) {
-      image[i] ^= 0xff;
-      try {
-        restoreImage(image, { key: 'flip' }, () => { created++; throw new Error('created'); }, () => {});
-        throw new Error(`byte ${i} flipped: accepted`);
-      } catch (e) {
-        if (!(e instanceof ImageError)) throw new Error(`byte ${i} flipped: ${String(e)}`);
-        faults.set(e.fault, (faults.get(e.fault) ?? 0) + 1);
-      } finally {
-        image[i] ^= 0xff;
-      }
-    }
+    const { created, faults } = flipEveryByte(image, 'flip');
     expect(created).toBe(0);
     expect(faults.get('checksum')).toBeGreaterThan(image.length / 2);
     expect(parseImage(image, { key: 'flip' }).emulator).toBeDefined();
