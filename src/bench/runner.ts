@@ -13,7 +13,7 @@ import type { BenchPage, PageGeometry } from './page.ts';
 import type { BenchWorkerApi, BenchWorkerData } from './protocol.ts';
 import type { RoleResult } from './roles/context.ts';
 import { histogram, type RoleContext } from './roles/context.ts';
-import { ROLES } from './roles/index.ts';
+import { runRole } from './roles/index.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 
 export interface PartySpec { role: string; args: Record<string, unknown> }
@@ -97,16 +97,9 @@ function spawn(spec: CellSpec, ctl: BenchCtl, closing: { now: boolean }): { part
 }
 
 /** The host party's run, on this thread; it aborts the cell if it fails, as a worker's does. */
-async function runHost(spec: CellSpec, host: RoleContext, seconds: number): Promise<RoleResult> {
+function runHost(spec: CellSpec, host: RoleContext, seconds: number): Promise<RoleResult> {
   const p = spec.host!.party;
-  const fn = ROLES[p.role];
-  if (!fn) throw new Error(`bench: unknown party '${p.role}'`);
-  try {
-    return await fn(host, { ...p.args, seconds });
-  } catch (e) {
-    host.ctl.abort();
-    throw e;
-  }
+  return runRole(host, p.role, { ...p.args, seconds });
 }
 
 async function runOnce(spec: CellSpec, parties: Party[], host: RoleContext | undefined, ctl: BenchCtl, seconds: number): Promise<{ m: RunMeasure; results: RoleResult[] }> {

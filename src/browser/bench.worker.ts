@@ -9,11 +9,8 @@
 // browser's postMessage costs, not a timer.
 import * as Comlink from 'comlink';
 import { workerStart } from '../platform/worker.ts';
-import { DataPlane } from '../wasm/data-plane.ts';
-import { benchExports } from '../bench/exports.ts';
-import { BenchPage } from '../bench/page.ts';
-import { BenchCtl } from '../harness/ctl.ts';
-import { ROLES } from '../bench/roles/index.ts';
+import { runRole } from '../bench/roles/index.ts';
+import { partyContext } from '../bench/party.ts';
 import type { RoleContext, RoleResult } from '../bench/roles/context.ts';
 import type { BenchWorkerData, BenchWorkerApi } from '../bench/protocol.ts';
 
@@ -50,27 +47,10 @@ function installSetImmediate(): void {
 
 installSetImmediate();
 const { data: d, endpoint } = await workerStart<BenchWorkerData>();
-const dp = d.module && d.memory ? DataPlane.attach(d.module, d.memory) : undefined;
-const ctx: RoleContext = {
-  page: new BenchPage(d.memory ? d.memory.buffer : d.pageSab!, d.pageAddr),
-  ctl: new BenchCtl(d.ctl),
-  parties: d.parties,
-  dp,
-  bx: dp ? benchExports(dp) : undefined,
-  ports: (d.ports as unknown as MessagePort[]).map(nodeDialect) as unknown as RoleContext['ports'],
-};
+const ctx = partyContext(d, (d.ports as unknown as MessagePort[]).map(nodeDialect) as unknown as RoleContext['ports']);
 
 const api: BenchWorkerApi = {
-  async run(role: string, args: unknown): Promise<RoleResult> {
-    const fn = ROLES[role];
-    if (!fn) throw new Error(`bench: unknown party '${role}'`);
-    try {
-      return await fn(ctx, args);
-    } catch (e) {
-      ctx.ctl.abort(); // the other parties stop waiting for this one
-      throw e;
-    }
-  },
+  run: (role: string, args: unknown): Promise<RoleResult> => runRole(ctx, role, args),
 };
 
 Comlink.expose(api, endpoint);

@@ -3,20 +3,13 @@
 // between two parties, and the process's CPU time. The browser bundle swaps
 // in bench.browser.ts (Web Workers, the browser's MessageChannel, no CPU
 // time: a page cannot read it).
-import { Worker, MessageChannel } from 'node:worker_threads';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { workerPath } from '../paths.ts';
+import { MessageChannel } from 'node:worker_threads';
+import { spawnWorker } from './host.ts';
 import type { WorkerHandle } from './types.ts';
 
 /** Start a bench party (dist/bench.worker.js) with `data` as its workerData, `transfer` (its MessagePorts) moved to it. */
 export function spawnBenchParty(data: unknown, transfer: unknown[]): WorkerHandle {
-  const worker = new Worker(workerPath('bench'), { workerData: data, transferList: transfer as never[] });
-  return {
-    endpoint: nodeEndpoint(worker),
-    onError: (cb) => void worker.once('error', cb),
-    onExit: (cb) => void worker.once('exit', cb),
-    terminate: async () => { await worker.terminate(); },
-  };
+  return spawnWorker('bench', data, transfer);
 }
 
 /** A channel between two parties: each end is handed to one of them. */

@@ -15,12 +15,12 @@ const assets = () => new URL('/assets/', self.location.href);
 const fetched = new Map<WasmBuild, Uint8Array<ArrayBuffer>>();
 
 /** Start worker `name` (/assets/<name>.worker.js, a module worker) and post it `data`. */
-export function spawnWorker(name: string, data: unknown): WorkerHandle {
+export function spawnWorker(name: string, data: unknown, transfer: unknown[] = []): WorkerHandle {
   if (!self.crossOriginIsolated) {
     throw new RuntimeCheckError('this page is not cross-origin isolated (COOP/COEP headers missing): vCPU workers cannot share the memory');
   }
   const worker = new Worker(new URL(`${name}.worker.js`, assets()), { type: 'module', name: `wasmxen ${name}` });
-  worker.postMessage({ tag: START_TAG, data });
+  worker.postMessage({ tag: START_TAG, data }, transfer as Transferable[]);
   // A Web Worker has no exit event: it ends only when terminated, and then the exit callbacks run (code 1, as Node reports a terminated worker).
   const exits: ((code: number) => void)[] = [];
   let ended = false;

@@ -19,8 +19,8 @@ import type { WorkerHandle } from './types.ts';
 export const PLATFORM = 'node' as const;
 
 /** Start the bundled worker `name` (dist/<name>.worker.js) with `data` as its workerData. */
-export function spawnWorker(name: string, data: unknown): WorkerHandle {
-  const worker = new Worker(workerPath(name), { workerData: data });
+export function spawnWorker(name: string, data: unknown, transfer: unknown[] = []): WorkerHandle {
+  const worker = new Worker(workerPath(name), { workerData: data, transferList: transfer as never[] });
   return {
     endpoint: nodeEndpoint(worker),
     onError: (cb) => void worker.once('error', cb),
