@@ -13,7 +13,7 @@ import { guestLayout } from '../../guest/layout.ts';
 import { DrainWatch } from './drain.ts';
 import { StreamWindow, publishDelivered } from './window.ts';
 import { settlePingPong } from './pingpong.ts';
-import { histogram, encode, DRAIN_LIMIT_NS, LostEventsError, type RoleContext, type RoleResult } from './context.ts';
+import { histogram, recorderOf, encode, DRAIN_LIMIT_NS, LostEventsError, type RoleContext, type RoleResult } from './context.ts';
 import { BP_STREAMS, BP_STREAM_BYTES, SR_COUNT, SP_DELIVERED } from '../../../assembly/bench/layout.ts';
 
 /** The handler name every receiving port of a guest cell is bound to in its domain's driver table. */
@@ -101,7 +101,7 @@ export function guestReceiver(ctx: RoleContext, a: GuestReceiverArgs): RoleResul
   const account = accountFor(new StreamWindow(page), a.offset ?? 0);
   onEvent = (port) => { account(port); };
   const h = histogram();
-  const record = (ns: number) => h.recordValue(Math.max(1, Math.round(ns)));
+  const record = recorderOf(h);
   ctl.startBarrier(ctx.parties);
   const tStart = nowNs();
   const watch = new DrainWatch(page, ctl, a.streams, a.senders, tStart);
@@ -132,7 +132,7 @@ export async function guestServiceReceiver(ctx: RoleContext, a: GuestReceiverArg
   const account = accountFor(new StreamWindow(page), a.offset ?? 0);
   onEvent = (port) => { account(port); };
   const h = histogram();
-  const record = (ns: number) => h.recordValue(Math.max(1, Math.round(ns)));
+  const record = recorderOf(h);
   await ctl.startBarrierAsync(ctx.parties);
   const tStart = nowNs();
   const watch = new DrainWatch(page, ctl, a.streams, a.senders, tStart);

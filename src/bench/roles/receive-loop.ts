@@ -5,12 +5,12 @@
 import { nowNs } from '../../harness/ctl.ts';
 import { DrainWatch } from './drain.ts';
 import { StreamWindow } from './window.ts';
-import { histogram, encode, type RoleContext, type RoleResult } from './context.ts';
+import { histogram, recorderOf, encode, type RoleContext, type RoleResult } from './context.ts';
 
 export class MessageReceiver {
   readonly win: StreamWindow;
   private readonly h = histogram();
-  private readonly record = (ns: number) => this.h.recordValue(Math.max(1, Math.round(ns)));
+  private readonly record = recorderOf(this.h);
   private watch!: DrainWatch;
   private tStart = 0;
   private tEnd = 0;

@@ -4,7 +4,7 @@
 // collects latency samples between batches and decides when the run ends.
 import { nowNs } from '../../harness/ctl.ts';
 import { DrainWatch } from './drain.ts';
-import { histogram, encode, type RoleContext, type RoleResult } from './context.ts';
+import { histogram, recorderOf, encode, type RoleContext, type RoleResult } from './context.ts';
 import { engine, type EngineKind } from './engine.ts';
 import { BENCH_MODE_SEND } from '../../../assembly/bench/layout.ts';
 
@@ -50,7 +50,7 @@ export function streamReceiver(ctx: RoleContext, a: ReceiverArgs): RoleResult {
   const { page, ctl } = ctx;
   const e = engine(ctx, a.engine);
   const h = histogram();
-  const record = (ns: number) => h.recordValue(Math.max(1, Math.round(ns)));
+  const record = recorderOf(h);
   ctl.startBarrier(ctx.parties);
   const tStart = nowNs();
   const watch = new DrainWatch(page, ctl, a.streams, a.senders, tStart);
@@ -82,7 +82,7 @@ export function ipiVcpu(ctx: RoleContext, a: IpiArgs): RoleResult {
   const { page, ctl } = ctx;
   const e = engine(ctx, a.engine);
   const h = histogram();
-  const record = (ns: number) => h.recordValue(Math.max(1, Math.round(ns)));
+  const record = recorderOf(h);
   ctl.startBarrier(ctx.parties);
   const tStart = nowNs();
   const deadline = tStart + a.seconds * 1e9;
