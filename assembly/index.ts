@@ -28,7 +28,7 @@ import {
 import {
   markEventsPending as markPending, clearUpcallPending as clearUpcall,
   loadUpcallPending, vcpuBlock as block, guestVcpuBlock as guestBlock, kickVcpu as kick, vcpuBlockPrepare as blockPrepare,
-  vcpuBlockDone as blockDone, localEventsNeedDelivery as needDelivery, guestIrqDisable as irqDisable,
+  vcpuBlockDone as blockDone, judgeTimedOut, localEventsNeedDelivery as needDelivery, guestIrqDisable as irqDisable,
   guestIrqEnable as irqEnable, upcallMasked as masked,
 } from "./upcall";
 import { addrKick } from "./domain/vcpu";
@@ -261,6 +261,8 @@ export function upcallMasked(dom: u32, vcpu: u32): bool { return masked(dom, vcp
 export function vcpuBlockPrepare(dom: u32, vcpu: u32): i32 { return blockPrepare(dom, vcpu); }
 export function vcpuBlockDone(dom: u32, vcpu: u32): void { blockDone(dom, vcpu); }
 export function addrVcpuKick(dom: u32, vcpu: u32): usize { return addrKick(dom, vcpu); }
+/** vcpuBlock's judgement of a timed-out sleep that found the flag set, for tests: 0 late, 2 a lost wake-up (I3). */
+export function vcpuJudgeTimedOut(dom: u32, vcpu: u32, k: i32): i32 { return judgeTimedOut(dom, vcpu, k); }
 export function vcpuBlock(dom: u32, vcpu: u32, timeoutNs: f64): u32 {
   return block(dom, vcpu, timeoutNs < 0 ? <i64>-1 : <i64>timeoutNs);
 }

@@ -13,7 +13,7 @@
 // started sleeping yet.
 
 import { VI_UPCALL_PENDING, VI_UPCALL_MASK, D_STAT_UPCALLS, D_STAT_KICKS } from "./shared/layout";
-import { addrVcpuInfo, addrKick, addrBlocked } from "./domain/vcpu";
+import { addrVcpuInfo, addrKick, addrBlocked, addrNotified } from "./domain/vcpu";
 import { addrDomField } from "./domain/table";
 import { noise, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK, injected, INJ_LOST_WAKEUP } from "./stress/noise";
 import { spinBudget, vcpuThreadSleeps, vcpuThreadWakes } from "./sched/spin";
@@ -33,9 +33,12 @@ export function markEventsPending(dom: u32, vcpu: u32): bool {
 
 export function kickVcpu(dom: u32, vcpu: u32): void {
   let kick = addrKick(dom, vcpu);
-  atomic.add<i32>(kick, 1);
+  let mine = atomic.add<i32>(kick, 1) + 1;
   if (atomic.load<i32>(addrBlocked(dom, vcpu)) != 0) {
     atomic.add<u32>(addrDomField(dom, D_STAT_KICKS), 1);
+    // recorded before the notify: a sleeper whose wait timed out as this kick landed can tell
+    // a notify that lost the race (benign) from one that was never sent (a lost wake-up, I3)
+    atomic.store<i32>(addrNotified(dom, vcpu), mine);
     atomic.notify(kick, -1);
   }
 }
@@ -92,9 +95,10 @@ export function upcallMasked(dom: u32, vcpu: u32): bool {
 /** vcpuBlock results. */
 export const VB_IDLE: u32 = 0;   // woken or timed out, no upcall pending
 export const VB_UPCALL: u32 = 1; // an upcall is pending
-export const VB_LATE: u32 = 2;   // an upcall is pending and no kick came, even LATE_GRACE_NS after the timeout: a lost wake-up (I3)
+export const VB_LATE: u32 = 2;   // an upcall is pending and no raiser that kicked since the sleep notified, even LATE_GRACE_NS after the timeout: a lost wake-up (I3)
 /** How long a timed-out vcpuBlock that finds the flag set waits for the kick before calling it lost. */
 const LATE_GRACE_NS: i64 = 100_000_000;
+const LATE_SLICE_NS: i64 = 1_000_000;
 
 /**
  * SCHEDOP_block: enable event delivery (clear evtchn_upcall_mask, as Xen's
@@ -116,6 +120,25 @@ export function guestVcpuBlock(dom: u32, vcpu: u32, timeoutNs: i64, maxSpins: u3
   return blockAfterSpins(dom, vcpu, timeoutNs, spinBudget(maxSpins, minSpins), true);
 }
 
+/**
+ * A sleep that timed out and then found the upcall flag set is a lost wake-up
+ * only if no raiser that kicked after `k` notified: a raiser descheduled
+ * between its flag store and its kick, or whose notify lost the race with the
+ * timeout, is merely late. V_BLOCKED is still 1, so every raiser kicking now
+ * notifies; each records its kick value in V_NOTIFIED before notifying.
+ * Waits up to LATE_GRACE_NS for that record; returns 0 (late) or 2 (lost, I3).
+ */
+export function judgeTimedOut(dom: u32, vcpu: u32, k: i32): i32 {
+  let kick = addrKick(dom, vcpu);
+  let notified = addrNotified(dom, vcpu);
+  for (let slice: i64 = 0; slice < LATE_GRACE_NS; slice += LATE_SLICE_NS) {
+    if (atomic.load<i32>(notified) - k > 0) return 0;
+    let kv = atomic.load<i32>(kick);
+    atomic.wait<i32>(kick, kv, LATE_SLICE_NS); // a kick's notify ends the slice early
+  }
+  return atomic.load<i32>(notified) - k > 0 ? 0 : 2;
+}
+
 function blockAfterSpins(dom: u32, vcpu: u32, timeoutNs: i64, spins: u32, counted: bool): u32 {
   eventDeliveryEnable(dom, vcpu);
   for (let i: u32 = 0; i < spins; i++) {
@@ -130,15 +153,7 @@ function blockAfterSpins(dom: u32, vcpu: u32, timeoutNs: i64, spins: u32, counte
   if (loadUpcallPending(dom, vcpu) == 0) {
     if (counted) vcpuThreadSleeps();
     r = atomic.wait<i32>(kick, k, timeoutNs);
-    // A timed-out sleep that finds the flag set is a lost wake-up only if the
-    // kick that I3 puts after every flag never comes: a raiser descheduled
-    // between its flag store and its kick is merely late. blocked stays 1, so
-    // a kick that comes within the grace also notifies this wait.
-    if (r == 2 && loadUpcallPending(dom, vcpu) != 0 && atomic.load<i32>(kick) == k) {
-      r = atomic.wait<i32>(kick, k, LATE_GRACE_NS);
-    } else if (r == 2) {
-      r = 0;
-    }
+    if (r == 2 && loadUpcallPending(dom, vcpu) != 0) r = judgeTimedOut(dom, vcpu, k);
     if (counted) vcpuThreadWakes();
   }
   atomic.store<i32>(blocked, 0);

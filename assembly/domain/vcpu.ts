@@ -1,7 +1,7 @@
 // vCPU record accessors (hypervisor-private) and the guest-visible vcpu_info.
 
 import {
-  D_VCPUS, VCPU_BYTES, V_CB_STATE, V_CB_GFN, V_CB_OFFSET, V_KICK, V_BLOCKED, V_QUEUES,
+  D_VCPUS, VCPU_BYTES, V_CB_STATE, V_CB_GFN, V_CB_OFFSET, V_KICK, V_BLOCKED, V_NOTIFIED, V_QUEUES,
   QUEUE_BYTES, V_VIRQ_TO_EVTCHN, SHARED_INFO_GFN, PAGE_SHIFT, VCPU_INFO_SIZE,
 } from "../shared/layout";
 import { privBase, guestBase } from "./table";
@@ -14,6 +14,7 @@ import { privBase, guestBase } from "./table";
 @inline export function addrCbOffset(dom: u32, vcpu: u32): usize { return addrVcpu(dom, vcpu) + V_CB_OFFSET; }
 @inline export function addrKick(dom: u32, vcpu: u32): usize { return addrVcpu(dom, vcpu) + V_KICK; }
 @inline export function addrBlocked(dom: u32, vcpu: u32): usize { return addrVcpu(dom, vcpu) + V_BLOCKED; }
+@inline export function addrNotified(dom: u32, vcpu: u32): usize { return addrVcpu(dom, vcpu) + V_NOTIFIED; }
 @inline export function addrQueue(dom: u32, vcpu: u32, prio: u32): usize {
   return addrVcpu(dom, vcpu) + <usize>V_QUEUES + <usize>prio * <usize>QUEUE_BYTES;
 }

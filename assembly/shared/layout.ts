@@ -155,6 +155,7 @@ export const V_KICK = 12;            // i32 futex word: bumped on every wake-up
 export const V_BLOCKED = 16;         // i32 1 while the vCPU is (about to be) asleep
 export const V_POLL = 20;            // i32 reserved for SCHEDOP_poll
 export const V_VIRQ_LOCK = 24;       // i32 rwlock word: virq_to_evtchn[] (spec §12)
+export const V_NOTIFIED = 28;        // i32 the kick value of the last kick that notified a blocked vCPU (I3's lost wake-up check)
 export const V_QUEUES = 32;          // 16 × QUEUE_BYTES
 export const QUEUE_BYTES = 8;
 export const Q_TAIL = 0;             // u32 port, 0 = empty/unknown; written under Q_LOCK only

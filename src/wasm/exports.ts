@@ -117,8 +117,10 @@ export interface DataPlaneExports {
   /** guest: evtchn_upcall_mask := 0, then evtchn_upcall_pending as read after it (Linux xen_irq_enable's re-check) */
   guestIrqEnable(dom: number, vcpu: number): number;
   upcallMasked(dom: number, vcpu: number): number;
-  /** VB_IDLE 0, VB_UPCALL 1, VB_LATE 2 (upcall found only after the timeout: a lost wake-up), see assembly/upcall.ts */
+  /** VB_IDLE 0, VB_UPCALL 1, VB_LATE 2 (a lost wake-up: the flag set and no notify since the sleep began, I3), see assembly/upcall.ts */
   vcpuBlock(dom: number, vcpu: number, timeoutNs: number): number;
+  /** the judgement of a timed-out sleep that found the flag set, `k` the kick value it slept on: 0 late, 2 lost (I3); waits up to 100 ms */
+  vcpuJudgeTimedOut(dom: number, vcpu: number, k: number): number;
   /** vcpuBlock for a guest kernel's counted vCPU thread: spins maxSpins rounds while running vCPU threads ≤ cores, minSpins otherwise (I51) */
   guestVcpuBlock(dom: number, vcpu: number, timeoutNs: number, maxSpins: number, minSpins: number): number;
   vcpuThreadStart(cores: number): void;
