@@ -29,8 +29,8 @@ export interface ContinuationArgs extends RoundArgs {
 }
 
 export const CONTINUATION_OUTCOMES: OutcomeDef[] = [
-  { id: 'continued', kind: 'acceptable', text: 'both calls were continued (and re-issued) and ended as an uninterrupted run' },
-  { id: 'single', kind: 'acceptable', text: 'a one-extent call, which never continues, ended as an uninterrupted run' },
+  { id: 'continued', kind: 'acceptable', text: 'a call of the round was preempted and re-issued, and the round ended as an uninterrupted run' },
+  { id: 'single', kind: 'acceptable', text: 'no call of the round was preempted (a one-extent call never is): an uninterrupted run' },
   { id: 'result', kind: 'forbidden', text: 'a continued call did not do every extent exactly once (result ≠ nr_extents)' },
   { id: 'p2m', kind: 'forbidden', text: 'a frame\'s p2m state or contents differ from an uninterrupted run (not removed, not back, not zeroed)' },
   { id: 'tot-pages', kind: 'forbidden', text: 'tot_pages differs from an uninterrupted run after the round' },
@@ -43,7 +43,6 @@ interface ContState {
   list: DataView;
   guestBase: number;
   conts: number;
-  single: boolean;
 }
 
 function pick(env: RoundEnv<ContinuationArgs>, n: number): number[] {
@@ -61,7 +60,7 @@ export const continuedMemoryOps: RoundDef<ContinuationArgs, ContState> = {
     const width = 32;
     const mem = new MemoryHypercalls(hc.stub, hc.args, hc.gpa, width);
     const guestBase = env.x.addrGuestBase(a.dom) >>> 0;
-    const st: ContState = { mem, list: new DataView(env.dp.memory.buffer, guestBase + a.listGfns[env.role] * PAGE_SIZE, PAGE_SIZE), guestBase, conts: 0, single: false };
+    const st: ContState = { mem, list: new DataView(env.dp.memory.buffer, guestBase + a.listGfns[env.role] * PAGE_SIZE, PAGE_SIZE), guestBase, conts: 0 };
     hc.stub.onPreempted = () => { st.conts++; };
     return st;
   },
@@ -75,7 +74,6 @@ export const continuedMemoryOps: RoundDef<ContinuationArgs, ContState> = {
       new DataView(env.dp.memory.buffer, st.guestBase + g * PAGE_SIZE, 4).setUint32(0, MARK, true); // the guest's own frame
     });
     st.conts = 0;
-    st.single = n === 1;
     const r = { extentStart: a.listGfns[env.role] * PAGE_SIZE, nrExtents: n };
     const dec = st.mem.reservation(XENMEM_decrease_reservation, r);
     if (dec.result !== n) {
@@ -101,6 +99,7 @@ export const continuedMemoryOps: RoundDef<ContinuationArgs, ContState> = {
       env.out.fail(O_TOT, `tot_pages is ${tot} after the round, ${env.args.totPages} before`, env.round);
       return -1;
     }
-    return st.single ? O_SINGLE : O_CONTINUED;
+    // continued only if a call really was preempted and re-issued (the onPreempted count), not merely long enough to be
+    return st.conts > 0 ? O_CONTINUED : O_SINGLE;
   },
 };
