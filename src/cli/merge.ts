@@ -1,6 +1,6 @@
 // `wasmxen merge FILE...`: one report from the shard results of a campaign
 // (src/campaign/). Exit status: a stress campaign's verdict (0 clean,
-// 1 forbidden, 2 inconclusive), 0 for bench; 1 with one line when the files
+// 1 forbidden, 2 inconclusive), 0 for bench; 3 with one line when the files
 // cannot be merged (malformed, different versions or builds, overlapping or
 // missing shards).
 import { writeFileSync } from 'node:fs';

@@ -44,7 +44,7 @@ export function registerReceive(program: Command): void {
         const r = await runLiveTarget({ port: opts.port, abi: opts.abi, timerHz: opts.timerHz, key: opts.key, maxVcpus: opts.maxVcpus, preemptEvery: opts.preemptEvery },
           (port) => console.log(`listening ${port}`), finish);
         console.log(JSON.stringify(r));
-        if (!r.ok) throw new Error(`migration refused: ${r.error}`);
+        if (!r.ok) throw new VerdictError(`migration refused: ${r.error}`);
         return;
       }
       let inject: number | undefined;

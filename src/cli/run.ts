@@ -8,6 +8,7 @@ import { runDmaScenario, formatDmaReport } from '../scenarios/dma.ts';
 import { runMigratingScenario } from '../scenarios/migrating.ts';
 import { boundedNumber, boundedInteger } from './options.ts';
 import { fifo1to1Rate } from '../bench/reference-rate.ts';
+import { EXIT_VERDICT_BAD } from './exit.ts';
 
 /** A progress bar on stderr when it is a terminal (and no --json): time, phase and events. */
 function runBar(enabled: boolean) {
@@ -74,7 +75,10 @@ export function registerRun(program: Command): void {
           const r = await runDmaScenario({ seconds: opts.seconds, abi: opts.abi });
           bar?.stop();
           console.log(opts.json ? JSON.stringify(r) : formatDmaReport(r));
-          if (!r.ok) process.exitCode = 1;
+          if (!r.ok) {
+            console.error('wasmxen: the DMA run failed: see the report (checksums, a dead device model or commands never completed)');
+            process.exitCode = EXIT_VERDICT_BAD;
+          }
           return;
         }
         const onProgress = bar && ((p: Omit<RunProgress, 'latency'>) => bar.update(opts.seconds, p));
@@ -88,10 +92,12 @@ export function registerRun(program: Command): void {
         if ('flows' in report) report.data_plane = { workload: 'fifo-1to1', events_per_s: await fifo1to1Rate() };
         const text = 'flows' in report ? formatRunReport(report) : formatDataPlaneReport(report);
         console.log(opts.json ? JSON.stringify(report) : text);
-        if (report.lost !== 0 || report.duplicated !== 0) process.exitCode = 1;
         if ('migration' in report && report.migration && !report.migration.ok) {
           console.error(`wasmxen: migration of domain 1 failed: ${report.migration.error} (the source resumed it)`);
-          process.exitCode = 1;
+          process.exitCode = EXIT_VERDICT_BAD;
+        } else if (report.lost !== 0 || report.duplicated !== 0) {
+          console.error(`wasmxen: ${report.lost} event(s) lost, ${report.duplicated} duplicated`);
+          process.exitCode = EXIT_VERDICT_BAD;
         }
       } finally {
         if (ticker) clearInterval(ticker);

@@ -12,6 +12,7 @@ import { SingleBar } from 'cli-progress';
 import { boundedNumber, boundedInteger, TIMER_MAX_MS } from './options.ts';
 import { SCENARIOS } from '../stress/scenarios.ts';
 import { INJECTIONS } from '../stress/inject.ts';
+import { EXIT_INCONCLUSIVE } from './exit.ts';
 import { resolveScenarios, MAX_SCENARIO_SECONDS, type StressProgress } from '../stress/runner.ts';
 import { EXIT_STATUS } from '../stress/verdict.ts';
 import { parseShard, shardLabel, shardUnits, WHOLE, type Shard } from '../campaign/shard.ts';
@@ -185,5 +186,10 @@ export function registerStress(program: Command): void {
           + `${outcome.scenarios.find((s) => s.hint)?.hint ?? 'add seeds or use fewer shards'}`);
       }
       process.exitCode = EXIT_STATUS[outcome.verdict];
+      // an injection run exists to show the bug caught: not caught is no verdict on the race ("clean" would say the bug is not there)
+      if (campaign.inject && !json.detected && outcome.verdict === 'clean') {
+        console.error(`wasmxen stress: inconclusive: the injected bug '${campaign.inject}' was not caught within the budget — run longer (--seconds, --iterations)`);
+        process.exitCode = EXIT_INCONCLUSIVE;
+      }
     });
 }

@@ -61,6 +61,6 @@ export function formatReport(report: StressReport, defs: ScenarioDef[]): string 
   const watchdog = report.scenarios.reduce((s, r) => s + r.watchdog, 0);
   const iterations = report.scenarios.reduce((s, r) => s + r.iterations, 0);
   parts.push(`summary: ${report.scenarios.length} scenario${report.scenarios.length === 1 ? '' : 's'}, ${n(iterations)} iterations, `
-    + `${forbidden} forbidden, ${watchdog} watchdog — ${report.detected ? (report.inject ? `injected bug '${report.inject}' DETECTED` : 'RACE FOUND') : report.verdict}`);
+    + `${forbidden} forbidden, ${watchdog} watchdog — ${report.detected ? (report.inject ? `injected bug '${report.inject}' DETECTED` : 'RACE FOUND') : report.inject ? `injected bug '${report.inject}' NOT DETECTED (the race: ${report.verdict})` : report.verdict}`);
   return parts.join('\n\n');
 }

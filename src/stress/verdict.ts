@@ -13,6 +13,7 @@
 // forbidden counts), so results of several runs of one scenario combine by
 // adding their counts and judging the sum.
 import type { ScenarioDef } from './scenarios.ts';
+import { EXIT_VERDICT_BAD, EXIT_INCONCLUSIVE } from '../cli/exit.ts';
 
 export type Verdict = 'clean' | 'forbidden' | 'inconclusive';
 
@@ -30,7 +31,7 @@ export interface Evidence {
 }
 
 /** Exit status of `wasmxen stress` per overall verdict. */
-export const EXIT_STATUS: Record<Verdict, number> = { clean: 0, forbidden: 1, inconclusive: 2 };
+export const EXIT_STATUS: Record<Verdict, number> = { clean: 0, forbidden: EXIT_VERDICT_BAD, inconclusive: EXIT_INCONCLUSIVE };
 
 export interface Judged {
   iterations: number;
