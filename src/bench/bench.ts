@@ -145,7 +145,7 @@ function summarise(c: Cell, m: CellMeasure, threads: number, cores: number): Ben
     cpu_ns_per_event: cpu ? median(m.runs.map((r) => (r.cpuSeconds! * 1e9) / r.delivered)) : null,
     cores_busy: coresBusy,
     threads,
-    contended: coresBusy === null ? null : isContended(c.impl, coresBusy, threads, cores),
+    contended: coresBusy === null || c.w.spins === false ? null : isContended(c.impl, coresBusy, threads, cores),
     sent: m.runs.reduce((a, r) => a + r.sent, 0),
     delivered: m.runs.reduce((a, r) => a + r.delivered, 0),
     lost_wakeups: m.runs.reduce((a, r) => a + r.lateWakeups, 0),

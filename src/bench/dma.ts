@@ -7,6 +7,7 @@
 import { runDmaWorkload } from '../dm/bench.ts';
 import { median, spread } from './stats.ts';
 import type { BenchResult } from './bench.ts';
+import { processCpuSeconds } from '../platform/bench.ts';
 
 /** Transfers per run: about `seconds` of work at this machine's rate (~25 k transfers/s). */
 const RATE_GUESS = 25_000;
@@ -24,10 +25,9 @@ export async function benchDma(o: { seconds: number; runs: number; cores: number
   const busy: number[] = [];
   let last;
   for (let i = 0; i < o.runs; i++) {
-    const cpu0 = process.cpuUsage();
+    const cpu0 = processCpuSeconds()!;
     last = await runDmaWorkload({ transfers, seed: i + 1, workers: WORKERS });
-    const cpu = process.cpuUsage(cpu0);
-    const cpuS = (cpu.user + cpu.system) / 1e6;
+    const cpuS = processCpuSeconds()! - cpu0;
     rates.push(last.transfersPerS);
     mbs.push(last.mbPerS);
     cpuPerEvent.push((cpuS * 1e9) / last.transfers);
@@ -43,8 +43,8 @@ export async function benchDma(o: { seconds: number; runs: number; cores: number
     runs: o.runs, spread: spread(rates), events_per_s_runs: rates,
     cpu_ns_per_event: median(cpuPerEvent), cores_busy: coresBusy, threads,
     // the guest and the device-model workers sleep between commands (they do not spin): their
-    // cores busy says nothing about contention, so a dma result is never flagged
-    contended: false,
+    // cores busy says nothing about contention: whether it was contended cannot be told (null)
+    contended: null,
     sent: transfers * o.runs, delivered: transfers * o.runs, lost_wakeups: 0, vs: {}, vs_latency_p50: {},
     extra: {
       mb_per_s: median(mbs), mapcache_hits: last!.mapcache.hits, mapcache_misses: last!.mapcache.misses,

@@ -29,6 +29,12 @@ export interface Workload {
   /** the implementations that can express it (default: all) */
   impls?: readonly ImplName[];
   /**
+   * false: its wasmxen parties sleep when idle (guest kernels block once
+   * their spin budget is spent, I51), so cores busy below the threads is no
+   * sign of another process: such results are never flagged contended (null)
+   */
+  spins?: boolean;
+  /**
    * The shape of another workload (or another variant of this one) that its
    * wasmxen result is held to: it runs in the same run whenever this one does,
    * and the ratio is reported (BenchResult.vs_reference).
