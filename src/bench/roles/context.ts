@@ -29,7 +29,10 @@ export interface RoleResult {
 
 export type Role = (ctx: RoleContext, args: any) => RoleResult | Promise<RoleResult>;
 
-/** A latency sample sink into `h`: nanoseconds rounded, at least 1 (the histogram's lowest value). */
+/**
+ * A latency sample sink into `h`: nanoseconds rounded, at least 1 (the histogram's lowest value).
+ * @internal (hdr-histogram-js is bundled, not a dependency: its types stay out of the declarations)
+ */
 export function recorderOf(h: hdr.Histogram): (ns: number) => void {
   return (ns) => h.recordValue(Math.max(1, Math.round(ns)));
 }
