@@ -69,7 +69,10 @@ export function localEventsNeedDelivery(dom: u32, vcpu: u32): bool {
 
 /** Xen's local_event_delivery_enable(): clear evtchn_upcall_mask (SCHEDOP_block does it before blocking, I25). */
 export function eventDeliveryEnable(dom: u32, vcpu: u32): void {
-  atomic.and<u32>(addrVcpuInfo(dom, vcpu) + VI_UPCALL_PENDING, ~UPCALL_MASK_BITS);
+  let w = addrVcpuInfo(dom, vcpu) + VI_UPCALL_PENDING;
+  // only the vCPU itself sets its mask, so a clear mask read here stays clear: no RMW on the
+  // raiser's cache line on every block (the mask is almost always clear)
+  if ((atomic.load<u32>(w) & UPCALL_MASK_BITS) != 0) atomic.and<u32>(w, ~UPCALL_MASK_BITS);
 }
 
 /** Guest side: mask upcalls (Linux's xen_irq_disable: evtchn_upcall_mask := 1). */

@@ -22,6 +22,9 @@ import { DomainStateError, HandlerError, HypervisorClosedError, InvalidArgumentE
 import { ParkGate, DomainDyingExit } from './lifecycle/park.ts';
 import type { Reconnect, ResumeResult } from './guest/resume.ts';
 
+/** Longest stretch a serving loop handles upcalls before it lets timers and I/O of its thread run. */
+const SERVICE_SLICE_MS = 2;
+
 /** A service domain's event handler; a returned promise is awaited only for its rejection. */
 export type DomainHandler = (port: number) => void | PromiseLike<void>;
 
@@ -219,11 +222,15 @@ export class Domain {
     this.loops = this.local.map(async (g, v) => {
       this.loopRuns[v] = true;
       try {
+        let since = performance.now();
         while (!this.stopped) {
           await this.gates[v].checkAsync(); // the upcall boundary: park while paused (I30)
-          // after handling events, let timers and I/O run: two service domains
+          // after handling events, let timers and I/O run now and then: two service domains
           // answering each other on this thread would otherwise chain microtasks forever
-          if (await g.kernel.blockAndRunAsync(1000) > 0) await yieldToEventLoop();
+          if (await g.kernel.blockAndRunAsync(1000) > 0 && performance.now() - since > SERVICE_SLICE_MS) {
+            await yieldToEventLoop();
+            since = performance.now();
+          }
         }
       } catch (e) {
         // the domain is being destroyed: serve no more. Otherwise handlers are wrapped: only the

@@ -37,13 +37,11 @@ const api: VcpuApi = {
       await (d.resume ? gm.resume : gm.main)?.(guest);
       let since = Date.now();
       while (!stopping()) {
-        gate.check(); // the upcall boundary
-        guest.kernel.blockAndRun(50);
+        guest.block(50); // the upcall boundary (gate.check), then block and run the upcall
         // let control messages through now and then (comlink runs on this event loop)
         if (Date.now() - since > 50) { await yieldToEventLoop(); since = Date.now(); }
       }
-      gate.check();
-      guest.poll();
+      guest.poll(); // a last boundary, and what is pending
     } catch (e) {
       // the domain is being destroyed: this vCPU runs no more guest code (not even report())
       if (!(e instanceof DomainDyingExit)) throw e;

@@ -89,17 +89,16 @@ export function guestSender(ctx: RoleContext, a: GuestSenderArgs): RoleResult {
 
 export interface GuestReceiverArgs extends VcpuArgs { streams: number[]; senders: number }
 
-/** Account one event in the page's numbering; returns the stream (−1 after a violation, recorded on the page). */
-function accountFor(win: StreamWindow, offset: number): (port: number) => number {
-  return (port) => win.account(port + offset);
+/** The handler's accounting: one event of the page's stream `port + offset` (a violation is recorded on the page). */
+function accountFor(win: StreamWindow, offset: number): (port: number) => void {
+  return (port) => { win.account(port + offset); };
 }
 
 /** A guest vCPU taking its streams' events in its handler, in the kernel's block-and-upcall loop. */
 export function guestReceiver(ctx: RoleContext, a: GuestReceiverArgs): RoleResult {
   const { page, ctl } = ctx;
   const g = vcpuOf(ctx, a);
-  const account = accountFor(new StreamWindow(page), a.offset ?? 0);
-  onEvent = (port) => { account(port); };
+  onEvent = accountFor(new StreamWindow(page), a.offset ?? 0);
   const h = histogram();
   const record = recorderOf(h);
   ctl.startBarrier(ctx.parties);
@@ -129,8 +128,7 @@ export function guestReceiver(ctx: RoleContext, a: GuestReceiverArgs): RoleResul
 export async function guestServiceReceiver(ctx: RoleContext, a: GuestReceiverArgs): Promise<RoleResult> {
   const { page, ctl } = ctx;
   const g = vcpuOf(ctx, a);
-  const account = accountFor(new StreamWindow(page), a.offset ?? 0);
-  onEvent = (port) => { account(port); };
+  onEvent = accountFor(new StreamWindow(page), a.offset ?? 0);
   const h = histogram();
   const record = recorderOf(h);
   await ctl.startBarrierAsync(ctx.parties);
