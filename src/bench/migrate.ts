@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hypervisor } from '../hypervisor.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
+import { median, spread } from './stats.ts';
+import { percent } from './format.ts';
 
 export interface MigrateBenchResult {
   workload: 'migrate';
@@ -22,11 +24,10 @@ export interface MigrateBenchResult {
   write_mb_per_s: number;
   restore_mb_per_s: number;
   copyfile_mb_per_s: number;
-  /** (max − min) / median of the downtime */
+  /** (max − min) / median of the downtime; NaN (JSON null, shown n/a) from one run */
   spread: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
 export async function benchMigrate(runs: number, ramKiB = 32 * 1024, onRun?: (done: number, total: number) => void): Promise<MigrateBenchResult> {
@@ -75,7 +76,7 @@ export async function benchMigrate(runs: number, ramKiB = 32 * 1024, onRun?: (do
     return {
       workload: 'migrate', runs, ram_kib: ramKiB, image_bytes: bytes, records, downtime_ms: m,
       save_mb_per_s: median(save), write_mb_per_s: median(write), restore_mb_per_s: median(restore),
-      copyfile_mb_per_s: median(copy), spread: (Math.max(...down) - Math.min(...down)) / m,
+      copyfile_mb_per_s: median(copy), spread: spread(down),
     };
   } finally {
     await src.shutdown();
@@ -85,7 +86,7 @@ export async function benchMigrate(runs: number, ramKiB = 32 * 1024, onRun?: (do
 }
 
 export function formatMigrateLine(r: MigrateBenchResult): string {
-  return `migrate    wasmxen    downtime ${r.downtime_ms.toFixed(1)} ms (spread ${(r.spread * 100).toFixed(1)}%) for ${(r.image_bytes / 2 ** 20).toFixed(1)} MiB ` +
+  return `migrate    wasmxen    downtime ${r.downtime_ms.toFixed(1)} ms (spread ${percent(r.spread)}) for ${(r.image_bytes / 2 ** 20).toFixed(1)} MiB ` +
     `(${r.records} records); save ${r.save_mb_per_s.toFixed(0)} MB/s, write ${r.write_mb_per_s.toFixed(0)} MB/s, ` +
     `validate+restore ${r.restore_mb_per_s.toFixed(0)} MB/s; fs.copyFile of the same bytes ${r.copyfile_mb_per_s.toFixed(0)} MB/s`;
 }

@@ -9,6 +9,7 @@
 // browser's postMessage costs, not a timer.
 import * as Comlink from 'comlink';
 import { workerStart } from '../platform/worker.ts';
+import { nextMacrotask } from '../platform/macrotask.ts';
 import { runRole } from '../bench/roles/index.ts';
 import { partyContext } from '../bench/party.ts';
 import type { RoleContext, RoleResult } from '../bench/roles/context.ts';
@@ -35,14 +36,10 @@ function nodeDialect(port: MessagePort) {
   };
 }
 
-/** setImmediate for a Web Worker: the callback runs as the next macrotask after pending messages. */
+/** setImmediate for a Web Worker (the message baselines' parties use Node's): the next macrotask. */
 function installSetImmediate(): void {
   const g = globalThis as unknown as { setImmediate?: (fn: () => void) => void };
-  if (g.setImmediate) return;
-  const ch = new MessageChannel();
-  const queue: (() => void)[] = [];
-  ch.port1.onmessage = () => { queue.shift()?.(); };
-  g.setImmediate = (fn) => { queue.push(fn); ch.port2.postMessage(0); };
+  g.setImmediate ??= nextMacrotask;
 }
 
 installSetImmediate();

@@ -71,12 +71,15 @@ export class DefaultView {
   final(r: PageRunReport, engine: string): void {
     $('final').hidden = false;
     const exact = r.lost === 0 && r.duplicated === 0 && r.sent === r.delivered;
+    const verdict = !exact ? `EVENTS LOST (${r.lost}) OR DUPLICATED (${r.duplicated}).`
+      : r.sent === 0 ? 'No event was sent: the run says nothing about delivery.'
+        : `Every one of ${fmt(r.sent)} events was delivered exactly once.`;
     show($('summary'),
-      h('p', { class: exact ? 'ok' : 'bad' }, exact ? `Every one of ${fmt(r.sent)} events was delivered exactly once.` : `EVENTS LOST (${r.lost}) OR DUPLICATED (${r.duplicated}).`),
+      h('p', { class: exact && r.sent > 0 ? 'ok' : 'bad' }, verdict),
       table(`Default scenario on ${engine}, ${r.abi === 'fifo' ? 'FIFO' : '2-level'} ABI, measured over ${r.seconds.toFixed(2)} s (sending, then draining)`,
         ['figure', 'value'], [
           ['events sent', fmt(r.sent)], ['events delivered', fmt(r.delivered)], ['lost', r.lost], ['duplicated', r.duplicated],
-          ['delivered events/s (whole run)', fmt(r.events_per_s)],
+          ['delivered events/s (from the last vCPU\'s boot to the end of sending; n/a under 0.2 s)', Number.isFinite(r.events_per_s) && r.events_per_s !== null ? fmt(r.events_per_s) : 'n/a'],
           ['one-way latency p50 (ping-pong, fan-in, IPIs; whole run)', us(r.latency_ns.p50)],
           ['one-way latency p90', us(r.latency_ns.p90)], ['one-way latency p99', us(r.latency_ns.p99)], ['one-way latency max', us(r.latency_ns.max)],
           ['VIRQ_TIMER ticks handled', fmt(r.timer_ticks)], ['spurious events', r.spurious], ['lost wake-ups', r.late_wakeups],

@@ -23,4 +23,3 @@ export function processCpuSeconds(): number | null {
   return null;
 }
 
-export const CPU_TIME_SOURCE = 'not available in a browser (a page cannot read CPU time)';

@@ -23,5 +23,3 @@ export function processCpuSeconds(): number | null {
   return (c.user + c.system) / 1e6;
 }
 
-/** What processCpuSeconds measures here (the report says it). */
-export const CPU_TIME_SOURCE = 'process.cpuUsage (user + system, every thread)';

@@ -8,6 +8,7 @@ import { BuildMissingError, RuntimeCheckError } from '../errors.ts';
 import type { WasmBuild } from '../wasm/exports.ts';
 import type { WorkerHandle } from './types.ts';
 import { START_TAG } from './worker.browser.ts';
+import { nextMacrotask } from './macrotask.ts';
 
 export const PLATFORM = 'browser' as const;
 
@@ -100,20 +101,9 @@ export function moduleProblem(location: string): string | undefined {
   }
 }
 
-let yieldChannel: MessageChannel | undefined;
-const yielded: (() => void)[] = [];
-
-/**
- * Let queued work (comlink calls, other timers) run before continuing. A
- * browser has no setImmediate, and setTimeout(0) is clamped to 4 ms once
- * nested: a message to itself is the next macrotask after those queued.
- */
+/** Let queued work (comlink calls, other timers) run before continuing (macrotask.ts: not a clamped setTimeout). */
 export function yieldToEventLoop(): Promise<void> {
-  if (!yieldChannel) {
-    yieldChannel = new MessageChannel();
-    yieldChannel.port1.onmessage = () => yielded.shift()?.();
-  }
-  return new Promise<void>((resolve) => { yielded.push(resolve); yieldChannel!.port2.postMessage(0); });
+  return new Promise<void>((resolve) => nextMacrotask(resolve));
 }
 
 /** A page has no process to keep alive: nothing to do. */

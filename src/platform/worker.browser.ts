@@ -5,6 +5,7 @@
 // before comlink listens: they are held from this module's evaluation on —
 // which precedes the entry's body — and replayed to the first listener.
 import type { Endpoint } from 'comlink';
+import { nextMacrotask } from './macrotask.ts';
 
 export const START_TAG = 'wasmxen-start';
 
@@ -38,7 +39,7 @@ export async function workerStart<T>(): Promise<{ data: T; endpoint: Endpoint }>
   return { data: (await startData) as T, endpoint };
 }
 
-/** Let queued messages (comlink calls) run between two stretches of blocking work. */
+/** Let queued messages (comlink calls) run between two stretches of blocking work (macrotask.ts: not a clamped setTimeout). */
 export function yieldToEventLoop(): Promise<void> {
-  return new Promise<void>((resolve) => setTimeout(resolve, 0));
+  return new Promise<void>((resolve) => nextMacrotask(resolve));
 }
