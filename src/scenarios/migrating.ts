@@ -32,7 +32,7 @@ import {
   F_PING, F_PONG, F_FANIN, F_IPI, FANIN_PORTS, receiverOf, type DemoViews,
 } from '../guests/demo-shared.ts';
 import { FlowSample, sumCounts, type HostCounts } from './flow-sample.ts';
-import { BOOT_LIMIT_MS, DRAIN_LIMIT_MS, type RunReport, type RunProgress } from './default.ts';
+import { BOOT_LIMIT_MS, DRAIN_LIMIT_MS, MIN_RATE_S, type RunReport, type RunProgress } from './default.ts';
 
 /** What `--migrate-at` adds to the run's report. */
 export interface MigrationReport {
@@ -204,6 +204,10 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
   let migration: MigrationReport | undefined;
   let remote: LiveTargetReport | undefined;
   let elapsed = 0;
+  // the rate: from every vCPU booted to the quiesce (the downtime of the move included); the
+  // events delivered while draining, a handful in flight, are counted with it
+  let steady: { t: number; delivered: number } | undefined;
+  let quiescedAt = 0;
   let report;
   try {
     target = await startTarget(abi, timerHz, opts.targetMaxVcpus);
@@ -213,12 +217,14 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     if (!await waitUntil(booted, now() + BOOT_LIMIT_MS / 1000)) {
       throw new StuckVcpuError(`the guests did not finish booting within ${BOOT_LIMIT_MS / 1000} s`, []);
     }
+    steady = { t: now(), delivered: sum(flows.last.delivered) };
     await waitUntil(() => (progress('running'), false), opts.at);
     const at = now();
     migration = { at_s: at, ...await migrate(hv, v, target, config) };
     const pingpongAt = totals(flows.sample()).pingpong;
     await waitUntil(() => (progress('running'), false), Math.max(opts.seconds, now()));
     // quiesce this host; what it still owes is delivered here (its own flows) or on the target
+    quiescedAt = now();
     Atomics.store(v.i32, S_QUIESCE, 1);
     const local = migration.ok ? [2, 3].map((s) => idx(F_IPI + 2 * s)) : flows.flows.map((_, i) => i);
     const drained = () => {
@@ -267,7 +273,7 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     delivered,
     lost: all.sent.reduce((a, s, i) => a + Math.max(0, s - all.delivered[i]), 0),
     duplicated: all.duplicated + all.delivered.reduce((a, d, i) => a + Math.max(0, d - all.sent[i]), 0),
-    events_per_s: delivered / elapsed,
+    events_per_s: steady && quiescedAt - steady.t >= MIN_RATE_S ? (delivered - steady.delivered) / (quiescedAt - steady.t) : NaN,
     latency_ns: { p50: valueAt(latency, 50), p90: valueAt(latency, 90), p99: valueAt(latency, 99), max: latency.maxValue },
     flows: totals(all),
     timer_ticks: sum(all.ticks),
