@@ -1,7 +1,7 @@
 // The sending side of a migration: connect to a receiver on 127.0.0.1, send
 // HELLO, stream each domain's image as the saver writes it, await the reply.
 import { connect } from 'node:net';
-import { readFrames, writeFrame, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
+import { readFrames, writeFrame, writeImageChunk, writeJson, FRAME_HELLO, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
 import type { Hello, Reply } from './receiver.ts';
 
 export interface Outgoing {
@@ -21,7 +21,7 @@ export async function sendDomains<R = Reply>(port: number, domains: readonly Out
   writeJson(socket, FRAME_HELLO, hello);
   let bytes = 0;
   for (const d of domains) {
-    d.save((chunk) => { bytes += chunk.length; writeFrame(socket, FRAME_IMAGE_CHUNK, chunk); });
+    d.save((chunk) => { bytes += chunk.length; writeImageChunk(socket, chunk); });
     writeFrame(socket, FRAME_IMAGE_END, new Uint8Array(0));
   }
   socket.end();

@@ -23,6 +23,11 @@ export function writeFrame(socket: Socket, kind: number, body: Uint8Array): bool
   return socket.write(body);
 }
 
+/** An image's bytes as IMAGE_CHUNK frames of at most FRAME_MAX each (an image writer's chunk may be larger: a device model's disk). */
+export function writeImageChunk(socket: Socket, chunk: Uint8Array): void {
+  for (let at = 0; at < chunk.length; at += FRAME_MAX) writeFrame(socket, FRAME_IMAGE_CHUNK, chunk.subarray(at, at + FRAME_MAX));
+}
+
 export function writeJson(socket: Socket, kind: number, value: unknown): boolean {
   return writeFrame(socket, kind, Buffer.from(JSON.stringify(value)));
 }
