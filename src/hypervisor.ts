@@ -18,7 +18,7 @@ import { bootGuest } from './guest/kernel.ts';
 import { Domain } from './domain.ts';
 import { VcpuPool } from './vcpu/pool.ts';
 import { ConfigError, DomainStateError, HypervisorClosedError, InvalidArgumentError, NoSuchDomainError, VcpuCrashError, type HandlerError, type WasmxenError } from './errors.ts';
-import { pauseAndWait, destroyEvtchns, releaseWhenUnreferenced } from './lifecycle/toolstack.ts';
+import { pauseAndWait, destroyEvtchns, releaseWhenUnreferenced, destroyUnstarted } from './lifecycle/toolstack.ts';
 import { PAGE_SIZE } from '../assembly/shared/layout.ts';
 import { builtinConsumer, moduleProblem, moduleUrl, warn } from './platform/host.ts';
 import { consumerId, type ConsumerSpec, type ConsumerBinding, type XenConsumer } from './consumers/types.ts';
@@ -332,9 +332,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     const { img, region } = restoreImage(bytes, { key: opts.key, maxVcpus: opts.maxVcpus },
       (i) => ({ dp: this.machine.dp, region: this.machine.createDomain(restoreConfig(i, opts.id)) }),
       (r) => {
-        this.machine.dp.x.domainKill(r.domid);
-        for (let rc = -1; rc !== 0;) rc = this.machine.dp.x.domainDestroyStep(r.domid, 1 << 20);
-        this.machine.dp.x.domainRelease(r.domid);
+        destroyUnstarted(this.machine.dp, r.domid);
         this.machine.releaseDomain(r.domid);
       });
     const spec: DomainSpec = {

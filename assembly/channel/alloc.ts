@@ -11,7 +11,7 @@ import { ECS_FREE, DOMID_SELF } from "../shared/evtchn-abi";
 import { EVTCHN_FIFO_NR_CHANNELS } from "../shared/fifo-abi";
 import {
   loadValidEvtchns, storeValidEvtchns, loadMaxEvtchnPort, loadChannelCapacity, addrActiveEvtchns,
-  addrDomFlags, domainExists,
+  addrDomFlags,
 } from "../domain/table";
 import { loadState, addrChannel } from "./record";
 import { rcuLockDomain } from "../domain/refs";
@@ -26,12 +26,6 @@ import { twoLevelLimit } from "../twolevel/xen";
 /** The ABI's port limit: 131072 in FIFO, W × W in 2-level. */
 export function maxEvtchns(dom: u32): u32 {
   return isFifo(dom) ? <u32>EVTCHN_FIFO_NR_CHANNELS : twoLevelLimit(dom);
-}
-
-/** Resolve DOMID_SELF; returns the domid or -1 if no such domain. */
-export function lookupDomain(caller: u32, dom: u32): i32 {
-  let d = dom == <u32>DOMID_SELF ? caller : dom;
-  return domainExists(d) ? <i32>d : -1;
 }
 
 /**

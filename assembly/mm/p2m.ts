@@ -23,8 +23,6 @@ import { addrDomField, guestBase, guestFrames, loadChannelCapacity } from "../do
 
 /** Bytes of the p2m table for `frames` frames (src/wasm/memory-map.ts sizes the region alike). */
 @inline export function p2mTableBytes(frames: u32): u32 { return (frames + 3) & ~(<u32>3); }
-/** Bytes of the log-dirty bitmap for `frames` frames. */
-@inline export function dirtyBitmapBytes(frames: u32): u32 { return ((frames + 31) >> 5) << 2; }
 
 /**
  * Creation: every frame RAM except gfn 0 (shared_info, Xen's page), all

@@ -23,7 +23,7 @@ export interface BuildInfo {
 }
 
 /** Files the build hash covers, relative to the package root. */
-export const BUILD_FILES = ['build/wasmxen.wasm', 'build/wasmxen.stress.wasm', 'dist/cli.js'] as const;
+export const BUILD_FILES = ['build/wasmxen.wasm', 'build/wasmxen.stress.wasm', 'dist/cli.js', 'dist/vcpu.worker.js', 'dist/bench.worker.js', 'dist/litmus.worker.js', 'dist/dm.worker.js'] as const;
 
 let cached: BuildInfo | undefined;
 

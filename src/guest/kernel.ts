@@ -17,7 +17,7 @@ const VB_LATE = 2;
  */
 export const KERNEL_SPINS = 20000;
 /** Rounds it watches the flag when vCPU threads outnumber the cores: none, it sleeps at once (I51). */
-export const KERNEL_MIN_SPINS = 0;
+const KERNEL_MIN_SPINS = 0;
 
 /** A vCPU kernel's counters. */
 export interface KernelStats {
@@ -98,11 +98,6 @@ export class GuestKernel {
     if (!this.counted) return;
     this.dp.x.vcpuThreadStop();
     this.counted = false;
-  }
-
-  /** Events are masked (evtchn_upcall_mask set): by irqDisable or inside the upcall. */
-  get masked(): boolean {
-    return this.dp.x.upcallMasked(this.dom, this.vcpu) !== 0;
   }
 
   /** Linux's local_irq_disable on PV: evtchn_upcall_mask := 1; no upcall runs until irqEnable. */

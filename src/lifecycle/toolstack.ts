@@ -78,3 +78,19 @@ export async function releaseWhenUnreferenced(dp: DataPlane, dom: number, timeou
     await yieldToEventLoop();
   }
 }
+
+/**
+ * Tear down a domain that never ran and that nobody references (a restore
+ * that failed after creating it), synchronously: kill, close every port,
+ * release. Any answer but done (or "more to do" for the port batches) is a
+ * broken invariant and throws, rather than looping on it.
+ */
+export function destroyUnstarted(dp: DataPlane, dom: number): void {
+  dp.x.domainKill(dom);
+  for (let rc = -ERESTART; rc !== 0;) {
+    rc = dp.x.domainDestroyStep(dom, 1 << 20);
+    if (rc !== 0 && rc !== -ERESTART) throw new Error(`evtchn_destroy of unstarted domain ${dom} returned ${rc}`);
+  }
+  const rc = dp.x.domainRelease(dom);
+  if (rc !== 0) throw new Error(`release of unstarted domain ${dom} returned ${rc} (${dp.x.domainRefs(dom)} reference(s) held)`);
+}

@@ -59,11 +59,6 @@ export class VcpuPool {
     return this.running.length;
   }
 
-  /** vCPU threads of `dom` running now. */
-  sizeOf(dom: number): number {
-    return this.running.filter((r) => r.dom === dom).length;
-  }
-
   /** Ask every vCPU to stop, wake it, collect the reports of those that did not crash, and end the threads. */
   async stopAll(): Promise<VcpuReport[]> {
     return await this.stop(this.running.slice());
