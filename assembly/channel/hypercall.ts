@@ -23,6 +23,7 @@ import {
 } from "../shared/evtchn-structs";
 import { EVTCHN_FIFO_LINK_BITS } from "../shared/fifo-abi";
 import { guestRange } from "../mm/p2m";
+import { guestReg } from "../domain/table";
 import {
   evtchnAllocUnbound, evtchnBindInterdomain, evtchnBindVirq, evtchnBindIpi, evtchnBindPirq,
 } from "./ops-bind";
@@ -63,6 +64,7 @@ function argSize(cmd: u32): u32 {
  * createContinuation.
  */
 export function eventChannelOp(dom: u32, vcpu: u32, cmd: u32, gpa: u64): i32 {
+  gpa = guestReg(dom, gpa);
   let sub = cmd & <u32>EVTCHNOP_CMD_MASK;
   if (sub != cmd && sub != <u32>EVTCHNOP_reset_cont) return -ENOSYS;
   let size = argSize(sub);

@@ -57,6 +57,8 @@ export function gfnAddr(dom: u32, gfn: u64): usize {
 @inline export function loadFifoNumEvtchns(dom: u32): u32 { return atomic.load<u32>(addrDomField(dom, D_FIFO_NUM_EVTCHNS)); }
 @inline export function storeFifoNumEvtchns(dom: u32, n: u32): void { atomic.store<u32>(addrDomField(dom, D_FIFO_NUM_EVTCHNS), n); }
 @inline export function loadGuestWidth(dom: u32): u32 { return load<u32>(addrDomField(dom, D_GUEST_WIDTH)); }
+/** A hypercall argument register as `caller` passed it: a 32-bit (compat) guest's registers are 32 bits, so the upper half is never seen. */
+@inline export function guestReg(caller: u32, v: u64): u64 { return loadGuestWidth(caller) == 32 ? v & 0xffffffff : v; }
 @inline export function addrDomFlags(dom: u32): usize { return addrDomField(dom, D_FLAGS); }
 @inline export function loadChannelCapacity(dom: u32): u32 { return load<u32>(addrDomField(dom, D_CHANNEL_CAPACITY)); }
 @inline export function addrFifoArraySlot(dom: u32, slot: u32): usize { return addrDomField(dom, D_FIFO_ARRAY) + (<usize>slot << 2); }

@@ -18,7 +18,7 @@ import {
   XDO_OP, XDO_PAD, XDO_U, XDO_HEADER_BYTES, DMMM_NR_EXTENTS, DMMM_OPAQUE, DMMM_SIZE,
   DMMME_NR, DMMME_PAD, DMMME_FIRST_PFN, DMMME_SIZE, DM_BATCH_PAGES,
 } from "../shared/hvm-abi";
-import { guestFrames, loadGuestWidth, addrDomFlags } from "../domain/table";
+import { guestFrames, loadGuestWidth, addrDomFlags, guestReg } from "../domain/table";
 import { guestRange, p2mType, isRamType, markDirty } from "../mm/p2m";
 import { preemptBudget, createContinuation } from "../hypercall/preempt";
 import { lockRemoteDmTarget, unlockDmTarget } from "./target";
@@ -86,7 +86,7 @@ function modifiedMemory(caller: u32, d: u32): i32 {
 
 /** do_dm_op(domid, nr_bufs, bufs) from `caller`: 0, -errno, or -ERESTART after createContinuation. */
 export function dmOp(caller: u32, domid: u32, nrBufs: u32, bufsGpa: u64): i32 {
-  if (loadGuestWidth(caller) == 32) bufsGpa &= 0xffffffff;
+  bufsGpa = guestReg(caller, bufsGpa);
   if (nrBufs == 0) return -ENODATA;
   if (nrBufs > <u32>XEN_DMOP_MAX_BUFS) return -E2BIG;
   if (!readBufs(caller, nrBufs, bufsGpa)) return -EFAULT;

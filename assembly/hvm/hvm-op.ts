@@ -15,7 +15,7 @@ import {
   HGMT_DOMID, HGMT_MEM_TYPE, HGMT_PFN, HGMT_SIZE,
   HVMMEM_ram_rw, HVMMEM_ram_ro, HVMMEM_mmio_dm, HVMMEM_NR_TYPES,
 } from "../shared/hvm-abi";
-import { guestFrames, loadGuestWidth, addrDomFlags } from "../domain/table";
+import { guestFrames, loadGuestWidth, addrDomFlags, guestReg } from "../domain/table";
 import { rcuLockDomain, rcuUnlockDomain } from "../domain/refs";
 import { mayActOn } from "../channel/ops-bind";
 import { guestRange, p2mType, p2mChangeType, isRamType, markDirty } from "../mm/p2m";
@@ -116,7 +116,7 @@ function getMemType(caller: u32, gpa: u64): i64 {
 
 /** do_hvm_op(op, arg) from `caller`: the result, or -ERESTART after createContinuation. */
 export function hvmOp(caller: u32, op: u64, gpa: u64): i64 {
-  if (loadGuestWidth(caller) == 32) { op &= 0xffffffff; gpa &= 0xffffffff; }
+  op = guestReg(caller, op); gpa = guestReg(caller, gpa);
   let low = op & <u64>HVMOP_op_mask;
   let continues = low == <u64>HVMOP_modified_memory || low == <u64>HVMOP_set_mem_type;
   let startIter = continues ? op & ~(<u64>HVMOP_op_mask) : 0;

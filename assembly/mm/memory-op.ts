@@ -24,7 +24,7 @@ import {
   XENMEMF_exact_node_request, XENMEMF_vnode,
 } from "../shared/memory-abi";
 import { DF_CONTROL } from "../shared/layout";
-import { guestFrames, loadGuestWidth, addrDomFlags } from "../domain/table";
+import { guestFrames, loadGuestWidth, addrDomFlags, guestReg } from "../domain/table";
 import { lookupDomainRef } from "../channel/alloc";
 import { rcuUnlockDomain } from "../domain/refs";
 import { mayActOn } from "../channel/ops-bind";
@@ -179,7 +179,7 @@ function domainQuery(caller: u32, op: u32, gpa: u64): i64 {
  * after createContinuation. A compat caller's cmd is 32 bits wide.
  */
 export function memoryOp(caller: u32, cmd: u64, gpa: u64): i64 {
-  if (loadGuestWidth(caller) == 32) { cmd &= 0xffffffff; gpa &= 0xffffffff; }
+  cmd = guestReg(caller, cmd); gpa = guestReg(caller, gpa);
   let op = <u32>(cmd & <u64>MEMOP_CMD_MASK);
   let start = cmd >> progressShift(MEMOP_EXTENT_SHIFT);
   switch (op) {

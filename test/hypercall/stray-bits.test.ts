@@ -13,9 +13,9 @@ import {
 import {
   HVMOP_op_mask, HVMOP_modified_memory, HVMOP_set_mem_type, HVMOP_get_mem_type, HVMMEM_ram_rw,
 } from '../../assembly/shared/hvm-abi.ts';
-import { EVTCHNOP_reset_cont, DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
+import { EVTCHNOP_reset_cont, EVTCHNOP_send, DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import { EVTCHNOP_CMD_MASK, EVTCHNOP_RESET_CONT_SHIFT, ER_DOM } from '../../assembly/shared/evtchn-structs.ts';
-import { EINVAL, ENOSYS, EAGAIN } from '../../assembly/shared/errno.ts';
+import { EINVAL, ENOSYS, EAGAIN, EFAULT } from '../../assembly/shared/errno.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 
 describe('memory_op: every sub-op (cmd & MEMOP_CMD_MASK) with a start extent', () => {
@@ -104,6 +104,21 @@ describe('hvm_op (4.5): every sub-op with bits above HVMOP_op_mask', () => {
     expect(mem.hvmOp(HVMOP_get_mem_type | 0x100).result).toBe(-ENOSYS);
     // every path, refusals and continuations included, dropped the target reference it took (I27)
     for (const d of [0, 1, 2]) expect([d, x.domainRefs(d)]).toEqual([d, 0]);
+  });
+});
+
+describe('event_channel_op: the argument pointer of a compat caller', () => {
+  it('is 32 bits wide, as for memory_op: bits above are not seen by a 32-bit caller, a 64-bit one faults on them', () => {
+    const t = memMachine({ preemptEvery: 1 << 30 });
+    for (const [dom, want] of [[2, true], [1, false]] as const) {
+      const hc = t.hc(dom);
+      const port = hc.bindIpi(0);
+      hc.args.setUint32(0, port, true); // evtchn_send.port in the scratch struct
+      const high = 1 << 8; // bit 40 of the pointer: gpaHi holds bits 32..63
+      const rc = t.m.dp.x.eventChannelOp(dom, 0, EVTCHNOP_send, hc.gpa >>> 0, high);
+      expect([dom, rc === 0]).toEqual([dom, want]);
+      if (!want) expect(rc).toBe(-EFAULT);
+    }
   });
 });
 
