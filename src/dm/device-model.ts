@@ -23,7 +23,8 @@ import { MapCache } from './mapcache.ts';
 import { DmaServer } from './server.ts';
 import type { DeviceModelPlan } from './plan.ts';
 import type { EmulatorContext } from '../migrate/emulator.ts';
-import { DMA_SQ_CONS, DMA_RING_GFN, CP_SQ_PROD } from '../../assembly/shared/dm-layout.ts';
+import { DMA_SQ_CONS, DMA_RING_GFN } from '../../assembly/shared/dm-layout.ts';
+import { loadSqProd } from './command-page.ts';
 import { DM_CONTROL_STOP, type DmWorkerApi, type DmWorkerData, type DmWorkerReport } from './protocol.ts';
 
 /** Where a DeviceModel runs and what it serves. */
@@ -222,7 +223,7 @@ export class DeviceModel {
   private unclaimed(): number {
     const page = this.hv.machine.dp.x.addrGfn(this.opts.guest, this.region.load(DMA_RING_GFN)) >>> 0;
     if (page === 0) return 0;
-    return (Atomics.load(this.hv.machine.dp.u32, (page + CP_SQ_PROD) >>> 2) - this.region.load(DMA_SQ_CONS)) >>> 0;
+    return (loadSqProd(this.hv.machine.dp.u32, page) - this.region.load(DMA_SQ_CONS)) >>> 0;
   }
 
   /** Take commands from the guest's ring again (a save after which the domain runs on here). */

@@ -23,7 +23,7 @@ import type { DataPlane } from '../wasm/data-plane.ts';
 import { dmExports, type DmExports } from './exports.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import {
-  CP_SQ_PROD, CP_CQ_DONE, CP_SQ_RING, CP_DESC, DESC_BYTES, DD_OP, DD_TAG, DD_GPA_LO, DD_GPA_HI, DD_LEN, DD_LBA,
+  CP_CQ_DONE, CP_SQ_RING, CP_DESC, DESC_BYTES, DD_OP, DD_TAG, DD_GPA_LO, DD_GPA_HI, DD_LEN, DD_LBA,
   DD_CSUM, DD_STATUS, DD_DM_CSUM, DD_SEQ, DMA_SLOTS, DMA_OP_READ, DMA_OP_WRITE, DMA_ST_OK, DMA_ST_BAD_ADDR,
   DMA_ST_BAD_LBA, DMA_ST_BAD_LEN, DMA_ST_BUSY, DMA_ST_PENDING, MC_BUCKET_SIZE,
 } from '../../assembly/shared/dm-layout.ts';
@@ -32,6 +32,7 @@ import {
   DriverState, DS_PROD, DS_VERSION, DS_SEQ, DS_ISSUED, DS_COMPLETED, DS_READS, DS_WRITES, DS_EXPECTED_ERRORS, DS_BUSY,
   DS_CHECKSUM_ERRORS, DS_PATTERN_ERRORS, DS_STATUS_ERRORS, DS_SPURIOUS,
 } from './driver-state.ts';
+import { loadSqProd, storeSqProd } from './command-page.ts';
 
 const GUARD_BYTES = 65536;
 const TAIL_BYTES = 65536;
@@ -164,7 +165,7 @@ export class DmaExerciser {
     if (driver === 0) throw new RangeError(`driver page gpa ${hex(opts.layout.driverGpa)} is not RAM of domain ${opts.dom}`);
     this.state = new DriverState(this.u32, driver);
     this.transfers = opts.transfers ?? Infinity;
-    this.prod = Atomics.load(this.u32, (this.page + CP_SQ_PROD) >>> 2);
+    this.prod = loadSqProd(this.u32, this.page);
     if (opts.resume) {
       if (!this.state.valid()) throw new RangeError(`domain ${opts.dom}: no driver state at ${hex(opts.layout.driverGpa)} to resume from`);
       this.load();
@@ -297,7 +298,7 @@ export class DmaExerciser {
     this.persist();
     if (issued > 0) {
       // descriptor and ring stores above happen before this (seq-cst); the device model loads SQ_PROD first
-      Atomics.store(this.u32, (this.page + CP_SQ_PROD) >>> 2, this.prod);
+      storeSqProd(this.u32, this.page, this.prod);
       this.notify();
     }
     return issued;

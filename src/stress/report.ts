@@ -54,6 +54,18 @@ export function formatScenario(def: ScenarioDef, r: ScenarioResult): string {
   return lines.join('\n');
 }
 
+/** The summary's last words: what the run found, never calling a thrown error a race. */
+function summaryVerdict(report: StressReport): string {
+  // a party that threw is counted forbidden (the run stops, the seed reproduces it), but it is an
+  // error in a party or the data plane, not a classified outcome of the race
+  const threw = report.scenarios.some((r) => r.failure?.kind === 'error');
+  if (report.detected) {
+    if (report.inject) return `injected bug '${report.inject}' DETECTED${threw ? ' (a party threw)' : ''}`;
+    return threw ? 'A PARTY THREW (an error, not a race outcome: see its failure above)' : 'RACE FOUND';
+  }
+  return report.inject ? `injected bug '${report.inject}' NOT DETECTED (the race: ${report.verdict})` : report.verdict;
+}
+
 /** The whole text report of a stress run. */
 export function formatReport(report: StressReport, defs: ScenarioDef[]): string {
   const parts = report.scenarios.map((r) => formatScenario(defs.find((d) => d.name === r.name)!, r));
@@ -61,6 +73,6 @@ export function formatReport(report: StressReport, defs: ScenarioDef[]): string 
   const watchdog = report.scenarios.reduce((s, r) => s + r.watchdog, 0);
   const iterations = report.scenarios.reduce((s, r) => s + r.iterations, 0);
   parts.push(`summary: ${report.scenarios.length} scenario${report.scenarios.length === 1 ? '' : 's'}, ${n(iterations)} iterations, `
-    + `${forbidden} forbidden, ${watchdog} watchdog — ${report.detected ? (report.inject ? `injected bug '${report.inject}' DETECTED` : 'RACE FOUND') : report.inject ? `injected bug '${report.inject}' NOT DETECTED (the race: ${report.verdict})` : report.verdict}`);
+    + `${forbidden} forbidden, ${watchdog} watchdog — ${summaryVerdict(report)}`);
   return parts.join('\n\n');
 }

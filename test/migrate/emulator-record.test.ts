@@ -11,7 +11,7 @@ import { ImageError } from '../../src/migrate/errors.ts';
 import {
   RH_BYTES, REC_TYPE_EMULATOR_CONTEXT, EC_EMULATOR_ID, EC_VERSION, EC_RING_GFN, EC_SQ_CONS, EC_DISK_SECTORS, EC_RESERVED, EC_INDEX,
 } from '../../src/migrate/format.ts';
-import { CP_SQ_PROD } from '../../assembly/shared/dm-layout.ts';
+import { loadSqProd, storeSqProd } from '../../src/dm/command-page.ts';
 import type { EmulatorContext } from '../../src/migrate/emulator.ts';
 import { flipEveryByte } from './flip.ts';
 
@@ -22,12 +22,12 @@ function save(o: { key?: string; ramFrames?: number; emulator?: Partial<Emulator
   const t = memMachine(o.ramFrames ? { ramFrames: o.ramFrames } : {});
   const ringGfn = t.layout.scratchGfn;
   const page = t.m.dp.x.addrGfn(1, ringGfn) >>> 0;
-  const prodWas = Atomics.load(t.m.dp.u32, (page + CP_SQ_PROD) >>> 2);
-  Atomics.store(t.m.dp.u32, (page + CP_SQ_PROD) >>> 2, 7);
+  const prodWas = loadSqProd(t.m.dp.u32, page);
+  storeSqProd(t.m.dp.u32, page, 7);
   const disk = new Uint8Array(SECTORS * 512).map((_, i) => i * 7);
   const emulator = { ringGfn, sqCons: 5, disk, ...o.emulator };
   const out = saveDomainImage(t.m.dp, t.m.domain(1), { regsGpa: regsGpa(t.layout.scratchGfn), key: o.key, emulator });
-  Atomics.store(t.m.dp.u32, (page + CP_SQ_PROD) >>> 2, prodWas);
+  storeSqProd(t.m.dp.u32, page, prodWas);
   return { ...out, t, emulator };
 }
 
