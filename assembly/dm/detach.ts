@@ -14,17 +14,17 @@
 // sees GONE or mcRelease sees the bit. Mappings are made and counted under
 // DM_LOCK, which mcGuestGone and mcRelease take.
 
-import { DM_FLAGS, DMF_GUEST_REF, DMF_GUEST_GONE, DMA_INFLIGHT, DM_REV_LOCKED } from "../shared/dm-layout";
+import { DMF_GUEST_REF, DMF_GUEST_GONE, DMA_INFLIGHT, DM_REV_LOCKED } from "../shared/dm-layout";
 import { EINVAL, ERESTART } from "../shared/errno";
 import { mutexAcquire, mutexRelease } from "../sync/lock";
 import { rcuLockDomain, rcuUnlockDomain } from "../domain/refs";
-import { addrLock, isInitialised, loadGuestDom, loadFlags } from "./region";
+import { addrLock, isInitialised, loadGuestDom, loadFlags, orFlags, clearFlags } from "./region";
 import { mcInvalidateAll } from "./mapcache";
 
 /** mcInit's reference on the guest: false if the guest does not exist. Drops a reference an earlier init held. */
 export function dmTakeGuestRef(dm: usize, guestDom: u32): bool {
   if (isInitialised(dm) && (loadFlags(dm) & DMF_GUEST_REF) != 0) {
-    atomic.and<u32>(dm + DM_FLAGS, ~DMF_GUEST_REF);
+    clearFlags(dm, DMF_GUEST_REF);
     rcuUnlockDomain(loadGuestDom(dm));
   }
   return rcuLockDomain(guestDom);
@@ -32,18 +32,18 @@ export function dmTakeGuestRef(dm: usize, guestDom: u32): bool {
 
 /** True while the region may touch its guest's memory (it holds the reference). */
 @inline export function dmHoldsGuest(dm: usize): bool {
-  return (atomic.load<u32>(dm + DM_FLAGS) & DMF_GUEST_REF) != 0;
+  return (loadFlags(dm) & DMF_GUEST_REF) != 0;
 }
 
 @inline export function dmGuestGone(dm: usize): bool {
-  return (atomic.load<u32>(dm + DM_FLAGS) & DMF_GUEST_GONE) != 0;
+  return (loadFlags(dm) & DMF_GUEST_GONE) != 0;
 }
 
 /** The guest is dying: refuse new mappings and commands from now on. 0 or -EINVAL. */
 export function mcGuestGone(dm: usize): i32 {
   if (!isInitialised(dm)) return -EINVAL;
   mutexAcquire(addrLock(dm));
-  atomic.or<u32>(dm + DM_FLAGS, DMF_GUEST_GONE);
+  orFlags(dm, DMF_GUEST_GONE);
   mutexRelease(addrLock(dm));
   return 0;
 }
@@ -62,7 +62,7 @@ export function mcRelease(dm: usize): i32 {
   mutexRelease(addrLock(dm));
   if (busy) return -ERESTART;
   mcInvalidateAll(dm); // nothing is locked and nothing new can be mapped: every entry goes
-  let old = atomic.and<u32>(dm + DM_FLAGS, ~DMF_GUEST_REF);
+  let old = clearFlags(dm, DMF_GUEST_REF);
   if ((old & DMF_GUEST_REF) != 0) rcuUnlockDomain(loadGuestDom(dm));
   return 0;
 }

@@ -24,6 +24,10 @@ import { p2mReadable } from "../mm/p2m";
 @inline export function loadNrRevs(dm: usize): u32 { return load<u32>(dm + DM_NR_REVS); }
 @inline export function loadMaxChain(dm: usize): u32 { return load<u32>(dm + DM_MAX_CHAIN); }
 @inline export function loadFlags(dm: usize): u32 { return atomic.load<u32>(dm + DM_FLAGS); }
+/** Set `bits` in DM_FLAGS; returns the flags before. */
+@inline export function orFlags(dm: usize, bits: u32): u32 { return atomic.or<u32>(dm + DM_FLAGS, bits); }
+/** Clear `bits` in DM_FLAGS; returns the flags before. */
+@inline export function clearFlags(dm: usize, bits: u32): u32 { return atomic.and<u32>(dm + DM_FLAGS, ~bits); }
 
 /** Statistics are u32 counters updated after the event they count (declared benign race). */
 @inline export function stat(dm: usize, off: i32): void { atomic.add<u32>(dm + <usize>off, 1); }

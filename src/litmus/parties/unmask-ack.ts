@@ -16,6 +16,7 @@
 import type { PartyContext } from '../registry.ts';
 import { rng } from '../../util/rng.ts';
 import { jitter } from './stress-core.ts';
+import { EVTCHN_FIFO_PENDING } from '../../../assembly/shared/fifo-abi.ts';
 
 export interface UnmaskAckArgs {
   dom: number;
@@ -37,7 +38,8 @@ export interface UnmaskAckResult {
 
 // control words (Ctl user words)
 const W_HYPERCALLS = 0;
-const EVTCHN_FIFO_PENDING = 0x80000000;
+/** fifoSetPending's result bit: the raise gave up (assembly/fifo/raise.ts, a u32 the TS side can not import) */
+const RAISE_DROPPED = 2;
 
 function drain(ctx: PartyContext, a: UnmaskAckArgs): number {
   const x = ctx.dp.x;
@@ -57,7 +59,7 @@ export function unmaskAckUnmasker(ctx: PartyContext): UnmaskAckResult {
   let rounds = 0;
   for (; rounds < a.rounds && !ctl.stopped; rounds++) {
     // the round's event: raised while unmasked (linked), then masked by the guest
-    if ((x.fifoSetPending(a.dom, 0, a.port) & 2) !== 0) throw new Error('raise dropped');
+    if ((x.fifoSetPending(a.dom, 0, a.port) & RAISE_DROPPED) !== 0) throw new Error('raise dropped');
     x.guestFifoMask(a.dom, a.gsGfn, a.port);
     if (!ctl.barrier(2)) break;
     jitter(next, 64);
@@ -79,10 +81,7 @@ export function unmaskAckUnmasker(ctx: PartyContext): UnmaskAckResult {
 export function unmaskAckConsumer(ctx: PartyContext): UnmaskAckResult {
   const a = ctx.args as UnmaskAckArgs;
   const { ctl } = ctx;
-  const x = ctx.dp.x;
   const next = rng(a.seed ^ 0x27d4eb2f);
-  const word = (x.guestEventWordAddr(a.dom, a.gsGfn, a.port) >>> 0) >> 2;
-  const i32 = ctx.dp.i32;
   const r: UnmaskAckResult = { rounds: 0, spurious: 0, lost: 0, hypercalls: 0 };
   for (; r.rounds < a.rounds && !ctl.stopped; r.rounds++) {
     if (!ctl.barrier(2)) break;
@@ -93,7 +92,7 @@ export function unmaskAckConsumer(ctx: PartyContext): UnmaskAckResult {
     n += drain(ctx, a);
     if (n > 1) r.spurious += n - 1;
     if (n === 0) r.lost++;
-    if ((Atomics.load(i32, word) & EVTCHN_FIFO_PENDING) !== 0) throw new Error(`round ${r.rounds}: the event is still pending after the drain`);
+    if (((ctx.dp.eventWord(a.dom, a.port) ?? 0) & EVTCHN_FIFO_PENDING) !== 0) throw new Error(`round ${r.rounds}: the event is still pending after the drain`);
     if (!ctl.barrier(2)) break;
     ctl.progress(ctx.index);
   }
