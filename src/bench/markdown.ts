@@ -30,24 +30,25 @@ const find = (r: BenchReport, w: string, impl: string, params: Record<string, nu
 
 /** The issue's performance targets, checked against this run. */
 export function targetsTable(r: BenchReport): string {
-  const met = (ok: boolean) => (ok ? 'met' : '**missed**');
+  // a target is judged only on results whose spinning threads had their cores: a contended one says "not judged"
+  const met = (ok: boolean, ...on: (BenchResult | undefined)[]) => (on.some((x) => x?.contended) ? 'not judged: contended' : ok ? 'met' : '**missed**');
   const t = ['| target | this run | |', '|---|---|---|'];
   const one = find(r, 'fifo-1to1', 'wasmxen');
   if (one) {
-    t.push(`| \`fifo-1to1\` ≥ 20× postMessage | ${ratio(one.vs.postmessage)} | ${met((one.vs.postmessage ?? 0) >= 20)} |`);
-    t.push(`| \`fifo-1to1\` ≥ 2× the JS reference | ${ratio(one.vs['js-reference'])} | ${met((one.vs['js-reference'] ?? 0) >= 2)} |`);
-    t.push(`| \`fifo-1to1\` ≥ 15 M events/s | ${rate(one.events_per_s)}/s | ${met(one.events_per_s >= 15e6)} |`);
+    t.push(`| \`fifo-1to1\` ≥ 20× postMessage | ${ratio(one.vs.postmessage)} | ${met((one.vs.postmessage ?? 0) >= 20, one)} |`);
+    t.push(`| \`fifo-1to1\` ≥ 2× the JS reference | ${ratio(one.vs['js-reference'])} | ${met((one.vs['js-reference'] ?? 0) >= 2, one, find(r, 'fifo-1to1', 'js-reference'))} |`);
+    t.push(`| \`fifo-1to1\` ≥ 15 M events/s | ${rate(one.events_per_s)}/s | ${met(one.events_per_s >= 15e6, one)} |`);
   }
   const pp = find(r, 'fifo-pingpong', 'wasmxen');
   const pm = find(r, 'fifo-pingpong', 'postmessage');
   if (pp && pm) {
     t.push(`| \`fifo-pingpong\` p50 ≤ 0.1× postMessage's | ${duration(pp.latency_ns.p50)} against ${duration(pm.latency_ns.p50)} `
-      + `(${(pp.latency_ns.p50 / pm.latency_ns.p50).toFixed(3)}×) | ${met(pp.latency_ns.p50 <= 0.1 * pm.latency_ns.p50)} |`);
+      + `(${(pp.latency_ns.p50 / pm.latency_ns.p50).toFixed(3)}×) | ${met(pp.latency_ns.p50 <= 0.1 * pm.latency_ns.p50, pp)} |`);
   }
   const k1 = find(r, 'fifo-fanin', 'wasmxen', { senders: 1 });
   const k2 = find(r, 'fifo-fanin', 'wasmxen', { senders: 2 });
   if (k1 && k2) {
-    t.push(`| \`fifo-fanin\` k=2 ≥ 0.8× k=1 | ${rate(k2.events_per_s)} / ${rate(k1.events_per_s)} = ${(k2.events_per_s / k1.events_per_s).toFixed(2)}× | ${met(k2.events_per_s >= 0.8 * k1.events_per_s)} |`);
+    t.push(`| \`fifo-fanin\` k=2 ≥ 0.8× k=1 | ${rate(k2.events_per_s)} / ${rate(k1.events_per_s)} = ${(k2.events_per_s / k1.events_per_s).toFixed(2)}× | ${met(k2.events_per_s >= 0.8 * k1.events_per_s, k1, k2)} |`);
   }
   // the guest path (issue 15): each against its reference measured in the same run
   const ref = (w: string, params: Record<string, number> = {}) => {
@@ -56,9 +57,9 @@ export function targetsTable(r: BenchReport): string {
     return x && key !== undefined ? { x, v } : undefined;
   };
   const gs = ref('guest-stream');
-  if (gs) t.push(`| \`guest-stream\` ≥ 0.5× \`fifo-1to1\` | ${rate(gs.x.events_per_s)} = ${ratio(gs.v)} | ${met(gs.v >= 0.5)} |`);
+  if (gs) t.push(`| \`guest-stream\` ≥ 0.5× \`fifo-1to1\` | ${rate(gs.x.events_per_s)} = ${ratio(gs.v)} | ${met(gs.v >= 0.5, one)} |`);
   const gp = ref('guest-pingpong');
-  if (gp) t.push(`| \`guest-pingpong\` p50 ≤ 3× \`fifo-pingpong\`'s | ${duration(gp.x.latency_ns.p50)} = ${ratio(gp.v)} | ${met(gp.v <= 3)} |`);
+  if (gp) t.push(`| \`guest-pingpong\` p50 ≤ 3× \`fifo-pingpong\`'s | ${duration(gp.x.latency_ns.p50)} = ${ratio(gp.v)} | ${met(gp.v <= 3, pp)} |`);
   const ss = find(r, 'service-stream', 'wasmxen');
   if (ss?.vs.postmessage !== undefined) t.push(`| \`service-stream\` ≥ 20× postMessage | ${rate(ss.events_per_s)} = ${ratio(ss.vs.postmessage)} | ${met(ss.vs.postmessage >= 20)} |`);
   const os = ref('oversubscribed', { vcpus: 8 });
