@@ -13,6 +13,7 @@
 //  - stressGoodReceiver: the well-behaved domain's vCPU, blocked until an
 //    upcall; every event exactly once, no lost wake-up.
 import type { PartyContext } from '../registry.ts';
+import type { Ctl } from '../../harness/ctl.ts';
 import type { OutcomeDef, StressArgs, StressPartyResult } from './stress-core.ts';
 import { stressEnv, sw, LinkStats, linkDelta, S_FORBIDDEN } from './stress-core.ts';
 import { raise, upcallFifo, wordAddr, step } from './stress-ops.ts';
@@ -36,6 +37,8 @@ const H_SENDER_DONE = 2;  // the sender returned normally
 const H_ACK = 3;          // batches the flipper has cleaned up after
 const H_HAMMERING = 4;    // the port whose word the flipper is rewriting now
 const H_READY = 5;        // the flipper is warmed up
+const H_FLIPS = 6;        // write bursts of 64 the flipper finished (wraps)
+const H_NAP = 7;          // always 0, never notified: the sender's timed sleeps
 const H_SENT = 16;        // + i: raises of good port i (one in flight)
 const H_DELIV = 144;      // + i: deliveries of good port i
 export const HAMMER_MAX_GOOD = 128;
@@ -73,12 +76,8 @@ export function stressHammerSender(ctx: PartyContext): StressPartyResult {
       ctl.progress(ctx.index);
       iter++;
       ctl.store(sw(H_LAST), a.bad.ports[i]);
-      if (i + 1 < a.bad.ports.length) {
-        // the next raise links behind this one: let the guest start rewriting it first, so the race really happens
-        for (let k = 0; k < 200 && ctl.load(sw(H_HAMMERING)) !== a.bad.ports[i] && !ctl.stopped; k++) {
-          ctl.waitWhile(sw(H_HAMMERING), ctl.load(sw(H_HAMMERING)), 5);
-        }
-      }
+      // the next raise links behind this one: let the guest start rewriting it first, so the race really happens
+      if (i + 1 < a.bad.ports.length) awaitHammering(ctl, a.bad.ports[i]);
     }
     const batch = ctl.add(sw(H_BATCH), 1) + 1;
     for (let i = 0; i < a.good.ports.length; i++) {
@@ -92,6 +91,32 @@ export function stressHammerSender(ctx: PartyContext): StressPartyResult {
   ctl.store(sw(H_SENDER_DONE), 1);
   ctl.notify(sw(H_SENDER_DONE));
   return { forbidden: env.out.forbidden };
+}
+
+/** Spins between looks at the flipper's words before the sender sleeps once (~1 ms) and looks again. */
+const HAMMER_SPINS = 20_000;
+/** Sleeps before the sender raises anyway (the race is then only less likely; the verdict says whether it happened). */
+const HAMMER_SLEEPS = 200;
+
+/**
+ * Returns once the flipper is rewriting the tail `port` *now*: H_HAMMERING names
+ * it and H_FLIPS has moved since — a write burst that began after the sender
+ * looked. The wait spins rather than sleeping on a futex: a futex wake-up from
+ * the flipper tends to put the sender on the flipper's core and preempt it
+ * (wake-affine placement), so on a loaded machine the raise would then run
+ * while the flipper waits for a core, and its LINK update would never race.
+ */
+function awaitHammering(ctl: Ctl, port: number): void {
+  for (let sleeps = 0; sleeps < HAMMER_SLEEPS && !ctl.stopped; sleeps++) {
+    let flips = -1;
+    for (let k = 0; k < HAMMER_SPINS; k++) {
+      if (ctl.load(sw(H_HAMMERING)) !== port) continue;
+      const f = ctl.load(sw(H_FLIPS));
+      if (flips === -1) flips = f;
+      else if (f !== flips) return;
+    }
+    ctl.waitWhile(sw(H_NAP), 0, 1);
+  }
 }
 
 /** 64 rewrites of word index `w`: LINKED kept, MASKED toggled, LINK + reserved bits counting (never the same value twice). */
@@ -138,7 +163,8 @@ export function stressTailFlipper(ctx: PartyContext): { writes: number } {
     const s = env.tr?.begin('flip MASKED', t, w << 2, a.bad.dom);
     ctr = rewrite(dp.u32, w, ctr);
     if (env.tr && s !== undefined) env.tr.end(s, w << 2, 64);
-    if (ctl.load(sw(H_HAMMERING)) !== t) { ctl.store(sw(H_HAMMERING), t); ctl.notify(sw(H_HAMMERING)); }
+    ctl.store(sw(H_FLIPS), (ctl.load(sw(H_FLIPS)) + 1) | 0);
+    if (ctl.load(sw(H_HAMMERING)) !== t) ctl.store(sw(H_HAMMERING), t);
     writes += 64;
   }
   return { writes };
