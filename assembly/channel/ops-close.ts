@@ -17,11 +17,7 @@ import { portClearPending, loadConsumer } from "./port-ops";
 import { virqType, VIRQ_PER_VCPU, addrVirqLock, storeVirqPort, loadVirqPort } from "./virq";
 import { consumerDrains, consumerDrain } from "./consumers";
 import { injected } from "../stress/noise";
-
-/** Stress build: a Xen-owned channel is freed without waiting for callbacks in flight. */
-export const INJ_NO_DRAIN: u32 = 0x400;
-/** Stress build: evtchn_destroy closes interdomain channels without taking the peer's channel lock (I29). */
-export const INJ_DESTROY_NO_PEER_LOCK: u32 = 0x800;
+import { INJ_NO_DRAIN, INJ_DESTROY_NO_PEER_LOCK } from "../stress/inject";
 
 // this thread is closing ports for evtchn_destroy (only INJ_DESTROY_NO_PEER_LOCK looks)
 let destroyClosing = false;

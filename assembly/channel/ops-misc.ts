@@ -17,9 +17,7 @@ import { fifoSetPriority } from "../fifo/control";
 import { virqType, VIRQ_PER_VCPU } from "./virq";
 import { SEND_CALL_CONSUMER, consumerCallEnter, consumerCallExit } from "./consumers";
 import { injected } from "../stress/noise";
-
-/** Stress build: the callback runs with the sender's channel lock held (the pre-2021 bug). */
-export const INJ_CALLBACK_UNDER_LOCK: u32 = 0x200;
+import { INJ_CALLBACK_UNDER_LOCK } from "../stress/inject";
 
 // The consumer call the last evtchnSend on this thread asked for (thread-local).
 let callDom: u32 = 0;

@@ -6,10 +6,11 @@
 // branch that re-introduces it is `if (injected(INJ_X))` at the line it
 // breaks, and folds away outside the stress build.
 //
-// Bits 0x1–0x80 are the event-channel data plane's (here); 0x100 is the device
-// model's (INJECT_MAPCACHE_FIRST_FREE, assembly/shared/dm-layout.ts); 0x200 and
-// 0x400 are the channel layer's (INJ_CALLBACK_UNDER_LOCK, INJ_NO_DRAIN); 0x800
-// is the domain lifecycle's (INJ_DESTROY_NO_PEER_LOCK, assembly/channel/ops-close.ts).
+// Every bit is defined here but 0x100, the device model's
+// (INJECT_MAPCACHE_FIRST_FREE, assembly/shared/dm-layout.ts): 0x1–0x80 break the
+// event-channel data plane, 0x200 and 0x400 the channel layer's consumer calls
+// (assembly/channel/ops-misc.ts, ops-close.ts), 0x800 the domain lifecycle's
+// evtchn_destroy, 0x4000 the continuations.
 
 /**
  * unbounded-set-link: setLink is the pre-2013 loop — cmpxchg until linked or
@@ -76,3 +77,22 @@ export const INJ_CONTINUATION_MASK_CHANGE = 0x4000;
  * between gets it a second time, raised by nobody (what I26 prevents).
  */
 export const INJ_XEN_UNMASK = 0x40;
+
+/**
+ * callback-under-lock: a Xen consumer's callback runs with the sender's
+ * channel lock held (the pre-2021 bug, assembly/channel/ops-misc.ts): a
+ * callback that closes its own channel deadlocks the teardown (breaks I23).
+ */
+export const INJ_CALLBACK_UNDER_LOCK = 0x200;
+
+/**
+ * no-drain: a Xen-owned channel is freed without waiting for the callbacks in
+ * flight (assembly/channel/ops-close.ts): a callback touches the freed ring (I23).
+ */
+export const INJ_NO_DRAIN = 0x400;
+
+/**
+ * destroy-no-peer-lock: evtchn_destroy closes interdomain channels without
+ * taking the peer's channel lock (assembly/channel/ops-close.ts; breaks I29).
+ */
+export const INJ_DESTROY_NO_PEER_LOCK = 0x800;

@@ -4,6 +4,7 @@
 import {
   INJ_UNBOUNDED_SET_LINK, INJ_GUEST_CLEARS_TAIL_MASK, INJ_NO_BUSY, INJ_READY_BEFORE_HEAD,
   INJ_IGNORE_OLD_QUEUE, INJ_LOST_WAKEUP, INJ_CONTINUATION_MASK_CHANGE,
+  INJ_CALLBACK_UNDER_LOCK, INJ_NO_DRAIN, INJ_DESTROY_NO_PEER_LOCK,
 } from '../../assembly/stress/inject.ts';
 import { DM_INJECTIONS } from '../dm/race.ts';
 
@@ -46,15 +47,15 @@ export const INJECTIONS: readonly Injection[] = [
     bug: 'the upcall flag is set without kicking a vCPU that is blocked',
   },
   {
-    name: 'callback-under-lock', bit: 0x200, scenario: 'consumer-teardown',
+    name: 'callback-under-lock', bit: INJ_CALLBACK_UNDER_LOCK, scenario: 'consumer-teardown',
     bug: 'a Xen consumer\'s callback runs with the sender\'s channel lock held (before Xen commit 1376ef90): a callback taking a lock the closer holds deadlocks',
   },
   {
-    name: 'destroy-no-peer-lock', bit: 0x800, scenario: 'destroy',
+    name: 'destroy-no-peer-lock', bit: INJ_DESTROY_NO_PEER_LOCK, scenario: 'destroy',
     bug: 'evtchn_destroy closes an interdomain channel without the peer\'s channel lock: a peer\'s send that read the channel bound raises the dying domain\'s port after it was freed',
   },
   {
-    name: 'no-drain', bit: 0x400, scenario: 'consumer-teardown',
+    name: 'no-drain', bit: INJ_NO_DRAIN, scenario: 'consumer-teardown',
     bug: 'closing a Xen-owned channel frees it without waiting for callbacks in flight: a callback touches the freed ring',
   },
   {

@@ -7,6 +7,7 @@ import { formatEventWord as hex } from '../../src/wasm/decode.ts';
 import { DOMID_SELF, ECS_FREE, ECS_INTERDOMAIN, ECS_UNBOUND } from '../../assembly/shared/evtchn-abi.ts';
 import { EVTCHNSTAT_virq } from '../../src/channel/ops.ts';
 import { IMPLS, type Impl, type ChannelImpl } from '../helpers/impls.ts';
+import { SI_EVTCHN_PENDING } from '../../assembly/shared/layout.ts';
 
 function suite(impl: Impl): void {
 
@@ -185,7 +186,7 @@ describe('FIFO queues (spec §9.5, §9.7, §5.11)', () => {
     m.bindIpi(D1, 0);
     expect(m.channel(1, 1).priority).toBe(0);
     m.send(D1, 2);
-    expect(m.guestBytes(1, 0, 0x800, 1)[0]).toBe(0x04);
+    expect(m.guestBytes(1, 0, SI_EVTCHN_PENDING, 1)[0]).toBe(0x04);
     const layout = m.bootFifo(1);
     expect(layout).toEqual({ gsGfn: 1, cbGfn: [2, 3], arrayGfns: [4], firstFreeGfn: 5 });
     expect(m.abi(1)).toBe('fifo');
@@ -193,7 +194,7 @@ describe('FIFO queues (spec §9.5, §9.7, §5.11)', () => {
     expect(m.channel(1, 2)).toMatchObject({ priority: 7, stickyPending: true });
     expect(m.channel(1, 3)).toMatchObject({ state: ECS_FREE, priority: 7 });
     expect(hex(m.eventWord(1, 2))).toBe(hex(0xc0000000)); // replayed into a MASKED word
-    expect(m.guestBytes(1, 0, 0x800, 1)[0]).toBe(0x04); // 2-level bitmaps left as they are
+    expect(m.guestBytes(1, 0, SI_EVTCHN_PENDING, 1)[0]).toBe(0x04); // 2-level bitmaps left as they are
   });
 
   it('bootFifo fails like the wasm guest when frames run out', () => {

@@ -10,6 +10,7 @@ import { consumerId } from '../../src/consumers/types.ts';
 import { createMachine } from '../../src/wasm/data-plane.ts';
 import { EINVAL, EACCES, ENOSYS, ENOSPC } from '../../assembly/shared/errno.ts';
 import { DOMID_SELF, EVTCHNOP_reset } from '../../assembly/shared/evtchn-abi.ts';
+import { SI_EVTCHN_PENDING } from '../../assembly/shared/layout.ts';
 
 async function hv(abi: '2l' | 'fifo' = 'fifo', stream?: PassThrough) {
   return Hypervisor.create({
@@ -130,11 +131,11 @@ describe('callbacks', () => {
     x.clearUpcallPending(1, 0);
     expect(x.evtchnIsPending(1, local)).toBe(1); // raised by the bind itself
     const si = x.addrGfn(1, 0) >>> 0;
-    m.dp.u8[si + 0x800 + (local >> 3)] &= ~(1 << (local & 7)); // the guest acks it
+    m.dp.u8[si + SI_EVTCHN_PENDING + (local >> 3)] &= ~(1 << (local & 7)); // the guest acks it
     expect(x.notifyViaXenEventChannel(1, xenPort)).toBe(0);
     expect(x.evtchnIsPending(1, local)).toBe(1);
     expect(x.evtchnFreeXen(1, xenPort)).toBe(0);
-    m.dp.u8[si + 0x800 + (local >> 3)] &= ~(1 << (local & 7));
+    m.dp.u8[si + SI_EVTCHN_PENDING + (local >> 3)] &= ~(1 << (local & 7));
     expect(x.notifyViaXenEventChannel(1, xenPort)).toBe(0);
     expect(x.evtchnIsPending(1, local)).toBe(0);
   });

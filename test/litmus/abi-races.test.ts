@@ -27,7 +27,7 @@ import {
   type MaskerArgs, type Scribble2LArgs,
 } from '../../src/litmus/parties/abi.ts';
 import { DOMID_SELF, EVTCHNOP_reset } from '../../assembly/shared/evtchn-abi.ts';
-import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
+import { PAGE_SIZE, SI_EVTCHN_PENDING } from '../../assembly/shared/layout.ts';
 
 const run = (m: AbiMachine, ctl: Ctl, parties: PartySpec[]) => runParties({
   module: m.module, memory: m.memory, ctl, parties, timeoutMs: RUN_BUDGET_MS * stressScale(), stallMs: 10_000,
@@ -84,7 +84,7 @@ for (const cfg of LITMUS_CONFIGS) {
       // sticky FIFO flag; a bit without the flag is a raise that crossed the switch: lost (I19).
       const si = x.addrGfn(1, 0) >>> 0;
       for (const p of [...ports, ...fire]) {
-        const bit = (m.dp.u8[si + 0x800 + (p >> 3)] >> (p & 7)) & 1;
+        const bit = (m.dp.u8[si + SI_EVTCHN_PENDING + (p >> 3)] >> (p & 7)) & 1;
         if (bit) expect(m.dp.channel(1, p).stickyPending, `port ${p}: 2-level pending without the sticky flag`).toBe(true);
       }
       const r = results[0] as { before: number; after: number };

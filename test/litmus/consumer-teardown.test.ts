@@ -17,9 +17,8 @@ import { M_CALLS, M_LATE_STARTS, M_POISON_HITS, MONITOR_STATE_WORDS } from '../.
 import { CONSUMER_CTL_WORDS, X_CYCLES, X_PORT, type ConsumerArgs } from '../../src/litmus/parties/consumer.ts';
 import { stressScale, untilRaced, MAX_RACE_RUNS } from '../helpers/litmus.ts';
 import type { WasmBuild } from '../../src/wasm/exports.ts';
+import { INJ_CALLBACK_UNDER_LOCK, INJ_NO_DRAIN } from '../../assembly/stress/inject.ts';
 
-const INJ_CALLBACK_UNDER_LOCK = 0x200;
-const INJ_NO_DRAIN = 0x400;
 
 async function teardown(build: WasmBuild, cycles: number, inject = 0, noise = false) {
   const m = createMachine([{ domid: 1, vcpus: 2, frames: 16 }], build);

@@ -4,6 +4,7 @@ import { ReferenceModel, RAISE_NEWLY_PENDING } from '../../src/model/index.ts';
 import { formatEventWord as hex } from '../../src/wasm/decode.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import { EVTCHNSTAT_unbound, EVTCHNSTAT_interdomain } from '../../src/channel/ops.ts';
+import { SI_EVTCHN_PENDING } from '../../assembly/shared/layout.ts';
 
 /** Domain 1 with FIFO booted and IPIs on vCPU 0 for ports 1..9. */
 function fifoWithIpis(): ReferenceModel {
@@ -173,7 +174,7 @@ describe('spec §17.4: interdomain lifecycle (dom1 ↔ dom0)', () => {
     expect(m.close(D1, 1)).toBe(0);
     expect(m.isPending(1, 1)).toBe(false); // cleared by close while usable
     expect(m.channel(0, 1).state).toBe(2);
-    expect(m.guestBytes(0, 0, 0x800, 1)[0]).toBe(0x02); // peer's pending bit untouched
+    expect(m.guestBytes(0, 0, SI_EVTCHN_PENDING, 1)[0]).toBe(0x02); // peer's pending bit untouched
     expect(m.status(D0, DOMID_SELF, 1)).toEqual({ rc: 0, status: EVTCHNSTAT_unbound, vcpu: 0, unboundDom: 1 });
   });
 });

@@ -9,6 +9,7 @@ import { sw, jitter } from './stress-core.ts';
 import { unmask, upcallFifo, drainFifo, fmtWord, wordAddr, step } from './stress-ops.ts';
 import { DOMID_SELF, EVTCHNOP_reset } from '../../../assembly/shared/evtchn-abi.ts';
 import { EAGAIN, EBUSY, EINVAL, ERESTART, ENOSPC, ENOSYS, EACCES } from '../../../assembly/shared/errno.ts';
+import { SI_EVTCHN_PENDING } from '../../../assembly/shared/layout.ts';
 
 const ECS_FREE = 0;
 
@@ -237,7 +238,7 @@ export const abiSwitch: RoundDef<AbiSwitchArgs, SwitchState> = {
     drainFifo(env, a.dom, a.gsGfn, 0, (p) => { late.set(p, (late.get(p) ?? 0) + 1); });
     for (const p of st.ports) {
       const n = (st.before.get(p) ?? 0) + (st.after.get(p) ?? 0) + (late.get(p) ?? 0);
-      if (n === 0) return fail(env, 4, `IPI port ${p} sent, never delivered (2-level pending bit ${env.dp.u8[(env.x.addrGfn(a.dom, 0) >>> 0) + 0x800 + (p >> 3)] >> (p & 7) & 1}, sticky ${env.dp.channel(a.dom, p).stickyPending}, FIFO word ${fmtWord(env, a.dom, p)})`);
+      if (n === 0) return fail(env, 4, `IPI port ${p} sent, never delivered (2-level pending bit ${env.dp.u8[(env.x.addrGfn(a.dom, 0) >>> 0) + SI_EVTCHN_PENDING + (p >> 3)] >> (p & 7) & 1}, sticky ${env.dp.channel(a.dom, p).stickyPending}, FIFO word ${fmtWord(env, a.dom, p)})`);
       if (n > 1) return fail(env, 5, `IPI port ${p} delivered ${n}× (2-level ${st.before.get(p) ?? 0}, FIFO ${st.after.get(p) ?? 0}, final drain ${late.get(p) ?? 0})`);
     }
     for (const [p] of [...st.before, ...st.after, ...late]) if (!st.ports.includes(p)) return fail(env, 5, `port ${p} dispatched, never bound`);
