@@ -65,6 +65,14 @@ export interface DeviceModelStats {
   dma: DmaEngineStats;
   /** why the device model died, if it did (QEMU would have aborted) */
   fatal?: DmFatal;
+  /** how the device model let go of its guest, once it has (I30) */
+  release?: GuestReleaseReport;
+}
+
+/** The evidence of a guest release: whether it met DMA in flight. */
+export interface GuestReleaseReport {
+  /** mcRelease calls that found commands still running (-ERESTART) and were re-invoked */
+  restarts: number;
 }
 
 /** A stopped device model's counters and its workers' reports. */
@@ -129,6 +137,7 @@ export class DeviceModel {
   private regionGone = false;
   private lastReport?: DeviceModelReport;
   private guestReleased = false;
+  private release?: GuestReleaseReport;
 
   /**
    * The guest is being destroyed (or the device model goes away): refuse new
@@ -143,7 +152,8 @@ export class DeviceModel {
     const rc = x.mcGuestGone(addr);
     if (rc !== 0) throw new Error(`mcGuestGone returned ${rc}`);
     const deadline = performance.now() + timeoutMs;
-    for (;;) {
+    let restarts = 0;
+    for (;; restarts++) {
       const r = x.mcRelease(addr);
       if (r === 0) break;
       if (r !== -ERESTART) throw new Error(`mcRelease returned ${r}`);
@@ -151,6 +161,7 @@ export class DeviceModel {
       await yieldToEventLoop();
     }
     this.guestReleased = true;
+    this.release = { restarts };
     for (const u of this.unhook.splice(0)) u();
   }
 
@@ -254,7 +265,7 @@ export class DeviceModel {
   stats(): DeviceModelStats {
     if (this.regionGone) throw new DomainStateError(this.opts.domain, 'destroyed', `device model: its domain ${this.opts.domain} was destroyed, and its region with it`);
     const fatal = this.region.fatal();
-    return { mapcache: this.region.mapcacheStats(), dma: this.region.dmaStats(), ...(fatal ? { fatal } : {}) };
+    return { mapcache: this.region.mapcacheStats(), dma: this.region.dmaStats(), ...(fatal ? { fatal } : {}), ...(this.release ? { release: { ...this.release } } : {}) };
   }
 
   /** Stop the workers (they finish the command in hand), collect their reports. */
