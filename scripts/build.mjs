@@ -153,7 +153,9 @@ const common = {
   platform: 'node',
   target: 'node20',
   mainFields: ['module', 'main'],
-  sourcemap: true,
+  // maps stay beside the bundles for debugging here; they are not in the
+  // package, so the bundles carry no sourceMappingURL that would point at nothing
+  sourcemap: 'external',
   logLevel: 'warning',
 };
 // ESM: every entry; code shared by several entries lives in dist/chunks/, so
@@ -203,7 +205,7 @@ await esbuild.build({
   format: 'esm',
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  sourcemap: true,
+  sourcemap: 'external', // as above: the page must not ask the server for maps it does not have
   logLevel: 'warning',
   minify: true,
   plugins: [browserPlatform],

@@ -97,6 +97,9 @@ describe('npm pack', () => {
     const stray = files.filter((f) => /^(src|test|scripts|assembly|examples|docs|bench|\.ci)\//.test(f)
       || /\.(map|wat|tgz)$/.test(f) || /^(vitest\.config|tsconfig)/.test(f) || f.startsWith('dist/types/test'));
     expect(stray).toEqual([]);
+    // the maps stay behind, so no shipped bundle may point at one (a browser would ask the server for it)
+    const pointing = files.filter((f) => f.endsWith('.js') && readFileSync(join(root, f), 'utf8').includes('sourceMappingURL'));
+    expect(pointing).toEqual([]);
   });
 
   it('has no runtime dependencies: everything the installed code imports is bundled or node:', () => {
