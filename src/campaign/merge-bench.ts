@@ -7,6 +7,7 @@
 import { DMA_WORKLOAD, type BenchReport, type BenchResult } from '../bench/bench.ts';
 import type { MachineInfo } from '../bench/machine-info.ts';
 import { shapeKey, shardRuns, type BenchCampaign } from './bench-plan.ts';
+import { WORKLOADS } from '../bench/workloads/index.ts';
 import { canonical, malformed, type ShardFile } from './merge-input.ts';
 import { shardLabel, type Shard } from './shard.ts';
 import type { BuildInfo } from './provenance.ts';
@@ -43,7 +44,6 @@ function checkResults(f: ShardFile, c: BenchCampaign): BenchReport {
   const j = f.json as unknown as BenchReport;
   if (!Array.isArray(j.results) || !isObj(j.config)) throw malformed(f.file, 'no "results" list or "config"');
   const seen = new Set<string>();
-  const shapesWithResults = new Set<number>();
   for (const r of j.results) {
     if (!isObj(r) || typeof r.workload !== 'string' || typeof r.impl !== 'string' || !isObj(r.params) || typeof r.events_per_s !== 'number'
       || !Array.isArray(r.run_indices)) {
@@ -61,11 +61,22 @@ function checkResults(f: ShardFile, c: BenchCampaign): BenchReport {
       throw malformed(f.file, `result '${key} ${r.impl}' has runs [${r.run_indices.join(',')}], shard ${shardLabel(f.shard)} owes [${owed.join(',')}]`);
     }
     if (r.runs !== owed.length) throw malformed(f.file, `result '${key} ${r.impl}' counts ${r.runs} runs for ${owed.length} run indices`);
-    shapesWithResults.add(shape);
   }
-  const unmeasured = c.shapes.filter((_, s) => shardRuns(s, c.runs, f.shard).length > 0 && !shapesWithResults.has(s));
-  if (unmeasured.length) throw malformed(f.file, `shard ${shardLabel(f.shard)} owes runs of ${unmeasured.join(', ')} but has no result for them`);
+  // every implementation of every shape the shard owes runs of: a shard that dropped one (a baseline, say) is incomplete
+  const missing: string[] = [];
+  c.shapes.forEach((key, s) => {
+    if (shardRuns(s, c.runs, f.shard).length === 0) return;
+    if (key === DMA_WORKLOAD) { if (![...seen].some((u) => u.startsWith(`${DMA_WORKLOAD} `))) missing.push(key); return; }
+    for (const impl of implsOf(key, c.impls)) if (!seen.has(`${key} ${impl}`)) missing.push(`${key} ${impl}`);
+  });
+  if (missing.length) throw malformed(f.file, `shard ${shardLabel(f.shard)} owes runs of ${missing.join(', ')} but has no result for them`);
   return j;
+}
+
+/** The campaign's implementations that can express the workload of shape `key` (a workload unknown here: all of them). */
+function implsOf(key: string, impls: string[]): string[] {
+  const w = WORKLOADS.find((x) => x.name === key.split(' ')[0]);
+  return w?.impls ? impls.filter((i) => (w.impls as readonly string[]).includes(i)) : impls;
 }
 
 const machineKey = (m: MachineInfo) => ({

@@ -55,6 +55,12 @@ describe('sharded bench campaign', () => {
     const refused = wasmxen('merge', files[0], bad);
     expect(refused.status).toBe(3);
     expect(refused.stderr).toMatch(/bad\.json: malformed shard result: result 'fifo-pingpong (wasmxen|postmessage)' has runs \[0,1,2\], shard 2\/2 owes \[1\]/);
+    // a shard that dropped one implementation of a shape it owes (here the baseline) is incomplete
+    const partial = join(dir, 'partial.json');
+    writeFileSync(partial, JSON.stringify({ ...parts[1], results: parts[1].results.filter((r: any) => r.impl !== 'postmessage') }));
+    const incomplete = wasmxen('merge', files[0], partial);
+    expect(incomplete.status).toBe(3);
+    expect(incomplete.stderr).toMatch(/partial\.json: malformed shard result: shard 2\/2 owes runs of fifo-pingpong postmessage but has no result for them/);
   });
 
   it('a sharded bench needs --cores (the fan-in shapes must not depend on the machine), refused in one line', () => {
