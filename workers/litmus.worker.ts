@@ -16,6 +16,7 @@ try {
   if (!fn) throw new Error(`unknown party '${party}'`);
   const dp = DataPlane.attach(module, memory);
   dp.x.stressSeed((Math.imul(seed, 0x9e3779b1) + index + 1) >>> 0); // this thread's noise stream
+  endpoint.postMessage({ started: true, ok: true }); // the watchdog's stall clock starts when every party has
   const result = await fn({ dp, ctl: new Ctl(ctl), args, index });
   endpoint.postMessage({ ok: true, result });
 } catch (e) {

@@ -2,7 +2,11 @@
 // worker threads over one machine's shared memory, with a watchdog: a run
 // that exceeds its deadline, or in which no party makes progress for
 // `stallMs`, fails with a dump of the queues instead
-// of hanging. The first party error stops the run.
+// of hanging. The first party error stops the run. The stall clock starts
+// once every party has started (its worker attached to the memory and about
+// to run): starting a worker — loading the bundle, compiling the wasm module —
+// can take seconds on a loaded machine, and a round scenario's parties wait
+// at their first barrier for the last one; START_LIMIT_MS bounds the start.
 //
 // A party stuck inside the data plane (a wasm loop that never returns, a
 // thread asleep on a lock word) cannot see the stop flag: the watchdog
@@ -69,7 +73,11 @@ export class LitmusFailure extends Error {
   }
 }
 
-interface PartyMessage { ok: boolean; result?: unknown; error?: string }
+/** A party's messages: `started` once attached (the stall clock's cue), then its result or error. */
+interface PartyMessage { started?: true; ok: boolean; result?: unknown; error?: string }
+
+/** How long every party may take to start before the run is a watchdog failure. */
+export const START_LIMIT_MS = 60_000;
 
 /** How long a failed run lets its parties see the stop flag before their workers are terminated. */
 const GRACE_MS = 200;
@@ -92,6 +100,8 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
       const lastMove = spec.parties.map(() => Date.now());
       let lastChange = Date.now();
       const started = Date.now();
+      const partyStarted = spec.parties.map(() => false);
+      let allStarted = false;
 
       const finish = (err?: LitmusFailure) => {
         if (settled) return;
@@ -110,6 +120,14 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
       const describe = () => spec.parties.map((p, i) => `${p.party}#${i}=${lastProgress[i]}${done[i] ? ' (done)' : ''}`).join(' ');
       const timer = setInterval(() => {
         const now = Date.now();
+        if (!allStarted) {
+          if (now - started > Math.min(START_LIMIT_MS, spec.timeoutMs)) {
+            const late = spec.parties.map((p, i) => (partyStarted[i] ? '' : `${p.party}#${i}`)).filter(Boolean).join(', ');
+            finish(new LitmusFailure(`watchdog: ${late} did not start within ${Math.min(START_LIMIT_MS, spec.timeoutMs)} ms`, 'watchdog', spec.dump(),
+              spec.parties.map((_, i) => (partyStarted[i] ? -1 : i)).filter((i) => i >= 0)));
+          }
+          return;
+        }
         let moved = false;
         spec.parties.forEach((party, i) => {
           const p = spec.ctl.progressOf(i);
@@ -142,6 +160,16 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
         exited.push(new Promise((r) => w.onExit(r)));
         w.endpoint.addEventListener('message', (ev) => {
           const m = (ev as MessageEvent<PartyMessage>).data;
+          if (m.started) {
+            partyStarted[index] = true;
+            if (!allStarted && partyStarted.every(Boolean)) {
+              allStarted = true;
+              const now = Date.now();
+              lastMove.fill(now);
+              lastChange = now;
+            }
+            return;
+          }
           if (!m.ok) {
             finish(new LitmusFailure(`party ${p.party}#${index} failed: ${m.error}`, 'error', spec.dump()));
             return;
