@@ -13,6 +13,7 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import * as hdr from 'hdr-histogram-js';
 import { Hypervisor } from '../hypervisor.ts';
+import { buildForLayout } from '../wasm/private-layout.ts';
 import { builtinGuest } from '../platform/host.ts';
 import { ImageError } from './errors.ts';
 import { readFrames, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
@@ -46,6 +47,8 @@ export interface LiveTargetOptions {
   maxVcpus?: number;
   /** preemption budget of this ("newer") hypervisor */
   preemptEvery?: number;
+  /** private-region layout version of this ("newer") hypervisor (default 1, I55) */
+  layoutVersion?: number;
   /** bound on the drain after `finish` */
   drainMs?: number;
 }
@@ -108,7 +111,7 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     const { hello, image } = await readMigration(socket);
     ({ hv } = await Hypervisor.restore(image, {
       domains: [{ id: 2, vcpus: 2, guest: builtinGuest('migrating-backend') }],
-      shared, abi: opts.abi, preemptEvery: opts.preemptEvery,
+      shared, abi: opts.abi, preemptEvery: opts.preemptEvery, build: buildForLayout(opts.layoutVersion),
       restore: { id: 1, guest: builtinGuest('migrating-frontend'), config: hello.domains[0].config, key: opts.key, maxVcpus: opts.maxVcpus },
     }));
     hv.start();

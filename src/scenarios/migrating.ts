@@ -65,6 +65,8 @@ export interface MigratingScenarioOptions {
   abi?: '2l' | 'fifo';
   /** the target host gives a domain at most this many vCPUs (1: it refuses domain 1, the source resumes) */
   targetMaxVcpus?: number;
+  /** the target host's private-region layout version (default 1; 2: a "newer" hypervisor, I55) */
+  targetLayout?: number;
   /** progress without the default scenario's live latency (this frontend keeps no live histogram) */
   onProgress?: (p: Omit<RunProgress, 'latency'>) => void;
 }
@@ -82,10 +84,11 @@ interface Target {
   kill(): void;
 }
 
-async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: number): Promise<Target> {
+async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: number, layout?: number): Promise<Target> {
   const bin = join(projectRoot(), 'bin', 'wasmxen.mjs');
   const args = ['--no-liftoff', bin, 'receive', '--live', '--abi', abi, '--timer-hz', String(timerHz)];
   if (maxVcpus !== undefined) args.push('--max-vcpus', String(maxVcpus));
+  if (layout !== undefined) args.push('--layout', String(layout));
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += d; });
@@ -210,7 +213,7 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
   let quiescedAt = 0;
   let report;
   try {
-    target = await startTarget(abi, timerHz, opts.targetMaxVcpus);
+    target = await startTarget(abi, timerHz, opts.targetMaxVcpus, opts.targetLayout);
     hv.start();
     hv.startTimer(timerHz);
     const booted = () => (progress('booting'), (Atomics.load(v.i32, S_BOOTED) & ALL_BOOTED) === ALL_BOOTED);

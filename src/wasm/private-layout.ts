@@ -4,7 +4,8 @@
 // assembly/shared/private-layout.ts) — the TypeScript shell compiles no copy
 // of them (I54). A machine reads its table once into a plain frozen object;
 // hot paths hold that object, never a lookup by name per event.
-import { LayoutMismatchError } from '../errors.ts';
+import { ConfigError, LayoutMismatchError } from '../errors.ts';
+import type { WasmBuild } from './exports.ts';
 
 /**
  * Every entry of the private-layout table, in the order assembly/index.ts exports them.
@@ -66,4 +67,25 @@ export function privateLayoutOf(mod: WebAssembly.Module): PrivateLayout {
     byModule.set(mod, layout);
   }
   return layout;
+}
+
+/** The private-layout versions this wasmxen has a build of. */
+export const LAYOUT_VERSIONS: readonly number[] = [1, 2];
+
+/**
+ * The product build with private-layout version `version` (1: release,
+ * 2: layout2); with `stress`, the stress build, which exists in version 1
+ * only. ConfigError for a version or combination that was not built.
+ * @internal
+ */
+export function buildForLayout(version: number | undefined, stress = false): WasmBuild {
+  const v = version ?? 1;
+  if (!LAYOUT_VERSIONS.includes(v)) {
+    throw new ConfigError(`private-layout version ${version} is not built: this wasmxen has versions ${LAYOUT_VERSIONS.join(' and ')}`);
+  }
+  if (stress) {
+    if (v !== 1) throw new ConfigError(`bug injection needs the stress build, which has private-layout version 1 only: drop the injection or the layout ${v}`);
+    return 'stress';
+  }
+  return v === 1 ? 'release' : 'layout2';
 }
