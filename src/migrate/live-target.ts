@@ -28,6 +28,8 @@ export type LiveReply = { ok: true } | { ok: false; fault?: string; error: strin
 /** What the target counted, for the source to sum with its own. */
 export interface LiveTargetReport {
   ok: true;
+  /** the private-region layout version of the target hypervisor that ran the moved domain */
+  layoutVersion: number;
   counts: HostCounts;
   /** one-way latency histograms of this host's vCPUs (hdr, compressed base64) */
   latency: string[];
@@ -149,6 +151,7 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     if (Date.now() > limit) break; // the source's sums then show what was not delivered
     await sleep(20);
   }
+  const layoutVersion = target.machine.dp.layout.LAYOUT_VERSION;
   const r = await target.shutdown();
   flows.sample();
   const latency: string[] = [];
@@ -160,7 +163,7 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     if (g?.latency) latency.push(g.latency);
     if (x.dom === 1 && g?.resumed) resumed = g.resumed;
   }
-  return { ok: true, counts: flows.last, latency, spurious, ...(resumed ? { resumed } : {}), ...(r.crashed.length ? { crashed: r.crashed[0].message } : {}) };
+  return { ok: true, layoutVersion, counts: flows.last, latency, spurious, ...(resumed ? { resumed } : {}), ...(r.crashed.length ? { crashed: r.crashed[0].message } : {}) };
 }
 
 /** Merge hdr histograms (compressed base64) into one. */

@@ -53,6 +53,8 @@ export interface MigrationReport {
   /** what the target host counted after the move */
   target?: {
     delivered: number; ipis: number; timer_ticks: number; spurious: number;
+    /** the target hypervisor's private-region layout version (--migrate-layout) */
+    layout_version: number;
     /** the moved frontend's resume path: ports rebound, requests notified again, IPI chain restarted */
     resumed?: { ports: number; renotified: number; ipiRestarted: boolean };
   };
@@ -265,6 +267,7 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     const t = remote.counts;
     migration.target = {
       delivered: sum(t.delivered), ipis: t.delivered[idx(F_IPI)] + t.delivered[idx(F_IPI + 2)], timer_ticks: t.ticks[0] + t.ticks[1], spurious: remote.spurious,
+      layout_version: remote.layoutVersion,
       ...(remote.resumed ? { resumed: remote.resumed } : {}),
     };
   }
