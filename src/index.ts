@@ -27,6 +27,7 @@ export { DataPlane, createMachine } from './wasm/data-plane.ts';
 export type { Machine, ChannelRecord, DomainStats } from './wasm/data-plane.ts';
 export type { WasmBuild } from './wasm/exports.ts';
 export type { PrivateLayout } from './wasm/private-layout.ts';
+export { PRIVATE_LAYOUT_NAMES } from './wasm/private-layout.ts';
 export { formatEventWord, dumpFifoQueues } from './wasm/decode.ts';
 export { bootFifoGuest, GuestBootError } from './guest/fifo-boot.ts';
 export * from '../assembly/shared/fifo-abi.ts';

@@ -8,8 +8,8 @@ import { ConfigError, LayoutMismatchError } from '../errors.ts';
 import type { WasmBuild } from './exports.ts';
 
 /**
- * Every entry of the private-layout table, in the order assembly/index.ts exports them.
- * @internal
+ * The names of the entries of a wasm build's private-layout table (the keys
+ * of {@link PrivateLayout}), in the order assembly/index.ts exports them.
  */
 export const PRIVATE_LAYOUT_NAMES = [
   'LAYOUT_VERSION', 'DOM_HEADER_BYTES', 'D_DOMID', 'D_NR_VCPUS', 'D_MAX_EVTCHN_PORT', 'D_ABI',

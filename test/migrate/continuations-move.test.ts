@@ -12,6 +12,7 @@ import { regsGpa } from './helpers.ts';
 import { startReceiver } from './peer.ts';
 import { sendDomains, type Outgoing } from '../../src/migrate/sender.ts';
 import { saveDomain } from '../../src/migrate/save.ts';
+import { parseImage } from '../../src/migrate/parse.ts';
 import { domainDigest } from '../../src/migrate/digest.ts';
 import { arrive, type Reply, type ArrivedDomain } from '../../src/migrate/receiver.ts';
 import type { WasmBuild } from '../../src/wasm/exports.ts';
@@ -226,6 +227,24 @@ describe('version skew: a target with another private-region layout (I55)', () =
       }
     }, 300_000);
   }
+
+  it('an image whose SAVE_INFO names a layout version newer than any this wasmxen knows restores and finishes on both (I55)', () => {
+    const c = CASES[CASES.length - 1]; // EVTCHNOP_reset: a continuation whose position is in the command word
+    const ref = unmoved(c, 1, 'release');
+    const { t } = stopped(c, 1, 1, 'release');
+    // a saver from the future: the same state, SAVE_INFO says layout 99
+    const future = Object.assign(Object.create(t.m.dp) as typeof t.m.dp, { layout: { ...t.m.dp.layout, LAYOUT_VERSION: 99 } });
+    const chunks: Uint8Array[] = [];
+    saveDomain(future, t.m.domain(1), (chunk) => chunks.push(chunk), { regsGpa: regsGpa(t.layout.scratchGfn), key: KEY });
+    const image = Buffer.concat(chunks);
+    expect(parseImage(image, { key: KEY }).saveInfo).toMatchObject({ layoutVersion: 99 });
+    for (const layoutVersion of [1, 2]) {
+      const { reply } = arrive({ domains: [{ domid: 1 }] }, [image], { key: KEY, preemptEvery: 1, layoutVersion });
+      const [dom] = arrived(reply);
+      expect({ layout: reply.ok && reply.layoutVersion, result: dom.vcpus[0].result, digest: dom.digest })
+        .toEqual({ layout: layoutVersion, result: ref.result, digest: ref.digests[0] });
+    }
+  });
 
   it('layout 1 → 2 in another process: every preemptible op at every point', async () => {
     for (const c of CASES) {
