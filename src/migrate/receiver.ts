@@ -58,7 +58,7 @@ export function arrive(hello: Hello, images: Uint8Array[], opts: ReceiverOptions
   }
   const gapId = [...Array(MAX_DOMAINS).keys()].reverse().find((d) => !hello.domains.some((h) => h.domid === d))!;
   const configs = parsed.map((img, i) => ({ ...restoreConfig(img, hello.domains[i].domid), control: hello.domains[i].control ?? false }));
-  const build = buildForLayout(opts.layoutVersion, opts.inject !== undefined);
+  const build = buildForLayout(opts.layoutVersion, !!opts.inject);
   const machine = createMachine([{ domid: gapId, vcpus: 1, frames: opts.gapFrames ?? 13 }, ...configs], build, { preemptEvery: opts.preemptEvery });
   if (opts.inject) machine.dp.x.stressConfigure(0, 0, 0, opts.inject);
   const filled = parsed.map((img, i) => ({ img, region: machine.domain(configs[i].domid), vcpus: fillDomain(machine.dp, machine.domain(configs[i].domid), img) }));
