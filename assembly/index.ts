@@ -307,6 +307,21 @@ export function isStressBuild(): u32 {
 // -------------------------------------------------------------- canary
 export function waitCanary(addr: usize): i32 { return canary(addr); }
 
+// ------------------------------------------------ the private-layout table
+// This build's hypervisor-private memory map (assembly/shared/private-layout.ts),
+// exported as immutable globals: the TypeScript shell reads them once per
+// machine and never compiles its own copy (src/wasm/private-layout.ts, I54).
+export {
+  LAYOUT_VERSION, DOM_HEADER_BYTES, D_DOMID, D_NR_VCPUS, D_MAX_EVTCHN_PORT, D_ABI, D_VALID_EVTCHNS,
+  D_FIFO_NUM_EVTCHNS, D_GUEST_WIDTH, D_CHANNEL_CAPACITY, D_FLAGS, D_PARKED, D_POLL_MASK, D_EVENT_LOCK,
+  D_ACTIVE_EVTCHNS, D_XEN_EVTCHNS, D_NEXT_EVTCHN, D_TOT_PAGES, D_MAX_PAGES, D_P2M_TABLE, D_DIRTY_BITMAP,
+  D_P2M_REMOVALS, D_ABI_LOCK, D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP, D_STAT_LOCK_GAVE_UP,
+  D_STAT_NO_CONTROL_BLOCK, D_STAT_UPCALLS, D_STAT_KICKS, D_STAT_RELINK_SKIPPED, D_STAT_RAISES, D_FIFO_ARRAY,
+  D_VCPUS, VCPU_BYTES, V_KICK, V_BLOCKED, V_NOTIFIED, V_POLL, V_CB_STATE, V_CB_GFN, V_CB_OFFSET, V_VIRQ_LOCK,
+  V_QUEUES, QUEUE_BYTES, Q_TAIL, Q_LOCK, V_VIRQ_TO_EVTCHN, D_CHANNELS, CHANNEL_BYTES, C_LOCK, C_STATE,
+  C_FLAGS, C_NOTIFY_VCPU, C_PRIORITY, C_FIFO_LASTQ, C_REMOTE_DOM, C_REMOTE_PORT, C_INFLIGHT,
+} from "./shared/private-layout";
+
 // ------------------------------------------- other planes' export lists
 export * from "./bench/index";
 export * from "./dm/index";

@@ -12,7 +12,8 @@
 // its kick increment makes the guest's wait return "not-equal" if it had not
 // started sleeping yet.
 
-import { VI_UPCALL_PENDING, VI_UPCALL_MASK, D_STAT_UPCALLS, D_STAT_KICKS } from "./shared/layout";
+import { VI_UPCALL_PENDING, VI_UPCALL_MASK } from "./shared/layout";
+import { D_STAT_UPCALLS, D_STAT_KICKS } from "./shared/private-layout";
 import { addrVcpuInfo, addrKick, addrBlocked, addrNotified } from "./domain/vcpu";
 import { addrDomField } from "./domain/table";
 import { noise, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK, injected, INJ_LOST_WAKEUP } from "./stress/noise";

@@ -1,4 +1,5 @@
-// Builds everything: the wasm data plane (release, debug and stress targets),
+// Builds everything: the wasm data plane (release, debug and stress targets,
+// and layout2: the release build with private-region layout version 2),
 // the safety gate on each, the esbuild bundles (workers, the CLI, built-in
 // guests and consumers, and the library: the core `wasmxen` as ESM and
 // CommonJS, the harness subpaths as ESM sharing the core's chunks), and the
@@ -19,6 +20,7 @@ const wasmOutputs = {
   release: 'build/wasmxen.wasm',
   debug: 'build/wasmxen.debug.wasm',
   stress: 'build/wasmxen.stress.wasm',
+  layout2: 'build/wasmxen.layout2.wasm',
 };
 const wasmTargets = Object.keys(wasmOutputs);
 

@@ -221,3 +221,14 @@ export class PauseTimeoutError extends WasmxenError {
       'the pause was withdrawn and the domain runs on: let that vCPU return, or raise the bound');
   }
 }
+
+/**
+ * A data plane and a memory (or a module and the build it was asked to be)
+ * disagree on the hypervisor-private layout version: a thread attached a
+ * module to a memory another layout version laid out, or a module carries no
+ * layout table. Every thread of one hypervisor must run the same build.
+ */
+export class LayoutMismatchError extends WasmxenError {
+  override name = 'LayoutMismatchError';
+  override readonly code = 'WASMXEN_LAYOUT_MISMATCH';
+}

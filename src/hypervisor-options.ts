@@ -34,7 +34,11 @@ export interface DomainSpec {
 /** What `Hypervisor.create` builds: domains, wasm build, ABI, consumers, and where failures go. */
 export interface HypervisorOptions {
   domains: DomainSpec[];
-  /** which wasm build runs the data plane; default release */
+  /**
+   * which wasm build runs the data plane; default release. 'layout2' is a
+   * "newer" hypervisor with private-region layout version 2: it runs every
+   * guest unchanged and restores images saved under either layout (I55).
+   */
   build?: WasmBuild;
   /** a buffer every guest sees as g.shared */
   shared?: SharedArrayBuffer;

@@ -28,6 +28,8 @@ import { saveDomain, type SaveFigures } from './migrate/save.ts';
 import { restoreImage, restoreConfig, checkTarget } from './migrate/restore.ts';
 import { parseImage } from './migrate/parse.ts';
 import { sizeDomain, domainBytes } from './wasm/memory-map.ts';
+import { compileDataPlane } from './wasm/module.ts';
+import { privateLayoutOf } from './wasm/private-layout.ts';
 import type { EmulatorContext } from './migrate/emulator.ts';
 import { kernelRegsGpa, collectImage, checkRestoreId, type HvSaveOptions, type HvRestoreOptions } from './migrate/toolstack.ts';
 
@@ -358,7 +360,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     // validate before creating even the hypervisor: a refused image leaves nothing behind
     const img = parseImage(bytes, { key: opts.restore.key });
     checkTarget(img, { maxVcpus: opts.restore.maxVcpus });
-    const need = domainBytes(sizeDomain(restoreConfig(img, opts.restore.id)));
+    const need = domainBytes(sizeDomain(restoreConfig(img, opts.restore.id), privateLayoutOf(compileDataPlane(opts.build ?? 'release'))));
     const hv = await Hypervisor.create({ ...opts, spareKiB: (opts.spareKiB ?? 0) + Math.ceil(need / 1024) });
     try {
       return { hv, domain: await hv.restoreDomain(bytes, opts.restore), ...(img.emulator ? { emulator: img.emulator } : {}) };

@@ -16,6 +16,7 @@ export type { VcpuReport } from './vcpu/protocol.ts';
 export {
   WasmxenError, EvtchnError, ConfigError, RuntimeCheckError, BuildMissingError, HypervisorClosedError,
   NoSuchDomainError, InvalidArgumentError, HandlerError, VcpuCrashError, StuckVcpuError, DomainStateError, PauseTimeoutError, errnoName,
+  LayoutMismatchError,
 } from './errors.ts';
 export type { ConsumerSpec, XenConsumer, ConsumerContext, ConsumerCall } from './consumers/types.ts';
 export { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
@@ -25,6 +26,8 @@ export type { DomainConfig, DomainRegion, MemoryPlan } from './wasm/memory-map.t
 export { DataPlane, createMachine } from './wasm/data-plane.ts';
 export type { Machine, ChannelRecord, DomainStats } from './wasm/data-plane.ts';
 export type { WasmBuild } from './wasm/exports.ts';
+export type { PrivateLayout } from './wasm/private-layout.ts';
+export { PRIVATE_LAYOUT_NAMES } from './wasm/private-layout.ts';
 export { formatEventWord, dumpFifoQueues } from './wasm/decode.ts';
 export { bootFifoGuest, GuestBootError } from './guest/fifo-boot.ts';
 export * from '../assembly/shared/fifo-abi.ts';

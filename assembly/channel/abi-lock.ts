@@ -5,7 +5,7 @@
 // pending bit is converted to FIFO's sticky flag) or wholly after (it uses
 // FIFO): none is lost in between.
 
-import { D_ABI_LOCK } from "../shared/layout";
+import { D_ABI_LOCK } from "../shared/private-layout";
 import { addrDomField } from "../domain/table";
 import { readLock, readUnlock, writeLock, writeUnlock } from "../sync/lock";
 

@@ -5,7 +5,8 @@
 // and then publishing valid_evtchns (XSA-340), which only grows (XSA-338).
 // All allocation runs under the domain's event lock (write).
 
-import { EVTCHNS_PER_BUCKET, DF_DYING, CHANNEL_BYTES } from "../shared/layout";
+import { EVTCHNS_PER_BUCKET, DF_DYING } from "../shared/layout";
+import { CHANNEL_BYTES } from "../shared/private-layout";
 import { ENOSPC, EBUSY, EINVAL, ENOMEM } from "../shared/errno";
 import { ECS_FREE, DOMID_SELF } from "../shared/evtchn-abi";
 import { EVTCHN_FIFO_NR_CHANNELS } from "../shared/fifo-abi";

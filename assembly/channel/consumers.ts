@@ -15,7 +15,8 @@
 // frees the port (I23). A consumer registered without drain skips the wait
 // (upstream Xen's model: callbacks validate their own state).
 
-import { G_XEN_CONSUMERS, NR_XEN_CONSUMERS, G_CONSUMER_NODRAIN, C_INFLIGHT, CF_CONSUMER_SHIFT } from "../shared/layout";
+import { G_XEN_CONSUMERS, NR_XEN_CONSUMERS, G_CONSUMER_NODRAIN, CF_CONSUMER_SHIFT } from "../shared/layout";
+import { C_INFLIGHT } from "../shared/private-layout";
 import { ENOSPC, ENOENT, EINVAL, ESRCH } from "../shared/errno";
 import { ECS_UNBOUND, ECS_INTERDOMAIN } from "../shared/evtchn-abi";
 import {

@@ -8,7 +8,7 @@
 // or the raiser sees the bit and bumps the kick word, so the poller's wait on
 // the old kick value returns at once.
 
-import { D_POLL_MASK } from "../shared/layout";
+import { D_POLL_MASK } from "../shared/private-layout";
 import { EINVAL } from "../shared/errno";
 import { addrDomField, loadNrVcpus, loadValidEvtchns } from "../domain/table";
 import { addrKick, addrBlocked } from "../domain/vcpu";

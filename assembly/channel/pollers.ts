@@ -1,7 +1,7 @@
 // check_pollers (spec §6.6): wake the vCPUs polling a port whose PENDING
 // just went 0 → 1. Pairs with schedPollPrepare (I20).
 
-import { D_POLL_MASK, V_POLL } from "../shared/layout";
+import { D_POLL_MASK, V_POLL } from "../shared/private-layout";
 import { addrDomField } from "../domain/table";
 import { addrVcpu } from "../domain/vcpu";
 import { kickVcpu } from "../upcall";

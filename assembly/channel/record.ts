@@ -2,9 +2,9 @@
 // storage; spec §4.2). Only hypervisor code writes these.
 
 import {
-  D_CHANNELS, CHANNEL_BYTES, C_LOCK, C_STATE, C_NOTIFY_VCPU, C_PRIORITY,
-  C_FIFO_LASTQ, C_REMOTE_DOM, C_REMOTE_PORT, C_FLAGS,
-} from "../shared/layout";
+  D_CHANNELS, CHANNEL_BYTES, C_LOCK, C_STATE, C_NOTIFY_VCPU, C_PRIORITY, C_FIFO_LASTQ, C_REMOTE_DOM,
+  C_REMOTE_PORT, C_FLAGS,
+} from "../shared/private-layout";
 import { privBase } from "../domain/table";
 
 @inline export function addrChannel(dom: u32, port: u32): usize {

@@ -4,7 +4,7 @@
 import { NR_VIRQS } from "../shared/evtchn-abi";
 import { DF_CONTROL } from "../shared/layout";
 import { addrVirqToEvtchn, addrVcpu } from "../domain/vcpu";
-import { V_VIRQ_LOCK } from "../shared/layout";
+import { V_VIRQ_LOCK } from "../shared/private-layout";
 import { loadNrVcpus, domainExists, addrDomFlags } from "../domain/table";
 import { addrChannelLock, loadNotifyVcpu } from "./record";
 import { readLock, readUnlock, readTryLock } from "../sync/lock";

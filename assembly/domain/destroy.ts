@@ -20,7 +20,8 @@
 // Differences from Xen are listed in docs/architecture.md (§ Domain lifecycle).
 
 import { ESRCH, EINVAL, EBUSY, ERESTART } from "../shared/errno";
-import { DF_DYING, DF_DEAD, DF_PAUSED, D_PARKED } from "../shared/layout";
+import { DF_DYING, DF_DEAD, DF_PAUSED } from "../shared/layout";
+import { D_PARKED } from "../shared/private-layout";
 import { ECS_FREE } from "../shared/evtchn-abi";
 import {
   addrEventLock, addrDomFlags, addrDomField, domainExists, clearDomainEntry, loadValidEvtchns, storeValidEvtchns,

@@ -1,9 +1,10 @@
 // vCPU record accessors (hypervisor-private) and the guest-visible vcpu_info.
 
+import { SHARED_INFO_GFN, PAGE_SHIFT, VCPU_INFO_SIZE } from "../shared/layout";
 import {
   D_VCPUS, VCPU_BYTES, V_CB_STATE, V_CB_GFN, V_CB_OFFSET, V_KICK, V_BLOCKED, V_NOTIFIED, V_QUEUES,
-  QUEUE_BYTES, V_VIRQ_TO_EVTCHN, SHARED_INFO_GFN, PAGE_SHIFT, VCPU_INFO_SIZE,
-} from "../shared/layout";
+  QUEUE_BYTES, V_VIRQ_TO_EVTCHN,
+} from "../shared/private-layout";
 import { privBase, guestBase } from "./table";
 
 @inline export function addrVcpu(dom: u32, vcpu: u32): usize {

@@ -5,7 +5,8 @@
 // and only while no other queue lock is held (I6), so two raisers can never
 // deadlock on two queues.
 
-import { Q_TAIL, Q_LOCK, PAGE_SHIFT, CB_READY } from "../shared/layout";
+import { PAGE_SHIFT, CB_READY } from "../shared/layout";
+import { Q_TAIL, Q_LOCK } from "../shared/private-layout";
 import { CB_HEAD_OFFSET, CB_READY_OFFSET } from "../shared/fifo-abi";
 import { mutexAcquire, mutexRelease } from "../sync/lock";
 import { addrCbState, addrCbGfn, addrCbOffset } from "../domain/vcpu";

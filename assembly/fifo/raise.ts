@@ -4,10 +4,10 @@ import {
   EVTCHN_FIFO_PENDING, EVTCHN_FIFO_MASKED, EVTCHN_FIFO_LINKED,
   SET_PENDING_LOCK_ATTEMPTS, EVTCHN_FIFO_MAX_QUEUES, SET_LINK_RETRIES,
 } from "../shared/fifo-abi";
+import { CF_FIFO_PENDING, CF_REPLAY_CLAIM, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK } from "../shared/layout";
 import {
-  CF_FIFO_PENDING, CF_REPLAY_CLAIM, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, D_STAT_LOCK_GAVE_UP,
-  D_STAT_NO_CONTROL_BLOCK, D_STAT_RAISES, D_STAT_RELINK_SKIPPED,
-} from "../shared/layout";
+  D_STAT_LOCK_GAVE_UP, D_STAT_NO_CONTROL_BLOCK, D_STAT_RAISES, D_STAT_RELINK_SKIPPED,
+} from "../shared/private-layout";
 import { addrDomField, loadNrVcpus } from "../domain/table";
 import { addrQueue } from "../domain/vcpu";
 import {

@@ -10,7 +10,8 @@
 import {
   EVTCHN_FIFO_LINKED, EVTCHN_FIFO_BUSY, EVTCHN_FIFO_LINK_MASK, SET_LINK_RETRIES,
 } from "../shared/fifo-abi";
-import { D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP, LINK_TRIES_BUCKETS } from "../shared/layout";
+import { LINK_TRIES_BUCKETS } from "../shared/layout";
+import { D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP } from "../shared/private-layout";
 import { addrDomField } from "../domain/table";
 import { noise, NP_LINK_BEFORE_CAS, injected, INJ_UNBOUNDED_SET_LINK, INJ_NO_BUSY } from "../stress/noise";
 

@@ -8,9 +8,11 @@
 // allocation.
 
 import {
-  PAGE_SHIFT, D_TOT_PAGES, D_MAX_PAGES, D_P2M_TABLE, D_DIRTY_BITMAP, D_P2M_REMOVALS, D_CHANNELS, CHANNEL_BYTES,
-  P2M_INVALID, P2M_RAM_RW, P2M_RAM_RO, P2M_MMIO_DM, P2M_XEN, SHARED_INFO_GFN,
+  PAGE_SHIFT, P2M_INVALID, P2M_RAM_RW, P2M_RAM_RO, P2M_MMIO_DM, P2M_XEN, SHARED_INFO_GFN,
 } from "../shared/layout";
+import {
+  D_TOT_PAGES, D_MAX_PAGES, D_P2M_TABLE, D_DIRTY_BITMAP, D_P2M_REMOVALS, D_CHANNELS, CHANNEL_BYTES,
+} from "../shared/private-layout";
 import { ENOENT, EINVAL } from "../shared/errno";
 import { addrDomField, guestBase, guestFrames, loadChannelCapacity } from "../domain/table";
 

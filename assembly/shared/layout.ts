@@ -30,10 +30,9 @@ export const WASM_PAGE_SIZE = 65536;
 
 // ---------------------------------------------------------------- global header
 export const GLOBAL_MAGIC = 0x4e455857; // "WXEN" little-endian
-export const LAYOUT_VERSION = 1;
 
 export const G_MAGIC = 0;            // u32
-export const G_VERSION = 4;          // u32
+export const G_VERSION = 4;          // u32 LAYOUT_VERSION of the module that laid the memory out (private-layout.ts, I54)
 export const G_TOTAL_PAGES = 8;      // u32, wasm pages of the memory
 export const G_CANARY = 64;          // 64 bytes of scratch for the wait canary
 export const G_SCRATCH = 128;        // 128 bytes the TS shell may use for argument structs in tests
@@ -89,48 +88,13 @@ export const SI_EVTCHN_MASK_64 = 0xa00;
 export const SI_EVTCHN_MASK_32 = 0x880;
 
 // ---------------------------------------------------- domain private region
-// ┌ header (DOM_HEADER_BYTES) ┬ FIFO array gfns (128 × u32) ┬ vCPU records ┬ channels ┐
-export const DOM_HEADER_BYTES = 256;
-export const D_DOMID = 0;            // u32
-export const D_NR_VCPUS = 4;         // u32, 1..XEN_LEGACY_MAX_VCPUS
-export const D_MAX_EVTCHN_PORT = 8;  // u32, highest port the domain may use
-export const D_ABI = 12;             // u32 ABI_2L / ABI_FIFO; stored after FIFO state is built (I9)
-export const D_VALID_EVTCHNS = 16;   // u32, multiple of 64, only grows (XSA-338/340) — except in evtchn_destroy
-                                     // of a dying domain, which keeps its progress here as Xen does (I29)
-export const D_ACTIVE_EVTCHNS = 20;  // u32
-export const D_XEN_EVTCHNS = 24;     // u32
-export const D_NEXT_EVTCHN = 28;     // u32, reset progress (0 = none)
-export const D_EVENT_LOCK = 32;      // i32 rwlock word
-export const D_FIFO_NUM_EVTCHNS = 36;// u32, = pages × 1024, stored after the page gfn (I8)
-export const D_GUEST_WIDTH = 40;     // u32 64 or 32: the 2-level word width
-export const D_FLAGS = 44;           // u32 DF_* bits
-export const D_CHANNEL_CAPACITY = 48;// u32 ports with storage reserved (multiple of 64)
-export const D_POLL_MASK = 52;       // u32 bit v: vCPU v is blocked in SCHEDOP_poll (spec §6.6)
-export const D_PARKED = 56;          // u32 bit v: vCPU v is parked for a pause (I28); D_FLAGS is the futex parked vCPUs sleep on
-// guest physical memory (assembly/mm/p2m.ts): Xen's d->tot_pages and d->max_pages,
-// and where the populated and log-dirty bitmaps sit in this region
-export const D_TOT_PAGES = 160;      // u32 pages allocated to the domain (atomic; gfn 0 is Xen's, not counted)
-export const D_MAX_PAGES = 164;      // u32 the reservation limit
-export const D_P2M_TABLE = 168;      // u32 region offset of the p2m table (one P2M_* byte per gfn)
-export const D_DIRTY_BITMAP = 172;   // u32 region offset of the log-dirty bitmap (bit g = gfn g modified)
-export const D_P2M_REMOVALS = 176;   // u32 generation: +1 per frame removed from the p2m; the device model
-                                     // invalidates its mapcache when it changed (Xen's invalidate ioreq, I44)
-export const D_ABI_LOCK = 192;       // i32 rwlock word: raises (read) vs the ABI switch (write) (I19);
-                                     // a cache line of its own: every raise writes it
-// statistics, hypervisor-private counters (u32, atomic add). The release build
-// (WASMXEN_STATS=0) skips the two per-raise ones — raises, and setLink calls
-// that needed at most one cmpxchg — which cost every sender a locked write on
-// this shared line; rare events (retries, give-ups, drops, upcalls, kicks) are
-// always counted.
-export const D_STAT_LINK_TRIES = 64;       // u32 × 8: histogram of setLink cmpxchg attempts (index = attempts, 7 = more)
-export const D_STAT_LINK_GAVE_UP = 96;     // u32: setLink bound reached, event lost (spec §9.6)
-export const D_STAT_LOCK_GAVE_UP = 100;    // u32: queue-lock loop gave up after 3 tries (spec §9.5)
-export const D_STAT_NO_CONTROL_BLOCK = 104;// u32: raise dropped, vCPU has no control block
-export const D_STAT_UPCALLS = 108;         // u32: markEventsPending that set the flag 0→1
-export const D_STAT_KICKS = 112;           // u32: wake-ups sent to a blocked vCPU
-export const D_STAT_RAISES = 116;          // u32: FIFO raises that reached the word
-export const D_STAT_RELINK_SKIPPED = 120;  // u32: EVTCHNOP_unmask saw PENDING, the guest took it before the relink (I26)
-export const LINK_TRIES_BUCKETS = 8;
+// Where each word of the private region lives (D_*, V_*, Q_*, C_* and the
+// record sizes) depends on the build's layout version and is defined in
+// assembly/shared/private-layout.ts, which only AssemblyScript compiles; the
+// TypeScript shell reads those offsets from the loaded module (I54). What
+// follows here is the same in every layout version: the values stored in the
+// private words, and counts.
+export const LINK_TRIES_BUCKETS = 8; // D_STAT_LINK_TRIES histogram buckets
 
 export const DF_DYING = 1;
 export const DF_PAUSED = 2;
@@ -141,46 +105,10 @@ export const DF_DEAD = 8;            // evtchn_destroy completed (Xen's DOMDYING
 export const ABI_2L = 0;
 export const ABI_FIFO = 1;
 
-export const D_FIFO_ARRAY = DOM_HEADER_BYTES;           // 128 × u32 gfn
-export const EVTCHN_FIFO_MAX_ARRAY_PAGES = 128;
-export const D_VCPUS = D_FIFO_ARRAY + 4 * EVTCHN_FIFO_MAX_ARRAY_PAGES; // 768
-
-// vCPU record
-// ┌ cb state/gfn/offset ┬ kick, blocked ┬ 16 queues {tail, lock} ┬ virq_to_evtchn[24] ┐
-export const VCPU_BYTES = 256;
-export const V_CB_STATE = 0;         // u32 CB_NONE / CB_READY; stored after gfn and offset (I7)
-export const V_CB_GFN = 4;           // u32
-export const V_CB_OFFSET = 8;        // u32
-export const V_KICK = 12;            // i32 futex word: bumped on every wake-up
-export const V_BLOCKED = 16;         // i32 1 while the vCPU is (about to be) asleep
-export const V_POLL = 20;            // i32 reserved for SCHEDOP_poll
-export const V_VIRQ_LOCK = 24;       // i32 rwlock word: virq_to_evtchn[] (spec §12)
-export const V_NOTIFIED = 28;        // i32 the kick value of the last kick that notified a blocked vCPU (I3's lost wake-up check)
-export const V_QUEUES = 32;          // 16 × QUEUE_BYTES
-export const QUEUE_BYTES = 8;
-export const Q_TAIL = 0;             // u32 port, 0 = empty/unknown; written under Q_LOCK only
-export const Q_LOCK = 4;             // i32 lock word
-export const V_VIRQ_TO_EVTCHN = 160; // 24 × u32
+export const EVTCHN_FIFO_MAX_ARRAY_PAGES = 128; // D_FIFO_ARRAY slots
 
 export const CB_NONE = 0;
 export const CB_READY = 1;
-
-// channel table: right after the largest possible set of vCPU records, so its
-// offset is the same for every domain
-export const D_CHANNELS = D_VCPUS + XEN_LEGACY_MAX_VCPUS * VCPU_BYTES; // 8960
-
-// channel record, one per port with storage
-// ┌ lock ┬ state ┬ notify ┬ priority ┬ lastq ┬ remote dom ┬ remote port/virq ┬ flags ┐
-export const CHANNEL_BYTES = 48;
-export const C_LOCK = 0;             // i32 rwlock word
-export const C_STATE = 4;            // u32 ECS_*
-export const C_NOTIFY_VCPU = 8;      // u32
-export const C_PRIORITY = 12;        // u32 0..15
-export const C_FIFO_LASTQ = 16;      // u32 prio | vcpu << 8, read and written as one unit
-export const C_REMOTE_DOM = 20;      // u32
-export const C_REMOTE_PORT = 24;     // u32 (interdomain peer port, or VIRQ number)
-export const C_FLAGS = 28;           // u32 CF_* bits
-export const C_INFLIGHT = 32;        // i32 Xen-consumer callbacks in flight on this (Xen-owned) channel; bit 31: a closer waits (I23)
 
 export const CF_FIFO_PENDING = 1;    // sticky "raised without an array page" (spec §9.3), never cleared
 export const CF_REPLAY_CLAIM = 0x10; // a raise without an array page not yet re-raised: taken by exactly one of

@@ -8,6 +8,7 @@ import { runLiveTarget } from '../migrate/live-target.ts';
 import type { HostCounts } from '../scenarios/flow-sample.ts';
 import { injectionByName, INJECTIONS } from '../stress/inject.ts';
 import { VerdictError } from './exit.ts';
+import { buildForLayout } from '../wasm/private-layout.ts';
 
 function intArg(min: number, max: number) {
   return (v: string): number => {
@@ -24,6 +25,7 @@ export function registerReceive(program: Command): void {
     .option('--port <n>', 'TCP port on 127.0.0.1 (0: any free one)', intArg(0, 65535), 0)
     .option('--key <key>', 'HMAC key the images must be authenticated with')
     .option('--preempt-every <n>', 'this hypervisor\'s preemption budget (may differ from the sender\'s)', intArg(1, 0xffffffff))
+    .option('--layout <version>', 'this hypervisor\'s private-region layout version, 1 or 2 (may differ from the sender\'s)', intArg(1, 0xffff))
     .option('--count <n>', 'migrations to serve, one after another, each into a fresh machine', intArg(1, 100000), 1)
     .option('--gap-frames <n>', 'frames of another domain placed before the restored ones', intArg(2, 262144), 13)
     .option('--max-vcpus <n>', 'the most vCPUs this host gives a domain', intArg(0, 32))
@@ -32,7 +34,8 @@ export function registerReceive(program: Command): void {
       + '"finish COUNTS" arrives on stdin, then print what this host counted as JSON')
     .option('--abi <abi>', 'with --live: the ABI of the fresh backend', 'fifo')
     .option('--timer-hz <n>', 'with --live: this host\'s timer VIRQ rate', intArg(1, 1000), 100)
-    .action(async (opts: { port: number; count: number; key?: string; preemptEvery?: number; gapFrames: number; maxVcpus?: number; inject?: string; live?: boolean; abi: string; timerHz: number }) => {
+    .action(async (opts: { port: number; count: number; key?: string; preemptEvery?: number; layout?: number; gapFrames: number; maxVcpus?: number; inject?: string; live?: boolean; abi: string; timerHz: number }) => {
+      buildForLayout(opts.layout, opts.inject !== undefined); // a layout that was not built: refused before listening
       if (opts.live) {
         if (opts.abi !== 'fifo' && opts.abi !== '2l') throw new Error(`--abi must be fifo or 2l, not '${opts.abi}'`);
         if (opts.inject || opts.count !== 1) throw new Error('--live serves one migration of the default scenario: drop --inject and --count');
@@ -41,7 +44,7 @@ export function registerReceive(program: Command): void {
           lines.on('line', (l) => { if (l.startsWith('finish ')) resolve((JSON.parse(l.slice(7)) as HostCounts | null) ?? undefined); });
           lines.on('close', () => resolve(undefined));
         });
-        const r = await runLiveTarget({ port: opts.port, abi: opts.abi, timerHz: opts.timerHz, key: opts.key, maxVcpus: opts.maxVcpus, preemptEvery: opts.preemptEvery },
+        const r = await runLiveTarget({ port: opts.port, abi: opts.abi, timerHz: opts.timerHz, key: opts.key, maxVcpus: opts.maxVcpus, preemptEvery: opts.preemptEvery, layoutVersion: opts.layout },
           (port) => console.log(`listening ${port}`), finish);
         console.log(JSON.stringify(r));
         if (!r.ok) throw new VerdictError(`migration refused: ${r.error}`);
@@ -56,7 +59,7 @@ export function registerReceive(program: Command): void {
       let refused = 0;
       let first: string | undefined;
       await receive(opts.port, opts.count, {
-        key: opts.key, preemptEvery: opts.preemptEvery, gapFrames: opts.gapFrames, maxVcpus: opts.maxVcpus, inject,
+        key: opts.key, preemptEvery: opts.preemptEvery, layoutVersion: opts.layout, gapFrames: opts.gapFrames, maxVcpus: opts.maxVcpus, inject,
       }, (port) => console.log(`listening ${port}`), (r) => {
         console.log(JSON.stringify(r));
         if (!r.ok) { refused++; first ??= r.error; }

@@ -6,6 +6,7 @@ import { runFifoDataPlane, formatDataPlaneReport, DATA_PLANE_MAX_SECONDS } from 
 import { runDefaultScenario, formatRunReport, MAX_RUN_SECONDS, type RunProgress } from '../scenarios/default.ts';
 import { runDmaScenario, formatDmaReport } from '../scenarios/dma.ts';
 import { runMigratingScenario } from '../scenarios/migrating.ts';
+import { buildForLayout } from '../wasm/private-layout.ts';
 import { boundedNumber, boundedInteger } from './options.ts';
 import { fifo1to1Rate } from '../bench/reference-rate.ts';
 import { EXIT_VERDICT_BAD } from './exit.ts';
@@ -53,11 +54,15 @@ export function registerRun(program: Command): void {
       + 'where a fresh backend takes over (exit 1 if it failed, e.g. the target refused the image; the source then resumed it)', boundedNumber(MAX_RUN_SECONDS, 'thirty days'))
     .option('--migrate-max-vcpus <n>', 'with --migrate-at: the target host gives a domain at most N vCPUs (1 makes it refuse domain 1\'s two)',
       boundedInteger(32, 'Xen\'s legacy vCPU limit'))
-    .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo'; saveAt?: number; saveTo?: string; migrateAt?: number; migrateMaxVcpus?: number }) => {
+    .option('--migrate-layout <version>', 'with --migrate-at: the target host\'s private-region layout version, 1 or 2 (2: a "newer" hypervisor)',
+      boundedInteger(0xffff, 'a layout version'))
+    .action(async (opts: { scenario: string; seconds: number; json?: boolean; abi: '2l' | 'fifo'; saveAt?: number; saveTo?: string; migrateAt?: number; migrateMaxVcpus?: number; migrateLayout?: number }) => {
       if (opts.migrateAt !== undefined && opts.scenario !== 'default') throw new Error('--migrate-at migrates domain 1 of the default scenario: drop --scenario');
       if (opts.migrateAt !== undefined && opts.saveAt !== undefined) throw new Error('--migrate-at and --save-at do not go together: give one');
       if (opts.migrateAt !== undefined && opts.migrateAt >= opts.seconds) throw new Error(`--migrate-at ${opts.migrateAt} must be before the end of the run (--seconds ${opts.seconds})`);
       if (opts.migrateMaxVcpus !== undefined && opts.migrateAt === undefined) throw new Error('--migrate-max-vcpus configures the target of --migrate-at: give --migrate-at too');
+      if (opts.migrateLayout !== undefined && opts.migrateAt === undefined) throw new Error('--migrate-layout configures the target of --migrate-at: give --migrate-at too');
+      if (opts.migrateLayout !== undefined) buildForLayout(opts.migrateLayout); // a layout that was not built: refused before the run
       if ((opts.saveAt === undefined) !== (opts.saveTo === undefined)) throw new Error('--save-at and --save-to go together: give both');
       if (opts.saveAt !== undefined && opts.scenario !== 'default') throw new Error('--save-at saves domain 1 of the default scenario: drop --scenario');
       if (opts.saveAt !== undefined && opts.saveAt >= opts.seconds) throw new Error(`--save-at ${opts.saveAt} must be before the end of the run (--seconds ${opts.seconds})`);
@@ -85,7 +90,7 @@ export function registerRun(program: Command): void {
         const report = opts.scenario === 'fifo-data-plane'
           ? await runFifoDataPlane(opts.seconds)
           : opts.migrateAt !== undefined
-            ? await runMigratingScenario({ seconds: opts.seconds, at: opts.migrateAt, abi: opts.abi, targetMaxVcpus: opts.migrateMaxVcpus, onProgress })
+            ? await runMigratingScenario({ seconds: opts.seconds, at: opts.migrateAt, abi: opts.abi, targetMaxVcpus: opts.migrateMaxVcpus, targetLayout: opts.migrateLayout, onProgress })
             : await runDefaultScenario({ seconds: opts.seconds, abi: opts.abi, save: opts.saveAt !== undefined && opts.saveTo ? { at: opts.saveAt, file: opts.saveTo, write: (chunks) => writeFile(opts.saveTo!, chunks) } : undefined, onProgress: bar && ((p) => bar.update(opts.seconds, p)) });
         bar?.stop();
         // the data plane's own rate beside the guests' (a short measurement after the scenario)

@@ -6,7 +6,7 @@
 // blocks nobody. If the domain is dying the vCPU never runs guest code again:
 // the gate throws DomainDyingExit, which unwinds to the vCPU's entry point.
 import type { DataPlane } from '../wasm/data-plane.ts';
-import { D_FLAGS, DF_PAUSED, DF_DYING } from '../../assembly/shared/layout.ts';
+import { DF_PAUSED, DF_DYING } from '../../assembly/shared/layout.ts';
 import { DomainStateError } from '../errors.ts';
 
 /** Thrown through guest code when its domain is being destroyed; caught by the vCPU's entry point. */
@@ -24,7 +24,7 @@ export class ParkGate {
 
   constructor(private readonly dp: DataPlane, readonly dom: number, readonly vcpu: number,
     private readonly stopping: () => boolean = () => false) {
-    this.flags = dp.domainWordIndex(dom, D_FLAGS);
+    this.flags = dp.domainFlagsIndex(dom);
   }
 
   private state(): number {

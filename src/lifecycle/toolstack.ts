@@ -4,7 +4,6 @@
 // -ERESTART and the toolstack calls it again after yielding, as libxl
 // re-issues XEN_DOMCTL_destroydomain while Xen answers -ERESTART (XSA-344).
 import type { DataPlane } from '../wasm/data-plane.ts';
-import { D_PARKED } from '../../assembly/shared/layout.ts';
 import { ERESTART, ESRCH, EINVAL, EBUSY } from '../../assembly/shared/errno.ts';
 import { DomainStateError, PauseTimeoutError } from '../errors.ts';
 import { yieldToEventLoop } from '../platform/host.ts';
@@ -28,7 +27,7 @@ export async function pauseAndWait(dp: DataPlane, dom: number, vcpus: number, ti
   onRequested?.();
   for (let v = 0; v < vcpus; v++) x.kickVcpu(dom, v); // a blocked vCPU reaches its boundary now
   const all = allVcpus(vcpus);
-  const idx = dp.domainWordIndex(dom, D_PARKED);
+  const idx = dp.parkedMaskIndex(dom);
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const parked = Atomics.load(dp.i32, idx);

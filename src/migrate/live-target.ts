@@ -13,6 +13,7 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import * as hdr from 'hdr-histogram-js';
 import { Hypervisor } from '../hypervisor.ts';
+import { buildForLayout } from '../wasm/private-layout.ts';
 import { builtinGuest } from '../platform/host.ts';
 import { ImageError } from './errors.ts';
 import { readFrames, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
@@ -27,6 +28,8 @@ export type LiveReply = { ok: true } | { ok: false; fault?: string; error: strin
 /** What the target counted, for the source to sum with its own. */
 export interface LiveTargetReport {
   ok: true;
+  /** the private-region layout version of the target hypervisor that ran the moved domain */
+  layoutVersion: number;
   counts: HostCounts;
   /** one-way latency histograms of this host's vCPUs (hdr, compressed base64) */
   latency: string[];
@@ -46,6 +49,8 @@ export interface LiveTargetOptions {
   maxVcpus?: number;
   /** preemption budget of this ("newer") hypervisor */
   preemptEvery?: number;
+  /** private-region layout version of this ("newer") hypervisor (default 1, I55) */
+  layoutVersion?: number;
   /** bound on the drain after `finish` */
   drainMs?: number;
 }
@@ -108,7 +113,7 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     const { hello, image } = await readMigration(socket);
     ({ hv } = await Hypervisor.restore(image, {
       domains: [{ id: 2, vcpus: 2, guest: builtinGuest('migrating-backend') }],
-      shared, abi: opts.abi, preemptEvery: opts.preemptEvery,
+      shared, abi: opts.abi, preemptEvery: opts.preemptEvery, build: buildForLayout(opts.layoutVersion),
       restore: { id: 1, guest: builtinGuest('migrating-frontend'), config: hello.domains[0].config, key: opts.key, maxVcpus: opts.maxVcpus },
     }));
     hv.start();
@@ -146,6 +151,7 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     if (Date.now() > limit) break; // the source's sums then show what was not delivered
     await sleep(20);
   }
+  const layoutVersion = target.machine.dp.layout.LAYOUT_VERSION;
   const r = await target.shutdown();
   flows.sample();
   const latency: string[] = [];
@@ -157,7 +163,7 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     if (g?.latency) latency.push(g.latency);
     if (x.dom === 1 && g?.resumed) resumed = g.resumed;
   }
-  return { ok: true, counts: flows.last, latency, spurious, ...(resumed ? { resumed } : {}), ...(r.crashed.length ? { crashed: r.crashed[0].message } : {}) };
+  return { ok: true, layoutVersion, counts: flows.last, latency, spurious, ...(resumed ? { resumed } : {}), ...(r.crashed.length ? { crashed: r.crashed[0].message } : {}) };
 }
 
 /** Merge hdr histograms (compressed base64) into one. */

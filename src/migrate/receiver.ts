@@ -9,7 +9,7 @@
 // domain ended: per-vCPU results and a digest of its memory.
 import { createServer, type Socket, type AddressInfo } from 'node:net';
 import { createMachine, type Machine } from '../wasm/data-plane.ts';
-import type { WasmBuild } from '../wasm/exports.ts';
+import { buildForLayout } from '../wasm/private-layout.ts';
 import { HypercallStub } from '../guest/hypercall-stub.ts';
 import { HCALL_REGS_SIZE } from '../../assembly/shared/hypercall-abi.ts';
 import { MAX_DOMAINS } from '../../assembly/shared/layout.ts';
@@ -32,6 +32,8 @@ export interface ReceiverOptions {
   key?: ImageKey;
   /** this hypervisor's preemption budget (a "newer" one may differ from the saver's) */
   preemptEvery?: number;
+  /** this hypervisor's private-region layout version (default 1; a "newer" one may differ from the saver's, I55) */
+  layoutVersion?: number;
   /** G_INJECT bits (stress build): e.g. continuation-mask-change */
   inject?: number;
   /** frames of another domain placed before the restored ones (default 13) */
@@ -41,7 +43,8 @@ export interface ReceiverOptions {
 
 export interface ArrivedVcpu { vcpu: number; continuation: boolean; result?: number; continuations?: number }
 export interface ArrivedDomain { domid: number; guestBase: number; vcpus: ArrivedVcpu[]; digest: DomainDigest }
-export type Reply = { ok: true; domains: ArrivedDomain[] } | { ok: false; fault?: string; error: string };
+/** ok: the private-layout version of the hypervisor that restored the domains, and how each ended. */
+export type Reply = { ok: true; layoutVersion: number; domains: ArrivedDomain[] } | { ok: false; fault?: string; error: string };
 
 /** Validate all images, create and fill their domains, run every continuation in flight to completion. */
 export function arrive(hello: Hello, images: Uint8Array[], opts: ReceiverOptions): { machine: Machine; reply: Reply } | { reply: Reply } {
@@ -55,7 +58,7 @@ export function arrive(hello: Hello, images: Uint8Array[], opts: ReceiverOptions
   }
   const gapId = [...Array(MAX_DOMAINS).keys()].reverse().find((d) => !hello.domains.some((h) => h.domid === d))!;
   const configs = parsed.map((img, i) => ({ ...restoreConfig(img, hello.domains[i].domid), control: hello.domains[i].control ?? false }));
-  const build: WasmBuild = opts.inject ? 'stress' : 'release';
+  const build = buildForLayout(opts.layoutVersion, !!opts.inject);
   const machine = createMachine([{ domid: gapId, vcpus: 1, frames: opts.gapFrames ?? 13 }, ...configs], build, { preemptEvery: opts.preemptEvery });
   if (opts.inject) machine.dp.x.stressConfigure(0, 0, 0, opts.inject);
   const filled = parsed.map((img, i) => ({ img, region: machine.domain(configs[i].domid), vcpus: fillDomain(machine.dp, machine.domain(configs[i].domid), img) }));
@@ -68,7 +71,7 @@ export function arrive(hello: Hello, images: Uint8Array[], opts: ReceiverOptions
     const skip = vcpus.map((v) => [v.regsGpa, HCALL_REGS_SIZE] as [number, number]);
     return { domid: region.domid, guestBase: region.guestBase, vcpus: arrived, digest: domainDigest(machine.dp, region.domid, img.config.frames, skip) };
   });
-  return { machine, reply: { ok: true, domains } };
+  return { machine, reply: { ok: true, layoutVersion: machine.dp.layout.LAYOUT_VERSION, domains } };
 }
 
 /** Serve one migration on `socket`. */

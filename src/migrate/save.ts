@@ -7,7 +7,7 @@
 import type { DataPlane } from '../wasm/data-plane.ts';
 import type { DomainRegion } from '../wasm/memory-map.ts';
 import {
-  PAGE_SIZE, SHARED_INFO_GFN, P2M_RAM_RW, P2M_RAM_RO, P2M_MMIO_DM, LAYOUT_VERSION, DF_LOG_DIRTY, D_FLAGS,
+  PAGE_SIZE, SHARED_INFO_GFN, P2M_RAM_RW, P2M_RAM_RO, P2M_MMIO_DM, DF_LOG_DIRTY,
 } from '../../assembly/shared/layout.ts';
 import { HCALL_REGS_SIZE, HCALL_REGS_STATE, HCALL_PREEMPTED } from '../../assembly/shared/hypercall-abi.ts';
 import { PREEMPT_EVERY_DEFAULT } from '../../assembly/shared/hypercall-abi.ts';
@@ -56,9 +56,9 @@ export function saveDomain(dp: DataPlane, region: DomainRegion, sink: (chunk: Ui
   w.record(REC_TYPE_DOMAIN_CONFIG, encodeConfig({
     vcpus: region.vcpus, guestWidth: region.guestWidth, maxEvtchnPort: region.maxEvtchnPort, frames: region.frames,
     maxPages: x.domainMaxPages(dom) >>> 0, totPages: x.domainTotPages(dom) >>> 0, abi: dp.abi(dom),
-    logDirty: (dp.domainField(dom, D_FLAGS) & DF_LOG_DIRTY) !== 0,
+    logDirty: (dp.domainFlags(dom) & DF_LOG_DIRTY) !== 0,
   }));
-  w.record(REC_TYPE_SAVE_INFO, encodeSaveInfo({ preemptEvery: opts.preemptEvery ?? PREEMPT_EVERY_DEFAULT, layoutVersion: LAYOUT_VERSION }));
+  w.record(REC_TYPE_SAVE_INFO, encodeSaveInfo({ preemptEvery: opts.preemptEvery ?? PREEMPT_EVERY_DEFAULT, layoutVersion: dp.layout.LAYOUT_VERSION }));
   w.record(REC_TYPE_STATIC_DATA_END);
   for (let g0 = 1; g0 < region.frames; g0 += PD_BATCH) {
     const entries: { gfn: number; populated: boolean }[] = [];

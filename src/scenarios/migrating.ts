@@ -53,6 +53,8 @@ export interface MigrationReport {
   /** what the target host counted after the move */
   target?: {
     delivered: number; ipis: number; timer_ticks: number; spurious: number;
+    /** the target hypervisor's private-region layout version (--migrate-layout) */
+    layout_version: number;
     /** the moved frontend's resume path: ports rebound, requests notified again, IPI chain restarted */
     resumed?: { ports: number; renotified: number; ipiRestarted: boolean };
   };
@@ -65,6 +67,8 @@ export interface MigratingScenarioOptions {
   abi?: '2l' | 'fifo';
   /** the target host gives a domain at most this many vCPUs (1: it refuses domain 1, the source resumes) */
   targetMaxVcpus?: number;
+  /** the target host's private-region layout version (default 1; 2: a "newer" hypervisor, I55) */
+  targetLayout?: number;
   /** progress without the default scenario's live latency (this frontend keeps no live histogram) */
   onProgress?: (p: Omit<RunProgress, 'latency'>) => void;
 }
@@ -82,10 +86,11 @@ interface Target {
   kill(): void;
 }
 
-async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: number): Promise<Target> {
+async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: number, layout?: number): Promise<Target> {
   const bin = join(projectRoot(), 'bin', 'wasmxen.mjs');
   const args = ['--no-liftoff', bin, 'receive', '--live', '--abi', abi, '--timer-hz', String(timerHz)];
   if (maxVcpus !== undefined) args.push('--max-vcpus', String(maxVcpus));
+  if (layout !== undefined) args.push('--layout', String(layout));
   const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += d; });
@@ -210,7 +215,7 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
   let quiescedAt = 0;
   let report;
   try {
-    target = await startTarget(abi, timerHz, opts.targetMaxVcpus);
+    target = await startTarget(abi, timerHz, opts.targetMaxVcpus, opts.targetLayout);
     hv.start();
     hv.startTimer(timerHz);
     const booted = () => (progress('booting'), (Atomics.load(v.i32, S_BOOTED) & ALL_BOOTED) === ALL_BOOTED);
@@ -262,6 +267,7 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     const t = remote.counts;
     migration.target = {
       delivered: sum(t.delivered), ipis: t.delivered[idx(F_IPI)] + t.delivered[idx(F_IPI + 2)], timer_ticks: t.ticks[0] + t.ticks[1], spurious: remote.spurious,
+      layout_version: remote.layoutVersion,
       ...(remote.resumed ? { resumed: remote.resumed } : {}),
     };
   }

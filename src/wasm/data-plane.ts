@@ -1,20 +1,19 @@
 // A thread's handle on the data plane: the wasm exports over the shared
 // memory plus the named TypeScript accessors of shared words (I1). Reads are
 // Atomics loads; TypeScript writes shared state only through wasm exports.
+// Hypervisor-private offsets come from the module's layout table, read once
+// per thread into `layout` (I54); guest-visible ones are constants.
 import type { DataPlaneExports, WasmBuild } from './exports.ts';
 import { compileDataPlane, instantiateDataPlane } from './module.ts';
 import {
   planMemory, createSharedMemory, sizeDomain, domainBytes, type DomainConfig, type MemoryPlan, type DomainRegion,
 } from './memory-map.ts';
 import { RegionAllocator } from './region-allocator.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, LayoutMismatchError } from '../errors.ts';
 import {
-  Q_TAIL, Q_LOCK, C_STATE, C_NOTIFY_VCPU, C_PRIORITY, C_FIFO_LASTQ, C_REMOTE_DOM, C_REMOTE_PORT,
-  C_FLAGS, D_ABI, D_VALID_EVTCHNS, D_FIFO_NUM_EVTCHNS, D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP,
-  D_STAT_LOCK_GAVE_UP, D_STAT_NO_CONTROL_BLOCK, D_STAT_UPCALLS, D_STAT_KICKS, D_STAT_RAISES, D_STAT_RELINK_SKIPPED,
-  LINK_TRIES_BUCKETS, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, CF_FIFO_PENDING, D_ACTIVE_EVTCHNS,
-  V_CB_STATE, V_BLOCKED, V_KICK, DF_CONTROL, D_FLAGS, D_PARKED, PAGE_SIZE,
+  LINK_TRIES_BUCKETS, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, CF_FIFO_PENDING, DF_CONTROL, PAGE_SIZE, G_VERSION,
 } from '../../assembly/shared/layout.ts';
+import { readPrivateLayout, privateLayoutOf, type PrivateLayout } from './private-layout.ts';
 import { CB_READY_OFFSET, CB_HEAD_OFFSET, EVTCHN_FIFO_MAX_QUEUES } from '../../assembly/shared/fifo-abi.ts';
 
 /** A channel's record in the hypervisor-private region, decoded. */
@@ -47,16 +46,31 @@ export class DataPlane {
   readonly u32: Uint32Array;
   readonly i32: Int32Array;
   readonly u8: Uint8Array;
+  /** This build's hypervisor-private offsets (I54): the only source of D_*, V_*, Q_*, C_* in TypeScript. */
+  readonly layout: PrivateLayout;
 
   constructor(readonly x: DataPlaneExports, readonly memory: WebAssembly.Memory) {
     this.u32 = new Uint32Array(memory.buffer);
     this.i32 = new Int32Array(memory.buffer);
     this.u8 = new Uint8Array(memory.buffer);
+    this.layout = readPrivateLayout(x as unknown as WebAssembly.Exports);
   }
 
-  /** Attach the calling thread to an existing memory (workers). */
+  /**
+   * Attach the calling thread to an existing memory (workers). Throws
+   * LayoutMismatchError if another private-layout version laid the memory
+   * out (G_VERSION, I54): the module would read every private word at the
+   * wrong place.
+   */
   static attach(mod: WebAssembly.Module, memory: WebAssembly.Memory): DataPlane {
-    return new DataPlane(instantiateDataPlane(mod, memory), memory);
+    const dp = new DataPlane(instantiateDataPlane(mod, memory), memory);
+    const laidOut = dp.load32(G_VERSION);
+    if (laidOut !== dp.layout.LAYOUT_VERSION) {
+      throw new LayoutMismatchError(
+        `this memory was laid out for hypervisor-private layout version ${laidOut}, but the data plane attaching to it ` +
+        `uses version ${dp.layout.LAYOUT_VERSION}: attach every thread with the module of the build that created the memory`);
+    }
+    return dp;
   }
 
   load32(addr: number): number {
@@ -71,11 +85,11 @@ export class DataPlane {
   }
 
   queueTail(dom: number, vcpu: number, prio: number): number {
-    return this.load32((this.x.addrQueueRecord(dom, vcpu, prio) >>> 0) + Q_TAIL);
+    return this.load32((this.x.addrQueueRecord(dom, vcpu, prio) >>> 0) + this.layout.Q_TAIL);
   }
 
   queueLockWord(dom: number, vcpu: number, prio: number): number {
-    return this.load32((this.x.addrQueueRecord(dom, vcpu, prio) >>> 0) + Q_LOCK);
+    return this.load32((this.x.addrQueueRecord(dom, vcpu, prio) >>> 0) + this.layout.Q_LOCK);
   }
 
   /** The guest's control block of `vcpu` as Xen sees it, or undefined if none is registered. */
@@ -88,7 +102,7 @@ export class DataPlane {
   }
 
   controlBlockState(dom: number, vcpu: number): number {
-    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + V_CB_STATE);
+    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + this.layout.V_CB_STATE);
   }
 
   upcallPending(dom: number, vcpu: number): number {
@@ -96,63 +110,72 @@ export class DataPlane {
   }
 
   vcpuBlocked(dom: number, vcpu: number): number {
-    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + V_BLOCKED);
+    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + this.layout.V_BLOCKED);
   }
 
   vcpuKicks(dom: number, vcpu: number): number {
-    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + V_KICK);
+    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + this.layout.V_KICK);
   }
 
   notifyVcpu(dom: number, port: number): number {
-    return this.load32((this.x.addrChannelRecord(dom, port) >>> 0) + C_NOTIFY_VCPU);
+    return this.load32((this.x.addrChannelRecord(dom, port) >>> 0) + this.layout.C_NOTIFY_VCPU);
   }
 
   channel(dom: number, port: number): ChannelRecord {
     const c = this.x.addrChannelRecord(dom, port) >>> 0;
-    const lastq = this.load32(c + C_FIFO_LASTQ);
+    const L = this.layout;
+    const lastq = this.load32(c + L.C_FIFO_LASTQ);
     return {
-      state: this.load32(c + C_STATE),
-      notifyVcpu: this.load32(c + C_NOTIFY_VCPU),
-      priority: this.load32(c + C_PRIORITY),
+      state: this.load32(c + L.C_STATE),
+      notifyVcpu: this.load32(c + L.C_NOTIFY_VCPU),
+      priority: this.load32(c + L.C_PRIORITY),
       lastq: { prio: lastq & LASTQ_PRIO_MASK, vcpu: lastq >>> LASTQ_VCPU_SHIFT },
-      remoteDom: this.load32(c + C_REMOTE_DOM),
-      remotePort: this.load32(c + C_REMOTE_PORT),
-      stickyPending: (this.load32(c + C_FLAGS) & CF_FIFO_PENDING) !== 0,
+      remoteDom: this.load32(c + L.C_REMOTE_DOM),
+      remotePort: this.load32(c + L.C_REMOTE_PORT),
+      stickyPending: (this.load32(c + L.C_FLAGS) & CF_FIFO_PENDING) !== 0,
     };
   }
 
   // ------------------------------------------------------------ domain views
+  /** The domain header word at `off`, an offset of this build's layout (`dp.layout.D_*`). */
   domainField(dom: number, off: number): number {
     return this.load32((this.x.addrDomainPriv(dom) >>> 0) + off);
   }
 
   abi(dom: number): 'fifo' | '2l' {
-    return this.domainField(dom, D_ABI) === 1 ? 'fifo' : '2l';
+    return this.domainField(dom, this.layout.D_ABI) === 1 ? 'fifo' : '2l';
   }
 
   /** DF_* bits (D_FLAGS), the futex parked vCPUs sleep on (I28). */
-  domainFlags(dom: number): number { return this.domainField(dom, D_FLAGS); }
+  domainFlags(dom: number): number { return this.domainField(dom, this.layout.D_FLAGS); }
   /** Bit v: vCPU v is parked for a pause (I28). */
-  parkedMask(dom: number): number { return this.domainField(dom, D_PARKED); }
-  /** Int32Array index of a domain header word, for Atomics.wait / waitAsync on it. */
+  parkedMask(dom: number): number { return this.domainField(dom, this.layout.D_PARKED); }
+  /** Bit v: vCPU v is blocked in SCHEDOP_poll (D_POLL_MASK). */
+  pollMask(dom: number): number { return this.domainField(dom, this.layout.D_POLL_MASK); }
+  /** Int32Array index of a domain header word (`dp.layout.D_*`), for Atomics.wait / waitAsync on it. */
   domainWordIndex(dom: number, off: number): number { return ((this.x.addrDomainPriv(dom) >>> 0) + off) >> 2; }
+  /** Int32Array index of D_FLAGS, the futex parked vCPUs sleep on (I28). */
+  domainFlagsIndex(dom: number): number { return this.domainWordIndex(dom, this.layout.D_FLAGS); }
+  /** Int32Array index of D_PARKED, for waiting until a vCPU parks (I28). */
+  parkedMaskIndex(dom: number): number { return this.domainWordIndex(dom, this.layout.D_PARKED); }
 
-  validEvtchns(dom: number): number { return this.domainField(dom, D_VALID_EVTCHNS); }
-  activeEvtchns(dom: number): number { return this.domainField(dom, D_ACTIVE_EVTCHNS); }
-  fifoNumEvtchns(dom: number): number { return this.domainField(dom, D_FIFO_NUM_EVTCHNS); }
+  validEvtchns(dom: number): number { return this.domainField(dom, this.layout.D_VALID_EVTCHNS); }
+  activeEvtchns(dom: number): number { return this.domainField(dom, this.layout.D_ACTIVE_EVTCHNS); }
+  fifoNumEvtchns(dom: number): number { return this.domainField(dom, this.layout.D_FIFO_NUM_EVTCHNS); }
 
   stats(dom: number): DomainStats {
+    const L = this.layout;
     const linkTries: number[] = [];
-    for (let i = 0; i < LINK_TRIES_BUCKETS; i++) linkTries.push(this.domainField(dom, D_STAT_LINK_TRIES + 4 * i));
+    for (let i = 0; i < LINK_TRIES_BUCKETS; i++) linkTries.push(this.domainField(dom, L.D_STAT_LINK_TRIES + 4 * i));
     return {
       linkTries,
-      linkGaveUp: this.domainField(dom, D_STAT_LINK_GAVE_UP),
-      lockGaveUp: this.domainField(dom, D_STAT_LOCK_GAVE_UP),
-      noControlBlock: this.domainField(dom, D_STAT_NO_CONTROL_BLOCK),
-      upcalls: this.domainField(dom, D_STAT_UPCALLS),
-      kicks: this.domainField(dom, D_STAT_KICKS),
-      raises: this.domainField(dom, D_STAT_RAISES),
-      relinkSkipped: this.domainField(dom, D_STAT_RELINK_SKIPPED),
+      linkGaveUp: this.domainField(dom, L.D_STAT_LINK_GAVE_UP),
+      lockGaveUp: this.domainField(dom, L.D_STAT_LOCK_GAVE_UP),
+      noControlBlock: this.domainField(dom, L.D_STAT_NO_CONTROL_BLOCK),
+      upcalls: this.domainField(dom, L.D_STAT_UPCALLS),
+      kicks: this.domainField(dom, L.D_STAT_KICKS),
+      raises: this.domainField(dom, L.D_STAT_RAISES),
+      relinkSkipped: this.domainField(dom, L.D_STAT_RELINK_SKIPPED),
     };
   }
 }
@@ -191,12 +214,13 @@ function createIn(dp: DataPlane, r: DomainRegion): void {
 
 /** Lay out one shared memory for `domains`, compile and instantiate the data plane on it, and create the domains. */
 export function createMachine(domains: readonly DomainConfig[], build: WasmBuild = 'release', opts: MachineOptions = {}): Machine {
-  const plan = planMemory(domains, opts.spareBytes ?? 0);
+  const module = compileDataPlane(build);
+  const layout = privateLayoutOf(module);
+  const plan = planMemory(domains, opts.spareBytes ?? 0, layout);
   if (opts.preemptEvery !== undefined && (!Number.isInteger(opts.preemptEvery) || opts.preemptEvery < 1 || opts.preemptEvery > 0xffffffff)) {
     throw new ConfigError(`preemptEvery ${opts.preemptEvery} is out of range: use a whole number of items ≥ 1`);
   }
   const memory = createSharedMemory(plan);
-  const module = compileDataPlane(build);
   const dp = DataPlane.attach(module, memory);
   if (opts.preemptEvery !== undefined) dp.x.hypercallSetPreemptEvery(opts.preemptEvery);
   for (const r of plan.domains) createIn(dp, r);
@@ -210,7 +234,7 @@ export function createMachine(domains: readonly DomainConfig[], build: WasmBuild
       return plan.domains[i];
     },
     createDomain(cfg: DomainConfig): DomainRegion {
-      const sizes = sizeDomain(cfg);
+      const sizes = sizeDomain(cfg, layout);
       if (find(cfg.domid) >= 0 || dp.x.domainExists(cfg.domid) !== 0) {
         throw new ConfigError(`domain id ${cfg.domid} is in use: destroy that domain first or choose another id`);
       }

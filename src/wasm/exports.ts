@@ -146,5 +146,10 @@ export interface DataPlaneExports {
   waitCanary(addr: number): number;
 }
 
-/** release: the product; debug: asserts on, unoptimised; stress: asserts on, noise points and bug injection compiled in. */
-export type WasmBuild = 'release' | 'debug' | 'stress';
+/**
+ * release: the product; debug: asserts on, unoptimised; stress: asserts on,
+ * noise points and bug injection compiled in; layout2: the release build with
+ * hypervisor-private layout version 2 (a "newer" hypervisor: other offsets and
+ * record sizes in the private region, the same guest ABI and image format).
+ */
+export type WasmBuild = 'release' | 'debug' | 'stress' | 'layout2';

@@ -1,13 +1,17 @@
 // Plans the one shared WebAssembly.Memory of a hypervisor (layout in
 // assembly/shared/layout.ts): the global header, then per domain its guest
-// frames and its hypervisor-private region, each 4 KiB-aligned. Fails early,
-// with a message naming the offending value, when a configuration can not fit.
+// frames and its hypervisor-private region, each 4 KiB-aligned. The size of a
+// private region depends on the data plane's private-layout version, so a plan
+// is made for one layout (the loaded module's table, I54). Fails early, with a
+// message naming the offending value, when a configuration can not fit.
 import {
-  GLOBAL_BYTES, PAGE_SIZE, WASM_PAGE_SIZE, MAX_DOMAINS, XEN_LEGACY_MAX_VCPUS, D_CHANNELS,
-  CHANNEL_BYTES, EVTCHNS_PER_BUCKET, GLOBAL_MAGIC, LAYOUT_VERSION, G_MAGIC, G_VERSION, G_TOTAL_PAGES,
+  GLOBAL_BYTES, PAGE_SIZE, WASM_PAGE_SIZE, MAX_DOMAINS, XEN_LEGACY_MAX_VCPUS,
+  EVTCHNS_PER_BUCKET, GLOBAL_MAGIC, G_MAGIC, G_VERSION, G_TOTAL_PAGES,
 } from '../../assembly/shared/layout.ts';
 import { EVTCHN_FIFO_NR_CHANNELS } from '../../assembly/shared/fifo-abi.ts';
 import { ConfigError } from '../errors.ts';
+import { compileDataPlane } from './module.ts';
+import { privateLayoutOf, type PrivateLayout } from './private-layout.ts';
 
 /** A domain as the memory map lays it out. */
 export interface DomainConfig {
@@ -49,6 +53,13 @@ export interface MemoryPlan {
   pages: number;
   bytes: number;
   domains: DomainRegion[];
+  /** the hypervisor-private layout version the regions are sized for (written to G_VERSION) */
+  layoutVersion: number;
+}
+
+/** The release build's layout, the default of the public planMemory. */
+function defaultLayout(): PrivateLayout {
+  return privateLayoutOf(compileDataPlane('release'));
 }
 
 const MAX_MEMORY_BYTES = 65536 * WASM_PAGE_SIZE; // wasm32: 4 GiB
@@ -65,8 +76,8 @@ function isInt(n: unknown): n is number {
 /** A domain's validated sizes, without a place: planMemory and the region allocator place it. */
 export type DomainSizes = Omit<DomainRegion, 'guestBase' | 'privBase'>;
 
-/** Validate one domain's configuration and size its two regions (ConfigError naming the bad value). */
-export function sizeDomain(d: DomainConfig): DomainSizes {
+/** Validate one domain's configuration and size its two regions for `layout` (ConfigError naming the bad value). */
+export function sizeDomain(d: DomainConfig, layout: PrivateLayout): DomainSizes {
   if (!isInt(d.domid) || d.domid < 0 || d.domid >= MAX_DOMAINS) {
     throw new ConfigError(`domain id ${d.domid} is out of range: use an integer 0..${MAX_DOMAINS - 1}`);
   }
@@ -92,7 +103,7 @@ export function sizeDomain(d: DomainConfig): DomainSizes {
   return {
     domid: d.domid, vcpus: d.vcpus, frames: d.frames, maxEvtchnPort: maxPort, guestWidth: width,
     control: d.control ?? d.domid === 0, maxPages: d.maxPages ?? d.frames - 1, channelCapacity: capacity,
-    privBytes: roundUp(D_CHANNELS + capacity * CHANNEL_BYTES + p2mBytes, PAGE_SIZE),
+    privBytes: roundUp(layout.D_CHANNELS + capacity * layout.CHANNEL_BYTES + p2mBytes, PAGE_SIZE),
   };
 }
 
@@ -105,13 +116,14 @@ export function domainBytes(s: Pick<DomainSizes, 'frames' | 'privBytes'>): numbe
  * Lay out the memory: the global header, then every domain in order, then
  * `spareBytes` (rounded up to pages) for domains created later (the region
  * allocator, src/wasm/region-allocator.ts, hands out and takes back space).
+ * The private regions are sized for `layout` (default: the release build's).
  */
-export function planMemory(domains: readonly DomainConfig[], spareBytes = 0): MemoryPlan {
+export function planMemory(domains: readonly DomainConfig[], spareBytes = 0, layout: PrivateLayout = defaultLayout()): MemoryPlan {
   const seen = new Set<number>();
   let cursor = GLOBAL_BYTES;
   const regions: DomainRegion[] = [];
   for (const d of domains) {
-    const sizes = sizeDomain(d);
+    const sizes = sizeDomain(d, layout);
     if (seen.has(d.domid)) throw new ConfigError(`domain id ${d.domid} is used twice: give every domain its own id`);
     seen.add(d.domid);
     const guestBase = cursor;
@@ -125,15 +137,15 @@ export function planMemory(domains: readonly DomainConfig[], spareBytes = 0): Me
   if (bytes > MAX_MEMORY_BYTES - WASM_PAGE_SIZE) {
     throw new ConfigError(`the configuration needs ${(bytes / 2 ** 20).toFixed(0)} MiB of shared memory, more than wasm32's 4 GiB: use fewer or smaller domains`);
   }
-  return { pages: bytes / WASM_PAGE_SIZE, bytes, domains: regions };
+  return { pages: bytes / WASM_PAGE_SIZE, bytes, domains: regions, layoutVersion: layout.LAYOUT_VERSION };
 }
 
-/** A shared memory of exactly `plan.pages` (initial == maximum: JS views never go stale). */
+/** A shared memory of exactly `plan.pages` (initial == maximum: JS views never go stale), stamped with the plan's layout version. */
 export function createSharedMemory(plan: MemoryPlan): WebAssembly.Memory {
   const memory = new WebAssembly.Memory({ initial: plan.pages, maximum: plan.pages, shared: true });
   const u32 = new Uint32Array(memory.buffer);
   u32[G_MAGIC / 4] = GLOBAL_MAGIC;
-  u32[G_VERSION / 4] = LAYOUT_VERSION;
+  u32[G_VERSION / 4] = plan.layoutVersion;
   u32[G_TOTAL_PAGES / 4] = plan.pages;
   return memory;
 }

@@ -18,10 +18,10 @@ function setup(priority?: (s: number) => number) {
   const x = bm.m.dp.x;
   const gs = bm.layout(2).gsGfn;
   return {
-    bm, ports, x, gs, xen: new JsXen(buf), guest: new JsGuest(buf),
+    bm, ports, x, gs, xen: new JsXen(buf, bm.m.dp.layout), guest: new JsGuest(buf, bm.m.dp.layout),
     jsSend(port: number) {
       new Uint32Array(buf)[arg.addr >>> 2] = port;
-      return new JsXen(buf).eventChannelOp(1, 0, EVTCHNOP_send, arg.gpa);
+      return new JsXen(buf, bm.m.dp.layout).eventChannelOp(1, 0, EVTCHNOP_send, arg.gpa);
     },
     wasmSend(port: number) {
       new Uint32Array(buf)[arg.addr >>> 2] = port;
@@ -99,7 +99,7 @@ describe('JS reference implementation of the FIFO send path', () => {
     const port = bindTimerVirq(bm, 1, 0, 0);
     bm.drainAll();
     const x = bm.m.dp.x;
-    expect(new JsXen(bm.m.memory.buffer).raiseVirq(1, 0, 0)).toBe(1);
+    expect(new JsXen(bm.m.memory.buffer, bm.m.dp.layout).raiseVirq(1, 0, 0)).toBe(1);
     x.clearUpcallPending(1, 0);
     expect(x.guestFifoNext(1, bm.layout(1).gsGfn, 0)).toBe(port);
     expect(x.guestFifoNext(1, bm.layout(1).gsGfn, 0)).toBe(0);

@@ -31,7 +31,21 @@ describe('wasmxen run --migrate-at', () => {
     // every binding came back: 2 timer VIRQs, 2 IPIs, the ping channel and the 8 fan-in channels
     expect(m.target.resumed.ports).toBe(13);
     expect(m.target.spurious).toBe(0);
+    expect(m.target.layout_version).toBe(1);
     expect(report.flows.pingpong + report.flows.fanin + report.flows.ipi).toBe(report.delivered);
+  });
+
+  it('--migrate-layout 2: the target is a "newer" hypervisor with another private-region layout; the guest carries on there, exactly accounted', () => {
+    const r = wasmxen('run', '--seconds', '2', '--migrate-at', '0.8', '--migrate-layout', '2', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ lost: 0, duplicated: 0, migration: { ok: true, target: { layout_version: 2, spurious: 0 } } });
+    expect(report.delivered).toBe(report.sent);
+    expect(report.migration.target.resumed.ports).toBe(13);
+    expect(report.migration.target.delivered).toBeGreaterThan(0);
+    expect(report.migration.target.ipis).toBeGreaterThan(0);
+    expect(report.migration.target.timer_ticks).toBeGreaterThan(0);
   });
 
   it('--abi 2l: a 2-level guest moves and resumes on 2-level, exactly accounted', () => {
@@ -73,6 +87,8 @@ describe('wasmxen run --migrate-at', () => {
       ['--seconds', '1', '--migrate-at', '1'],
       ['--seconds', '2', '--migrate-at', '1', '--scenario', 'dma'],
       ['--seconds', '2', '--migrate-max-vcpus', '1'],
+      ['--seconds', '2', '--migrate-layout', '2'],
+      ['--seconds', '2', '--migrate-at', '1', '--migrate-layout', '3'],
       ['--seconds', '2', '--migrate-at', '1', '--save-at', '1', '--save-to', '/tmp/x'],
     ];
     for (const args of bad) {

@@ -9,7 +9,6 @@ import { Hypervisor, VIRQ_DOM_EXC } from '../../src/hypervisor.ts';
 import { DomainStateError, PauseTimeoutError, EvtchnError } from '../../src/errors.ts';
 import { ECS_UNBOUND } from '../../assembly/shared/evtchn-abi.ts';
 import { ESRCH } from '../../assembly/shared/errno.ts';
-import { D_PARKED } from '../../assembly/shared/layout.ts';
 
 const GUEST = fileURLToPath(new URL('./guests/lifecycle-guest.mjs', import.meta.url));
 const READY = 0, WORK = 1, GATE = 2, STALLED = 3, PORTS = 16, RECV = 64;
@@ -66,7 +65,7 @@ describe('pause / unpause (I28)', () => {
     for (let i = 0; i < N; i++) await waitWord(s, RECV + i, before[i] + 1, `port ${i}'s event after unpause`);
     await waitWord(s, WORK, work + 1, 'guest work resumes');
     // every vCPU leaves its park (vCPU 1, asleep in the park, wakes on its own time)
-    const parkedIdx = hv.machine.dp.domainWordIndex(2, D_PARKED);
+    const parkedIdx = hv.machine.dp.parkedMaskIndex(2);
     await waitWord(hv.machine.dp.i32, parkedIdx, 0, 'both vCPUs leave the park');
     // and a second pause/unpause cycle behaves the same
     await hv.pauseDomain(2);

@@ -7,7 +7,6 @@
 import { describe, it, expect } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { fifoMachine } from '../helpers/fifo-machine.ts';
-import { V_BLOCKED, V_NOTIFIED } from '../../assembly/shared/layout.ts';
 
 const VB_UPCALL = 1;
 const VB_LATE = 2;
@@ -18,7 +17,7 @@ function setup() {
   const { x } = m.dp;
   const rec = x.addrVcpuRecord(1, 0) >>> 0;
   const word = (off: number) => (rec + off) >> 2;
-  return { m, x, i32: m.dp.i32, kick: (x.addrVcpuKick(1, 0) >>> 0) >> 2, notified: word(V_NOTIFIED), blocked: word(V_BLOCKED) };
+  return { m, x, i32: m.dp.i32, kick: (x.addrVcpuKick(1, 0) >>> 0) >> 2, notified: word(m.dp.layout.V_NOTIFIED), blocked: word(m.dp.layout.V_BLOCKED) };
 }
 
 describe('lost wake-up judgement (VB_LATE, I3)', () => {

@@ -2,6 +2,7 @@
 // (domain 1) and a 32-bit guest (domain 2), each booted into 2-level with the
 // guest layout, and per-domain hypercall stubs through the register context.
 import { createMachine, type Machine } from '../../src/wasm/data-plane.ts';
+import type { WasmBuild } from '../../src/wasm/exports.ts';
 import { guestLayout, type GuestLayout } from '../../src/guest/layout.ts';
 import { bootGuest } from '../../src/guest/kernel.ts';
 import { GuestHypercalls } from '../../src/guest/hypercalls.ts';
@@ -24,7 +25,7 @@ export interface MemMachine {
   snapshot(dom: number, words?: number): { p2m: number[]; tot: number; dirty: number[] };
 }
 
-export function memMachine(opts: { preemptEvery?: number; maxPages?: number; build?: 'debug' | 'release'; ramFrames?: number } = {}): MemMachine {
+export function memMachine(opts: { preemptEvery?: number; maxPages?: number; build?: WasmBuild; ramFrames?: number } = {}): MemMachine {
   const maxPort = 1023;
   const layout = guestLayout(1, maxPort);
   const frames = layout.freeGfn + (opts.ramFrames ?? RAM_FRAMES);

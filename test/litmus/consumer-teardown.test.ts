@@ -11,7 +11,6 @@ import { describe, it, expect } from 'vitest';
 import { createMachine } from '../../src/wasm/data-plane.ts';
 import { runParties, LitmusFailure } from '../../src/harness/run.ts';
 import { Ctl } from '../../src/harness/ctl.ts';
-import { D_EVENT_LOCK, D_ABI_LOCK } from '../../assembly/shared/layout.ts';
 import { consumerId } from '../../src/consumers/types.ts';
 import { M_CALLS, M_LATE_STARTS, M_POISON_HITS, MONITOR_STATE_WORDS } from '../../src/consumers/monitor-ring.ts';
 import { CONSUMER_CTL_WORDS, X_CYCLES, X_PORT, type ConsumerArgs } from '../../src/litmus/parties/consumer.ts';
@@ -31,8 +30,8 @@ async function teardown(build: WasmBuild, cycles: number, inject = 0, noise = fa
   const results = await runParties({
     module: m.module, memory: m.memory, ctl, timeoutMs: 60_000 * stressScale(), stallMs: 5_000,
     dump: () => `cycles ${ctl.load(X_CYCLES)} calls ${s[M_CALLS]} late starts ${s[M_LATE_STARTS]} poison hits ${s[M_POISON_HITS]} `
-      + `port ${ctl.load(X_PORT)}; channels: ${[1, 2, 3, 4].map((p) => JSON.stringify({ p, ...m.dp.channel(1, p), inflight: m.dp.load32((m.dp.x.addrChannelInflight(1, p) >>> 0)), lock: (m.dp.load32(m.dp.x.addrChannelRecord(1, p) >>> 0) >>> 0).toString(16) })).join(' ')}`
-      + ` event lock ${(m.dp.load32((m.dp.x.addrDomainPriv(1) >>> 0) + D_EVENT_LOCK) >>> 0).toString(16)} abi lock ${(m.dp.load32((m.dp.x.addrDomainPriv(1) >>> 0) + D_ABI_LOCK) >>> 0).toString(16)}`
+      + `port ${ctl.load(X_PORT)}; channels: ${[1, 2, 3, 4].map((p) => JSON.stringify({ p, ...m.dp.channel(1, p), inflight: m.dp.load32((m.dp.x.addrChannelInflight(1, p) >>> 0)), lock: (m.dp.load32((m.dp.x.addrChannelRecord(1, p) >>> 0) + m.dp.layout.C_LOCK) >>> 0).toString(16) })).join(' ')}`
+      + ` event lock ${(m.dp.load32((m.dp.x.addrDomainPriv(1) >>> 0) + m.dp.layout.D_EVENT_LOCK) >>> 0).toString(16)} abi lock ${(m.dp.load32((m.dp.x.addrDomainPriv(1) >>> 0) + m.dp.layout.D_ABI_LOCK) >>> 0).toString(16)}`
       + ` monitor lock ${s[0]}`,
     parties: [
       { party: 'consumerCloser', args },

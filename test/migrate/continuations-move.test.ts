@@ -3,16 +3,19 @@
 // 127.0.0.1 to a second wasmxen process (`wasmxen receive`), restored there
 // at another address, and finished from the register context alone; the end
 // state equals a run that never moved. The target may be a "newer"
-// hypervisor (another preemption budget); with continuation-mask-change
-// injected on the target the move is caught.
+// hypervisor (another preemption budget, another private-region layout
+// version — and the reverse move, from layout 2 to 1); with
+// continuation-mask-change injected on the target the move is caught.
 import { describe, it, expect } from 'vitest';
 import { memMachine, type MemMachine } from '../helpers/mem-machine.ts';
 import { regsGpa } from './helpers.ts';
 import { startReceiver } from './peer.ts';
 import { sendDomains, type Outgoing } from '../../src/migrate/sender.ts';
 import { saveDomain } from '../../src/migrate/save.ts';
+import { parseImage } from '../../src/migrate/parse.ts';
 import { domainDigest } from '../../src/migrate/digest.ts';
-import type { Reply, ArrivedDomain } from '../../src/migrate/receiver.ts';
+import { arrive, type Reply, type ArrivedDomain } from '../../src/migrate/receiver.ts';
+import type { WasmBuild } from '../../src/wasm/exports.ts';
 import {
   XENMEM_increase_reservation as INC, XENMEM_decrease_reservation as DEC, XENMEM_populate_physmap as POP,
 } from '../../assembly/shared/memory-abi.ts';
@@ -106,8 +109,8 @@ function digestOf(t: MemMachine, dom: number) {
 }
 
 /** The run that never moved: the call completes on the machine it started on. */
-function unmoved(c: Case, budget: number) {
-  const t = memMachine({ preemptEvery: budget, ramFrames: c.ramFrames });
+function unmoved(c: Case, budget: number, build: WasmBuild = 'debug') {
+  const t = memMachine({ preemptEvery: budget, ramFrames: c.ramFrames, build });
   const caller = c.start(t);
   t.m.dp.x.hypercallSetPreemptEvery(budget);
   const stub = t.hc(caller).stub;
@@ -117,8 +120,8 @@ function unmoved(c: Case, budget: number) {
 }
 
 /** The run stopped after `k` continuations, for saving. */
-function stopped(c: Case, budget: number, k: number): { t: MemMachine; caller: number } {
-  const t = memMachine({ preemptEvery: budget, ramFrames: c.ramFrames });
+function stopped(c: Case, budget: number, k: number, build: WasmBuild = 'debug'): { t: MemMachine; caller: number } {
+  const t = memMachine({ preemptEvery: budget, ramFrames: c.ramFrames, build });
   const caller = c.start(t);
   t.m.dp.x.hypercallSetPreemptEvery(budget);
   for (let i = 0; i < k; i++) if (t.hc(caller).stub.step()) throw new Error(`completed before point ${k}`);
@@ -138,16 +141,17 @@ function arrived(reply: Reply): ArrivedDomain[] {
   return reply.domains;
 }
 
-/** Move `c` at every point under `budget` to a receiver started with `args`; the per-point outcomes. */
-async function moveEveryPoint(c: Case, budget: number, args: string[]) {
-  const ref = unmoved(c, budget);
+/** Move `c` at every point under `budget` from a `source` build to a receiver started with `args`; the per-point outcomes. */
+async function moveEveryPoint(c: Case, budget: number, args: string[], source: WasmBuild = 'debug', targetLayout = 1) {
+  const ref = unmoved(c, budget, source);
   expect(ref.points).toBeGreaterThan(0);
   const peer = await startReceiver(['--count', String(ref.points), '--key', KEY, ...args]);
   const outcomes: { k: number; result: number | undefined; same: boolean; moved: boolean }[] = [];
   for (let k = 1; k <= ref.points; k++) {
-    const { t, caller } = stopped(c, budget, k);
+    const { t, caller } = stopped(c, budget, k, source);
     const { reply } = await sendDomains(peer.port, outgoing(t, c));
     const doms = arrived(reply);
+    expect(reply.ok && reply.layoutVersion).toBe(targetLayout);
     const callerVcpu = doms[c.moving.findIndex((m) => m.dom === caller)].vcpus[0];
     expect(callerVcpu.continuation).toBe(true);
     // restored elsewhere: the target's memory map differs from the source's
@@ -185,6 +189,83 @@ describe('version skew: a "newer" target', () => {
     const wrong = outcomes.filter((o) => !o.same || o.result !== ref.result);
     expect(wrong.length, 'the injected decode went unnoticed').toBeGreaterThan(0);
   }, 300_000);
+});
+
+describe('version skew: a target with another private-region layout (I55)', () => {
+  // The image holds nothing of the private region, so a call saved by one layout finishes on the
+  // other exactly as if it never moved. Not vacuous: the two builds' tables differ
+  // (test/wasm/private-layout.test.ts), and the reply names the layout that restored the domains.
+  const DIRECTIONS: { from: WasmBuild; fromVersion: number; toVersion: number }[] = [
+    { from: 'release', fromVersion: 1, toVersion: 2 },
+    { from: 'layout2', fromVersion: 2, toVersion: 1 },
+  ];
+  for (const { from, fromVersion, toVersion } of DIRECTIONS) {
+    it(`layout ${fromVersion} → ${toVersion}, in this process: every preemptible op at every point ends as the unmoved run`, () => {
+      for (const c of CASES) {
+        const ref = unmoved(c, 1, from);
+        expect(ref.points, c.name).toBeGreaterThan(0);
+        // the same call on either layout: the same points, result and memory (the layout is invisible to the guest)
+        const other = unmoved(c, 1, from === 'release' ? 'layout2' : 'release');
+        expect({ points: other.points, result: other.result, digests: other.digests }, c.name).toEqual({ points: ref.points, result: ref.result, digests: ref.digests });
+        for (let k = 1; k <= ref.points; k++) {
+          const { t, caller } = stopped(c, 1, k, from);
+          expect(t.m.dp.layout.LAYOUT_VERSION).toBe(fromVersion);
+          const images = c.moving.map((m) => {
+            const chunks: Uint8Array[] = [];
+            saveDomain(t.m.dp, t.m.domain(m.dom), (chunk) => chunks.push(chunk), { regsGpa: regsGpa(t.layout.scratchGfn), key: KEY });
+            return Buffer.concat(chunks);
+          });
+          const { reply } = arrive({ domains: c.moving.map((m) => ({ domid: m.dom, control: m.control })) }, images,
+            { key: KEY, preemptEvery: 1, layoutVersion: toVersion });
+          expect(reply.ok && reply.layoutVersion, `${c.name} at point ${k}`).toBe(toVersion);
+          const doms = arrived(reply);
+          const callerVcpu = doms[c.moving.findIndex((m) => m.dom === caller)].vcpus[0];
+          expect(callerVcpu.continuation, `${c.name} at point ${k}`).toBe(true);
+          expect({ result: callerVcpu.result, digests: doms.map((d) => d.digest) }, `${c.name} moved at point ${k}`)
+            .toEqual({ result: ref.result, digests: ref.digests });
+        }
+      }
+    }, 300_000);
+  }
+
+  it('an image whose SAVE_INFO names a layout version newer than any this wasmxen knows restores and finishes on both (I55)', () => {
+    const c = CASES[CASES.length - 1]; // EVTCHNOP_reset: a continuation whose position is in the command word
+    const ref = unmoved(c, 1, 'release');
+    const { t } = stopped(c, 1, 1, 'release');
+    // a saver from the future: the same state, SAVE_INFO says layout 99
+    const future = Object.assign(Object.create(t.m.dp) as typeof t.m.dp, { layout: { ...t.m.dp.layout, LAYOUT_VERSION: 99 } });
+    const chunks: Uint8Array[] = [];
+    saveDomain(future, t.m.domain(1), (chunk) => chunks.push(chunk), { regsGpa: regsGpa(t.layout.scratchGfn), key: KEY });
+    const image = Buffer.concat(chunks);
+    expect(parseImage(image, { key: KEY }).saveInfo).toMatchObject({ layoutVersion: 99 });
+    for (const layoutVersion of [1, 2]) {
+      const { reply } = arrive({ domains: [{ domid: 1 }] }, [image], { key: KEY, preemptEvery: 1, layoutVersion });
+      const [dom] = arrived(reply);
+      expect({ layout: reply.ok && reply.layoutVersion, result: dom.vcpus[0].result, digest: dom.digest })
+        .toEqual({ layout: layoutVersion, result: ref.result, digest: ref.digests[0] });
+    }
+  });
+
+  it('layout 1 → 2 in another process: every preemptible op at every point', async () => {
+    for (const c of CASES) {
+      const { ref, outcomes } = await moveEveryPoint(c, 1, ['--preempt-every', '1', '--layout', '2'], 'release', 2);
+      expect(outcomes).toHaveLength(ref.points);
+      for (const o of outcomes) expect(o, `${c.name} moved at point ${o.k}`).toMatchObject({ result: ref.result, same: true });
+    }
+  }, 600_000);
+
+  it('layout 2 → 1 in another process: every preemptible op at every point', async () => {
+    for (const c of CASES) {
+      const { ref, outcomes } = await moveEveryPoint(c, 1, ['--preempt-every', '1'], 'layout2', 1);
+      expect(outcomes).toHaveLength(ref.points);
+      for (const o of outcomes) expect(o, `${c.name} moved at point ${o.k}`).toMatchObject({ result: ref.result, same: true });
+    }
+  }, 600_000);
+
+  it('a layout this wasmxen was not built with is refused before the receiver listens: exit 3 (an error), one line', async () => {
+    await expect(startReceiver(['--layout', '3'])).rejects.toThrow(/exited \(3\) before listening: wasmxen: private-layout version 3 is not built: this wasmxen has versions 1 and 2\n$/);
+    await expect(startReceiver(['--layout', '2', '--inject', 'continuation-mask-change'])).rejects.toThrow(/stress build, which has private-layout version 1 only/);
+  }, 60_000);
 });
 
 describe('a bad image over the socket', () => {

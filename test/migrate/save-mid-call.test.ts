@@ -4,8 +4,9 @@
 // continues after every extent; a pause may land between two re-issues (the
 // call has returned to the guest, I28), so the image carries the
 // continuation in its register context (I46). Restored on another
-// hypervisor, at another address, the call is executed again from the
-// context alone and does exactly the extents that were left.
+// hypervisor, at another address — one of the same private-region layout
+// and one of layout version 2 — the call is executed again from the context
+// alone and does exactly the extents that were left.
 import { describe, it, expect } from 'vitest';
 import { Hypervisor } from '../../src/hypervisor.ts';
 import { guestModulePath } from '../../src/paths.ts';
@@ -24,7 +25,7 @@ const POOL = 64;
 const ATTEMPTS = 400;
 
 describe('save in the middle of a continued call', () => {
-  it('a balloon guest paused between continuations is restored elsewhere and finishes exactly the extents left', async () => {
+  it('a balloon guest paused between continuations is restored elsewhere, under either private layout, and finishes exactly the extents left (I55)', async () => {
     const layout = guestLayout(2, 1023);
     const config: BalloonConfig = {
       width: 32, poolGfn: layout.freeGfn, poolFrames: POOL, extents: 24, rounds: 1 << 30, minOverlap: 0, maxRounds: 1 << 30, seed: 5,
@@ -63,33 +64,37 @@ describe('save in the middle of a continued call', () => {
     const start = cmd >>> MEMOP_EXTENT_SHIFT;
     expect([XENMEM_decrease_reservation, XENMEM_populate_physmap]).toContain(op);
 
-    const { hv: target, domain } = await Hypervisor.restore(image!, {
-      build: 'debug', domains: [{ id: 0, vcpus: 1, ramKiB: 300 }], restore: { id: 1 },
-    });
-    try {
-      expect(domain.region.guestBase).not.toBe(hv.machine.domain(1).guestBase);
-      const x = target.machine.dp.x;
-      const base = x.addrGuestBase(1) >>> 0;
-      const args = new DataView(target.machine.memory.buffer, base + layout.scratchGfn * PAGE_SIZE + 0 * SCRATCH_PER_VCPU, 64);
-      const nr = args.getUint32(XMR32_NR_EXTENTS, true);
-      const list = new DataView(target.machine.memory.buffer, base + args.getUint32(XMR32_EXTENT_START, true), 4 * nr);
-      const gfns = Array.from({ length: nr }, (_, i) => list.getUint32(4 * i, true));
-      expect(start).toBeGreaterThan(0);
-      expect(start).toBeLessThan(nr);
-      const populated = (g: number) => domain.memory.isPopulated(g);
-      const decrease = op === XENMEM_decrease_reservation;
-      // the extents before the continuation point are done, the rest not yet
-      expect(gfns.slice(0, start).every((g) => populated(g) !== decrease)).toBe(true);
-      expect(gfns.slice(start).every((g) => populated(g) === decrease)).toBe(true);
-      const tot = domain.memory.totPages();
-      // the vCPU arrives and executes the call again from its register context
-      const out = new HypercallStub(target.machine.dp, 1, 0, Number(img.vcpus[0].regsGpa)).finish();
-      expect(out.result).toBe(nr);
-      expect(out.continuations).toBe(nr - start - 1); // a 32-bit caller: one per extent left but the last
-      expect(gfns.every((g) => populated(g) !== decrease)).toBe(true);
-      expect(domain.memory.totPages()).toBe(decrease ? tot - (nr - start) : tot + (nr - start));
-    } finally {
-      await target.shutdown();
+    // restored on a hypervisor of this layout, and on a "newer" one with another private-region layout (I55)
+    for (const build of ['debug', 'layout2'] as const) {
+      const { hv: target, domain } = await Hypervisor.restore(image!, {
+        build, domains: [{ id: 0, vcpus: 1, ramKiB: 300 }], restore: { id: 1 },
+      });
+      try {
+        expect(target.machine.dp.layout.LAYOUT_VERSION).toBe(build === 'layout2' ? 2 : 1);
+        expect(domain.region.guestBase).not.toBe(hv.machine.domain(1).guestBase);
+        const x = target.machine.dp.x;
+        const base = x.addrGuestBase(1) >>> 0;
+        const args = new DataView(target.machine.memory.buffer, base + layout.scratchGfn * PAGE_SIZE + 0 * SCRATCH_PER_VCPU, 64);
+        const nr = args.getUint32(XMR32_NR_EXTENTS, true);
+        const list = new DataView(target.machine.memory.buffer, base + args.getUint32(XMR32_EXTENT_START, true), 4 * nr);
+        const gfns = Array.from({ length: nr }, (_, i) => list.getUint32(4 * i, true));
+        expect(start).toBeGreaterThan(0);
+        expect(start).toBeLessThan(nr);
+        const populated = (g: number) => domain.memory.isPopulated(g);
+        const decrease = op === XENMEM_decrease_reservation;
+        // the extents before the continuation point are done, the rest not yet
+        expect(gfns.slice(0, start).every((g) => populated(g) !== decrease)).toBe(true);
+        expect(gfns.slice(start).every((g) => populated(g) === decrease)).toBe(true);
+        const tot = domain.memory.totPages();
+        // the vCPU arrives and executes the call again from its register context
+        const out = new HypercallStub(target.machine.dp, 1, 0, Number(img.vcpus[0].regsGpa)).finish();
+        expect(out.result).toBe(nr);
+        expect(out.continuations).toBe(nr - start - 1); // a 32-bit caller: one per extent left but the last
+        expect(gfns.every((g) => populated(g) !== decrease)).toBe(true);
+        expect(domain.memory.totPages()).toBe(decrease ? tot - (nr - start) : tot + (nr - start));
+      } finally {
+        await target.shutdown();
+      }
     }
   }, 120_000);
 });

@@ -85,7 +85,7 @@ describe('npm pack', () => {
     const files = packed.files.map((f) => f.path).sort();
     for (const needed of [
       'package.json', 'README.md', 'LICENSE', 'bin/wasmxen.mjs',
-      'build/wasmxen.wasm', 'build/wasmxen.stress.wasm', 'build/wasmxen.debug.wasm',
+      'build/wasmxen.wasm', 'build/wasmxen.stress.wasm', 'build/wasmxen.debug.wasm', 'build/wasmxen.layout2.wasm',
       'dist/index.js', 'dist/index.cjs', 'dist/bench.js', 'dist/stress.js', 'dist/dm.js', 'dist/model.js', 'dist/cli.js',
       'dist/vcpu.worker.js', 'dist/litmus.worker.js', 'dist/bench.worker.js', 'dist/dm.worker.js',
       'dist/guests/frontend.js', 'dist/consumers/monitor.js',

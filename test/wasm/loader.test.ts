@@ -23,7 +23,7 @@ describe('wasm loader', () => {
 
 describe('wasm safety gate (scripts/check-wasm.mjs)', () => {
   it('passes the built modules', () => {
-    for (const build of ['release', 'debug'] as const) {
+    for (const build of ['release', 'debug', 'stress', 'layout2'] as const) {
       expect(checkWasm(new Uint8Array(readFileSync(wasmFile(build))))).toEqual([]);
     }
   });

@@ -3,10 +3,10 @@
 // domain table; I2). Region bases are immutable once a domain is published,
 // so they are read once per domain; everything else is read every time.
 import {
-  DOMTAB, DOMTAB_ENTRY, DT_GUEST_BASE, DT_GUEST_FRAMES, DT_PRIV_BASE, D_CHANNELS, CHANNEL_BYTES,
-  D_VCPUS, VCPU_BYTES, V_QUEUES, QUEUE_BYTES, VCPU_INFO_SIZE, SHARED_INFO_GFN, PAGE_SHIFT,
-  D_FIFO_ARRAY, D_FIFO_NUM_EVTCHNS, V_CB_STATE, V_CB_GFN, V_CB_OFFSET, CB_READY,
+  DOMTAB, DOMTAB_ENTRY, DT_GUEST_BASE, DT_GUEST_FRAMES, DT_PRIV_BASE, VCPU_INFO_SIZE, SHARED_INFO_GFN,
+  PAGE_SHIFT, CB_READY,
 } from '../../../assembly/shared/layout.ts';
+import type { PrivateLayout } from '../../wasm/private-layout.ts';
 import { EVTCHN_FIFO_EVENT_WORDS_PER_PAGE } from '../../../assembly/shared/fifo-abi.ts';
 
 export interface DomainBases { guest: number; frames: number; priv: number }
@@ -14,7 +14,8 @@ export interface DomainBases { guest: number; frames: number; priv: number }
 export class JsAddr {
   private readonly bases: (DomainBases | undefined)[] = [];
 
-  constructor(readonly u32: Uint32Array) {}
+  /** `L`: the data plane's private-layout table (I54), the offsets this reference reads and writes. */
+  constructor(readonly u32: Uint32Array, readonly L: PrivateLayout) {}
 
   ld(addr: number): number { return Atomics.load(this.u32, addr >>> 2); }
 
@@ -30,9 +31,9 @@ export class JsAddr {
   }
 
   field(d: number, off: number): number { return this.dom(d).priv + off; }
-  channel(d: number, port: number): number { return this.dom(d).priv + D_CHANNELS + port * CHANNEL_BYTES; }
-  vcpu(d: number, v: number): number { return this.dom(d).priv + D_VCPUS + v * VCPU_BYTES; }
-  queue(d: number, v: number, prio: number): number { return this.vcpu(d, v) + V_QUEUES + prio * QUEUE_BYTES; }
+  channel(d: number, port: number): number { return this.dom(d).priv + this.L.D_CHANNELS + port * this.L.CHANNEL_BYTES; }
+  vcpu(d: number, v: number): number { return this.dom(d).priv + this.L.D_VCPUS + v * this.L.VCPU_BYTES; }
+  queue(d: number, v: number, prio: number): number { return this.vcpu(d, v) + this.L.V_QUEUES + prio * this.L.QUEUE_BYTES; }
   vcpuInfo(d: number, v: number): number { return this.dom(d).guest + (SHARED_INFO_GFN << PAGE_SHIFT) + v * VCPU_INFO_SIZE; }
 
   gfn(d: number, gfn: number): number {
@@ -42,8 +43,8 @@ export class JsAddr {
 
   /** fifoWordAddr (assembly/fifo/event-word.ts): num_evtchns first, then the page gfn (I8). */
   eventWord(d: number, port: number): number {
-    if (port >= this.ld(this.field(d, D_FIFO_NUM_EVTCHNS))) return 0;
-    const gfn = this.ld(this.field(d, D_FIFO_ARRAY) + ((port / EVTCHN_FIFO_EVENT_WORDS_PER_PAGE) | 0) * 4);
+    if (port >= this.ld(this.field(d, this.L.D_FIFO_NUM_EVTCHNS))) return 0;
+    const gfn = this.ld(this.field(d, this.L.D_FIFO_ARRAY) + ((port / EVTCHN_FIFO_EVENT_WORDS_PER_PAGE) | 0) * 4);
     const page = this.gfn(d, gfn);
     return page === 0 ? 0 : page + (port % EVTCHN_FIFO_EVENT_WORDS_PER_PAGE) * 4;
   }
@@ -51,9 +52,9 @@ export class JsAddr {
   /** controlBlockAddr (assembly/fifo/queue.ts): state before location (I7). */
   controlBlock(d: number, v: number): number {
     const rec = this.vcpu(d, v);
-    if (this.ld(rec + V_CB_STATE) !== CB_READY) return 0;
-    const gfn = this.ld(rec + V_CB_GFN);
-    const off = this.ld(rec + V_CB_OFFSET);
+    if (this.ld(rec + this.L.V_CB_STATE) !== CB_READY) return 0;
+    const gfn = this.ld(rec + this.L.V_CB_GFN);
+    const off = this.ld(rec + this.L.V_CB_OFFSET);
     return this.dom(d).guest + gfn * 4096 + off;
   }
 }

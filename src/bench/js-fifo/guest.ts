@@ -4,8 +4,9 @@
 // Atomics on the same words.
 import {
   GS_NR_PAGES, GS_PAGES, GS_VCPUS, GS_VCPU_BYTES, GSV_CB_GFN, GSV_CB_OFFSET, GSV_READY, GSV_HEADS,
-  EVTCHN_FIFO_MAX_ARRAY_PAGES, PAGE_SIZE, VI_UPCALL_PENDING, V_KICK, V_BLOCKED,
+  EVTCHN_FIFO_MAX_ARRAY_PAGES, PAGE_SIZE, VI_UPCALL_PENDING,
 } from '../../../assembly/shared/layout.ts';
+import type { PrivateLayout } from '../../wasm/private-layout.ts';
 import {
   EVTCHN_FIFO_PENDING, EVTCHN_FIFO_MASKED, EVTCHN_FIFO_LINKED, EVTCHN_FIFO_LINK_MASK,
   EVTCHN_FIFO_EVENT_WORDS_PER_PAGE, EVTCHN_FIFO_CONTROL_BLOCK_SIZE, CB_READY_OFFSET, CB_HEAD_OFFSET,
@@ -25,9 +26,10 @@ export class JsGuest {
   /** rounds block() spins first: vcpuBlock's 2000, scaled to the same time (see roles/engine.ts) */
   blockSpins = BLOCK_SPINS;
 
-  constructor(buffer: ArrayBufferLike) {
+  /** `layout`: the private-layout table of the data plane that laid `buffer` out (I54). */
+  constructor(buffer: ArrayBufferLike, layout: PrivateLayout) {
     this.i32 = new Int32Array(buffer);
-    this.a = new JsAddr(new Uint32Array(buffer));
+    this.a = new JsAddr(new Uint32Array(buffer), layout);
   }
 
   private ld(addr: number): number { return Atomics.load(this.i32, addr >>> 2); }
@@ -109,8 +111,8 @@ export class JsGuest {
   block(dom: number, vcpu: number, timeoutMs: number): number {
     if (this.spinForFlag(dom, vcpu, this.blockSpins)) return VB_UPCALL;
     const rec = this.a.vcpu(dom, vcpu);
-    const blocked = (rec + V_BLOCKED) >>> 2;
-    const kick = (rec + V_KICK) >>> 2;
+    const blocked = (rec + this.a.L.V_BLOCKED) >>> 2;
+    const kick = (rec + this.a.L.V_KICK) >>> 2;
     Atomics.store(this.i32, blocked, 1);
     const k = Atomics.load(this.i32, kick);
     let r = 'not-equal';

@@ -7,12 +7,10 @@
 // (upcall.ts), and a per-vCPU VIRQ raise (channel/virq.ts). A misbehaving
 // guest is out of its scope: it trusts its inputs more than Xen may.
 import {
-  C_LOCK, C_STATE, C_NOTIFY_VCPU, C_PRIORITY, C_FIFO_LASTQ, C_REMOTE_DOM, C_REMOTE_PORT, C_FLAGS,
-  CF_CONSUMER_MASK, CF_FIFO_PENDING, D_VALID_EVTCHNS, D_ABI, D_ABI_LOCK, ABI_FIFO,
-  D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP, D_STAT_LOCK_GAVE_UP, D_STAT_NO_CONTROL_BLOCK, D_STAT_UPCALLS,
-  D_STAT_KICKS, LINK_TRIES_BUCKETS, Q_TAIL, Q_LOCK, V_KICK, V_BLOCKED, V_VIRQ_LOCK, V_VIRQ_TO_EVTCHN,
-  VI_UPCALL_PENDING, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, D_POLL_MASK, PAGE_SHIFT,
+  CF_CONSUMER_MASK, CF_FIFO_PENDING, ABI_FIFO, LINK_TRIES_BUCKETS, VI_UPCALL_PENDING, LASTQ_VCPU_SHIFT,
+  LASTQ_PRIO_MASK, PAGE_SHIFT,
 } from '../../../assembly/shared/layout.ts';
+import type { PrivateLayout } from '../../wasm/private-layout.ts';
 import {
   EVTCHN_FIFO_PENDING, EVTCHN_FIFO_MASKED, EVTCHN_FIFO_LINKED, EVTCHN_FIFO_BUSY, EVTCHN_FIFO_LINK_MASK,
   SET_LINK_RETRIES, SET_PENDING_LOCK_ATTEMPTS, EVTCHN_FIFO_MAX_QUEUES, CB_READY_OFFSET, CB_HEAD_OFFSET,
@@ -36,9 +34,13 @@ export class JsXen {
   readonly a: JsAddr;
   readonly locks: JsLocks;
 
-  constructor(buffer: ArrayBufferLike) {
+  readonly L: PrivateLayout;
+
+  /** `layout`: the private-layout table of the data plane that laid `buffer` out (I54). */
+  constructor(buffer: ArrayBufferLike, layout: PrivateLayout) {
+    this.L = layout;
     this.i32 = new Int32Array(buffer);
-    this.a = new JsAddr(new Uint32Array(buffer));
+    this.a = new JsAddr(new Uint32Array(buffer), layout);
     this.locks = new JsLocks(this.i32);
   }
 
@@ -56,118 +58,118 @@ export class JsXen {
   }
 
   evtchnSend(caller: number, port: number): number {
-    if (port >= (this.ld(this.a.field(caller, D_VALID_EVTCHNS)) >>> 0)) return -EINVAL;
+    if (port >= (this.ld(this.a.field(caller, this.L.D_VALID_EVTCHNS)) >>> 0)) return -EINVAL;
     const c = this.a.channel(caller, port);
-    this.locks.readLock(c + C_LOCK);
+    this.locks.readLock(c + this.L.C_LOCK);
     let rc = 0;
-    if ((this.ld(c + C_FLAGS) & CF_CONSUMER_MASK) !== 0) {
+    if ((this.ld(c + this.L.C_FLAGS) & CF_CONSUMER_MASK) !== 0) {
       rc = -EINVAL;
     } else {
-      const state = this.ld(c + C_STATE);
+      const state = this.ld(c + this.L.C_STATE);
       if (state === ECS_INTERDOMAIN) {
-        const rd = this.ld(c + C_REMOTE_DOM);
-        const rp = this.ld(c + C_REMOTE_PORT);
-        this.portSetPending(rd, this.ld(this.a.channel(rd, rp) + C_NOTIFY_VCPU), rp);
+        const rd = this.ld(c + this.L.C_REMOTE_DOM);
+        const rp = this.ld(c + this.L.C_REMOTE_PORT);
+        this.portSetPending(rd, this.ld(this.a.channel(rd, rp) + this.L.C_NOTIFY_VCPU), rp);
       } else if (state === ECS_IPI) {
-        this.portSetPending(caller, this.ld(c + C_NOTIFY_VCPU), port);
+        this.portSetPending(caller, this.ld(c + this.L.C_NOTIFY_VCPU), port);
       } else if (state !== ECS_UNBOUND) {
         rc = -EINVAL;
       }
     }
-    this.locks.readUnlock(c + C_LOCK);
+    this.locks.readUnlock(c + this.L.C_LOCK);
     return rc;
   }
 
   /** send_vcpu_virq for a per-vCPU VIRQ; 1 raised, 0 dropped. */
   raiseVirq(dom: number, vcpu: number, virq: number): number {
     const v = this.a.vcpu(dom, vcpu);
-    this.locks.readLock(v + V_VIRQ_LOCK);
-    const port = this.ld(v + V_VIRQ_TO_EVTCHN + virq * 4);
+    this.locks.readLock(v + this.L.V_VIRQ_LOCK);
+    const port = this.ld(v + this.L.V_VIRQ_TO_EVTCHN + virq * 4);
     let raised = 0;
     if (port !== 0) {
-      const cl = this.a.channel(dom, port) + C_LOCK;
+      const cl = this.a.channel(dom, port) + this.L.C_LOCK;
       if (this.locks.readTryLock(cl)) {
         this.portSetPending(dom, vcpu, port);
         raised = 1;
         this.locks.readUnlock(cl);
       }
     }
-    this.locks.readUnlock(v + V_VIRQ_LOCK);
+    this.locks.readUnlock(v + this.L.V_VIRQ_LOCK);
     return raised;
   }
 
   portSetPending(dom: number, vcpu: number, port: number): number {
     const c = this.a.channel(dom, port);
-    if ((this.ld(c + C_FLAGS) & CF_CONSUMER_MASK) !== 0 || this.ld(c + C_STATE) <= ECS_RESERVED) return 0;
-    const abiLock = this.a.field(dom, D_ABI_LOCK);
+    if ((this.ld(c + this.L.C_FLAGS) & CF_CONSUMER_MASK) !== 0 || this.ld(c + this.L.C_STATE) <= ECS_RESERVED) return 0;
+    const abiLock = this.a.field(dom, this.L.D_ABI_LOCK);
     this.locks.readLock(abiLock);
-    if (this.ld(this.a.field(dom, D_ABI)) !== ABI_FIFO) throw new Error('JS reference: FIFO domains only');
+    if (this.ld(this.a.field(dom, this.L.D_ABI)) !== ABI_FIFO) throw new Error('JS reference: FIFO domains only');
     const r = this.fifoSetPending(dom, vcpu, port);
     this.locks.readUnlock(abiLock);
     return r;
   }
 
   private lockQueuePair(a: number, b: number): void {
-    if (a === b) { this.locks.mutexAcquire(a + Q_LOCK); return; }
-    this.locks.mutexAcquire((a < b ? a : b) + Q_LOCK);
-    this.locks.mutexAcquire((a < b ? b : a) + Q_LOCK);
+    if (a === b) { this.locks.mutexAcquire(a + this.L.Q_LOCK); return; }
+    this.locks.mutexAcquire((a < b ? a : b) + this.L.Q_LOCK);
+    this.locks.mutexAcquire((a < b ? b : a) + this.L.Q_LOCK);
   }
 
   private unlockQueuePair(a: number, b: number): void {
-    this.locks.mutexRelease(a + Q_LOCK);
-    if (a !== b) this.locks.mutexRelease(b + Q_LOCK);
+    this.locks.mutexRelease(a + this.L.Q_LOCK);
+    if (a !== b) this.locks.mutexRelease(b + this.L.Q_LOCK);
   }
 
   fifoSetPending(dom: number, vcpu: number, port: number): number {
     const w = this.a.eventWord(dom, port);
     const c = this.a.channel(dom, port);
-    if (w === 0) { this.or(c + C_FLAGS, CF_FIFO_PENDING); return 0; }
+    if (w === 0) { this.or(c + this.L.C_FLAGS, CF_FIFO_PENDING); return 0; }
     let prio = 0;
     let target = 0;
     let previous = 0;
     for (let attempt = 0; ; attempt++) {
       if (attempt === SET_PENDING_LOCK_ATTEMPTS) {
-        this.add(this.a.field(dom, D_STAT_LOCK_GAVE_UP), 1);
+        this.add(this.a.field(dom, this.L.D_STAT_LOCK_GAVE_UP), 1);
         return RAISE_DROPPED;
       }
-      const last = this.ld(c + C_FIFO_LASTQ);
-      prio = this.ld(c + C_PRIORITY) & QMASK;
+      const last = this.ld(c + this.L.C_FIFO_LASTQ);
+      prio = this.ld(c + this.L.C_PRIORITY) & QMASK;
       target = this.a.queue(dom, vcpu, prio);
       previous = this.a.queue(dom, last >>> LASTQ_VCPU_SHIFT, last & LASTQ_PRIO_MASK);
       this.lockQueuePair(target, previous);
-      if ((this.ld(c + C_PRIORITY) & QMASK) === prio && this.ld(c + C_FIFO_LASTQ) === last) break;
+      if ((this.ld(c + this.L.C_PRIORITY) & QMASK) === prio && this.ld(c + this.L.C_FIFO_LASTQ) === last) break;
       this.unlockQueuePair(target, previous);
     }
     const cb = this.a.controlBlock(dom, vcpu);
     if (cb === 0) {
       this.unlockQueuePair(target, previous);
-      this.add(this.a.field(dom, D_STAT_NO_CONTROL_BLOCK), 1);
+      this.add(this.a.field(dom, this.L.D_STAT_NO_CONTROL_BLOCK), 1);
       return RAISE_DROPPED;
     }
     const newlyPending = (this.or(w, PENDING) & PENDING) === 0;
     let linkedToTail = true;
     if ((this.ld(w) & MASKED) === 0 && (this.or(w, LINKED) & LINKED) === 0) {
-      if (this.ld(previous + Q_TAIL) === port) this.st(previous + Q_TAIL, 0); // I13
+      if (this.ld(previous + this.L.Q_TAIL) === port) this.st(previous + this.L.Q_TAIL, 0); // I13
       if (previous !== target) {
-        this.st(c + C_FIFO_LASTQ, prio | (vcpu << LASTQ_VCPU_SHIFT));
-        this.locks.mutexRelease(previous + Q_LOCK);
+        this.st(c + this.L.C_FIFO_LASTQ, prio | (vcpu << LASTQ_VCPU_SHIFT));
+        this.locks.mutexRelease(previous + this.L.Q_LOCK);
         previous = target;
       }
       linkedToTail = false;
-      const tail = this.ld(target + Q_TAIL);
+      const tail = this.ld(target + this.L.Q_TAIL);
       if (tail !== 0) {
         const tw = this.a.eventWord(dom, tail);
         if (tw !== 0) linkedToTail = this.setLink(dom, tw, port);
       }
       if (!linkedToTail) this.st(cb + CB_HEAD_OFFSET + prio * 4, port);
-      this.st(target + Q_TAIL, port);
+      this.st(target + this.L.Q_TAIL, port);
     }
     this.unlockQueuePair(target, previous);
     if (!linkedToTail) {
       const bit = 1 << prio;
       if ((this.or(cb + CB_READY_OFFSET, bit) & bit) === 0) this.markEventsPending(dom, vcpu);
     }
-    if (newlyPending && this.ld(this.a.field(dom, D_POLL_MASK)) !== 0) {
+    if (newlyPending && this.ld(this.a.field(dom, this.L.D_POLL_MASK)) !== 0) {
       throw new Error('JS reference: SCHEDOP_poll is out of its scope');
     }
     return newlyPending ? RAISE_NEWLY_PENDING : 0;
@@ -176,7 +178,7 @@ export class JsXen {
   /** As the release build: the common one- and zero-cmpxchg cases are not counted. */
   private countTries(dom: number, tries: number): void {
     if (tries < 2) return;
-    this.add(this.a.field(dom, D_STAT_LINK_TRIES) + Math.min(tries, LINK_TRIES_BUCKETS - 1) * 4, 1);
+    this.add(this.a.field(dom, this.L.D_STAT_LINK_TRIES) + Math.min(tries, LINK_TRIES_BUCKETS - 1) * 4, 1);
   }
 
   /** setLink (I10): 1 + SET_LINK_RETRIES cmpxchg attempts, BUSY after the first failure. */
@@ -201,19 +203,19 @@ export class JsXen {
     }
     Atomics.and(this.i32, i, ~BUSY);
     this.countTries(dom, SET_LINK_RETRIES + 1);
-    this.add(this.a.field(dom, D_STAT_LINK_GAVE_UP), 1);
+    this.add(this.a.field(dom, this.L.D_STAT_LINK_GAVE_UP), 1);
     return true;
   }
 
   /** Upcall flag, then the kick (I3). */
   markEventsPending(dom: number, vcpu: number): boolean {
     if ((this.or(this.a.vcpuInfo(dom, vcpu) + VI_UPCALL_PENDING, 1) & 1) !== 0) return false;
-    this.add(this.a.field(dom, D_STAT_UPCALLS), 1);
+    this.add(this.a.field(dom, this.L.D_STAT_UPCALLS), 1);
     const v = this.a.vcpu(dom, vcpu);
-    this.add(v + V_KICK, 1);
-    if (this.ld(v + V_BLOCKED) !== 0) {
-      this.add(this.a.field(dom, D_STAT_KICKS), 1);
-      Atomics.notify(this.i32, (v + V_KICK) >>> 2);
+    this.add(v + this.L.V_KICK, 1);
+    if (this.ld(v + this.L.V_BLOCKED) !== 0) {
+      this.add(this.a.field(dom, this.L.D_STAT_KICKS), 1);
+      Atomics.notify(this.i32, (v + this.L.V_KICK) >>> 2);
     }
     return true;
   }

@@ -65,9 +65,9 @@ export function engine(ctx: RoleContext, kind: EngineKind): Engine {
   const scale = calibrate(ctx);
   const r = (spins: number) => Math.max(spins > 0 ? 1 : 0, Math.round(spins * scale));
   const buf = ctx.dp.memory.buffer;
-  const guest = new JsGuest(buf);
+  const guest = new JsGuest(buf, ctx.dp.layout);
   guest.blockSpins = r(BLOCK_SPINS);
-  const loops = new JsBenchLoops(ctx.page, new JsXen(buf), guest);
+  const loops = new JsBenchLoops(ctx.page, new JsXen(buf, ctx.dp.layout), guest);
   const ms = (ns: number) => ns / 1e6;
   return {
     send: (mode, dom, vcpu, arg, gpa, first, count, max, spins, t) => loops.send(mode, dom, vcpu, arg, gpa, first, count, max, r(spins), ms(t)),

@@ -13,7 +13,7 @@ import type { Ctl } from '../../harness/ctl.ts';
 import { CTL_USER, barrierWait } from '../../harness/ctl.ts';
 import type { DataPlane } from '../../wasm/data-plane.ts';
 import { rng } from './fifo.ts';
-import { D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP, LINK_TRIES_BUCKETS } from '../../../assembly/shared/layout.ts';
+import { LINK_TRIES_BUCKETS } from '../../../assembly/shared/layout.ts';
 
 export const S = 8192;
 export const S_ITER = S;
@@ -237,23 +237,26 @@ export const sw = (i: number): number => S_SCRATCH + i;
 
 /** Reads of a domain's setLink statistics, to attribute attempts to one raise (single raiser per domain). */
 export class LinkStats {
-  private readonly base: number;
+  private readonly tries: number;
+  private readonly gaveUpWord: number;
   constructor(private readonly dp: DataPlane, dom: number) {
-    this.base = dp.x.addrDomainPriv(dom) >>> 0;
+    const base = dp.x.addrDomainPriv(dom) >>> 0;
+    this.tries = base + dp.layout.D_STAT_LINK_TRIES;
+    this.gaveUpWord = base + dp.layout.D_STAT_LINK_GAVE_UP;
   }
   /** [attempts histogram…, gave up] */
   snapshot(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < LINK_TRIES_BUCKETS; i++) out.push(this.dp.load32(this.base + D_STAT_LINK_TRIES + 4 * i));
-    out.push(this.dp.load32(this.base + D_STAT_LINK_GAVE_UP));
+    for (let i = 0; i < LINK_TRIES_BUCKETS; i++) out.push(this.dp.load32(this.tries + 4 * i));
+    out.push(this.dp.load32(this.gaveUpWord));
     return out;
   }
   /** setLink calls beyond 1 + 4 attempts so far (buckets 6 and 7): must stay 0 (I10). */
   beyondBound(): number {
-    return this.dp.load32(this.base + D_STAT_LINK_TRIES + 4 * 6) + this.dp.load32(this.base + D_STAT_LINK_TRIES + 4 * 7);
+    return this.dp.load32(this.tries + 4 * 6) + this.dp.load32(this.tries + 4 * 7);
   }
   gaveUp(): number {
-    return this.dp.load32(this.base + D_STAT_LINK_GAVE_UP);
+    return this.dp.load32(this.gaveUpWord);
   }
 }
 
