@@ -2,7 +2,7 @@
 // cell each (runner.ts), summarised, and every result compared with each
 // baseline measured in the same run on the same shape.
 import { runCell, type CellMeasure } from './runner.ts';
-import { WORKLOADS, workload } from './workloads/index.ts';
+import { WORKLOADS, workload, implsFor } from './workloads/index.ts';
 import { IMPLS, BASELINES, type ImplName, type Workload, type Variant } from './workloads/types.ts';
 import type { MachineInfo } from './machine-info.ts';
 import { machineInfo } from '../platform/machine.ts';
@@ -191,7 +191,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const runIndices = o.shard ? shardRuns(shapes.length, o.runs, o.shard) : [...Array(o.runs).keys()];
       shapes.push(shapeKey(w.name, v.params));
       if (runIndices.length === 0) continue;
-      for (const impl of impls) if (!w.impls || w.impls.includes(impl)) cells.push({ w, v, impl, runIndices });
+      for (const impl of implsFor(w, impls)) cells.push({ w, v, impl, runIndices });
     }
   }
   const dmaRuns = o.shard ? shardRuns(shapes.length, o.runs, o.shard) : [...Array(o.runs).keys()];

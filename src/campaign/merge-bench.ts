@@ -7,7 +7,7 @@
 import { DMA_WORKLOAD, type BenchReport, type BenchResult } from '../bench/bench.ts';
 import type { MachineInfo } from '../bench/machine-info.ts';
 import { shapeKey, shardRuns, type BenchCampaign } from './bench-plan.ts';
-import { WORKLOADS } from '../bench/workloads/index.ts';
+import { WORKLOADS, implsFor } from '../bench/workloads/index.ts';
 import { canonical, malformed, type ShardFile } from './merge-input.ts';
 import { shardLabel, type Shard } from './shard.ts';
 import type { BuildInfo } from './provenance.ts';
@@ -76,7 +76,7 @@ function checkResults(f: ShardFile, c: BenchCampaign): BenchReport {
 /** The campaign's implementations that can express the workload of shape `key` (a workload unknown here: all of them). */
 function implsOf(key: string, impls: string[]): string[] {
   const w = WORKLOADS.find((x) => x.name === key.split(' ')[0]);
-  return w?.impls ? impls.filter((i) => (w.impls as readonly string[]).includes(i)) : impls;
+  return w ? implsFor(w, impls) : impls;
 }
 
 const machineKey = (m: MachineInfo) => ({

@@ -6,7 +6,7 @@
 // observed domain that does not exist) throws.
 import type { EvtchnOps, Caller, PortResult, StatusResult } from '../channel/ops.ts';
 import type { ChannelRecord } from '../wasm/data-plane.ts';
-import { planMemory } from '../wasm/memory-map.ts';
+import { checkDomains } from '../wasm/memory-map.ts';
 import { GuestBootError, type FifoGuestLayout } from '../guest/fifo-boot.ts';
 import { CB_READY_OFFSET, CB_HEAD_OFFSET, EVTCHN_FIFO_MAX_QUEUES, EVTCHN_FIFO_EVENT_WORDS_PER_PAGE } from '../../assembly/shared/fifo-abi.ts';
 import { EFAULT } from '../../assembly/shared/errno.ts';
@@ -41,7 +41,7 @@ export class ReferenceModel implements EvtchnOps, ModelHost {
 
   /** Accepts exactly the configurations createMachine accepts (same validation and defaults). */
   constructor(domains: ReferenceDomainConfig[]) {
-    for (const r of planMemory(domains).domains) {
+    for (const r of checkDomains(domains)) {
       this.domains.set(r.domid, new ModelDomain(r));
       this.guests.set(r.domid, newGuestFifoState(r.vcpus));
     }

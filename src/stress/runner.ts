@@ -4,7 +4,7 @@
 // collects the outcome histogram — plus, in trace mode, the Chrome trace of
 // the rounds around a failure.
 import { Ctl, CTL_MAX_PARTIES } from '../harness/ctl.ts';
-import { runParties, LitmusFailure } from '../harness/run.ts';
+import { runParties, LitmusFailure, START_LIMIT_MS } from '../harness/run.ts';
 import {
   STRESS_CTL_WORDS, S_ITER, S_FORBIDDEN, S_FAIL_ITER, S_FAIL_PARTY, S_FAIL_TIME, S_FAIL_OUTCOME, S_OUTCOMES,
   MAX_OUTCOMES, type StressArgs, type StressPartyResult,
@@ -23,8 +23,6 @@ import { verdictOf, overallVerdict, inconclusiveHint, type Verdict } from './ver
  * A longer campaign is several runs with different seeds.
  */
 export const MAX_SCENARIO_SECONDS = 3600;
-/** How long a round scenario may take to start its first iteration (workers starting, modules compiling) on a loaded machine. */
-const START_LIMIT_MS = 60_000;
 
 /** How long, with which seed, build noise and injected bug a stress run goes. */
 export interface StressOptions {

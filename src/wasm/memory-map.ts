@@ -76,8 +76,23 @@ function isInt(n: unknown): n is number {
 /** A domain's validated sizes, without a place: planMemory and the region allocator place it. */
 export type DomainSizes = Omit<DomainRegion, 'guestBase' | 'privBase'>;
 
+/** A domain's validated configuration with its defaults: what does not depend on a private layout. */
+export type DomainSettings = Omit<DomainSizes, 'privBytes'>;
+
 /** Validate one domain's configuration and size its two regions for `layout` (ConfigError naming the bad value). */
 export function sizeDomain(d: DomainConfig, layout: PrivateLayout): DomainSizes {
+  const s = domainSettings(d);
+  // channel table, then the p2m table (a byte per frame, 4-aligned) and the log-dirty bitmap
+  // (a bit per frame, u32 words): assembly/mm/p2m.ts (p2mInit) places them the same way
+  const p2mBytes = roundUp(d.frames, 4) + Math.ceil(d.frames / 32) * 4;
+  return { ...s, privBytes: roundUp(layout.D_CHANNELS + s.channelCapacity * layout.CHANNEL_BYTES + p2mBytes, PAGE_SIZE) };
+}
+
+/**
+ * Validate one domain's configuration and fill in its defaults (ConfigError
+ * naming the bad value). Needs no wasm module: the reference model uses it.
+ */
+export function domainSettings(d: DomainConfig): DomainSettings {
   if (!isInt(d.domid) || d.domid < 0 || d.domid >= MAX_DOMAINS) {
     throw new ConfigError(`domain id ${d.domid} is out of range: use an integer 0..${MAX_DOMAINS - 1}`);
   }
@@ -97,14 +112,21 @@ export function sizeDomain(d: DomainConfig, layout: PrivateLayout): DomainSizes 
     throw new ConfigError(`domain ${d.domid}: maxPages ${d.maxPages} is out of range: use a page count 0..2^32-1`);
   }
   const capacity = Math.min(roundUp(maxPort + 1, EVTCHNS_PER_BUCKET), EVTCHN_FIFO_NR_CHANNELS);
-  // channel table, then the p2m table (a byte per frame, 4-aligned) and the log-dirty bitmap
-  // (a bit per frame, u32 words): assembly/mm/p2m.ts (p2mInit) places them the same way
-  const p2mBytes = roundUp(d.frames, 4) + Math.ceil(d.frames / 32) * 4;
   return {
     domid: d.domid, vcpus: d.vcpus, frames: d.frames, maxEvtchnPort: maxPort, guestWidth: width,
     control: d.control ?? d.domid === 0, maxPages: d.maxPages ?? d.frames - 1, channelCapacity: capacity,
-    privBytes: roundUp(layout.D_CHANNELS + capacity * layout.CHANNEL_BYTES + p2mBytes, PAGE_SIZE),
   };
+}
+
+/** Every domain's settings (domainSettings), refusing an id used twice — planMemory's checks without a layout. */
+export function checkDomains(domains: readonly DomainConfig[]): DomainSettings[] {
+  const seen = new Set<number>();
+  return domains.map((d) => {
+    const s = domainSettings(d);
+    if (seen.has(d.domid)) throw new ConfigError(`domain id ${d.domid} is used twice: give every domain its own id`);
+    seen.add(d.domid);
+    return s;
+  });
 }
 
 /** Bytes a domain takes in the memory: its guest frames, then its private region (one contiguous block). */
@@ -119,13 +141,11 @@ export function domainBytes(s: Pick<DomainSizes, 'frames' | 'privBytes'>): numbe
  * The private regions are sized for `layout` (default: the release build's).
  */
 export function planMemory(domains: readonly DomainConfig[], spareBytes = 0, layout: PrivateLayout = defaultLayout()): MemoryPlan {
-  const seen = new Set<number>();
+  checkDomains(domains);
   let cursor = GLOBAL_BYTES;
   const regions: DomainRegion[] = [];
   for (const d of domains) {
     const sizes = sizeDomain(d, layout);
-    if (seen.has(d.domid)) throw new ConfigError(`domain id ${d.domid} is used twice: give every domain its own id`);
-    seen.add(d.domid);
     const guestBase = cursor;
     const privBase = guestBase + d.frames * PAGE_SIZE;
     cursor += domainBytes(sizes);

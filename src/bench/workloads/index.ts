@@ -126,6 +126,11 @@ export const WORKLOADS: readonly Workload[] = [
   },
 ];
 
+/** The implementations of `impls` that can express workload `w` (all of them unless it names its own). */
+export function implsFor<I extends string>(w: Workload, impls: readonly I[]): I[] {
+  return impls.filter((i) => !w.impls || (w.impls as readonly string[]).includes(i));
+}
+
 /** The workload named `name`; throws RangeError for an unknown one. */
 export function workload(name: string): Workload {
   const w = WORKLOADS.find((x) => x.name === name);
