@@ -163,13 +163,18 @@ export class DataPlane {
   activeEvtchns(dom: number): number { return this.domainField(dom, this.layout.D_ACTIVE_EVTCHNS); }
   fifoNumEvtchns(dom: number): number { return this.domainField(dom, this.layout.D_FIFO_NUM_EVTCHNS); }
 
+  /** setLink calls that made `attempts` cmpxchg attempts (bucket LINK_TRIES_BUCKETS - 1: that many or more), I10. */
+  linkTries(dom: number, attempts: number): number { return this.domainField(dom, this.layout.D_STAT_LINK_TRIES + 4 * attempts); }
+  /** setLink calls that reached the bound and gave up (spec §9.6). */
+  linkGaveUp(dom: number): number { return this.domainField(dom, this.layout.D_STAT_LINK_GAVE_UP); }
+
   stats(dom: number): DomainStats {
     const L = this.layout;
     const linkTries: number[] = [];
-    for (let i = 0; i < LINK_TRIES_BUCKETS; i++) linkTries.push(this.domainField(dom, L.D_STAT_LINK_TRIES + 4 * i));
+    for (let i = 0; i < LINK_TRIES_BUCKETS; i++) linkTries.push(this.linkTries(dom, i));
     return {
       linkTries,
-      linkGaveUp: this.domainField(dom, L.D_STAT_LINK_GAVE_UP),
+      linkGaveUp: this.linkGaveUp(dom),
       lockGaveUp: this.domainField(dom, L.D_STAT_LOCK_GAVE_UP),
       noControlBlock: this.domainField(dom, L.D_STAT_NO_CONTROL_BLOCK),
       upcalls: this.domainField(dom, L.D_STAT_UPCALLS),

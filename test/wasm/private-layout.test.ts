@@ -16,7 +16,7 @@ import { bootFifoGuest } from '../../src/guest/fifo-boot.ts';
 import { ConfigError, LayoutMismatchError } from '../../src/errors.ts';
 import type { WasmBuild } from '../../src/wasm/exports.ts';
 import {
-  G_VERSION, PAGE_SIZE, LINK_TRIES_BUCKETS, EVTCHN_FIFO_MAX_ARRAY_PAGES, XEN_LEGACY_MAX_VCPUS,
+  G_VERSION, PAGE_SIZE, CB_READY, LINK_TRIES_BUCKETS, EVTCHN_FIFO_MAX_ARRAY_PAGES, XEN_LEGACY_MAX_VCPUS,
 } from '../../assembly/shared/layout.ts';
 import { EVTCHN_FIFO_MAX_QUEUES } from '../../assembly/shared/fifo-abi.ts';
 import { NR_VIRQS } from '../../assembly/shared/evtchn-abi.ts';
@@ -87,30 +87,50 @@ describe('the private-layout table (I54)', () => {
     const run = (build: WasmBuild) => {
       const m = createMachine([{ domid: 1, vcpus: 2, frames: 64 }, { domid: 2, vcpus: 1, frames: 64 }], build);
       const x = m.dp.x;
-      bootFifoGuest(m.dp, 1, 2, 1023);
+      const g1 = bootFifoGuest(m.dp, 1, 2, 1023);
       bootFifoGuest(m.dp, 2, 1, 1023);
       const unbound = x.evtchnAllocUnbound(1, 1, 2);
       const remote = x.evtchnBindInterdomain(2, 1, unbound);
       const ipi = x.evtchnBindIpi(1, 1);
       expect([unbound, remote, ipi].every((p) => p > 0)).toBe(true);
+      // fresh event words are MASKED: unmask, so the raises below link into their queues
+      expect([x.guestFifoUnmask(1, g1.gsGfn, unbound), x.guestFifoUnmask(1, g1.gsGfn, ipi)]).toEqual([0, 0]);
       expect(x.evtchnSetPriority(1, ipi, 3)).toBe(0);
       for (let i = 0; i < 3; i++) expect(x.evtchnSend(2, remote)).toBe(0);
       expect(x.evtchnSend(1, ipi)).toBe(0);
-      return m;
+      return { m, unbound, remote, ipi };
     };
     const guestBytes = (m: Machine, dom: number) => {
       const base = m.dp.x.addrGuestBase(dom) >>> 0;
       return m.dp.u8.slice(base, base + m.domain(dom).frames * PAGE_SIZE);
     };
-    const a = run('release');
-    const b = run('layout2');
+    const ra = run('release');
+    const rb = run('layout2');
+    const { m: a, unbound, remote, ipi } = ra;
+    const b = rb.m;
+    expect([rb.unbound, rb.remote, rb.ipi]).toEqual([unbound, remote, ipi]);
     for (const dom of [1, 2]) expect(Buffer.compare(guestBytes(a, dom), guestBytes(b, dom)), `domain ${dom}'s guest frames`).toBe(0);
-    // the same state, read through each build's table, at different places
-    for (const m of [a, b]) {
-      expect(m.dp.channel(1, 1)).toMatchObject({ remoteDom: 2, notifyVcpu: 0 });
-      expect(m.dp.vcpuKicks(1, 0)).toBe(a.dp.vcpuKicks(1, 0));
-      expect(m.dp.abi(1)).toBe('fifo');
-    }
+    // the same state, read through each build's table at different places: every private reader
+    // of DataPlane agrees, and the values are the ones the operations above must have left
+    const view = (m: Machine) => ({
+      channels: [[1, unbound], [1, ipi], [2, remote]].map(([d, p]) => m.dp.channel(d, p)),
+      stats: [1, 2].map((d) => m.dp.stats(d)),
+      tails: [m.dp.queueTail(1, 0, 7), m.dp.queueTail(1, 1, 3)],
+      cb: [m.dp.controlBlockState(1, 0), m.dp.controlBlockState(1, 1), m.dp.controlBlockState(2, 0)],
+      blocked: [m.dp.vcpuBlocked(1, 0), m.dp.vcpuBlocked(1, 1)],
+      kicks: [m.dp.vcpuKicks(1, 0), m.dp.vcpuKicks(1, 1)],
+      dom: [1, 2].map((d) => [m.dp.abi(d), m.dp.domainFlags(d), m.dp.parkedMask(d), m.dp.pollMask(d), m.dp.validEvtchns(d), m.dp.activeEvtchns(d), m.dp.fifoNumEvtchns(d)]),
+    });
+    const va = view(a);
+    expect(view(b)).toEqual(va);
+    expect(va.channels[0]).toMatchObject({ remoteDom: 2, notifyVcpu: 0 });
+    expect(va.channels[1]).toMatchObject({ notifyVcpu: 1 });
+    expect(va.channels[2]).toMatchObject({ remoteDom: 1 });
+    expect(va.tails).toEqual([unbound, ipi]);        // each raised port is its queue's tail
+    expect(va.cb).toEqual([CB_READY, CB_READY, CB_READY]);
+    expect(va.stats[0].upcalls).toBe(2);               // vCPU 0 and 1 each flagged once (counted in every build)
+    expect(va.dom.map((d) => d[0])).toEqual(['fifo', 'fifo']);
+    expect(va.dom.map((d) => d[5])).toEqual([2, 1]);   // active ports: domain 1's unbound-then-bound port and its IPI; domain 2's end
     expect(a.dp.layout.C_REMOTE_DOM).not.toBe(b.dp.layout.C_REMOTE_DOM);
   });
 

@@ -237,26 +237,20 @@ export const sw = (i: number): number => S_SCRATCH + i;
 
 /** Reads of a domain's setLink statistics, to attribute attempts to one raise (single raiser per domain). */
 export class LinkStats {
-  private readonly tries: number;
-  private readonly gaveUpWord: number;
-  constructor(private readonly dp: DataPlane, dom: number) {
-    const base = dp.x.addrDomainPriv(dom) >>> 0;
-    this.tries = base + dp.layout.D_STAT_LINK_TRIES;
-    this.gaveUpWord = base + dp.layout.D_STAT_LINK_GAVE_UP;
-  }
+  constructor(private readonly dp: DataPlane, private readonly dom: number) {}
   /** [attempts histogram…, gave up] */
   snapshot(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < LINK_TRIES_BUCKETS; i++) out.push(this.dp.load32(this.tries + 4 * i));
-    out.push(this.dp.load32(this.gaveUpWord));
+    for (let i = 0; i < LINK_TRIES_BUCKETS; i++) out.push(this.dp.linkTries(this.dom, i));
+    out.push(this.dp.linkGaveUp(this.dom));
     return out;
   }
   /** setLink calls beyond 1 + 4 attempts so far (buckets 6 and 7): must stay 0 (I10). */
   beyondBound(): number {
-    return this.dp.load32(this.tries + 4 * 6) + this.dp.load32(this.tries + 4 * 7);
+    return this.dp.linkTries(this.dom, 6) + this.dp.linkTries(this.dom, 7);
   }
   gaveUp(): number {
-    return this.dp.load32(this.gaveUpWord);
+    return this.dp.linkGaveUp(this.dom);
   }
 }
 
