@@ -17,7 +17,7 @@ import { guestLayout } from './guest/layout.ts';
 import { bootGuest } from './guest/kernel.ts';
 import { Domain } from './domain.ts';
 import { VcpuPool } from './vcpu/pool.ts';
-import { ConfigError, DomainStateError, HypervisorClosedError, InvalidArgumentError, NoSuchDomainError, VcpuCrashError, type HandlerError, type WasmxenError } from './errors.ts';
+import { ConfigError, DomainStateError, InternalError, noConsumer, HypervisorClosedError, InvalidArgumentError, NoSuchDomainError, VcpuCrashError, type HandlerError, type WasmxenError } from './errors.ts';
 import { pauseAndWait, destroyEvtchns, releaseWhenUnreferenced, destroyUnstarted } from './lifecycle/toolstack.ts';
 import { PAGE_SIZE } from '../assembly/shared/layout.ts';
 import { builtinConsumer, moduleProblem, moduleUrl, warn } from './platform/host.ts';
@@ -130,7 +130,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
       const module = builtinConsumer(spec.module);
       const mod = (await import(moduleUrl(module))) as { default?: XenConsumer; consumer?: XenConsumer };
       const c = mod.default ?? mod.consumer;
-      if (!c) throw new ConfigError(`consumer module ${module} exports no consumer`);
+      if (!c || typeof c.notify !== 'function') throw new ConfigError(noConsumer(module));
       const slot = x.xenConsumerRegister(consumerId(spec.name), spec.drain === false ? 0 : 1);
       if (slot < 0) {
         throw new ConfigError(`consumer '${spec.name}': all 7 Xen consumer slots are taken (Xen would BUG() here): use fewer distinct consumers`);
@@ -398,7 +398,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     }
     const x = this.machine.dp.x;
     const killed = x.domainKill(id);
-    if (killed !== 0) throw new Error(`domain_kill(${id}) returned ${killed}`);
+    if (killed !== 0) throw new InternalError(`destroyDomain: domain_kill(${id}) of a paused live domain returned ${killed}`);
     // parked vCPUs wake on the dying flag and leave without running guest code again
     const vcpus = d.guestModule ? await this.pool.stopDomain(id) : [];
     await d.stop();

@@ -17,6 +17,7 @@
 import type { Guest } from '../guest/guest.ts';
 import type { LostChannel } from '../guest/resume.ts';
 import { monotonicNs } from '../platform/clock.ts';
+import { MigrationError } from '../errors.ts';
 import { DemoGuest, VIRQ_TIMER } from './demo-common.ts';
 import {
   FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, S_SENDING, S_RING_GFN, S_RESUMED, F_PING, F_PONG, F_FANIN, F_IPI, sentOf, deliveredOf,
@@ -191,12 +192,13 @@ export function resume(gg: Guest): void {
   }
   const res = g.resume(reconnect);
   if (res.dropped.length) {
-    throw new Error(`domain ${g.dom}: resume could not reconnect port(s) ${res.dropped.map((l) => `${l.port} (${l.handler})`).join(', ')}`);
+    throw new MigrationError('resume', `domain ${g.dom}: resume could not reconnect port(s) ${res.dropped.map((l) => `${l.port} (${l.handler})`).join(', ')}: ` +
+      'the target has no backend offering them; restore it beside a migrating-backend domain 2');
   }
   const words = [RING_PORT_PING, ...Array.from({ length: FANIN_PORTS }, (_, i) => RING_PORT_FANIN + i), RING_PORT_IPI, RING_PORT_IPI + 1];
   for (const w of words) {
     const now = res.ports.get(ld(w));
-    if (now === undefined) throw new Error(`domain ${g.dom}: port ${ld(w)} did not come back after the move`);
+    if (now === undefined) throw new MigrationError('resume', `domain ${g.dom}: port ${ld(w)} did not come back after the move (its ring page names a port the image did not carry)`);
     Atomics.store(r.i32, w, now);
   }
   d.offer(S_RING_GFN, offerGfn((g.config as MigratingFrontendConfig).ringGfn));

@@ -22,7 +22,7 @@ import { builtinGuest } from '../platform/host.ts';
 import { monotonicNs } from '../platform/clock.ts';
 import { projectRoot } from '../paths.ts';
 import { guestLayout } from '../guest/layout.ts';
-import { StuckVcpuError, WasmxenError } from '../errors.ts';
+import { StuckVcpuError, MigrationError } from '../errors.ts';
 import { valueAt } from '../bench/stats.ts';
 import { sendDomains } from '../migrate/sender.ts';
 import { mergeLatency, type LiveReply, type LiveTargetReport } from '../migrate/live-target.ts';
@@ -93,7 +93,7 @@ async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: numbe
   const lines = createInterface({ input: child.stdout! });
   let onReport: ((r: LiveTargetReport | undefined) => void) | undefined;
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new WasmxenError(`the target wasmxen process did not listen within ${TARGET_LIMIT_MS / 1000} s`)), TARGET_LIMIT_MS);
+    const timer = setTimeout(() => reject(new MigrationError('target', `the target wasmxen process did not listen within ${TARGET_LIMIT_MS / 1000} s (a loaded machine: run again)`)), TARGET_LIMIT_MS);
     lines.on('line', (l) => {
       const m = /^listening (\d+)$/.exec(l);
       if (m) { clearTimeout(timer); resolve(Number(m[1])); return; }
@@ -104,7 +104,7 @@ async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: numbe
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new WasmxenError(`the target wasmxen process exited (${code}): ${stderr.trim().split('\n').pop() ?? ''}`));
+      reject(new MigrationError('target', `the target wasmxen process exited (${code}) before it listened: ${stderr.trim().split('\n').pop() ?? ''}`));
       onReport?.(undefined);
     });
   });
@@ -142,7 +142,7 @@ async function migrate(hv: Hypervisor, v: DemoViews, target: Target, config: Mig
       reply = (await Promise.race([
         sendDomains<LiveReply>(target.port, [{ domid: 1, config, save: (sink) => chunks.forEach(sink) }]),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new WasmxenError(`the target did not answer within ${TARGET_LIMIT_MS / 1000} s`)), TARGET_LIMIT_MS);
+          timer = setTimeout(() => reject(new MigrationError('target', `the target did not answer within ${TARGET_LIMIT_MS / 1000} s`)), TARGET_LIMIT_MS);
         }),
       ])).reply;
     } finally {
@@ -241,8 +241,8 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     if (!migration.ok) migration.pingpong_after_resume = totals(flows.last).pingpong - pingpongAt;
     if (migration.ok) {
       remote = await target.finish(flows.last);
-      if (!remote) throw new WasmxenError('the target wasmxen process ended without a report');
-      if (remote.crashed) throw new WasmxenError(`on the target host: ${remote.crashed}`);
+      if (!remote) throw new MigrationError('target', 'the target wasmxen process ended without a report: the counts of domain 1 after the move are lost; run again');
+      if (remote.crashed) throw new MigrationError('target', `a vCPU crashed on the target host: ${remote.crashed}`);
     } else {
       await target.finish(undefined);
     }

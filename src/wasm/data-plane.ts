@@ -7,7 +7,7 @@ import {
   planMemory, createSharedMemory, sizeDomain, domainBytes, type DomainConfig, type MemoryPlan, type DomainRegion,
 } from './memory-map.ts';
 import { RegionAllocator } from './region-allocator.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, DomainStateError } from '../errors.ts';
 import {
   Q_TAIL, Q_LOCK, C_STATE, C_NOTIFY_VCPU, C_PRIORITY, C_FIFO_LASTQ, C_REMOTE_DOM, C_REMOTE_PORT,
   C_FLAGS, D_ABI, D_VALID_EVTCHNS, D_FIFO_NUM_EVTCHNS, D_STAT_LINK_TRIES, D_STAT_LINK_GAVE_UP,
@@ -227,7 +227,7 @@ export function createMachine(domains: readonly DomainConfig[], build: WasmBuild
       const i = find(domid);
       if (i < 0) throw new RangeError(`no domain ${domid} in this machine`);
       if (dp.x.domainExists(domid) !== 0 || dp.x.domainRefs(domid) !== 0) {
-        throw new Error(`domain ${domid} is still published or referenced: domainRelease must return 0 first (I27)`);
+        throw new DomainStateError(domid, 'in-use', `domain ${domid} is still published or referenced: kill it, destroy its event channels and wait until domainRelease returns 0 before releasing its regions (I27)`);
       }
       allocator.release(plan.domains[i].guestBase);
       plan.domains.splice(i, 1);

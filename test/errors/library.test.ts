@@ -1,0 +1,157 @@
+// Typed errors of the library's own paths (src/errors.ts): a call in the
+// wrong state is an InvalidStateError, a bad configuration a ConfigError, a
+// domain still in use a DomainStateError, a broken invariant of wasmxen an
+// InternalError; each with its stable code and a message that says what was
+// wrong and what to do.
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Hypervisor } from '../../src/hypervisor.ts';
+import { createMachine } from '../../src/wasm/data-plane.ts';
+import { ConfigError, DomainStateError, HandlerError, InternalError, InvalidStateError, VcpuCrashError } from '../../src/errors.ts';
+import { destroyUnstarted } from '../../src/lifecycle/toolstack.ts';
+import { ImageWriter } from '../../src/migrate/writer.ts';
+import { createDmaMachine } from '../../src/dm/machine.ts';
+import { DmaServer } from '../../src/dm/server.ts';
+import { createMac, tagsEqual } from '../../src/platform/hmac.browser.ts';
+import { resolveScenarios, runScenario } from '../../src/stress/runner.ts';
+import { SCENARIOS } from '../../src/stress/scenarios.ts';
+import { INJECTIONS } from '../../src/stress/inject.ts';
+import { main as balloonMain } from '../../src/guests/balloon.ts';
+import type { Guest } from '../../src/guest/guest.ts';
+import { memMachine } from '../helpers/mem-machine.ts';
+import { shapeSource, regsGpa } from '../migrate/helpers.ts';
+import { saveDomainImage } from '../../src/migrate/save.ts';
+import { parseImage } from '../../src/migrate/parse.ts';
+import { restoreConfig, fillDomain } from '../../src/migrate/restore.ts';
+import { expectTyped, thrown, rejected } from './expect-typed.ts';
+
+describe('InvalidStateError: a call its object\'s state does not allow', () => {
+  it('irqDisable and irqEnable inside an event handler', async () => {
+    const errors: unknown[] = [];
+    const hv = await Hypervisor.create({ domains: [{ id: 1, vcpus: 1 }, { id: 2, vcpus: 1 }], onError: (e) => errors.push(e) });
+    try {
+      const b = hv.domain(2).allocUnbound(1);
+      const f = hv.domain(1).bindInterdomain(2, b);
+      let calls = 0;
+      hv.domain(2).on(b, () => {
+        calls++;
+        if (calls === 1) hv.domain(2).guest(0).irqDisable();
+        else hv.domain(2).guest(0).irqEnable();
+      });
+      for (let i = 0; i < 2; i++) {
+        const seen = errors.length;
+        hv.domain(1).send(f);
+        while (errors.length === seen) await new Promise((r) => setImmediate(r));
+      }
+      expect(errors).toHaveLength(2);
+      const [dis, en] = errors.map((e) => expectTyped(e, HandlerError, 'WASMXEN_HANDLER').cause);
+      expectTyped(dis, InvalidStateError, 'WASMXEN_INVALID_STATE', /^irqDisable: called inside an event handler/, /call it outside handlers/);
+      expectTyped(en, InvalidStateError, 'WASMXEN_INVALID_STATE', /^irqEnable: called inside an event handler/, /call it outside handlers/);
+      expect((dis as InvalidStateError).op).toBe('irqDisable');
+    } finally {
+      await hv.shutdown();
+    }
+  });
+
+  it('guest() of a domain that runs a guest module', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmxen-guest-'));
+    try {
+      const file = join(dir, 'idle.mjs');
+      writeFileSync(file, 'export const handlers = () => ({});\nexport function main() {}\n');
+      const hv = await Hypervisor.create({ domains: [{ id: 1, vcpus: 1, guest: file }] });
+      try {
+        const e = expectTyped(thrown(() => hv.domain(1).guest(0)), InvalidStateError, 'WASMXEN_INVALID_STATE',
+          /^guest: domain 1 runs guest module/, /call guest\(\) on a service domain/);
+        expect(e.op).toBe('guest');
+      } finally {
+        await hv.shutdown();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a DmaServer asked to serve before a vCPU is attached', () => {
+    const m = createDmaMachine({ workers: 1 });
+    const server = new DmaServer(m.machine.dp, m.region.addr, 0, undefined, 16);
+    expectTyped(thrown(() => server.bindWakeup()), InvalidStateError, 'WASMXEN_INVALID_STATE', /^DmaServer: .*attach\(vcpu\) first/);
+    expectTyped(thrown(() => server.connect(m.guestDom, 1)), InvalidStateError, 'WASMXEN_INVALID_STATE', /attach\(vcpu\) first/);
+  });
+});
+
+describe('DomainStateError and InternalError from the toolstack', () => {
+  it('releasing a machine\'s domain that is still published is refused (I27)', () => {
+    const m = createMachine([{ domid: 1, vcpus: 1, frames: 64 }], 'release');
+    const e = expectTyped(thrown(() => m.releaseDomain(1)), DomainStateError, 'WASMXEN_DOMAIN_STATE',
+      /domain 1 is still published or referenced/, /kill it, destroy its event channels/);
+    expect(e.state).toBe('in-use');
+    expect(e.domain).toBe(1);
+  });
+
+  it('tearing down an "unstarted" domain that does not exist is a broken invariant, not a loop', () => {
+    const m = createMachine([{ domid: 1, vcpus: 1, frames: 64 }], 'release');
+    const e = expectTyped(thrown(() => destroyUnstarted(m.dp, 5)), InternalError, 'WASMXEN_INTERNAL',
+      /^evtchn_destroy of unstarted domain 5 returned -3: an invariant of wasmxen broke/, /please report it/);
+    expect(e.what).toBe('evtchn_destroy of unstarted domain 5 returned -3');
+  });
+
+  it('an image writer asked for a record after END', () => {
+    const w = new ImageWriter(() => {});
+    w.end();
+    expectTyped(thrown(() => w.record(1)), InternalError, 'WASMXEN_INTERNAL', /^image writer: a record was written after END/);
+  });
+});
+
+describe('ConfigError for what can not be run as configured', () => {
+  it('a keyed image in the browser bundle', () => {
+    for (const f of [() => createMac('sha256', 'k'), () => tagsEqual(new Uint8Array(1), new Uint8Array(1))]) {
+      expectTyped(thrown(f), ConfigError, 'WASMXEN_CONFIG', /need Node's crypto/, /drop the key in the browser/);
+    }
+  });
+
+  it('a stress scenario or injected bug that does not exist, or an injection without the stress build', async () => {
+    expectTyped(thrown(() => resolveScenarios('no-such')), ConfigError, 'WASMXEN_CONFIG', /no stress scenario 'no-such'/, new RegExp(SCENARIOS[0].name));
+    const opts = { seconds: 1, seed: 1 } as Parameters<typeof runScenario>[1];
+    expectTyped(await rejected(runScenario(SCENARIOS[0], { ...opts, inject: 'no-such-bug' })), ConfigError, 'WASMXEN_CONFIG',
+      /no injectable bug 'no-such-bug': use one of/, new RegExp(INJECTIONS[0].name));
+    expectTyped(await rejected(runScenario(SCENARIOS[0], { ...opts, inject: INJECTIONS[0].name, build: 'release' })), ConfigError, 'WASMXEN_CONFIG',
+      /needs the stress build: drop build 'release'/);
+  });
+
+  it('the balloon guest without a shared buffer', () => {
+    const g = { shared: undefined, config: {} } as unknown as Guest;
+    expectTyped(thrown(() => balloonMain(g)), ConfigError, 'WASMXEN_CONFIG', /needs a shared buffer: give Hypervisor.create a `shared`/);
+  });
+
+  it('a consumer module that exports no consumer: the hypervisor refuses to start it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wasmxen-consumer-'));
+    try {
+      const file = join(dir, 'not-a-consumer.mjs');
+      writeFileSync(file, 'export const x = 1;\n');
+      const err = await rejected((async () => {
+        const hv = await Hypervisor.create({ domains: [{ id: 1, vcpus: 1 }], consumers: [{ name: 'bad', module: file }] });
+        await hv.shutdown();
+      })());
+      const e = err instanceof VcpuCrashError ? err.cause : err;
+      expectTyped(e, ConfigError, 'WASMXEN_CONFIG', /exports no consumer: give it a default export/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('InternalError from fillDomain', () => {
+  it('a data-plane refusal while filling a restored domain (an image that was not validated for it) is a broken invariant', () => {
+    const t = memMachine();
+    shapeSource(t, 1);
+    const { image } = saveDomainImage(t.m.dp, t.m.domain(1), { regsGpa: regsGpa(t.layout.scratchGfn) });
+    const img = parseImage(image);
+    // a region smaller than the image's domain: restoreConfig would never lay it out so
+    const m = createMachine([{ ...restoreConfig(img, 7), frames: img.config.frames - 8 }], 'debug');
+    const e = expectTyped(thrown(() => fillDomain(m.dp, m.domain(7), img)), InternalError, 'WASMXEN_INTERNAL',
+      /^restore of domain 7: setting gfn \d+'s p2m type failed: -E[A-Z]+ on a validated image: an invariant of wasmxen broke/);
+    expect(e.what).toMatch(/^restore of domain 7/);
+  });
+});
