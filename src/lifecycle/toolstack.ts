@@ -6,7 +6,7 @@
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { D_PARKED } from '../../assembly/shared/layout.ts';
 import { ERESTART, ESRCH, EINVAL, EBUSY } from '../../assembly/shared/errno.ts';
-import { DomainStateError, InternalError, PauseTimeoutError } from '../errors.ts';
+import { ConfigError, DomainStateError, InternalError, PauseTimeoutError } from '../errors.ts';
 import { yieldToEventLoop } from '../platform/host.ts';
 
 /** Mask of vCPUs 0..n-1. */
@@ -22,7 +22,7 @@ export function allVcpus(n: number): number {
  */
 export async function pauseAndWait(dp: DataPlane, dom: number, vcpus: number, timeoutMs: number,
   onRequested?: () => void, onWithdrawn?: () => void): Promise<void> {
-  if (!(timeoutMs > 0)) throw new RangeError(`pause bound ${timeoutMs} ms must be positive`);
+  if (!(timeoutMs > 0)) throw new ConfigError(`pause bound ${timeoutMs} ms: give timeoutMs a positive number of milliseconds`);
   const x = dp.x;
   x.domainPause(dom);
   onRequested?.();

@@ -9,7 +9,7 @@
 // `lost` and `duplicated` count only what really was.
 import * as hdr from 'hdr-histogram-js';
 import { WideCounter } from '../util/wide-counter.ts';
-import { StuckVcpuError } from '../errors.ts';
+import { ConfigError, StuckVcpuError } from '../errors.ts';
 import { valueAt } from '../bench/stats.ts';
 import { TP_KIND_CONSOLE, TP_KIND_OTHER } from '../migrate/format.ts';
 import type { ImagePort } from '../migrate/parse.ts';
@@ -104,7 +104,7 @@ export interface DefaultScenarioOptions {
 }
 
 export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<RunReport> {
-  if (!(opts.seconds > 0 && opts.seconds <= MAX_RUN_SECONDS)) throw new RangeError(`seconds must be in (0, ${MAX_RUN_SECONDS}]`);
+  if (!(opts.seconds > 0 && opts.seconds <= MAX_RUN_SECONDS)) throw new ConfigError(`a run of ${opts.seconds} s: give seconds in (0, ${MAX_RUN_SECONDS}]`);
   const abi = opts.abi ?? 'fifo';
   const shared = new SharedArrayBuffer(DEMO_SHARED_BYTES_WITH_LIVE);
   const v = demoViews(shared);

@@ -22,7 +22,7 @@ import { builtinGuest } from '../platform/host.ts';
 import { monotonicNs } from '../platform/clock.ts';
 import { projectRoot } from '../paths.ts';
 import { guestLayout } from '../guest/layout.ts';
-import { StuckVcpuError, MigrationError } from '../errors.ts';
+import { ConfigError, StuckVcpuError, MigrationError } from '../errors.ts';
 import { valueAt } from '../bench/stats.ts';
 import { sendDomains } from '../migrate/sender.ts';
 import { mergeLatency, type LiveReply, type LiveTargetReport } from '../migrate/live-target.ts';
@@ -164,7 +164,7 @@ async function migrate(hv: Hypervisor, v: DemoViews, target: Target, config: Mig
 }
 
 export async function runMigratingScenario(opts: MigratingScenarioOptions): Promise<RunReport> {
-  if (!(opts.at >= 0 && opts.at < opts.seconds)) throw new RangeError(`--migrate-at ${opts.at} must be in [0, ${opts.seconds})`);
+  if (!(opts.at >= 0 && opts.at < opts.seconds)) throw new ConfigError(`--migrate-at ${opts.at} must be in [0, ${opts.seconds}): migrate before the run ends`);
   const abi = opts.abi ?? 'fifo';
   const timerHz = opts.timerHz ?? 100;
   const shared = new SharedArrayBuffer(SHARED_BYTES);

@@ -25,6 +25,9 @@ import { shapeSource, regsGpa } from '../migrate/helpers.ts';
 import { saveDomainImage } from '../../src/migrate/save.ts';
 import { parseImage } from '../../src/migrate/parse.ts';
 import { restoreConfig, fillDomain } from '../../src/migrate/restore.ts';
+import { runDefaultScenario } from '../../src/scenarios/default.ts';
+import { DeviceModel } from '../../src/dm/index.ts';
+import { dmaMachine } from '../dm/library-machine.ts';
 import { expectTyped, thrown, rejected } from './expect-typed.ts';
 
 describe('InvalidStateError: a call its object\'s state does not allow', () => {
@@ -153,5 +156,30 @@ describe('InternalError from fillDomain', () => {
     const e = expectTyped(thrown(() => fillDomain(m.dp, m.domain(7), img)), InternalError, 'WASMXEN_INTERNAL',
       /^restore of domain 7: setting gfn \d+'s p2m type failed: -E[A-Z]+ on a validated image: an invariant of wasmxen broke/);
     expect(e.what).toMatch(/^restore of domain 7/);
+  });
+});
+
+describe('ConfigError for out-of-range options', () => {
+  it('a pause bound that is not positive; a run of no time', async () => {
+    const hv = await Hypervisor.create({ domains: [{ id: 1, vcpus: 1 }] });
+    try {
+      expectTyped(await rejected(hv.pauseDomain(1, { timeoutMs: 0 })), ConfigError, 'WASMXEN_CONFIG', /pause bound 0 ms: give timeoutMs a positive number/);
+      expect(hv.isPaused(1)).toBe(false);
+    } finally {
+      await hv.shutdown();
+    }
+    expectTyped(await rejected(runDefaultScenario({ seconds: 0 })), ConfigError, 'WASMXEN_CONFIG', /a run of 0 s: give seconds in \(0, /);
+  });
+
+  it('a device model given unowned frames outside its guest', async () => {
+    const m = await dmaMachine({ seed: 1, transfers: 1 });
+    try {
+      const err = await rejected(DeviceModel.create(m.hv, {
+        domain: 0, guest: 1, plan: m.plan, ringGfn: m.layout.ringGfn, workers: 0, unowned: [[m.layout.frames + 10, 4]],
+      }));
+      expectTyped(err, ConfigError, 'WASMXEN_CONFIG', /an unowned range\) are outside the guest's RAM: give ranges inside it/);
+    } finally {
+      await m.hv.shutdown();
+    }
   });
 });
