@@ -20,7 +20,7 @@ import { monotonicNs } from '../platform/clock.ts';
 import { MigrationError } from '../errors.ts';
 import { DemoGuest, VIRQ_TIMER } from './demo-common.ts';
 import {
-  FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, S_SENDING, S_RING_GFN, S_RESUMED, F_PING, F_PONG, F_FANIN, F_IPI, sentOf, deliveredOf,
+  FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, S_RING_GFN, S_RESUMED, F_PING, F_PONG, F_FANIN, F_IPI, deliveredOf,
 } from './demo-shared.ts';
 import {
   ringView, offerGfn, type RingView, RING_PING_REQ_PROD, RING_PING_REQ_CONS, RING_PING_RSP_PROD, RING_PING_RSP_CONS,
@@ -50,17 +50,7 @@ const behind = (prod: number, cons: number) => ((ld(prod) - ld(cons)) | 0) > 0;
  * (the resume path then notifies it).
  */
 function request(produce: () => void, flow: number, port: number): boolean {
-  const i32 = d.v.i32;
-  Atomics.add(i32, S_SENDING, 1);
-  try {
-    if (d.quiescing()) return false;
-    produce();
-    Atomics.add(i32, sentOf(flow), 1);
-    g.send(ld(port));
-    return true;
-  } finally {
-    Atomics.sub(i32, S_SENDING, 1);
-  }
+  return d.sendCounted(flow, produce, () => ld(port));
 }
 
 /** A ping, unless one is in flight (produced and its response not yet consumed). */
@@ -122,19 +112,10 @@ function awaitWord(word: number): number {
 
 /** vCPU 1's stream: one request in flight per fan-in port, until quiescing. */
 function fanin(): void {
-  const i32 = d.v.i32;
-  while (!d.quiescing()) {
-    let sent = 0;
-    for (let i = 0; i < FANIN_PORTS; i++) {
-      if (behind(RING_FANIN_REQ + i, RING_FANIN_CONS + i)) continue;
-      if (request(() => {
-        Atomics.store(r.t, RT_FANIN + i, monotonicNs());
-        Atomics.add(r.i32, RING_FANIN_REQ + i, 1);
-      }, F_FANIN + 2 * i, RING_PORT_FANIN + i)) sent++;
-    }
-    g.poll();
-    if (sent === 0) Atomics.wait(i32, deliveredOf(F_FANIN), Atomics.load(i32, deliveredOf(F_FANIN)), 0.05);
-  }
+  d.streamFanin((i) => !behind(RING_FANIN_REQ + i, RING_FANIN_CONS + i) && request(() => {
+    Atomics.store(r.t, RT_FANIN + i, monotonicNs());
+    Atomics.add(r.i32, RING_FANIN_REQ + i, 1);
+  }, F_FANIN + 2 * i, RING_PORT_FANIN + i));
 }
 
 export function main(gg: Guest): void {
