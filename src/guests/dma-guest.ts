@@ -4,19 +4,14 @@
 // (src/dm/exerciser.ts). Config (g.config): DmaGuestConfig.
 import type { Guest } from '../guest/guest.ts';
 import { MigrationError } from '../errors.ts';
-import { DmaExerciser, type DmaGuestLayout, type ExerciserReport } from '../dm/exerciser.ts';
+import { DmaExerciser, type ExerciserOptions, type ExerciserReport } from '../dm/exerciser.ts';
 import {
   dmaSharedViews, S_GUEST_PORT, S_DM_READY, S_QUIESCE, S_GUEST_DONE, S_COMPLETED, S_FAILURES,
 } from '../dm/guest-shared.ts';
 
-export interface DmaGuestConfig {
+/** What the toolstack gives the dma guest: the device-model domain, and what its exerciser issues. */
+export interface DmaGuestConfig extends Pick<ExerciserOptions, 'layout' | 'diskSectors' | 'seed' | 'transfers' | 'badEvery' | 'maxSectors'> {
   dmDom: number;
-  layout: DmaGuestLayout;
-  diskSectors: number;
-  seed: number;
-  transfers?: number;
-  badEvery?: number;
-  maxSectors?: number;
 }
 
 let ex: DmaExerciser | undefined;
