@@ -10,7 +10,7 @@ import {
   MAX_OUTCOMES, type StressArgs, type StressPartyResult,
 } from '../litmus/parties/stress-core.ts';
 import type { WasmBuild } from '../wasm/exports.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, InternalError } from '../errors.ts';
 import { SCENARIOS, scenarioByName, noiseRateWord, noiseSpinsWord, type ScenarioDef } from './scenarios.ts';
 import { injectionByName, INJECTIONS } from './inject.ts';
 import { createTraceBuffer, chromeTrace, TRACE_ENTRIES, type TraceEvent } from './trace.ts';
@@ -157,7 +157,7 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
   const elapsed = () => (performance.now() - (running ? started : launched)) / 1000;
   const read = (i: number) => ctl.load(i) >>> 0;
   const outcomeCounts = () => def.outcomes.map((_, i) => read(S_OUTCOMES + i));
-  if (def.outcomes.length > MAX_OUTCOMES) throw new Error(`${def.name}: too many outcomes`);
+  if (def.outcomes.length > MAX_OUTCOMES) throw new InternalError(`stress scenario ${def.name}: ${def.outcomes.length} outcomes, more than MAX_OUTCOMES`);
 
   let stopTimer: NodeJS.Timeout | undefined;
   const startWatch = setInterval(() => {
