@@ -45,20 +45,22 @@ export class DemoGuest {
   }
 
   /**
-   * Unless the run is quiescing: `produce` (stamp, or put a request in a
-   * ring), count one event of `flow` sent, send on `port()`. S_SENDING
-   * brackets the quiesce check and the send (the scenario's Dekker pair with
-   * S_QUIESCE), so the main thread knows when no send can start any more.
-   * Returns false when quiescing (nothing produced, nothing sent).
+   * Unless the run is quiescing: stamp the send time in `tIndex` (if ≥ 0) or
+   * `produce` (a request put in a ring), count one event of `flow` sent, and
+   * send on `port` (a port, or a reader of the ring word that holds it).
+   * S_SENDING brackets the quiesce check and the send (the scenario's Dekker
+   * pair with S_QUIESCE), so the main thread knows when no send can start any
+   * more. Returns false when quiescing (nothing produced, nothing sent).
    */
-  sendCounted(flow: number, produce: () => void, port: () => number): boolean {
+  sendCounted(flow: number, port: number | (() => number), tIndex: number, produce?: () => void): boolean {
     const i32 = this.v.i32;
     Atomics.add(i32, S_SENDING, 1);
     try {
       if (this.quiescing()) return false;
-      produce();
+      if (tIndex >= 0) Atomics.store(this.v.t, tIndex, monotonicNs());
+      produce?.();
       Atomics.add(i32, sentOf(flow), 1);
-      this.g.send(port());
+      this.g.send(typeof port === 'number' ? port : port());
       return true;
     } finally {
       Atomics.sub(i32, S_SENDING, 1);
@@ -67,7 +69,7 @@ export class DemoGuest {
 
   /** Send on `port` as an event of `flow` stamped in `tIndex` (sendCounted); false when quiescing. */
   send(flow: number, tIndex: number, port: number): boolean {
-    return this.sendCounted(flow, () => Atomics.store(this.v.t, tIndex, monotonicNs()), () => port);
+    return this.sendCounted(flow, port, tIndex);
   }
 
   /**

@@ -50,7 +50,7 @@ const behind = (prod: number, cons: number) => ((ld(prod) - ld(cons)) | 0) > 0;
  * (the resume path then notifies it).
  */
 function request(produce: () => void, flow: number, port: number): boolean {
-  return d.sendCounted(flow, produce, () => ld(port));
+  return d.sendCounted(flow, () => ld(port), -1, produce);
 }
 
 /** A ping, unless one is in flight (produced and its response not yet consumed). */
