@@ -26,11 +26,11 @@ export function allBooted(v: DemoViews): boolean {
   return (Atomics.load(v.i32, S_BOOTED) & ALL_BOOTED) === ALL_BOOTED;
 }
 
-/** Wait (bounded) until every vCPU has booted, calling `poll` at each look. */
-export async function awaitBoot(v: DemoViews, clock: RunClock, poll: () => void): Promise<void> {
-  if (!await clock.waitUntil(() => (poll(), allBooted(v)), clock.now() + BOOT_LIMIT_MS / 1000)) {
+/** Wait (bounded by `limitMs`) until every vCPU has booted, calling `poll` at each look. */
+export async function awaitBoot(v: DemoViews, clock: RunClock, poll: () => void, limitMs = BOOT_LIMIT_MS): Promise<void> {
+  if (!await clock.waitUntil(() => (poll(), allBooted(v)), clock.now() + limitMs / 1000)) {
     const stuck = notBooted(Atomics.load(v.i32, S_BOOTED));
-    throw new StuckVcpuError(`${vcpuList(stuck)} did not finish booting within ${BOOT_LIMIT_MS / 1000} s`, stuck);
+    throw new StuckVcpuError(`${vcpuList(stuck)} did not finish booting within ${limitMs / 1000} s`, stuck);
   }
 }
 
@@ -38,11 +38,11 @@ export async function awaitBoot(v: DemoViews, clock: RunClock, poll: () => void)
 export interface FlowCounts { sent: number[]; delivered: number[] }
 
 /**
- * Quiesce the senders, then wait (bounded) until the flows at indices `owed`
- * of `flows` are delivered, sampling with `sample` at each look.
+ * Quiesce the senders, then wait (bounded by `limitMs`) until the flows at
+ * indices `owed` of `flows` are delivered, sampling with `sample` at each look.
  */
 export async function quiesceAndDrain(v: DemoViews, clock: RunClock, sample: () => FlowCounts, flows: readonly number[],
-  owed: readonly number[]): Promise<void> {
+  owed: readonly number[], limitMs = DRAIN_LIMIT_MS): Promise<void> {
   Atomics.store(v.i32, S_QUIESCE, 1);
   let quiet = false;
   let last: FlowCounts = { sent: [], delivered: [] };
@@ -51,12 +51,12 @@ export async function quiesceAndDrain(v: DemoViews, clock: RunClock, sample: () 
     last = sample();
     return quiet && owed.every((i) => last.delivered[i] >= last.sent[i]);
   };
-  if (!await clock.waitUntil(drained, clock.now() + DRAIN_LIMIT_MS / 1000)) {
+  if (!await clock.waitUntil(drained, clock.now() + limitMs / 1000)) {
     const behind = owed.filter((i) => last.delivered[i] < last.sent[i]);
     const stuck = [...new Map(behind.map((i) => receiverOf(flows[i])).map((x) => [`${x[0]}.${x[1]}`, x])).values()];
     const inFlight = behind.reduce((a, i) => a + last.sent[i] - last.delivered[i], 0);
     throw new StuckVcpuError(quiet
-      ? `${vcpuList(stuck)} did not take ${inFlight} event(s) in flight within ${DRAIN_LIMIT_MS / 1000} s of the end`
-      : `a vCPU was still sending ${DRAIN_LIMIT_MS / 1000} s after the senders were told to stop`, stuck);
+      ? `${vcpuList(stuck)} did not take ${inFlight} event(s) in flight within ${limitMs / 1000} s of the end`
+      : `a vCPU was still sending ${limitMs / 1000} s after the senders were told to stop`, stuck);
   }
 }
