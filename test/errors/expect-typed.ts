@@ -3,8 +3,7 @@
 import { expect } from 'vitest';
 import { WasmxenError } from '../../src/errors.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type ErrorClass<E> = abstract new (...args: any[]) => E;
+type ErrorClass<E> = abstract new (...args: never[]) => E;
 
 /** `err` is a WasmxenError of class `cls` with `code`, and its message matches every pattern. */
 export function expectTyped<E extends WasmxenError>(err: unknown, cls: ErrorClass<E>, code: string, ...message: RegExp[]): E {
