@@ -28,6 +28,9 @@ import { restoreConfig, fillDomain } from '../../src/migrate/restore.ts';
 import { runDefaultScenario } from '../../src/scenarios/default.ts';
 import { DeviceModel } from '../../src/dm/index.ts';
 import { dmaMachine } from '../dm/library-machine.ts';
+import { encodeEmulator } from '../../src/migrate/emulator.ts';
+import { REC_LENGTH_MAX, REC_TYPE_EMULATOR_CONTEXT } from '../../src/migrate/format.ts';
+import { DmaExerciser } from '../../src/dm/exerciser.ts';
 import { expectTyped, thrown, rejected } from './expect-typed.ts';
 
 describe('InvalidStateError: a call its object\'s state does not allow', () => {
@@ -181,5 +184,26 @@ describe('ConfigError for out-of-range options', () => {
     } finally {
       await m.hv.shutdown();
     }
+  });
+});
+
+describe('ConfigError for what an image or a device model can not hold', () => {
+  it('an emulator context whose disk is not whole sectors; a record larger than REC_LENGTH_MAX', () => {
+    const ctx = { ringGfn: 1, sqCons: 0, disk: new Uint8Array(100) };
+    expectTyped(thrown(() => encodeEmulator(ctx)), ConfigError, 'WASMXEN_CONFIG', /a disk of 100 bytes is not whole 512-byte sectors/);
+    const w = new ImageWriter(() => {});
+    const mib = new Uint8Array(2 ** 20);
+    const parts = Array.from({ length: REC_LENGTH_MAX / 2 ** 20 + 1 }, () => mib); // one buffer, viewed again and again
+    expectTyped(thrown(() => w.record(REC_TYPE_EMULATOR_CONTEXT, ...parts)), ConfigError, 'WASMXEN_CONFIG',
+      /record EMULATOR_CONTEXT of \d+ bytes exceeds REC_LENGTH_MAX/, /plan a smaller disk/);
+  });
+
+  it('a DMA exerciser given a layout outside its domain, or asked to resume with no driver state', () => {
+    const m = createDmaMachine({ workers: 1 });
+    const base = { dom: m.guestDom, diskSectors: m.plan.diskSectors, seed: 1 };
+    expectTyped(thrown(() => new DmaExerciser(m.machine.dp, { ...base, layout: { ...m.dma, ringGfn: 1 << 20 } }, () => {})), ConfigError, 'WASMXEN_CONFIG',
+      /command page gfn 1048576 is not RAM of domain 1: give a layout from dmaGuestLayout/);
+    expectTyped(thrown(() => new DmaExerciser(m.machine.dp, { ...base, layout: m.dma, resume: true }, () => {})), ConfigError, 'WASMXEN_CONFIG',
+      /no driver state at .* to resume from: resume only a domain whose exerciser ran before it was saved/);
   });
 });
