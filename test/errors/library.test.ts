@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hypervisor } from '../../src/hypervisor.ts';
 import { createMachine } from '../../src/wasm/data-plane.ts';
-import { ConfigError, DomainStateError, HandlerError, InternalError, InvalidStateError, VcpuCrashError } from '../../src/errors.ts';
+import { ConfigError, DomainStateError, HandlerError, InternalError, InvalidArgumentError, InvalidStateError, VcpuCrashError } from '../../src/errors.ts';
 import { destroyUnstarted } from '../../src/lifecycle/toolstack.ts';
 import { ImageWriter } from '../../src/migrate/writer.ts';
 import { createDmaMachine } from '../../src/dm/machine.ts';
@@ -31,6 +31,8 @@ import { dmaMachine } from '../dm/library-machine.ts';
 import { encodeEmulator } from '../../src/migrate/emulator.ts';
 import { REC_LENGTH_MAX, REC_TYPE_EMULATOR_CONTEXT } from '../../src/migrate/format.ts';
 import { DmaExerciser } from '../../src/dm/exerciser.ts';
+import { HypercallStub } from '../../src/guest/hypercall-stub.ts';
+import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import { expectTyped, thrown, rejected } from './expect-typed.ts';
 
 describe('InvalidStateError: a call its object\'s state does not allow', () => {
@@ -205,5 +207,28 @@ describe('ConfigError for what an image or a device model can not hold', () => {
       /command page gfn 1048576 is not RAM of domain 1: give a layout from dmaGuestLayout/);
     expectTyped(thrown(() => new DmaExerciser(m.machine.dp, { ...base, layout: m.dma, resume: true }, () => {})), ConfigError, 'WASMXEN_CONFIG',
       /no driver state at .* to resume from: resume only a domain whose exerciser ran before it was saved/);
+  });
+});
+
+describe('InvalidArgumentError for a guest\'s hypercall arguments and a domain\'s gfns', () => {
+  it('too many hypercall arguments, one that is not an integer, a register context outside the domain\'s RAM; a gfn out of range', async () => {
+    const hv = await Hypervisor.create({ domains: [{ id: 1, vcpus: 1 }, { id: 2, vcpus: 1 }] });
+    try {
+      const stub = hv.domain(1).guest(0).hc.stub;
+      const e = expectTyped(thrown(() => stub.load(32, [1, 2, 3, 4, 5, 6])), InvalidArgumentError, 'WASMXEN_INVALID_ARGUMENT',
+        /^hypercall on domain 1: argument count 6 is not at most 5$/);
+      expect(e.domain).toBe(1);
+      expectTyped(thrown(() => stub.load(32, [1.5])), InvalidArgumentError, 'WASMXEN_INVALID_ARGUMENT',
+        /^hypercall on domain 1: argument 0 1.5 is not an integer 0..2\^53-1 or a bigint$/);
+      const frames = hv.machine.domain(1).frames;
+      const outside = new HypercallStub(hv.machine.dp, 1, 0, frames * PAGE_SIZE); // the next region, not domain 1's RAM
+      outside.load(32, []);
+      expectTyped(thrown(() => outside.step()), InvalidArgumentError, 'WASMXEN_INVALID_ARGUMENT',
+        new RegExp(`register context at guest address ${frames * PAGE_SIZE} is not inside the domain's RAM \\(the entry returned -E[A-Z]+\\)`));
+      expectTyped(thrown(() => hv.domain(1).memory.p2mType(frames)), InvalidArgumentError, 'WASMXEN_INVALID_ARGUMENT',
+        new RegExp(`^p2mType on domain 1: gfn ${frames} is not an integer in 0..${frames - 1}$`));
+    } finally {
+      await hv.shutdown();
+    }
   });
 });
