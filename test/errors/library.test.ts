@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Hypervisor } from '../../src/hypervisor.ts';
 import { createMachine } from '../../src/wasm/data-plane.ts';
-import { ConfigError, DomainStateError, HandlerError, InternalError, InvalidArgumentError, InvalidStateError, VcpuCrashError } from '../../src/errors.ts';
+import { ConfigError, DomainStateError, HandlerError, InternalError, InvalidArgumentError, InvalidStateError, NoSuchDomainError, VcpuCrashError } from '../../src/errors.ts';
 import { destroyUnstarted } from '../../src/lifecycle/toolstack.ts';
 import { ImageWriter } from '../../src/migrate/writer.ts';
 import { createDmaMachine } from '../../src/dm/machine.ts';
@@ -33,6 +33,7 @@ import { REC_LENGTH_MAX, REC_TYPE_EMULATOR_CONTEXT } from '../../src/migrate/for
 import { DmaExerciser } from '../../src/dm/exerciser.ts';
 import { HypercallStub } from '../../src/guest/hypercall-stub.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
+import { ReferenceModel } from '../../src/model/index.ts';
 import { expectTyped, thrown, rejected } from './expect-typed.ts';
 
 describe('InvalidStateError: a call its object\'s state does not allow', () => {
@@ -230,5 +231,16 @@ describe('InvalidArgumentError for a guest\'s hypercall arguments and a domain\'
     } finally {
       await hv.shutdown();
     }
+  });
+});
+
+describe('the reference model (wasmxen/model) refuses what names nothing', () => {
+  it('a domain it does not have; a vCPU or port a domain does not have', () => {
+    const model = new ReferenceModel([{ domid: 1, vcpus: 1, frames: 64 }]);
+    const e = expectTyped(thrown(() => model.abi(9)), NoSuchDomainError, 'WASMXEN_NO_SUCH_DOMAIN', /^no domain 9 \(this hypervisor has domains 1\)$/);
+    expect(e.known).toEqual([1]);
+    expectTyped(thrown(() => model.fifoSetPending(1, 4, 1)), InvalidArgumentError, 'WASMXEN_INVALID_ARGUMENT', /^fifoSetPending on domain 1: vCPU 4 is not a vCPU of the domain$/);
+    expectTyped(thrown(() => model.fifoSetPending(1, 0, 99999)), InvalidArgumentError, 'WASMXEN_INVALID_ARGUMENT', /^fifoSetPending on domain 1: port 99999 is not a valid port/);
+    expectTyped(thrown(() => model.drain(1, 2)), InvalidArgumentError, 'WASMXEN_INVALID_ARGUMENT', /^drain on domain 1: vCPU 2 is not a vCPU of the domain$/);
   });
 });
