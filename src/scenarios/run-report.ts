@@ -3,14 +3,23 @@
 import type * as hdr from 'hdr-histogram-js';
 import { valueAt } from '../bench/stats.ts';
 
-export interface RunReport {
-  scenario: 'default';
+/** What every `wasmxen run` scenario reports first: its ABI, its length and its exactly-once totals. */
+export interface RunTotals {
   abi: '2l' | 'fifo';
+  /** the run's length in seconds */
   seconds: number;
   sent: number;
   delivered: number;
+  /** events sent and never delivered */
   lost: number;
+  /** deliveries beyond the sends */
   duplicated: number;
+  /** delivered events per second */
+  events_per_s: number;
+}
+
+export interface RunReport extends RunTotals {
+  scenario: 'default';
   /** delivered events per second from the moment every vCPU had booted to the quiesce; NaN (JSON null) if that was under 0.2 s */
   events_per_s: number;
   latency_ns: { p50: number; p90: number; p99: number; max: number };
