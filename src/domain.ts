@@ -18,7 +18,7 @@ import type { PortStatus } from './guest/hypercalls.ts';
 import type { ConsumerRegistry } from './consumers/registry.ts';
 import { DomainMemory } from './mm/domain-memory.ts';
 import { warn, yieldToEventLoop } from './platform/host.ts';
-import { DomainStateError, HandlerError, HypervisorClosedError, InvalidArgumentError, VcpuCrashError, WasmxenError } from './errors.ts';
+import { DomainStateError, HandlerError, HypervisorClosedError, InvalidArgumentError, InvalidStateError, VcpuCrashError, type WasmxenError } from './errors.ts';
 import { ParkGate, DomainDyingExit } from './lifecycle/park.ts';
 import type { Reconnect, ResumeResult } from './guest/resume.ts';
 
@@ -84,7 +84,7 @@ export class Domain {
     this.open('guest');
     this.checkVcpu('guest', vcpu);
     const g = this.local[vcpu];
-    if (!g) throw new WasmxenError(`domain ${this.id} runs guest module ${this.guestModule}; only its guest can make hypercalls`);
+    if (!g) throw new InvalidStateError('guest', `domain ${this.id} runs guest module ${this.guestModule}; only that module makes its hypercalls: call guest() on a service domain (one without a guest module)`);
     return g;
   }
 

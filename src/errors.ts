@@ -19,6 +19,11 @@ export class ConfigError extends WasmxenError {
   override readonly code: string = 'WASMXEN_CONFIG';
 }
 
+/** ConfigError's message for a consumer module without a consumer (checked where it is loaded, on any thread). @internal */
+export function noConsumer(module: string): string {
+  return `consumer module ${module} exports no consumer: give it a default export (or an export named consumer) with a notify() method`;
+}
+
 /** The V8 this process runs on miscompiles the data plane (see design §4). */
 export class RuntimeCheckError extends WasmxenError {
   override name = 'RuntimeCheckError';
@@ -231,4 +236,81 @@ export class PauseTimeoutError extends WasmxenError {
 export class LayoutMismatchError extends WasmxenError {
   override name = 'LayoutMismatchError';
   override readonly code = 'WASMXEN_LAYOUT_MISMATCH';
+}
+
+/**
+ * An invariant of wasmxen itself broke: the data plane gave an answer the
+ * library's own checks rule out. A bug in wasmxen, never a misuse by the
+ * caller; the operation was abandoned where it stood.
+ */
+export class InternalError extends WasmxenError {
+  override name = 'InternalError';
+  override readonly code = 'WASMXEN_INTERNAL';
+  constructor(
+    /** what broke, e.g. 'domain_kill(3) returned -22' */
+    readonly what: string,
+  ) {
+    super(`${what}: an invariant of wasmxen broke (a bug in wasmxen, not in how it was called) and the operation was abandoned; ` +
+      'please report it with this message');
+  }
+}
+
+/** A call its object's present state does not allow: inside an event handler, before a required attach, after the end. */
+export class InvalidStateError extends WasmxenError {
+  override name = 'InvalidStateError';
+  override readonly code = 'WASMXEN_INVALID_STATE';
+  constructor(
+    /** the refused call, e.g. 'irqDisable' */
+    readonly op: string,
+    /** why it is refused and what to do instead */
+    reason: string,
+  ) {
+    super(`${op}: ${reason}`);
+  }
+}
+
+/**
+ * Why a device model failed: DMA still in flight past a bound (`stuck`), its
+ * engine died (`died`), one of its worker threads crashed (`crashed`), or
+ * transfers failed their data or status checks (`corrupt`).
+ */
+export type DeviceModelFault = 'stuck' | 'died' | 'crashed' | 'corrupt';
+
+/** The device model (wasmxen/dm) could not finish what was asked of it; `fault` says why. */
+export class DeviceModelError extends WasmxenError {
+  override name = 'DeviceModelError';
+  override readonly code = 'WASMXEN_DEVICE_MODEL';
+  constructor(
+    readonly fault: DeviceModelFault,
+    /** the guest domain the device model serves */
+    readonly domain: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Why a migration failed: the peer spoke something else (`protocol`), the
+ * connection ended early (`closed`), it was asked for what it does not do
+ * (`unsupported`), the moved domain did not resume on the target (`resume`),
+ * or the target process failed (`target`).
+ */
+export type MigrationFault = 'protocol' | 'closed' | 'unsupported' | 'resume' | 'target';
+
+/**
+ * A migration between two wasmxen processes failed outside the image itself
+ * (an image refused by its checks is an ImageError); `fault` says how.
+ */
+export class MigrationError extends WasmxenError {
+  override name = 'MigrationError';
+  override readonly code = 'WASMXEN_MIGRATION';
+  constructor(
+    readonly fault: MigrationFault,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }

@@ -17,13 +17,13 @@ import { guestLayout } from './guest/layout.ts';
 import { bootGuest } from './guest/kernel.ts';
 import { Domain } from './domain.ts';
 import { VcpuPool } from './vcpu/pool.ts';
-import { ConfigError, DomainStateError, HypervisorClosedError, InvalidArgumentError, NoSuchDomainError, VcpuCrashError, type HandlerError, type WasmxenError } from './errors.ts';
+import { ConfigError, InternalError, HypervisorClosedError, InvalidArgumentError } from './errors.ts';
 import { pauseAndWait, destroyEvtchns, releaseWhenUnreferenced, destroyUnstarted } from './lifecycle/toolstack.ts';
-import { PAGE_SIZE } from '../assembly/shared/layout.ts';
-import { builtinConsumer, moduleProblem, moduleUrl, warn } from './platform/host.ts';
-import { consumerId, type ConsumerSpec, type ConsumerBinding, type XenConsumer } from './consumers/types.ts';
-import { ConsumerRegistry } from './consumers/registry.ts';
-import { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
+import { Failures } from './lifecycle/failures.ts';
+import { checkGuestModule, planDomain, machineConfig } from './lifecycle/domain-spec.ts';
+import { DomainTable } from './lifecycle/domain-table.ts';
+import { RegisteredConsumers } from './consumers/registered.ts';
+import type { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
 import { saveDomain, type SaveFigures } from './migrate/save.ts';
 import { restoreImage, restoreConfig, checkTarget } from './migrate/restore.ts';
 import { parseImage } from './migrate/parse.ts';
@@ -36,15 +36,6 @@ import { kernelRegsGpa, collectImage, checkRestoreId, type HvSaveOptions, type H
 import type { DomainSpec, HypervisorOptions, PauseOptions, DestroyOptions, DestroyReport, DestroyHook, ShutdownReport, HypervisorEvents } from './hypervisor-options.ts';
 export type { DomainSpec, HypervisorOptions, PauseOptions, DestroyOptions, DestroyReport, DestroyHook, ShutdownReport, HypervisorEvents } from './hypervisor-options.ts';
 
-/** A guest module that cannot load is a configuration error now, not a crash of every vCPU at start(). */
-function checkGuestModule(d: DomainSpec): void {
-  if (typeof d.guest !== 'string' || d.guest === '') {
-    throw new ConfigError(`domain ${d.id}: guest must be the path or file: URL of a guest module, not ${String(d.guest)}`);
-  }
-  const problem = moduleProblem(d.guest);
-  if (problem) throw new ConfigError(`domain ${d.id}: guest module ${problem}`);
-}
-
 /** Xen's per-vCPU timer VIRQ. */
 export const VIRQ_TIMER = 0;
 /** Xen's global VIRQ_DOM_EXC: raised to the control domain when a domain is destroyed (domain_kill). */
@@ -52,68 +43,25 @@ export const VIRQ_DOM_EXC = 3;
 
 /** The hypervisor: one shared memory, its domains and vCPU threads. Create with `Hypervisor.create`, end with `shutdown()` (or `await using`). */
 export class Hypervisor extends EventEmitter<HypervisorEvents> {
-  private readonly domains = new Map<number, Domain>();
+  private readonly domains = new DomainTable();
   private readonly pool: VcpuPool;
   private timers: ReturnType<typeof setInterval>[] = [];
   private started = false;
   private stopping: Promise<ShutdownReport> | undefined;
-  private readonly crashed: VcpuCrashError[] = [];
-  private settleClosed!: (e?: VcpuCrashError) => void;
+  private readonly failures: Failures;
   /**
    * Settles once: resolves when shutdown() has completed; rejects with a
    * VcpuCrashError as soon as any vCPU thread crashes (a guest module that
    * throws or exits), so a service awaiting it never hangs on a dead guest.
    */
   readonly closed: Promise<void>;
-  private readonly hosts = new Map<string, ConsumerHost>();
-  private bindings: ConsumerBinding[] = [];
-  private registry!: ConsumerRegistry;
-  private consoleBytes = 0;
-  private readonly specs = new Map<number, DomainSpec>();
-  private readonly paused = new Set<number>();
-  private readonly dying = new Set<number>();
-  private readonly destroyed = new Set<number>();
-  private readonly destroyHooks = new Map<number, Set<DestroyHook>>();
-  /** domains restored from an image: their guest module's vCPUs resume instead of booting */
-  private readonly restored = new Set<number>();
+  private consumers!: RegisteredConsumers;
 
   private constructor(readonly machine: Machine, private readonly opts: HypervisorOptions) {
     super();
-    this.closed = new Promise<void>((resolve, reject) => {
-      let done = false;
-      this.settleClosed = (e) => {
-        if (done) return;
-        done = true;
-        if (e) reject(e); else resolve();
-      };
-    });
-    this.closed.catch(() => { /* delivered to whoever awaits it; never an unhandled rejection */ });
-    this.pool = new VcpuPool(machine.dp, (e) => this.vcpuCrashed(e));
-  }
-
-  /** Where domains report the failures they survive. */
-  private readonly errorSink = (e: WasmxenError): void => {
-    if (e instanceof VcpuCrashError) this.vcpuCrashed(e); else this.reportError(e as HandlerError);
-  };
-
-  private vcpuCrashed(e: VcpuCrashError): void {
-    this.crashed.push(e);
-    this.settleClosed(e);
-    this.reportError(e);
-  }
-
-  /** Deliver a survived failure to the embedder: onError, 'error' listeners, else a process warning. */
-  private reportError(e: HandlerError | VcpuCrashError): void {
-    let delivered = false;
-    if (this.opts.onError) {
-      delivered = true;
-      try { this.opts.onError(e); } catch (thrown) { warn(`onError threw: ${String(thrown)}`); }
-    }
-    if (this.listenerCount('error') > 0) {
-      delivered = true;
-      try { this.emit('error', e); } catch (thrown) { warn(`an 'error' listener threw: ${String(thrown)}`); }
-    }
-    if (!delivered) warn(e);
+    this.failures = new Failures({ onError: opts.onError, listenerCount: () => this.listenerCount('error'), emit: (e) => this.emit('error', e) });
+    this.closed = this.failures.closed;
+    this.pool = new VcpuPool(machine.dp, (e) => this.failures.vcpuCrashed(e));
   }
 
   private open(op: string): void {
@@ -125,71 +73,31 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     return this.stopping !== undefined;
   }
 
-  /** Register the consumers in the 7-slot table and load them on this thread. */
-  private async setupConsumers(specs: readonly ConsumerSpec[]): Promise<void> {
-    const x = this.machine.dp.x;
-    for (const spec of specs) {
-      const module = builtinConsumer(spec.module);
-      const mod = (await import(moduleUrl(module))) as { default?: XenConsumer; consumer?: XenConsumer };
-      const c = mod.default ?? mod.consumer;
-      if (!c) throw new ConfigError(`consumer module ${module} exports no consumer`);
-      const slot = x.xenConsumerRegister(consumerId(spec.name), spec.drain === false ? 0 : 1);
-      if (slot < 0) {
-        throw new ConfigError(`consumer '${spec.name}': all 7 Xen consumer slots are taken (Xen would BUG() here): use fewer distinct consumers`);
-      }
-      const state = new SharedArrayBuffer(Math.max(512, c.stateBytes));
-      this.bindings.push({ name: spec.name, module, slot, state });
-      const Host = spec.name === 'monitor' ? MonitorHost : spec.name === 'console' ? ConsoleHost : ConsumerHost;
-      this.hosts.set(spec.name, new Host(this.machine.dp, spec.name, slot, state));
-    }
-    this.registry = await ConsumerRegistry.load(this.machine.dp, this.bindings);
-  }
-
   /** The shell's handle on a registered consumer (open/close its Xen-owned channels). */
   consumer(name: string): ConsumerHost {
     this.open('consumer');
-    const h = this.hosts.get(name);
-    if (!h) throw new ConfigError(`no consumer '${name}' registered: pass it in HypervisorOptions.consumers (have: ${[...this.hosts.keys()].join(', ') || 'none'})`);
-    return h;
+    return this.consumers.host(name);
   }
 
   get monitor(): MonitorHost { return this.consumer('monitor') as MonitorHost; }
   get console(): ConsoleHost { return this.consumer('console') as ConsoleHost; }
 
   /** Bytes the console consumer has delivered to consoleStream so far. */
-  get consoleBytesWritten(): number { return this.consoleBytes; }
-
-  private drainConsole(): void {
-    const h = this.hosts.get('console');
-    if (h instanceof ConsoleHost && this.opts.consoleStream) this.consoleBytes += h.drainTo(this.opts.consoleStream);
-  }
+  get consoleBytesWritten(): number { return this.consumers.consoleBytesWritten; }
 
   /** Lay out the shared memory, load the consumers and boot every domain's event channels. */
   static async create(opts: HypervisorOptions): Promise<Hypervisor> {
     if (!opts.domains?.length) throw new ConfigError('a hypervisor needs at least one domain');
     if (opts.onError !== undefined && typeof opts.onError !== 'function') throw new ConfigError('onError must be a function');
-    const plans = opts.domains.map((d) => {
-      if (d.guest !== undefined) checkGuestModule(d);
-      const maxPort = d.maxEvtchnPort ?? 1023;
-      const layout = guestLayout(d.vcpus, maxPort);
-      const ram = d.ramKiB ?? 256;
-      if (!Number.isInteger(ram) || ram < 0) throw new ConfigError(`domain ${d.id}: ramKiB must be a whole number of KiB, not ${ram}`);
-      return { spec: d, layout, frames: layout.freeGfn + Math.ceil((ram * 1024) / PAGE_SIZE) };
-    });
+    const plans = opts.domains.map((d) => planDomain(d, opts.abi));
     const spare = opts.spareKiB ?? 0;
     if (!Number.isInteger(spare) || spare < 0) throw new ConfigError(`spareKiB must be a whole number of KiB, not ${spare}`);
-    const machine = createMachine(plans.map(({ spec, frames }) => ({
-      domid: spec.id, vcpus: spec.vcpus, frames, maxEvtchnPort: spec.maxEvtchnPort ?? 1023, control: spec.control,
-      maxPages: spec.maxPages, guestWidth: spec.guestWidth,
-    })), opts.build ?? 'release', { preemptEvery: opts.preemptEvery, spareBytes: spare * 1024 });
+    const machine = createMachine(plans.map(machineConfig), opts.build ?? 'release', { preemptEvery: opts.preemptEvery, spareBytes: spare * 1024 });
     const hv = new Hypervisor(machine, opts);
-    await hv.setupConsumers(opts.consumers ?? []);
-    for (const { spec, layout } of plans) {
-      const abi = spec.abi ?? opts.abi ?? 'fifo';
-      if (abi !== 'fifo' && abi !== '2l') throw new ConfigError(`domain ${spec.id}: abi must be 'fifo' or '2l', not '${abi}'`);
+    hv.consumers = await RegisteredConsumers.register(machine.dp, opts.consumers ?? [], opts.consoleStream);
+    for (const { spec, layout, abi } of plans) {
       bootGuest(machine.dp, spec.id, spec.vcpus, layout, abi);
-      hv.domains.set(spec.id, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest, hv.registry, hv.errorSink));
-      hv.specs.set(spec.id, spec);
+      hv.domains.add(spec, new Domain(machine.dp, machine.domain(spec.id), layout, spec.guest, hv.consumers.registry, hv.failures.sink), false);
     }
     return hv;
   }
@@ -197,16 +105,11 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   /** The handle of domain `id`; throws NoSuchDomainError for a domain this hypervisor does not have. */
   domain(id: number): Domain {
     this.open('domain');
-    const d = this.domains.get(id);
-    if (!d) {
-      if (this.destroyed.has(id)) throw new DomainStateError(id, 'destroyed', `domain ${id} has been destroyed (create it again with createDomain)`);
-      throw new NoSuchDomainError(id, [...this.domains.keys()]);
-    }
-    return d;
+    return this.domains.get(id);
   }
 
   /** Domains that exist now. */
-  get domainIds(): number[] { return [...this.domains.keys()]; }
+  get domainIds(): number[] { return this.domains.ids(); }
 
   /**
    * Create a domain at run time, in space freed by a destroyed domain or in
@@ -216,34 +119,19 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
    */
   async createDomain(spec: DomainSpec): Promise<Domain> {
     this.open('createDomain');
-    if (spec.guest !== undefined) checkGuestModule(spec);
-    if (this.domains.has(spec.id) || this.dying.has(spec.id)) {
-      throw new DomainStateError(spec.id, 'in-use', `domain id ${spec.id} is in use: destroy that domain first or choose another id`);
-    }
-    const maxPort = spec.maxEvtchnPort ?? 1023;
-    const layout = guestLayout(spec.vcpus, maxPort);
-    const ram = spec.ramKiB ?? 256;
-    if (!Number.isInteger(ram) || ram < 0) throw new ConfigError(`domain ${spec.id}: ramKiB must be a whole number of KiB, not ${ram}`);
-    const abi = spec.abi ?? this.opts.abi ?? 'fifo';
-    if (abi !== 'fifo' && abi !== '2l') throw new ConfigError(`domain ${spec.id}: abi must be 'fifo' or '2l', not '${abi}'`);
-    const region = this.machine.createDomain({
-      domid: spec.id, vcpus: spec.vcpus, frames: layout.freeGfn + Math.ceil((ram * 1024) / PAGE_SIZE), maxEvtchnPort: maxPort,
-      control: spec.control, maxPages: spec.maxPages, guestWidth: spec.guestWidth,
-    });
-    bootGuest(this.machine.dp, spec.id, spec.vcpus, layout, abi);
-    const d = new Domain(this.machine.dp, region, layout, spec.guest, this.registry, this.errorSink);
-    this.domains.set(spec.id, d);
-    this.specs.set(spec.id, spec);
-    this.restored.delete(spec.id);
-    this.destroyed.delete(spec.id);
+    const plan = planDomain(spec, this.opts.abi);
+    this.domains.checkFree(spec.id, 'choose another id');
+    const region = this.machine.createDomain(machineConfig(plan));
+    bootGuest(this.machine.dp, spec.id, spec.vcpus, plan.layout, plan.abi);
+    const d = new Domain(this.machine.dp, region, plan.layout, spec.guest, this.consumers.registry, this.failures.sink);
+    this.domains.add(spec, d, false);
     if (this.started) this.spawnVcpus(spec);
     return d;
   }
 
   private live(id: number, op: string): Domain {
-    const d = this.domain(id);
-    if (this.dying.has(id)) throw new DomainStateError(id, 'dying', `${op}: domain ${id} is being destroyed`);
-    return d;
+    this.open('domain');
+    return this.domains.live(id, op);
   }
 
   /**
@@ -258,12 +146,11 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   }
 
   private async pause(d: Domain, id: number, opts: PauseOptions): Promise<void> {
-    if (this.paused.has(id)) return;
-    this.paused.add(id);
+    if (!this.domains.markPaused(id)) return;
     try {
       await pauseAndWait(this.machine.dp, id, d.vcpus, opts.timeoutMs ?? 2000, () => d.parkIdle(), () => d.unparkIdle());
     } catch (e) {
-      this.paused.delete(id);
+      this.domains.markUnpaused(id);
       throw e;
     }
   }
@@ -271,12 +158,12 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   /** Let a paused domain's vCPUs run again. */
   unpauseDomain(id: number): void {
     const d = this.live(id, 'unpauseDomain');
-    if (!this.paused.delete(id)) return;
+    if (!this.domains.markUnpaused(id)) return;
     d.unparkIdle();
     this.machine.dp.x.domainUnpause(id);
   }
 
-  isPaused(id: number): boolean { return this.paused.has(id); }
+  isPaused(id: number): boolean { return this.domains.isPaused(id); }
 
   // ------------------------------------------------ save / restore (src/migrate/, I45, I46)
   /**
@@ -287,7 +174,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
    */
   async saveTo(id: number, sink: (chunk: Uint8Array) => void, opts: HvSaveOptions = {}): Promise<SaveFigures> {
     const d = this.live(id, 'save');
-    const wasPaused = this.paused.has(id);
+    const wasPaused = this.domains.isPaused(id);
     const dm = opts.deviceModel;
     if (dm && dm.guestDomain !== id) throw new ConfigError(`save: the device model given serves domain ${dm.guestDomain}, not domain ${id}`);
     await this.pause(d, id, opts);
@@ -326,10 +213,8 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   async restoreDomain(image: Uint8Array | AsyncIterable<Uint8Array>, opts: HvRestoreOptions): Promise<Domain> {
     this.open('restoreDomain');
     checkRestoreId(opts.id);
-    if (opts.guest !== undefined) checkGuestModule({ id: opts.id, vcpus: 1, guest: opts.guest });
-    if (this.domains.has(opts.id) || this.dying.has(opts.id)) {
-      throw new DomainStateError(opts.id, 'in-use', `domain id ${opts.id} is in use: destroy that domain first or restore as another id`);
-    }
+    if (opts.guest !== undefined) checkGuestModule({ id: opts.id, guest: opts.guest });
+    this.domains.checkFree(opts.id, 'restore as another id');
     const bytes = await collectImage(image);
     const { img, region } = restoreImage(bytes, { key: opts.key, maxVcpus: opts.maxVcpus },
       (i) => ({ dp: this.machine.dp, region: this.machine.createDomain(restoreConfig(i, opts.id)) }),
@@ -341,11 +226,8 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
       id: opts.id, vcpus: img.config.vcpus, maxEvtchnPort: img.config.maxEvtchnPort, guest: opts.guest, config: opts.config,
       guestWidth: img.config.guestWidth, maxPages: img.config.maxPages,
     };
-    const d = new Domain(this.machine.dp, region, guestLayout(spec.vcpus, img.config.maxEvtchnPort), spec.guest, this.registry, this.errorSink);
-    this.restored.add(spec.id);
-    this.domains.set(spec.id, d);
-    this.specs.set(spec.id, spec);
-    this.destroyed.delete(spec.id);
+    const d = new Domain(this.machine.dp, region, guestLayout(spec.vcpus, img.config.maxEvtchnPort), spec.guest, this.consumers.registry, this.failures.sink);
+    this.domains.add(spec, d, true);
     if (this.started) this.spawnVcpus(spec);
     return d;
   }
@@ -372,10 +254,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
 
   /** Run `hook` when domain `id` is destroyed, after it is marked dying; returns the unregister function. */
   onDomainDestroy(id: number, hook: DestroyHook): () => void {
-    let set = this.destroyHooks.get(id);
-    if (!set) { set = new Set(); this.destroyHooks.set(id, set); }
-    set.add(hook);
-    return () => { set.delete(hook); };
+    return this.domains.onDestroy(id, hook);
   }
 
   /**
@@ -391,32 +270,27 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     const d = this.live(id, 'destroyDomain');
     const batch = opts.batch ?? 64;
     if (!Number.isInteger(batch) || batch < 1) throw new ConfigError(`destroy batch ${batch} must be a positive whole number of ports`);
-    this.dying.add(id);
+    this.domains.markDying(id);
     try {
       await this.pause(d, id, opts);
     } catch (e) {
-      this.dying.delete(id);
+      this.domains.unmarkDying(id);
       throw e;
     }
     const x = this.machine.dp.x;
     const killed = x.domainKill(id);
-    if (killed !== 0) throw new Error(`domain_kill(${id}) returned ${killed}`);
+    if (killed !== 0) throw new InternalError(`destroyDomain: domain_kill(${id}) of a paused live domain returned ${killed}`);
     // parked vCPUs wake on the dying flag and leave without running guest code again
     const vcpus = d.guestModule ? await this.pool.stopDomain(id) : [];
     await d.stop();
     d.markDestroyed();
-    for (const hook of this.destroyHooks.get(id) ?? []) await hook();
-    this.destroyHooks.delete(id);
+    await this.domains.runDestroyHooks(id);
     const steps = await destroyEvtchns(this.machine.dp, id, batch);
-    for (const h of this.hosts.values()) h.domainDestroyed(id); // its Xen-owned channels are closed and drained
+    this.consumers.domainDestroyed(id); // its Xen-owned channels are closed and drained
     this.raiseVirq(id, 0, VIRQ_DOM_EXC); // Xen's domain_kill: send_global_virq(VIRQ_DOM_EXC), to the control domain
     const releaseRetries = await releaseWhenUnreferenced(this.machine.dp, id);
     this.machine.releaseDomain(id);
-    this.domains.delete(id);
-    this.specs.delete(id);
-    this.paused.delete(id);
-    this.dying.delete(id);
-    this.destroyed.add(id);
+    this.domains.remove(id);
     return { domain: id, steps, vcpus, releaseRetries };
   }
 
@@ -427,7 +301,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
       this.pool.spawn({
         module: this.machine.module, memory: this.machine.memory, dom: spec.id, vcpu: v, vcpus: spec.vcpus,
         maxPort: r.maxEvtchnPort, guest: spec.guest, config: spec.config, shared: this.opts.shared,
-        consumers: this.bindings, resume: this.restored.has(spec.id),
+        consumers: this.consumers.bindings, resume: this.domains.isRestored(spec.id),
       });
     }
   }
@@ -444,8 +318,8 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     this.open('start');
     if (this.started) return;
     this.started = true;
-    for (const spec of this.specs.values()) this.spawnVcpus(spec);
-    if (this.hosts.has('console') && this.opts.consoleStream) this.timers.push(setInterval(() => this.drainConsole(), 20));
+    for (const [, spec] of this.domains.specEntries()) this.spawnVcpus(spec);
+    if (this.consumers.drainsConsole) this.timers.push(setInterval(() => this.consumers.drainConsole(), 20));
   }
 
   /** Raise a VIRQ as Xen does (per-vCPU ones on `vcpu`); returns false if it was dropped. */
@@ -466,8 +340,8 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     this.open('startTimer');
     if (!(hz > 0 && hz <= 1000)) throw new ConfigError(`timer rate ${hz} Hz is out of range: use 1..1000`);
     const t = setInterval(() => {
-      for (const [id, spec] of this.specs) {
-        if (this.dying.has(id)) continue;
+      for (const [id, spec] of this.domains.specEntries()) {
+        if (this.domains.isDying(id)) continue;
         for (let v = 0; v < spec.vcpus; v++) this.machine.dp.x.raiseVirq(id, v, VIRQ_TIMER);
       }
     }, 1000 / hz);
@@ -489,11 +363,11 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     this.timers = [];
     try {
       const vcpus = await this.pool.stopAll();
-      await Promise.all([...this.domains.values()].map((d) => d.stop()));
-      this.drainConsole();
-      return { vcpus, crashed: [...this.crashed] };
+      await Promise.all(this.domains.all().map((d) => d.stop()));
+      this.consumers.drainConsole();
+      return { vcpus, crashed: this.failures.crashed };
     } finally {
-      this.settleClosed();
+      this.failures.settle();
     }
   }
 

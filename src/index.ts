@@ -16,8 +16,9 @@ export type { VcpuReport } from './vcpu/protocol.ts';
 export {
   WasmxenError, EvtchnError, ConfigError, RuntimeCheckError, BuildMissingError, HypervisorClosedError,
   NoSuchDomainError, InvalidArgumentError, HandlerError, VcpuCrashError, StuckVcpuError, DomainStateError, PauseTimeoutError, errnoName,
-  LayoutMismatchError,
+  LayoutMismatchError, InternalError, InvalidStateError, DeviceModelError, MigrationError,
 } from './errors.ts';
+export type { DeviceModelFault, MigrationFault } from './errors.ts';
 export type { ConsumerSpec, XenConsumer, ConsumerContext, ConsumerCall } from './consumers/types.ts';
 export { ConsumerHost, MonitorHost, ConsoleHost } from './consumers/host.ts';
 export type { MonitorStats, ByteSink } from './consumers/host.ts';

@@ -1,6 +1,7 @@
 // The typed export list of assembly/bench/index.ts (the data plane's bench
 // loops). Kept here, not in src/wasm/exports.ts: obtain it with benchExports.
 import type { DataPlane } from '../wasm/data-plane.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface BenchExports {
   /** Events sent (≤ max); mode is BENCH_MODE_* (assembly/bench/layout.ts); timeoutNs < 0: none. */
@@ -22,7 +23,7 @@ export interface BenchExports {
 export function benchExports(dp: DataPlane): BenchExports {
   const x = dp.x as unknown as Partial<BenchExports>;
   if (typeof x.benchSend !== 'function') {
-    throw new Error('this build has no bench exports (assembly/bench); run `npm run build`');
+    throw new ConfigError('this wasm build has no bench exports (assembly/bench): use the release build, or run `npm run build` in a clone');
   }
   return x as BenchExports;
 }

@@ -3,6 +3,7 @@
 // guest hypercall ABI exactly as a guest would, and one bench page in the
 // receiving domain's RAM (the ring page a frontend and backend would share
 // by grant). Setup runs on the calling thread; the parties attach later.
+import { InternalError } from '../errors.ts';
 import { createMachine, type Machine } from '../wasm/data-plane.ts';
 import { guestLayout, type GuestLayout, SCRATCH_PER_VCPU } from '../guest/layout.ts';
 import { bootGuest, type GuestAbi } from '../guest/kernel.ts';
@@ -89,7 +90,7 @@ export function unmaskPort(bm: BenchMachine, dom: number, port: number, vcpu = 0
   const l = bm.layout(dom);
   if (bm.abi === '2l') x.guestTwoLevelRoute(dom, l.twoLevelGfn, port, vcpu);
   const rc = bm.abi === 'fifo' ? x.guestFifoUnmask(dom, l.gsGfn, port) : x.guestTwoLevelUnmask(dom, l.twoLevelGfn, vcpu, port);
-  if (rc < 0) throw new Error(`unmask of port ${port} in domain ${dom} failed: ${rc}`);
+  if (rc < 0) throw new InternalError(`bench setup: unmask of port ${port} in domain ${dom} failed: ${rc}`);
   if (rc === 1) bm.hc(dom).unmask(port);
 }
 
@@ -97,7 +98,7 @@ export interface StreamPorts { sendFirst: number; recvFirst: number }
 
 function contiguous(ports: number[], what: string): number {
   ports.forEach((p, i) => {
-    if (p !== ports[0] + i) throw new Error(`bench setup: ${what} ports are not contiguous (${ports[0]}.. then ${p} at ${i})`);
+    if (p !== ports[0] + i) throw new InternalError(`bench setup: ${what} ports are not contiguous (${ports[0]}.. then ${p} at ${i})`);
   });
   return ports[0];
 }

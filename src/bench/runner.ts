@@ -15,6 +15,7 @@ import type { RoleResult } from './roles/context.ts';
 import { histogram, type RoleContext } from './roles/context.ts';
 import { runRole } from './roles/index.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
+import { WasmxenError } from '../errors.ts';
 
 export interface PartySpec { role: string; args: Record<string, unknown> }
 
@@ -51,8 +52,10 @@ export interface CellMeasure {
   latency: hdr.Histogram;
 }
 
-export class BenchCorrectnessError extends Error {
+/** A bench run whose events or data were wrong (lost, duplicated, corrupted): its figures mean nothing. */
+export class BenchCorrectnessError extends WasmxenError {
   override name = 'BenchCorrectnessError';
+  override readonly code = 'WASMXEN_BENCH_CORRECTNESS';
 }
 
 export interface RunOptions {

@@ -3,7 +3,8 @@
 // block (Atomics.wait traps there, and so would the wasm wait canary and the
 // data plane's lock waits), so the hypervisor runs in a Web Worker and its
 // vCPUs in nested Web Workers; the page only draws what the runner posts.
-import type { RunProgress, RunReport } from '../scenarios/default.ts';
+import type { RunProgress } from '../scenarios/default.ts';
+import type { RunReport } from '../scenarios/run-report.ts';
 import type { LivePercentiles } from '../guests/demo-live-latency.ts';
 
 /** The default scenario's report in the page: with the live histogram's reading over the whole run (its samples are the events delivered). */

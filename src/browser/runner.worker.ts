@@ -4,6 +4,7 @@ import * as Comlink from 'comlink';
 import { preloadWasm, engineName } from '../platform/host.browser.ts';
 import { runDefaultScenario, type RunProgress } from '../scenarios/default.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
+import { ConfigError } from '../errors.ts';
 import { snapshotDomain } from './domain-snapshot.ts';
 import { resolveScenarios, runStress } from '../stress/runner.ts';
 import { injectionByName, INJECTIONS } from '../stress/inject.ts';
@@ -14,7 +15,7 @@ import { WHOLE } from '../campaign/shard.ts';
 import type { RunnerApi, DefaultUpdate, StressPlanEntry } from './runner-api.ts';
 
 function plan(scenario: string | undefined, inject: string | undefined): StressPlanEntry[] {
-  if (inject && !injectionByName(inject)) throw new Error(`no injectable bug '${inject}' (have: ${INJECTIONS.map((i) => i.name).join(', ')})`);
+  if (inject && !injectionByName(inject)) throw new ConfigError(`no injectable bug '${inject}' (have: ${INJECTIONS.map((i) => i.name).join(', ')})`);
   return resolveScenarios(scenario, inject).map((d) => ({
     name: d.name, race: d.race, iteration: d.iteration, never: d.never, evidence: d.evidence.text,
     outcomes: d.outcomes.map((o) => ({ id: o.id, kind: o.kind, text: o.text })),
@@ -54,7 +55,7 @@ const api: RunnerApi = {
   benchWorkloads: () => WORKLOADS.map((w) => ({ name: w.name, summary: w.summary, latency: w.latency, impls: [...(w.impls ?? IMPLS)] })),
   async runBench(req, onProgress) {
     if (!WORKLOADS.some((w) => w.name === req.workload)) {
-      throw new Error(`no browser bench workload '${req.workload}' (have: ${WORKLOADS.map((w) => w.name).join(', ')}; dma runs with the Node package only)`);
+      throw new ConfigError(`no browser bench workload '${req.workload}' (have: ${WORKLOADS.map((w) => w.name).join(', ')}; dma runs with the Node package only)`);
     }
     await preloadWasm('release');
     // as `wasmxen bench` (src/cli/bench.ts): warm-up min(0.5, seconds), the whole campaign as shard 1/1

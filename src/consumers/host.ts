@@ -3,7 +3,7 @@
 // two-phase free under the consumer's lock), and the two built-in consumers'
 // host APIs: the monitor ring and the console.
 import type { DataPlane } from '../wasm/data-plane.ts';
-import { EvtchnError } from '../errors.ts';
+import { ConfigError, EvtchnError } from '../errors.ts';
 import {
   RING_MAGIC, RING_POISON, R_MAGIC, M_LOCK, M_COUNT, M_ENTRIES, M_ENTRY_WORDS,
   M_MAX_ENTRIES, ME_LIVE, ME_CLOSED, M_CALLS, M_ANSWERED, M_LATE_STARTS, M_POISON_HITS, lockWord, unlockWord,
@@ -32,7 +32,7 @@ export class ConsumerHost {
       let i = 0;
       const n = Atomics.load(this.s, M_COUNT);
       for (; i < n; i++) if (!(Atomics.load(this.s, M_ENTRIES + i * M_ENTRY_WORDS + 3) & ME_LIVE)) break;
-      if (i >= M_MAX_ENTRIES) throw new RangeError(`${this.name}: at most ${M_MAX_ENTRIES} open channels`);
+      if (i >= M_MAX_ENTRIES) throw new ConfigError(`${this.name}: at most ${M_MAX_ENTRIES} open channels: close one (a destroyed domain's close with it) before opening another`);
       const b = M_ENTRIES + i * M_ENTRY_WORDS;
       Atomics.store(this.s, b, dom);
       Atomics.store(this.s, b + 1, port);

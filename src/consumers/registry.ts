@@ -4,6 +4,7 @@
 import { moduleUrl } from '../platform/host.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import type { ConsumerBinding, ConsumerContext, XenConsumer } from './types.ts';
+import { ConfigError, noConsumer } from '../errors.ts';
 
 export const SEND_CALL_CONSUMER = 1;
 
@@ -23,7 +24,7 @@ export class ConsumerRegistry {
     for (const b of bindings) {
       const mod = (await import(moduleUrl(b.module))) as { default?: XenConsumer; consumer?: XenConsumer };
       const c = mod.default ?? mod.consumer;
-      if (!c || typeof c.notify !== 'function') throw new Error(`consumer module ${b.module} exports no consumer (default export with notify())`);
+      if (!c || typeof c.notify !== 'function') throw new ConfigError(noConsumer(b.module));
       r.add(b.slot, c, b.state);
     }
     return r;

@@ -16,7 +16,7 @@ import type { Hypervisor } from '../hypervisor.ts';
 import { spawnWorker, yieldToEventLoop } from '../platform/host.ts';
 import type { WorkerHandle } from '../platform/types.ts';
 import { guestLayout } from '../guest/layout.ts';
-import { ConfigError, DomainStateError } from '../errors.ts';
+import { ConfigError, DomainStateError, DeviceModelError, InternalError } from '../errors.ts';
 import { ERESTART } from '../../assembly/shared/errno.ts';
 import { DmRegion, type DmFatal, type MapCacheStats, type DmaEngineStats } from './region.ts';
 import { MapCache } from './mapcache.ts';
@@ -143,21 +143,26 @@ export class DeviceModel {
    * The guest is being destroyed (or the device model goes away): refuse new
    * mappings and commands, let the commands already started finish — their
    * DMA completes, never half-done — then drop every mapcache entry and the
-   * reference on the guest. Re-invokes mcRelease while DMA is in flight.
+   * reference on the guest. Re-invokes mcRelease while DMA is in flight;
+   * throws DeviceModelError ('stuck') if it still is after `timeoutMs`.
    */
   async releaseGuest(timeoutMs = 10_000): Promise<void> {
     if (this.guestReleased) return;
     const x = this.region.x;
     const addr = this.region.addr;
     const rc = x.mcGuestGone(addr);
-    if (rc !== 0) throw new Error(`mcGuestGone returned ${rc}`);
+    if (rc !== 0) throw new InternalError(`device model: mcGuestGone returned ${rc}`);
     const deadline = performance.now() + timeoutMs;
     let restarts = 0;
     for (;; restarts++) {
       const r = x.mcRelease(addr);
       if (r === 0) break;
-      if (r !== -ERESTART) throw new Error(`mcRelease returned ${r}`);
-      if (performance.now() > deadline) throw new Error(`device model: DMA for domain ${this.opts.guest} still in flight after ${timeoutMs} ms`);
+      if (r !== -ERESTART) throw new InternalError(`device model: mcRelease returned ${r}`);
+      if (performance.now() > deadline) {
+        throw new DeviceModelError('stuck', this.opts.guest, `device model: DMA for domain ${this.opts.guest} still in flight ${timeoutMs} ms after ` +
+          'it was told the guest is gone (a worker is stuck in a command); its mappings and the reference on the guest stay held: ' +
+          'stop the device model (dm.stop()) and call releaseGuest again, or give a longer timeout');
+      }
       await yieldToEventLoop();
     }
     this.guestReleased = true;
@@ -175,8 +180,8 @@ export class DeviceModel {
       const worker = spawnWorker('dm', data);
       const api = Comlink.wrap<DmWorkerApi>(worker.endpoint);
       const failed = new Promise<never>((_, reject) => {
-        worker.onError((e) => reject(new Error(`device-model worker ${w} crashed: ${e instanceof Error ? e.message : String(e)}`)));
-        worker.onExit((code) => reject(new Error(`device-model worker ${w} exited (code ${code}) before stopping`)));
+        worker.onError((e) => reject(new DeviceModelError('crashed', this.opts.guest, `device-model worker ${w} crashed: ${e instanceof Error ? e.message : String(e)}; the device model can not serve: stop it and create a new one`, { cause: e })));
+        worker.onExit((code) => reject(new DeviceModelError('crashed', this.opts.guest, `device-model worker ${w} exited (code ${code}) before it was stopped; the device model can not serve: stop it and create a new one`)));
       });
       failed.catch(() => { /* reported by stop() */ });
       await Promise.race([api.setup(), failed]);
@@ -213,7 +218,9 @@ export class DeviceModel {
    * guest's ring — its unclaimed requests stay there, in its memory — and
    * wait until every command already claimed completed (its data moved, its
    * status and done bit written), so none is half-done. Idempotent until
-   * unquiesce. Throws if the engine does not drain within `timeoutMs`.
+   * unquiesce. Throws DeviceModelError ('stuck', or 'died' if the engine
+   * died meanwhile) if it does not drain within `timeoutMs`; the engine then
+   * takes commands again.
    */
   async quiesce(timeoutMs = 10_000): Promise<QuiesceReport> {
     if (this.quiesced) return this.quiesced;
@@ -222,8 +229,14 @@ export class DeviceModel {
     const deadline = performance.now() + timeoutMs;
     while (x.dmaDrained(addr) === 0) {
       const fatal = this.region.fatal();
-      if (fatal) throw new Error(`device model: it died while quiescing for a save (${fatal.message}): the domain can not be saved with it`);
-      if (performance.now() > deadline) throw new Error(`device model: DMA for domain ${this.opts.guest} still in flight after ${timeoutMs} ms of quiescing: a worker is stuck; nothing was saved`);
+      if (fatal || performance.now() > deadline) {
+        this.reopen(); // the save is abandoned: the engine serves the guest again
+        throw fatal
+          ? new DeviceModelError('died', this.opts.guest, `device model of domain ${this.opts.guest}: it died while quiescing for a save ` +
+            `(${fatal.message}): nothing was saved; save the domain without its device model, or destroy it`)
+          : new DeviceModelError('stuck', this.opts.guest, `device model: DMA for domain ${this.opts.guest} still in flight after ${timeoutMs} ms ` +
+            'of quiescing (a worker is stuck in a command): nothing was saved and the engine serves again; retry the save with a longer timeout');
+      }
       await yieldToEventLoop();
     }
     this.quiesced = { inFlight, unclaimed: this.unclaimed() };
@@ -241,6 +254,10 @@ export class DeviceModel {
   unquiesce(): void {
     if (!this.quiesced) return;
     this.quiesced = undefined;
+    this.reopen();
+  }
+
+  private reopen(): void {
     this.region.x.dmaUnquiesce(this.region.addr);
     // sleeping workers look at the ring again; the inline server drains now
     for (let w = 0; w < this.running.length; w++) this.hv.machine.dp.x.kickVcpu(this.opts.domain, w);

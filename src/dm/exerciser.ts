@@ -19,6 +19,7 @@
 // frames it does not own, a range straddling into those, sectors beyond the
 // disk, or a bad length; each must complete with its error status.
 import { rng } from '../util/rng.ts';
+import { ConfigError } from '../errors.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { dmExports, type DmExports } from './exports.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
@@ -160,14 +161,14 @@ export class DmaExerciser {
     this.u32 = dp.u32;
     this.i32 = dp.i32;
     this.page = dp.x.addrGfn(opts.dom, opts.layout.ringGfn) >>> 0;
-    if (this.page === 0) throw new RangeError(`command page gfn ${opts.layout.ringGfn} is not RAM of domain ${opts.dom}`);
+    if (this.page === 0) throw new ConfigError(`command page gfn ${opts.layout.ringGfn} is not RAM of domain ${opts.dom}: give a layout from dmaGuestLayout that fits the domain`);
     const driver = dp.x.addrGfn(opts.dom, opts.layout.driverGpa / PAGE_SIZE) >>> 0;
-    if (driver === 0) throw new RangeError(`driver page gpa ${hex(opts.layout.driverGpa)} is not RAM of domain ${opts.dom}`);
+    if (driver === 0) throw new ConfigError(`driver page gpa ${hex(opts.layout.driverGpa)} is not RAM of domain ${opts.dom}: give a layout from dmaGuestLayout that fits the domain`);
     this.state = new DriverState(this.u32, driver);
     this.transfers = opts.transfers ?? Infinity;
     this.prod = loadSqProd(this.u32, this.page);
     if (opts.resume) {
-      if (!this.state.valid()) throw new RangeError(`domain ${opts.dom}: no driver state at ${hex(opts.layout.driverGpa)} to resume from`);
+      if (!this.state.valid()) throw new ConfigError(`domain ${opts.dom}: no driver state at ${hex(opts.layout.driverGpa)} to resume from: resume only a domain whose exerciser ran before it was saved`);
       this.load();
     } else {
       this.state.init();

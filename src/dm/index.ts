@@ -1,6 +1,8 @@
 // Public API of `wasmxen/dm`: the device model (mapcache, DMA engine, its
 // races and scenario). Depends on the core; the core never imports it.
 export { DeviceModel } from './device-model.ts';
+export { DeviceModelError } from '../errors.ts';
+export type { DeviceModelFault } from '../errors.ts';
 export type { DeviceModelOptions, DeviceModelStats, DeviceModelReport, QuiesceReport, GuestReleaseReport } from './device-model.ts';
 export { planDeviceModel } from './plan.ts';
 export type { DeviceModelConfig, DeviceModelPlan } from './plan.ts';

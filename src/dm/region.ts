@@ -169,7 +169,7 @@ export class DmRegion {
   /** Mark `count` guest frames from `gfn` as owned by the guest (mappable) or not. */
   grant(gfn: number, count: number, owned: boolean): void {
     if (this.x.mcGrant(this.addr, gfn, count, owned ? 1 : 0) !== 0) {
-      throw new RangeError(`grant: frames ${gfn}..${gfn + count - 1} are outside the guest`);
+      throw new ConfigError(`device model: frames ${gfn}..${gfn + count - 1} (an unowned range) are outside the guest's RAM: give ranges inside it`);
     }
   }
 

@@ -12,6 +12,7 @@
 // a worker with more work than it can take CASes a peer's idle flag 1 → 0 and
 // sends it an IPI, so no submission waits while a worker sleeps.
 import { rng } from '../util/rng.ts';
+import { InvalidStateError } from '../errors.ts';
 import type { Guest } from '../guest/guest.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { dmExports, type DmExports } from './exports.ts';
@@ -90,12 +91,12 @@ export class DmaServer {
   }
 
   private send(port: number): void {
-    if (!this.sendFn) throw new Error('DmaServer: attach a vCPU or a sender first');
+    if (!this.sendFn) throw new InvalidStateError('DmaServer', 'it has no way to signal completions: attach(vcpu) or attachSender(send) before it serves commands');
     this.sendFn(port);
   }
 
   private get guest(): Guest {
-    if (!this.g) throw new Error('DmaServer: attach(guest) first');
+    if (!this.g) throw new InvalidStateError('DmaServer', 'it has no vCPU to bind its channels with: attach(vcpu) first');
     return this.g;
   }
 

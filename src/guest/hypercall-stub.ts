@@ -5,6 +5,7 @@
 // between re-issues the vCPU may take its pending events (`onPreempted`),
 // which is what a continuation is for.
 import type { DataPlane } from '../wasm/data-plane.ts';
+import { InvalidArgumentError, errnoName } from '../errors.ts';
 import {
   HCALL_REGS_OP, HCALL_REGS_STATE, HCALL_REGS_ARGS, HCALL_REGS_ARG_BYTES, HCALL_REGS_NR_ARGS, HCALL_REGS_RESULT, HCALL_REGS_SIZE,
   HCALL_COMPLETED, HCALL_PREEMPTED,
@@ -41,7 +42,7 @@ export class HypercallStub {
 
   /** Load the register context: hypercall number and up to five arguments (numbers < 2^53 or bigints). */
   load(op: number, args: readonly (number | bigint)[]): void {
-    if (args.length > HCALL_REGS_NR_ARGS) throw new RangeError(`a hypercall takes at most ${HCALL_REGS_NR_ARGS} arguments`);
+    if (args.length > HCALL_REGS_NR_ARGS) throw new InvalidArgumentError('hypercall', 'argument count', args.length, this.dom, `at most ${HCALL_REGS_NR_ARGS}`);
     this.regs.setUint32(HCALL_REGS_OP, op, true);
     this.regs.setUint32(HCALL_REGS_STATE, HCALL_COMPLETED, true);
     for (let k = 0; k < HCALL_REGS_NR_ARGS; k++) {
@@ -50,7 +51,7 @@ export class HypercallStub {
       if (typeof v === 'bigint') this.regs.setBigUint64(at, BigInt.asUintN(64, v), true);
       else {
         // a number: a non-negative integer below 2^53, split in two u32 halves (no BigInt on the hot path)
-        if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) throw new RangeError(`hypercall argument ${k} must be an integer 0..2^53-1 or a bigint, not ${v}`);
+        if (!Number.isInteger(v) || v < 0 || v > Number.MAX_SAFE_INTEGER) throw new InvalidArgumentError('hypercall', `argument ${k}`, v, this.dom, 'an integer 0..2^53-1 or a bigint');
         this.regs.setUint32(at, v >>> 0, true);
         this.regs.setUint32(at + 4, Math.floor(v / 2 ** 32), true);
       }
@@ -83,7 +84,7 @@ export class HypercallStub {
     const rc = this.dp.x.hypercall(this.dom, this.vcpu, this.regsGpa >>> 0, Math.floor(this.regsGpa / 2 ** 32));
     if (rc === HCALL_COMPLETED) return true;
     if (rc === HCALL_PREEMPTED) return false;
-    throw new RangeError(`hypercall entry refused the register context at guest address ${this.regsGpa}: -${-rc} (it must lie in the domain's RAM)`);
+    throw new InvalidArgumentError('hypercall', 'register context at guest address', this.regsGpa, this.dom, `inside the domain's RAM (the entry returned -${errnoName(-rc)})`);
   }
 
   private depth = 0;

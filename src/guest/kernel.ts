@@ -8,6 +8,7 @@ import type { DataPlane } from '../wasm/data-plane.ts';
 import { type GuestLayout, K_ABI, KABI_FIFO, KABI_2L } from './layout.ts';
 import type { GuestDriver } from './driver.ts';
 import { GuestBootError } from './fifo-boot.ts';
+import { InvalidStateError } from '../errors.ts';
 import { hostCores } from '../platform/host.ts';
 
 const VB_LATE = 2;
@@ -102,7 +103,7 @@ export class GuestKernel {
 
   /** Linux's local_irq_disable on PV: evtchn_upcall_mask := 1; no upcall runs until irqEnable. */
   irqDisable(): void {
-    if (this.inUpcall) throw new Error('irqDisable inside an event handler: the upcall already runs with events masked');
+    if (this.inUpcall) throw new InvalidStateError('irqDisable', 'called inside an event handler, where the upcall already runs with events masked: call it outside handlers');
     this.dp.x.guestIrqDisable(this.dom, this.vcpu);
   }
 
@@ -112,7 +113,7 @@ export class GuestKernel {
    * runs now. Returns the events dispatched.
    */
   irqEnable(): number {
-    if (this.inUpcall) throw new Error('irqEnable inside an event handler: the upcall unmasks when it returns');
+    if (this.inUpcall) throw new InvalidStateError('irqEnable', 'called inside an event handler: the upcall unmasks events itself when the handler returns; call it outside handlers');
     return this.dp.x.guestIrqEnable(this.dom, this.vcpu) !== 0 ? this.upcall() : 0;
   }
 

@@ -21,6 +21,7 @@ import { MemoryHypercalls } from '../guest/memory-hypercalls.ts';
 import { XENMEM_decrease_reservation, XENMEM_populate_physmap, XENMEM_current_reservation } from '../../assembly/shared/memory-abi.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import { rng } from '../util/rng.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface BalloonConfig {
   width: 64 | 32;
@@ -137,7 +138,7 @@ function pingPong(g: Guest): void {
 
 export function main(g: Guest): void {
   const c = g.config as BalloonConfig;
-  if (!g.shared) throw new Error('the balloon guest needs a shared buffer (BALLOON_WORDS Int32 words)');
+  if (!g.shared) throw new ConfigError('the balloon guest needs a shared buffer: give Hypervisor.create a `shared` SharedArrayBuffer of at least BALLOON_WORDS Int32 words');
   s = new Int32Array(g.shared, 0, BALLOON_WORDS);
   failures = [];
   if (g.vcpu === 0) {

@@ -5,7 +5,7 @@ import type { Guest } from '../guest/guest.ts';
 import { monotonicNs } from '../platform/clock.ts';
 import {
   demoViews, type DemoViews, S_QUIESCE, S_SENDING, S_BOOTED, S_DUPLICATED, S_IPI_PORT, F_IPI, T_IPI, S_TICKS, sentOf, deliveredOf,
-  S_PING_PORT, S_FANIN_PORT, FANIN_PORTS,
+  S_PING_PORT, S_FANIN_PORT, FANIN_PORTS, F_FANIN,
 } from './demo-shared.ts';
 import { liveLatencyWords, recordLive } from './demo-live-latency.ts';
 
@@ -45,22 +45,45 @@ export class DemoGuest {
   }
 
   /**
-   * Send on `port` as an event of `flow`, unless the run is quiescing: stamp,
-   * count, send. S_SENDING brackets the quiesce check and the send (the
-   * scenario's Dekker pair with S_QUIESCE), so the main thread knows when no
-   * send can start any more. Returns false when quiescing (nothing sent).
+   * Unless the run is quiescing: stamp the send time in `tIndex` (if ≥ 0) or
+   * `produce` (a request put in a ring), count one event of `flow` sent, and
+   * send on `port` (a port, or a reader of the ring word that holds it).
+   * S_SENDING brackets the quiesce check and the send (the scenario's Dekker
+   * pair with S_QUIESCE), so the main thread knows when no send can start any
+   * more. Returns false when quiescing (nothing produced, nothing sent).
    */
-  send(flow: number, tIndex: number, port: number): boolean {
+  sendCounted(flow: number, port: number | (() => number), tIndex: number, produce?: () => void): boolean {
     const i32 = this.v.i32;
     Atomics.add(i32, S_SENDING, 1);
     try {
       if (this.quiescing()) return false;
-      Atomics.store(this.v.t, tIndex, monotonicNs());
+      if (tIndex >= 0) Atomics.store(this.v.t, tIndex, monotonicNs());
+      produce?.();
       Atomics.add(i32, sentOf(flow), 1);
-      this.g.send(port);
+      this.g.send(typeof port === 'number' ? port : port());
       return true;
     } finally {
       Atomics.sub(i32, S_SENDING, 1);
+    }
+  }
+
+  /** Send on `port` as an event of `flow` stamped in `tIndex` (sendCounted); false when quiescing. */
+  send(flow: number, tIndex: number, port: number): boolean {
+    return this.sendCounted(flow, port, tIndex);
+  }
+
+  /**
+   * vCPU 1's fan-in stream until quiescing: `trySend(i)` sends on fan-in port
+   * i if it has no event in flight (no coalescing) and says whether it sent;
+   * a round that sent nothing waits briefly for a delivery.
+   */
+  streamFanin(trySend: (i: number) => boolean): void {
+    const i32 = this.v.i32;
+    while (!this.quiescing()) {
+      let sent = 0;
+      for (let i = 0; i < FANIN_PORTS; i++) if (trySend(i)) sent++;
+      this.g.poll();
+      if (sent === 0) Atomics.wait(i32, deliveredOf(F_FANIN), Atomics.load(i32, deliveredOf(F_FANIN)), 0.05);
     }
   }
 

@@ -10,7 +10,7 @@ export const S_FANIN_PORT = 2;     // + i: backend's fan-in ports
 export const S_IPI_PORT = 12;      // + dom slot * 2 + vcpu: IPI port delivering to that vCPU
 // S_SENDING: vCPUs between their quiesce check and their send (a Dekker pair with
 // S_QUIESCE: once the main thread stored S_QUIESCE and then read 0 here, no send
-// can start any more, so sent counts are final — src/scenarios/default.ts)
+// can start any more, so sent counts are final — src/scenarios/run-phases.ts)
 export const S_SENDING = 16;
 export const S_BOOTED = 17;        // bit dom slot * 2 + vcpu: that vCPU finished its setup (its first sends counted)
 // --migrate-at (src/guests/demo-split-ring.ts): the frontend's ring page offered to the

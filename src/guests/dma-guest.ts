@@ -3,19 +3,15 @@
 // against the emulated controller, checking every completion end to end
 // (src/dm/exerciser.ts). Config (g.config): DmaGuestConfig.
 import type { Guest } from '../guest/guest.ts';
-import { DmaExerciser, type DmaGuestLayout, type ExerciserReport } from '../dm/exerciser.ts';
+import { MigrationError } from '../errors.ts';
+import { DmaExerciser, type ExerciserOptions, type ExerciserReport } from '../dm/exerciser.ts';
 import {
   dmaSharedViews, S_GUEST_PORT, S_DM_READY, S_QUIESCE, S_GUEST_DONE, S_COMPLETED, S_FAILURES,
 } from '../dm/guest-shared.ts';
 
-export interface DmaGuestConfig {
+/** What the toolstack gives the dma guest: the device-model domain, and what its exerciser issues. */
+export interface DmaGuestConfig extends Pick<ExerciserOptions, 'layout' | 'diskSectors' | 'seed' | 'transfers' | 'badEvery' | 'maxSectors'> {
   dmDom: number;
-  layout: DmaGuestLayout;
-  diskSectors: number;
-  seed: number;
-  transfers?: number;
-  badEvery?: number;
-  maxSectors?: number;
 }
 
 let ex: DmaExerciser | undefined;
@@ -65,7 +61,10 @@ export function resume(g: Guest): void {
   const s = dmaSharedViews(g.shared!);
   let port = 0;
   const r = g.resume((lost) => (lost.handler === 'complete' ? (port = g.hc.allocUnbound(cfg.dmDom)) : undefined));
-  if (port === 0 || r.dropped.length > 0) throw new Error(`dma guest: resume did not reconnect the device model's channel (dropped ${r.dropped.length})`);
+  if (port === 0 || r.dropped.length > 0) {
+    throw new MigrationError('resume', `dma guest of domain ${g.dom}: resume did not reconnect the device model's channel ` +
+      `(${r.dropped.length} channel(s) dropped): restore it beside a device model domain ${cfg.dmDom} that serves it`);
+  }
   ex = exerciser(g, cfg, port, true);
   offer(s, port);
   if (!waitReady(g, s)) return;

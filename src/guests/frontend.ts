@@ -5,7 +5,7 @@
 import type { Guest } from '../guest/guest.ts';
 import { MonitorClient, ConsoleClient } from '../consumers/clients.ts';
 import { DemoGuest, VIRQ_TIMER } from './demo-common.ts';
-import { FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, F_PING, F_PONG, T_PING, T_PONG, F_FANIN, T_FANIN, deliveredOf } from './demo-shared.ts';
+import { FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, F_PING, F_PONG, T_PING, T_PONG, F_FANIN, T_FANIN } from './demo-shared.ts';
 
 const BACKEND = 2;
 const MONITOR_EVERY = 256; // pongs between two monitor requests
@@ -72,16 +72,7 @@ export function main(g: Guest): void {
       ports.push(g.hc.bindInterdomain(BACKEND, remote)); // left masked: we only send on them
     }
     d.booted();
-    const i32 = d.v.i32;
-    while (!d.quiescing()) {
-      let sent = 0;
-      for (let i = 0; i < FANIN_PORTS; i++) {
-        if (d.outstanding(F_FANIN + 2 * i)) continue; // one event in flight per port: no coalescing
-        if (d.send(F_FANIN + 2 * i, T_FANIN + i, ports[i])) sent++;
-      }
-      g.poll();
-      if (sent === 0) Atomics.wait(i32, deliveredOf(F_FANIN), Atomics.load(i32, deliveredOf(F_FANIN)), 0.05);
-    }
+    d.streamFanin((i) => !d.outstanding(F_FANIN + 2 * i) && d.send(F_FANIN + 2 * i, T_FANIN + i, ports[i]));
   }
 }
 

@@ -17,9 +17,10 @@
 import type { Guest } from '../guest/guest.ts';
 import type { LostChannel } from '../guest/resume.ts';
 import { monotonicNs } from '../platform/clock.ts';
+import { MigrationError } from '../errors.ts';
 import { DemoGuest, VIRQ_TIMER } from './demo-common.ts';
 import {
-  FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, S_SENDING, S_RING_GFN, S_RESUMED, F_PING, F_PONG, F_FANIN, F_IPI, sentOf, deliveredOf,
+  FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, S_RING_GFN, S_RESUMED, F_PING, F_PONG, F_FANIN, F_IPI, deliveredOf,
 } from './demo-shared.ts';
 import {
   ringView, offerGfn, type RingView, RING_PING_REQ_PROD, RING_PING_REQ_CONS, RING_PING_RSP_PROD, RING_PING_RSP_CONS,
@@ -49,17 +50,7 @@ const behind = (prod: number, cons: number) => ((ld(prod) - ld(cons)) | 0) > 0;
  * (the resume path then notifies it).
  */
 function request(produce: () => void, flow: number, port: number): boolean {
-  const i32 = d.v.i32;
-  Atomics.add(i32, S_SENDING, 1);
-  try {
-    if (d.quiescing()) return false;
-    produce();
-    Atomics.add(i32, sentOf(flow), 1);
-    g.send(ld(port));
-    return true;
-  } finally {
-    Atomics.sub(i32, S_SENDING, 1);
-  }
+  return d.sendCounted(flow, () => ld(port), -1, produce);
 }
 
 /** A ping, unless one is in flight (produced and its response not yet consumed). */
@@ -121,19 +112,10 @@ function awaitWord(word: number): number {
 
 /** vCPU 1's stream: one request in flight per fan-in port, until quiescing. */
 function fanin(): void {
-  const i32 = d.v.i32;
-  while (!d.quiescing()) {
-    let sent = 0;
-    for (let i = 0; i < FANIN_PORTS; i++) {
-      if (behind(RING_FANIN_REQ + i, RING_FANIN_CONS + i)) continue;
-      if (request(() => {
-        Atomics.store(r.t, RT_FANIN + i, monotonicNs());
-        Atomics.add(r.i32, RING_FANIN_REQ + i, 1);
-      }, F_FANIN + 2 * i, RING_PORT_FANIN + i)) sent++;
-    }
-    g.poll();
-    if (sent === 0) Atomics.wait(i32, deliveredOf(F_FANIN), Atomics.load(i32, deliveredOf(F_FANIN)), 0.05);
-  }
+  d.streamFanin((i) => !behind(RING_FANIN_REQ + i, RING_FANIN_CONS + i) && request(() => {
+    Atomics.store(r.t, RT_FANIN + i, monotonicNs());
+    Atomics.add(r.i32, RING_FANIN_REQ + i, 1);
+  }, F_FANIN + 2 * i, RING_PORT_FANIN + i));
 }
 
 export function main(gg: Guest): void {
@@ -191,12 +173,13 @@ export function resume(gg: Guest): void {
   }
   const res = g.resume(reconnect);
   if (res.dropped.length) {
-    throw new Error(`domain ${g.dom}: resume could not reconnect port(s) ${res.dropped.map((l) => `${l.port} (${l.handler})`).join(', ')}`);
+    throw new MigrationError('resume', `domain ${g.dom}: resume could not reconnect port(s) ${res.dropped.map((l) => `${l.port} (${l.handler})`).join(', ')}: ` +
+      'the target has no backend offering them; restore it beside a migrating-backend domain 2');
   }
   const words = [RING_PORT_PING, ...Array.from({ length: FANIN_PORTS }, (_, i) => RING_PORT_FANIN + i), RING_PORT_IPI, RING_PORT_IPI + 1];
   for (const w of words) {
     const now = res.ports.get(ld(w));
-    if (now === undefined) throw new Error(`domain ${g.dom}: port ${ld(w)} did not come back after the move`);
+    if (now === undefined) throw new MigrationError('resume', `domain ${g.dom}: port ${ld(w)} did not come back after the move (its ring page names a port the image did not carry)`);
     Atomics.store(r.i32, w, now);
   }
   d.offer(S_RING_GFN, offerGfn((g.config as MigratingFrontendConfig).ringGfn));

@@ -5,7 +5,7 @@
 // re-issues XEN_DOMCTL_destroydomain while Xen answers -ERESTART (XSA-344).
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { ERESTART, ESRCH, EINVAL, EBUSY } from '../../assembly/shared/errno.ts';
-import { DomainStateError, PauseTimeoutError } from '../errors.ts';
+import { ConfigError, DomainStateError, InternalError, PauseTimeoutError } from '../errors.ts';
 import { yieldToEventLoop } from '../platform/host.ts';
 
 /** Mask of vCPUs 0..n-1. */
@@ -21,7 +21,7 @@ export function allVcpus(n: number): number {
  */
 export async function pauseAndWait(dp: DataPlane, dom: number, vcpus: number, timeoutMs: number,
   onRequested?: () => void, onWithdrawn?: () => void): Promise<void> {
-  if (!(timeoutMs > 0)) throw new RangeError(`pause bound ${timeoutMs} ms must be positive`);
+  if (!(timeoutMs > 0)) throw new ConfigError(`pause bound ${timeoutMs} ms: give timeoutMs a positive number of milliseconds`);
   const x = dp.x;
   x.domainPause(dom);
   onRequested?.();
@@ -54,7 +54,7 @@ export async function destroyEvtchns(dp: DataPlane, dom: number, batch: number):
     if (rc === 0) return step;
     if (rc === -ESRCH) throw new DomainStateError(dom, 'absent', `domain ${dom} does not exist`);
     if (rc === -EINVAL) throw new DomainStateError(dom, 'in-use', `domain ${dom} is not dying: kill it (domainKill) before destroying its event channels`);
-    if (rc !== -ERESTART) throw new Error(`evtchn_destroy of domain ${dom} returned ${rc}`);
+    if (rc !== -ERESTART) throw new InternalError(`evtchn_destroy of domain ${dom} returned ${rc}`);
     await yieldToEventLoop();
   }
 }
@@ -70,7 +70,7 @@ export async function releaseWhenUnreferenced(dp: DataPlane, dom: number, timeou
     const rc = dp.x.domainRelease(dom);
     if (rc === 0) return retries;
     if (rc === -EBUSY) throw new DomainStateError(dom, 'in-use', `domain ${dom} still has event channels: finish evtchn_destroy first`);
-    if (rc !== -ERESTART) throw new Error(`domain release of ${dom} returned ${rc}`);
+    if (rc !== -ERESTART) throw new InternalError(`domain release of ${dom} returned ${rc}`);
     if (performance.now() > deadline) {
       throw new DomainStateError(dom, 'in-use', `domain ${dom}: ${dp.x.domainRefs(dom)} reference(s) still held after ${timeoutMs} ms (a Xen-internal user that never let go): its regions and id stay reserved`);
     }
@@ -88,8 +88,8 @@ export function destroyUnstarted(dp: DataPlane, dom: number): void {
   dp.x.domainKill(dom);
   for (let rc = -ERESTART; rc !== 0;) {
     rc = dp.x.domainDestroyStep(dom, 1 << 20);
-    if (rc !== 0 && rc !== -ERESTART) throw new Error(`evtchn_destroy of unstarted domain ${dom} returned ${rc}`);
+    if (rc !== 0 && rc !== -ERESTART) throw new InternalError(`evtchn_destroy of unstarted domain ${dom} returned ${rc}`);
   }
   const rc = dp.x.domainRelease(dom);
-  if (rc !== 0) throw new Error(`release of unstarted domain ${dom} returned ${rc} (${dp.x.domainRefs(dom)} reference(s) held)`);
+  if (rc !== 0) throw new InternalError(`release of unstarted domain ${dom} returned ${rc} (${dp.x.domainRefs(dom)} reference(s) held)`);
 }

@@ -9,6 +9,7 @@ import {
   EMULATOR_ID_WASMXEN_DMA, EMULATOR_CONTEXT_VERSION,
 } from './format.ts';
 import { ImageError } from './errors.ts';
+import { ConfigError } from '../errors.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import { CP_SQ_PROD, DMA_SLOTS } from '../../assembly/shared/dm-layout.ts';
 
@@ -26,7 +27,7 @@ function view(b: Uint8Array): DataView { return new DataView(b.buffer, b.byteOff
 
 /** The record body: header, then the disk as a view (the writer streams it, not copied). */
 export function encodeEmulator(c: EmulatorContext): Uint8Array[] {
-  if (c.disk.length === 0 || c.disk.length % 512 !== 0) throw new RangeError(`emulator context: a disk of ${c.disk.length} bytes is not whole sectors`);
+  if (c.disk.length === 0 || c.disk.length % 512 !== 0) throw new ConfigError(`emulator context: a disk of ${c.disk.length} bytes is not whole 512-byte sectors: give the device model a disk of at least one whole sector`);
   const h = new Uint8Array(EC_DISK);
   const v = view(h);
   v.setUint32(EC_EMULATOR_ID, EMULATOR_ID_WASMXEN_DMA, true);

@@ -16,8 +16,9 @@ import { Hypervisor } from '../hypervisor.ts';
 import { buildForLayout } from '../wasm/private-layout.ts';
 import { builtinGuest } from '../platform/host.ts';
 import { ImageError } from './errors.ts';
+import { MigrationError } from '../errors.ts';
 import { readFrames, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
-import type { Hello } from './receiver.ts';
+import { unexpectedFrame, type Hello } from './receiver.ts';
 import type { ImageKey } from './writer.ts';
 import { SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_RESUMED, F_IPI } from '../guests/demo-shared.ts';
 import { FlowSample, sumCounts, type HostCounts } from '../scenarios/flow-sample.ts';
@@ -65,11 +66,14 @@ async function readMigration(socket: Socket): Promise<{ hello: Hello; image: Uin
     if (f.kind === FRAME_HELLO) hello = JSON.parse(f.body.toString()) as Hello;
     else if (f.kind === FRAME_IMAGE_CHUNK) chunks.push(Buffer.from(f.body));
     else if (f.kind === FRAME_IMAGE_END) image = Buffer.concat(chunks);
-    else throw new Error(`unexpected frame kind ${f.kind}`);
+    else throw unexpectedFrame(f.kind);
     if (hello && image) break;
   }
-  if (!hello || !image) throw new Error('the connection closed before a HELLO and one image');
-  if (hello.domains.length !== 1 || hello.domains[0].domid !== 1) throw new Error('a live migration moves domain 1 of the default scenario only');
+  if (!hello || !image) throw new MigrationError('closed', 'the source closed the connection before a HELLO and one whole image: nothing was restored; run the migration again');
+  if (hello.domains.length !== 1 || hello.domains[0].domid !== 1) {
+    throw new MigrationError('unsupported', `a live target takes domain 1 of the default scenario only, not domain(s) ${hello.domains.map((d) => d.domid).join(', ')}: ` +
+      'move other domains with `wasmxen receive` (without --live)');
+  }
   return { hello, image };
 }
 
@@ -86,8 +90,8 @@ async function frontendResumed(hv: Hypervisor, i32: Int32Array): Promise<void> {
   hv.closed.catch((e: Error) => { crashed = e; });
   const limit = Date.now() + RESUME_LIMIT_MS;
   while (Atomics.load(i32, S_RESUMED) === 0) {
-    if (crashed) throw new Error(`the moved domain did not resume: ${crashed.message}`);
-    if (Date.now() > limit) throw new Error(`the moved domain did not resume within ${RESUME_LIMIT_MS / 1000} s`);
+    if (crashed) throw new MigrationError('resume', `the moved domain did not resume on the target: ${crashed.message}; the source keeps its copy`, { cause: crashed });
+    if (Date.now() > limit) throw new MigrationError('resume', `the moved domain did not resume on the target within ${RESUME_LIMIT_MS / 1000} s; the source keeps its copy`);
     await sleep(1);
   }
 }

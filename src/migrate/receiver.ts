@@ -16,6 +16,7 @@ import { MAX_DOMAINS } from '../../assembly/shared/layout.ts';
 import { parseImage, type DomainImage } from './parse.ts';
 import { checkTarget, restoreConfig, fillDomain } from './restore.ts';
 import { ImageError } from './errors.ts';
+import { MigrationError } from '../errors.ts';
 import { readFrames, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
 import { domainDigest, type DomainDigest } from './digest.ts';
 import type { ImageKey } from './writer.ts';
@@ -74,6 +75,12 @@ export function arrive(hello: Hello, images: Uint8Array[], opts: ReceiverOptions
   return { machine, reply: { ok: true, layoutVersion: machine.dp.layout.LAYOUT_VERSION, domains } };
 }
 
+/** A frame of a kind a receiver never takes: the peer is not a wasmxen sender of this version. */
+export function unexpectedFrame(kind: number): MigrationError {
+  return new MigrationError('protocol', `the migration peer sent a frame of kind ${kind}, which a receiver never takes: ` +
+    'it is not a wasmxen sender of this version; connect wasmxen of the same version at both ends');
+}
+
 /** Serve one migration on `socket`. */
 export async function serveMigration(socket: Socket, opts: ReceiverOptions): Promise<Reply> {
   let hello: Hello | undefined;
@@ -88,9 +95,9 @@ export async function serveMigration(socket: Socket, opts: ReceiverOptions): Pro
       else if (f.kind === FRAME_IMAGE_END) {
         images.push(Buffer.concat(chunks));
         chunks = [];
-      } else throw new Error(`unexpected frame kind ${f.kind}`);
+      } else throw unexpectedFrame(f.kind);
     }
-    if (!hello) throw new Error('the connection closed before a HELLO');
+    if (!hello) throw new MigrationError('closed', 'the sender closed the connection before its HELLO: nothing was restored; run the migration again');
     reply = arrive(hello, images, opts).reply;
   } catch (e) {
     reply = { ok: false, error: (e as Error).message };

@@ -12,7 +12,7 @@ import {
   PAGE_SIZE, SHARED_INFO_GFN, P2M_INVALID, P2M_RAM_RW, XEN_LEGACY_MAX_VCPUS, VCPU_INFO_SIZE,
   VI_PENDING_SEL_64, VI_PENDING_SEL_32, SI_EVTCHN_PENDING, SI_EVTCHN_MASK_64, SI_EVTCHN_MASK_32,
 } from '../../assembly/shared/layout.ts';
-import { errnoName } from '../errors.ts';
+import { errnoName, InternalError } from '../errors.ts';
 import { ImageError } from './errors.ts';
 import { parseImage, type DomainImage } from './parse.ts';
 
@@ -49,7 +49,7 @@ export function fillDomain(dp: DataPlane, region: DomainRegion, img: DomainImage
   const dom = region.domid;
   const x = dp.x;
   const base = x.addrGuestBase(dom) >>> 0;
-  const fail = (what: string, rc: number) => { throw new Error(`restore of domain ${dom}: ${what} failed: -${errnoName(-rc)}`); };
+  const fail = (what: string, rc: number) => { throw new InternalError(`restore of domain ${dom}: ${what} failed: -${errnoName(-rc)} on a validated image`); };
   for (const p of img.pages) {
     const type = img.p2mTypes.get(p.gfn) ?? (p.populated ? P2M_RAM_RW : P2M_INVALID);
     const rc = x.p2mRestoreSet(dom, p.gfn, type);

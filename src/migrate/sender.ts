@@ -3,6 +3,7 @@
 import { connect } from 'node:net';
 import { readFrames, writeFrame, writeImageChunk, writeJson, FRAME_HELLO, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
 import type { Hello, Reply } from './receiver.ts';
+import { MigrationError } from '../errors.ts';
 
 export interface Outgoing {
   domid: number;
@@ -31,5 +32,6 @@ export async function sendDomains<R = Reply>(port: number, domains: readonly Out
       return { reply: JSON.parse(f.body.toString()) as R, bytes };
     }
   }
-  throw new Error('the receiver closed the connection without a reply');
+  throw new MigrationError('closed', 'the receiver closed the connection without a reply (it crashed or is not a wasmxen receiver): ' +
+    'whether it restored the domains is unknown; check the receiving side before running the domains again');
 }

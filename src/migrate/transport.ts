@@ -4,6 +4,7 @@
 // as the saver produces it (streamed, never held whole by the sender),
 // IMAGE_END closes one image, REPLY (JSON) answers. Only 127.0.0.1 is used.
 import type { Socket } from 'node:net';
+import { MigrationError } from '../errors.ts';
 
 export const FRAME_HELLO = 1;
 export const FRAME_IMAGE_CHUNK = 2;
@@ -32,7 +33,7 @@ export function writeJson(socket: Socket, kind: number, value: unknown): boolean
   return writeFrame(socket, kind, Buffer.from(JSON.stringify(value)));
 }
 
-/** The frames arriving on `socket`, in order, until it ends; a frame cut short or too large throws. */
+/** The frames arriving on `socket`, in order, until it ends; a frame cut short or too large throws MigrationError. */
 export async function* readFrames(socket: Socket): AsyncGenerator<Frame> {
   let buf: Buffer = Buffer.alloc(0);
   // destroyOnReturn false: a receiver that read the sender's whole half still writes its reply
@@ -41,13 +42,19 @@ export async function* readFrames(socket: Socket): AsyncGenerator<Frame> {
     while (buf.length >= FRAME_HEADER) {
       const kind = buf.readUInt32LE(0);
       const len = buf.readUInt32LE(4);
-      if (len > FRAME_MAX) throw new Error(`migration peer sent a ${len}-byte frame (limit ${FRAME_MAX}): not a wasmxen peer`);
+      if (len > FRAME_MAX) {
+        throw new MigrationError('protocol', `the migration peer sent a ${len}-byte frame (limit ${FRAME_MAX}): it is not a wasmxen ` +
+          'migration peer of this version; connect wasmxen of the same version at both ends');
+      }
       if (buf.length < FRAME_HEADER + len) break;
       yield { kind, body: buf.subarray(FRAME_HEADER, FRAME_HEADER + len) };
       buf = buf.subarray(FRAME_HEADER + len);
     }
   }
-  if (buf.length) throw new Error(`migration connection ended inside a frame (${buf.length} bytes pending)`);
+  if (buf.length) {
+    throw new MigrationError('closed', `the migration connection ended inside a frame (${buf.length} bytes of it came): ` +
+      'the peer closed or crashed mid-transfer; nothing was restored from it, run the migration again');
+  }
 }
 
 /** Wait until the socket's write buffer drained (backpressure for a streamed image). */

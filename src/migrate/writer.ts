@@ -3,6 +3,7 @@
 // without being held whole. The checksum chain and the HMAC run over the
 // chunks as they are produced.
 import { createMac, type Mac } from '../platform/hmac.ts';
+import { ConfigError, InternalError } from '../errors.ts';
 import {
   IHDR_BYTES, IHDR_ID, IHDR_VERSION, IMAGE_ID, IMAGE_VERSION, DHDR_BYTES, DHDR_TYPE, DHDR_TYPE_HVM,
   DHDR_PAGE_SHIFT, IMAGE_PAGE_SHIFT, DHDR_MAJOR, DHDR_MINOR, WRITER_MAJOR, WRITER_MINOR, RH_BYTES, RH_TYPE,
@@ -47,9 +48,9 @@ export class ImageWriter {
 
   /** One record whose body is the concatenation of `parts` (pages are passed as views, not copied). */
   record(type: number, ...parts: Uint8Array[]): void {
-    if (this.ended) throw new Error('image already ended: no record may follow END');
+    if (this.ended) throw new InternalError('image writer: a record was written after END');
     const length = parts.reduce((n, p) => n + p.length, 0);
-    if (length > REC_LENGTH_MAX) throw new RangeError(`record ${recordName(type)} of ${length} bytes exceeds REC_LENGTH_MAX`);
+    if (length > REC_LENGTH_MAX) throw new ConfigError(`record ${recordName(type)} of ${length} bytes exceeds REC_LENGTH_MAX (${REC_LENGTH_MAX}): the image format can not carry it (a device model's disk must fit in one record: plan a smaller disk)`);
     const head = new Uint8Array(RH_BYTES);
     const v = new DataView(head.buffer);
     v.setUint32(RH_TYPE, type >>> 0, true);

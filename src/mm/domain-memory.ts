@@ -6,7 +6,7 @@
 // a time, so a CLEAN loses no bit set concurrently (I43).
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { P2M_INVALID, P2M_RAM_RW, P2M_RAM_RO, P2M_MMIO_DM, P2M_XEN } from '../../assembly/shared/layout.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, InvalidArgumentError } from '../errors.ts';
 
 export type P2mType = 'invalid' | 'ram_rw' | 'ram_ro' | 'mmio_dm' | 'xen';
 const TYPE_NAMES: Record<number, P2mType> = {
@@ -27,7 +27,7 @@ export class DomainMemory {
   }
   /** The p2m type of `gfn` ('invalid' = not populated). */
   p2mType(gfn: number): P2mType {
-    if (!Number.isInteger(gfn) || gfn < 0 || gfn >= this.frames) throw new RangeError(`domain ${this.domid} has gfns 0..${this.frames - 1}, not ${gfn}`);
+    if (!Number.isInteger(gfn) || gfn < 0 || gfn >= this.frames) throw new InvalidArgumentError('p2mType', 'gfn', gfn, this.domid, `an integer in 0..${this.frames - 1}`);
     return TYPE_NAMES[this.dp.x.p2mTypeOf(this.domid, gfn)] ?? 'invalid';
   }
   /** True if `gfn` has RAM behind it. */

@@ -3,6 +3,7 @@
 // created zero-filled on first touch, so an untouched frame reads as zeros,
 // as the wasm implementation's zeroed guest region does.
 import { PAGE_SIZE, SHARED_INFO_GFN, VCPU_INFO_SIZE, VI_UPCALL_PENDING } from '../../assembly/shared/layout.ts';
+import { InternalError } from '../errors.ts';
 
 export const WORDS_PER_PAGE = PAGE_SIZE / 4;
 
@@ -24,7 +25,7 @@ export class GuestMemory {
   page(gfn: number): Uint32Array {
     let p = this.pages.get(gfn);
     if (p === undefined) {
-      if (!this.isRam(gfn)) throw new RangeError(`gfn ${gfn} is not guest RAM (${this.frames} frames)`);
+      if (!this.isRam(gfn)) throw new InternalError(`model: page(${gfn}) of a guest with ${this.frames} frames, its caller did not check isRam`);
       p = new Uint32Array(WORDS_PER_PAGE);
       this.pages.set(gfn, p);
     }

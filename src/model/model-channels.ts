@@ -14,6 +14,7 @@ import { getFreePort, checkFreePort, freeChannel } from './model-alloc.ts';
 import { portInit, portSetPending, portUnmask } from './model-ports.ts';
 import { fifoSetPriority } from './model-fifo.ts';
 import { unbindVirq, virqType } from './model-virq.ts';
+import { InternalError } from '../errors.ts';
 
 /** EVTCHNOP_alloc_unbound (spec §5.1): port or -errno. */
 export function allocUnbound(host: ModelHost, caller: ModelDomain, dom: number, remoteDom: number): number {
@@ -88,7 +89,7 @@ export function close(host: ModelHost, d: ModelDomain, port: number): number {
       break;
     case ECS_INTERDOMAIN: {
       const rd = host.domain(chn.remoteDom);
-      if (rd === undefined) throw new Error(`model: domain ${d.domid} port ${port} names missing domain ${chn.remoteDom}`);
+      if (rd === undefined) throw new InternalError(`model: domain ${d.domid} port ${port} names missing domain ${chn.remoteDom}`);
       const rchn = rd.channels[chn.remotePort];
       rchn.state = ECS_UNBOUND; // pending, mask, priority and notify vCPU untouched
       rchn.remoteDom = d.domid;

@@ -8,6 +8,7 @@ import type { EvtchnOps, Caller, PortResult, StatusResult } from '../channel/ops
 import type { ChannelRecord } from '../wasm/data-plane.ts';
 import { checkDomains } from '../wasm/memory-map.ts';
 import { GuestBootError, type FifoGuestLayout } from '../guest/fifo-boot.ts';
+import { InvalidArgumentError, NoSuchDomainError } from '../errors.ts';
 import { CB_READY_OFFSET, CB_HEAD_OFFSET, EVTCHN_FIFO_MAX_QUEUES, EVTCHN_FIFO_EVENT_WORDS_PER_PAGE } from '../../assembly/shared/fifo-abi.ts';
 import { EFAULT } from '../../assembly/shared/errno.ts';
 import { ModelDomain, type ModelHost } from './model-domain.ts';
@@ -53,7 +54,7 @@ export class ReferenceModel implements EvtchnOps, ModelHost {
 
   private dom(domid: number): ModelDomain {
     const d = this.domains.get(domid);
-    if (d === undefined) throw new RangeError(`model: no domain ${domid}`);
+    if (d === undefined) throw new NoSuchDomainError(domid, [...this.domains.keys()]);
     return d;
   }
 
@@ -121,9 +122,8 @@ export class ReferenceModel implements EvtchnOps, ModelHost {
     const d = this.dom(dom);
     vcpu >>>= 0;
     port >>>= 0;
-    if (!d.vcpuExists(vcpu) || !d.portIsValid(port)) {
-      throw new RangeError(`model: fifoSetPending(${dom}, ${vcpu}, ${port}): no such vCPU or port`);
-    }
+    if (!d.vcpuExists(vcpu)) throw new InvalidArgumentError('fifoSetPending', 'vCPU', vcpu, dom, 'a vCPU of the domain');
+    if (!d.portIsValid(port)) throw new InvalidArgumentError('fifoSetPending', 'port', port, dom, 'a valid port of the domain');
     return fifoSetPending(d, vcpu, port);
   }
 
@@ -262,7 +262,7 @@ export class ReferenceModel implements EvtchnOps, ModelHost {
   drain(dom: number, vcpu: number): number[] {
     const d = this.dom(dom);
     vcpu >>>= 0;
-    if (!d.vcpuExists(vcpu)) throw new RangeError(`model: domain ${dom} has no vCPU ${vcpu}`);
+    if (!d.vcpuExists(vcpu)) throw new InvalidArgumentError('drain', 'vCPU', vcpu, dom, 'a vCPU of the domain');
     const g = this.guests.get(dom)!;
     const out: number[] = [];
     do {

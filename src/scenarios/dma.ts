@@ -19,7 +19,7 @@ import {
 } from '../dm/guest-shared.ts';
 import type { DmaGuestConfig } from '../guests/dma-guest.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
-import { ConfigError } from '../errors.ts';
+import { ConfigError, StuckVcpuError } from '../errors.ts';
 
 /** How long and how the DMA scenario runs. */
 export interface DmaRunOptions {
@@ -108,7 +108,7 @@ export async function runDmaScenario(o: DmaRunOptions): Promise<DmaRunReport> {
     if (inject) hv.machine.dp.x.stressConfigure(0, 0, 0, inject);
     hv.start();
     if (!await waitForSharedWord(s, S_GUEST_PORT, Date.now() + 10_000)) {
-      throw new Error('dma scenario: the guest did not offer its port within 10 s');
+      throw new StuckVcpuError('dma scenario: domain 1 vCPU 0 did not offer its port within 10 s of the start (a loaded machine: run again)', [[1, 0]]);
     }
     await dm.connect(Atomics.load(s.i32, S_GUEST_PORT));
     const started = process.hrtime.bigint();

@@ -10,16 +10,11 @@ import { runParties } from '../harness/run.ts';
 import {
   FIFO_CTL_WORDS, F_DELIVERED_TOTAL, F_SENT_TOTAL, type ReceiverArgs, type SenderArgs,
 } from '../litmus/parties/fifo.ts';
+import type { RunTotals } from './run-report.ts';
 
-export interface DataPlaneReport {
+export interface DataPlaneReport extends RunTotals {
   scenario: 'fifo-data-plane';
   abi: 'fifo';
-  seconds: number;
-  sent: number;
-  delivered: number;
-  lost: number;
-  duplicated: number;
-  events_per_s: number;
   domains: { domid: number; sent: number; delivered: number; upcalls: number; kicks: number; linkRetries: number }[];
 }
 

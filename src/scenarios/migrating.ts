@@ -22,43 +22,16 @@ import { builtinGuest } from '../platform/host.ts';
 import { monotonicNs } from '../platform/clock.ts';
 import { projectRoot } from '../paths.ts';
 import { guestLayout } from '../guest/layout.ts';
-import { StuckVcpuError, WasmxenError } from '../errors.ts';
-import { valueAt } from '../bench/stats.ts';
+import { ConfigError, MigrationError } from '../errors.ts';
 import { sendDomains } from '../migrate/sender.ts';
 import { mergeLatency, type LiveReply, type LiveTargetReport } from '../migrate/live-target.ts';
 import type { MigratingFrontendConfig } from '../guests/migrating-frontend.ts';
-import {
-  SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_BOOTED, ALL_BOOTED, S_DISCONNECT, S_BACK_BUSY, S_RESCAN,
-  F_PING, F_PONG, F_FANIN, F_IPI, FANIN_PORTS, receiverOf, type DemoViews,
-} from '../guests/demo-shared.ts';
-import { FlowSample, sumCounts, type HostCounts } from './flow-sample.ts';
-import { BOOT_LIMIT_MS, DRAIN_LIMIT_MS, MIN_RATE_S, type RunReport, type RunProgress } from './default.ts';
-
-/** What `--migrate-at` adds to the run's report. */
-export interface MigrationReport {
-  /** seconds into the run when domain 1 was paused */
-  at_s: number;
-  ok: boolean;
-  /** domain 1 paused: from the pause to the target's ok — its resume path finished — (or to the source's resume on failure) */
-  downtime_ms: number;
-  /** image bytes, records and populated pages sent */
-  bytes: number;
-  records: number;
-  pages: number;
-  /** why it failed — the target refused the image, did not answer, or domain 1 did not pause — (the source resumed it) */
-  error?: string;
-  fault?: string;
-  /** refused: ping-pong events delivered after the source resumed domain 1 (its frontend really runs on) */
-  pingpong_after_resume?: number;
-  /** what the target host counted after the move */
-  target?: {
-    delivered: number; ipis: number; timer_ticks: number; spurious: number;
-    /** the target hypervisor's private-region layout version (--migrate-layout) */
-    layout_version: number;
-    /** the moved frontend's resume path: ports rebound, requests notified again, IPI chain restarted */
-    resumed?: { ports: number; renotified: number; ipiRestarted: boolean };
-  };
-}
+import { SHARED_BYTES, demoViews, S_DISCONNECT, S_BACK_BUSY, S_RESCAN, F_IPI, type DemoViews } from '../guests/demo-shared.ts';
+import { FlowSample, flowTotals, sumCounts, exactlyOnce, type HostCounts } from './flow-sample.ts';
+import { RunClock } from './run-clock.ts';
+import { awaitBoot, quiesceAndDrain } from './run-phases.ts';
+import { latencyNs, rateBetween, type MigrationReport, type RunReport } from './run-report.ts';
+import type { RunProgress } from './default.ts';
 
 export interface MigratingScenarioOptions {
   seconds: number;
@@ -73,7 +46,6 @@ export interface MigratingScenarioOptions {
   onProgress?: (p: Omit<RunProgress, 'latency'>) => void;
 }
 
-const TICK_MS = 100;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 /** Bound on the target process's start and on its reply to a migration. */
 const TARGET_LIMIT_MS = 60_000;
@@ -98,7 +70,7 @@ async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: numbe
   const lines = createInterface({ input: child.stdout! });
   let onReport: ((r: LiveTargetReport | undefined) => void) | undefined;
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new WasmxenError(`the target wasmxen process did not listen within ${TARGET_LIMIT_MS / 1000} s`)), TARGET_LIMIT_MS);
+    const timer = setTimeout(() => reject(new MigrationError('target', `the target wasmxen process did not listen within ${TARGET_LIMIT_MS / 1000} s (a loaded machine: run again)`)), TARGET_LIMIT_MS);
     lines.on('line', (l) => {
       const m = /^listening (\d+)$/.exec(l);
       if (m) { clearTimeout(timer); resolve(Number(m[1])); return; }
@@ -109,7 +81,7 @@ async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: numbe
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new WasmxenError(`the target wasmxen process exited (${code}): ${stderr.trim().split('\n').pop() ?? ''}`));
+      reject(new MigrationError('target', `the target wasmxen process exited (${code}) before it listened: ${stderr.trim().split('\n').pop() ?? ''}`));
       onReport?.(undefined);
     });
   });
@@ -147,7 +119,7 @@ async function migrate(hv: Hypervisor, v: DemoViews, target: Target, config: Mig
       reply = (await Promise.race([
         sendDomains<LiveReply>(target.port, [{ domid: 1, config, save: (sink) => chunks.forEach(sink) }]),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new WasmxenError(`the target did not answer within ${TARGET_LIMIT_MS / 1000} s`)), TARGET_LIMIT_MS);
+          timer = setTimeout(() => reject(new MigrationError('target', `the target did not answer within ${TARGET_LIMIT_MS / 1000} s`)), TARGET_LIMIT_MS);
         }),
       ])).reply;
     } finally {
@@ -169,7 +141,7 @@ async function migrate(hv: Hypervisor, v: DemoViews, target: Target, config: Mig
 }
 
 export async function runMigratingScenario(opts: MigratingScenarioOptions): Promise<RunReport> {
-  if (!(opts.at >= 0 && opts.at < opts.seconds)) throw new RangeError(`--migrate-at ${opts.at} must be in [0, ${opts.seconds})`);
+  if (!(opts.at >= 0 && opts.at < opts.seconds)) throw new ConfigError(`--migrate-at ${opts.at} must be in [0, ${opts.seconds}): migrate before the run ends`);
   const abi = opts.abi ?? 'fifo';
   const timerHz = opts.timerHz ?? 100;
   const shared = new SharedArrayBuffer(SHARED_BYTES);
@@ -184,26 +156,12 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
   });
   const flows = new FlowSample(v);
   const idx = (f: number) => flows.flows.indexOf(f);
-  const started = monotonicNs();
-  const now = () => Number(monotonicNs() - started) / 1e9;
-  const byFlow = (c: HostCounts, fs: number[]) => fs.reduce((a, f) => a + c.delivered[idx(f)], 0);
-  const totals = (c: HostCounts) => ({
-    pingpong: byFlow(c, [F_PING, F_PONG]),
-    fanin: byFlow(c, Array.from({ length: FANIN_PORTS }, (_, i) => F_FANIN + 2 * i)),
-    ipi: byFlow(c, [0, 1, 2, 3].map((i) => F_IPI + 2 * i)),
-  });
+  const clock = new RunClock();
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const progress = (phase: RunProgress['phase']) => {
     const c = flows.sample();
-    opts.onProgress?.({ phase, elapsed: now(), seconds: opts.seconds, sent: sum(c.sent), delivered: sum(c.delivered), flows: totals(c) });
-  };
-  const waitUntil = async (done: () => boolean, limitS: number) => {
-    for (;;) {
-      if (done()) return true;
-      const left = limitS - now();
-      if (left <= 0) return false;
-      await sleep(Math.min(TICK_MS, left * 1000));
-    }
+    opts.onProgress?.({ phase, elapsed: clock.now(), seconds: opts.seconds, sent: sum(c.sent), delivered: sum(c.delivered), flows: flowTotals(c) });
+    return c;
   };
   let target: Target | undefined;
   let migration: MigrationReport | undefined;
@@ -218,36 +176,24 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     target = await startTarget(abi, timerHz, opts.targetMaxVcpus, opts.targetLayout);
     hv.start();
     hv.startTimer(timerHz);
-    const booted = () => (progress('booting'), (Atomics.load(v.i32, S_BOOTED) & ALL_BOOTED) === ALL_BOOTED);
-    if (!await waitUntil(booted, now() + BOOT_LIMIT_MS / 1000)) {
-      throw new StuckVcpuError(`the guests did not finish booting within ${BOOT_LIMIT_MS / 1000} s`, []);
-    }
-    steady = { t: now(), delivered: sum(flows.last.delivered) };
-    await waitUntil(() => (progress('running'), false), opts.at);
-    const at = now();
+    await awaitBoot(v, clock, () => progress('booting'));
+    steady = { t: clock.now(), delivered: sum(flows.last.delivered) };
+    await clock.runUntil(() => progress('running'), opts.at);
+    const at = clock.now();
     migration = { at_s: at, ...await migrate(hv, v, target, config) };
-    const pingpongAt = totals(flows.sample()).pingpong;
-    await waitUntil(() => (progress('running'), false), Math.max(opts.seconds, now()));
+    const pingpongAt = flowTotals(flows.sample()).pingpong;
+    await clock.runUntil(() => progress('running'), Math.max(opts.seconds, clock.now()));
     // quiesce this host; what it still owes is delivered here (its own flows) or on the target
-    quiescedAt = now();
-    Atomics.store(v.i32, S_QUIESCE, 1);
+    quiescedAt = clock.now();
     const local = migration.ok ? [2, 3].map((s) => idx(F_IPI + 2 * s)) : flows.flows.map((_, i) => i);
-    const drained = () => {
-      const quiet = Atomics.load(v.i32, S_SENDING) === 0;
-      progress('draining');
-      return quiet && local.every((i) => flows.last.delivered[i] >= flows.last.sent[i]);
-    };
-    if (!await waitUntil(drained, now() + DRAIN_LIMIT_MS / 1000)) {
-      const stuck = local.filter((i) => flows.last.delivered[i] < flows.last.sent[i]).map((i) => receiverOf(flows.flows[i]));
-      throw new StuckVcpuError(`events in flight were not delivered within ${DRAIN_LIMIT_MS / 1000} s of the end`, stuck);
-    }
-    elapsed = now();
+    await quiesceAndDrain(v, clock, () => progress('draining'), flows.flows, local);
+    elapsed = clock.now();
     flows.sample();
-    if (!migration.ok) migration.pingpong_after_resume = totals(flows.last).pingpong - pingpongAt;
+    if (!migration.ok) migration.pingpong_after_resume = flowTotals(flows.last).pingpong - pingpongAt;
     if (migration.ok) {
       remote = await target.finish(flows.last);
-      if (!remote) throw new WasmxenError('the target wasmxen process ended without a report');
-      if (remote.crashed) throw new WasmxenError(`on the target host: ${remote.crashed}`);
+      if (!remote) throw new MigrationError('target', 'the target wasmxen process ended without a report: the counts of domain 1 after the move are lost; run again');
+      if (remote.crashed) throw new MigrationError('target', `a vCPU crashed on the target host: ${remote.crashed}`);
     } else {
       await target.finish(undefined);
     }
@@ -261,8 +207,7 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     ...report.vcpus.map((r) => (r.guest as { latency?: string } | undefined)?.latency).filter((l): l is string => !!l),
     ...(remote?.latency ?? []),
   ]);
-  const sent = sum(all.sent);
-  const delivered = sum(all.delivered);
+  const counted = exactlyOnce(all);
   if (migration && remote) {
     const t = remote.counts;
     migration.target = {
@@ -275,13 +220,10 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     scenario: 'default',
     abi,
     seconds: elapsed,
-    sent,
-    delivered,
-    lost: all.sent.reduce((a, s, i) => a + Math.max(0, s - all.delivered[i]), 0),
-    duplicated: all.duplicated + all.delivered.reduce((a, d, i) => a + Math.max(0, d - all.sent[i]), 0),
-    events_per_s: steady && quiescedAt - steady.t >= MIN_RATE_S ? (delivered - steady.delivered) / (quiescedAt - steady.t) : NaN,
-    latency_ns: { p50: valueAt(latency, 50), p90: valueAt(latency, 90), p99: valueAt(latency, 99), max: latency.maxValue },
-    flows: totals(all),
+    ...counted,
+    events_per_s: rateBetween(steady, { t: quiescedAt, delivered: counted.delivered }),
+    latency_ns: latencyNs(latency),
+    flows: flowTotals(all),
     timer_ticks: sum(all.ticks),
     spurious: report.vcpus.reduce((a, r) => a + r.spurious, 0) + (remote?.spurious ?? 0),
     late_wakeups: report.vcpus.reduce((a, r) => a + r.kernel.lateWakeups, 0),

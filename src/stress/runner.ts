@@ -10,8 +10,9 @@ import {
   MAX_OUTCOMES, type StressArgs, type StressPartyResult,
 } from '../litmus/parties/stress-core.ts';
 import type { WasmBuild } from '../wasm/exports.ts';
+import { ConfigError, InternalError } from '../errors.ts';
 import { SCENARIOS, scenarioByName, noiseRateWord, noiseSpinsWord, type ScenarioDef } from './scenarios.ts';
-import { injectionByName } from './inject.ts';
+import { injectionByName, INJECTIONS } from './inject.ts';
 import { createTraceBuffer, chromeTrace, TRACE_ENTRIES, type TraceEvent } from './trace.ts';
 import type { StressExports } from './exports.ts';
 import { verdictOf, overallVerdict, inconclusiveHint, type Verdict } from './verdict.ts';
@@ -96,7 +97,7 @@ export function resolveScenarios(name: string | undefined, inject?: string): Sce
     return [...SCENARIOS];
   }
   const s = scenarioByName(name);
-  if (!s) throw new Error(`no scenario '${name}' (have: ${SCENARIOS.map((d) => d.name).join(', ')}, all)`);
+  if (!s) throw new ConfigError(`no stress scenario '${name}': use one of ${SCENARIOS.map((d) => d.name).join(', ')}, or all`);
   return [s];
 }
 
@@ -126,8 +127,8 @@ async function runCustom(def: ScenarioDef, o: StressOptions, build: WasmBuild): 
 export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<ScenarioResult> {
   const build: WasmBuild = o.build ?? 'stress';
   const inj = o.inject ? injectionByName(o.inject) : undefined;
-  if (o.inject && !inj) throw new Error(`no injectable bug '${o.inject}'`);
-  if (inj && build !== 'stress') throw new Error('--inject needs the stress build');
+  if (o.inject && !inj) throw new ConfigError(`no injectable bug '${o.inject}': use one of ${INJECTIONS.map((i) => i.name).join(', ')}`);
+  if (inj && build !== 'stress') throw new ConfigError(`injecting '${o.inject}' needs the stress build: drop build '${build}' (--build)`);
   if (!(o.seconds > 0 && o.seconds <= MAX_SCENARIO_SECONDS)) throw new RangeError(`seconds must be in (0, ${MAX_SCENARIO_SECONDS}]`);
   if (def.run) return runCustom(def, o, build);
   const setup = def.setup!;
@@ -154,7 +155,7 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
   const elapsed = () => (performance.now() - (running ? started : launched)) / 1000;
   const read = (i: number) => ctl.load(i) >>> 0;
   const outcomeCounts = () => def.outcomes.map((_, i) => read(S_OUTCOMES + i));
-  if (def.outcomes.length > MAX_OUTCOMES) throw new Error(`${def.name}: too many outcomes`);
+  if (def.outcomes.length > MAX_OUTCOMES) throw new InternalError(`stress scenario ${def.name}: ${def.outcomes.length} outcomes, more than MAX_OUTCOMES`);
 
   let stopTimer: NodeJS.Timeout | undefined;
   const startWatch = setInterval(() => {

@@ -2,6 +2,7 @@
 // must never happen, the outcome classes, the scheduling noise that widens
 // the race window, and how to set up the machine and the parties. The
 // parties themselves run on worker threads (src/litmus/parties/stress-*.ts).
+import { InternalError } from '../errors.ts';
 import { CONSUMER_OUTCOMES, type ConsumerStressArgs } from '../litmus/parties/stress-consumer.ts';
 import { consumerId } from '../consumers/types.ts';
 import { MONITOR_STATE_WORDS } from '../consumers/monitor-ring.ts';
@@ -123,10 +124,10 @@ function unboundPorts(b: Booted, dom: number, prios: number[], vcpuOf: (i: numbe
   const gs = b.layout.get(dom)!.gsGfn;
   return prios.map((prio, i) => {
     const p = x.evtchnAllocUnbound(dom, DOMID_SELF, dom);
-    if (p < 0) throw new Error(`alloc_unbound returned ${p}`);
-    if (x.evtchnSetPriority(dom, p, prio) !== 0) throw new Error('set_priority failed');
+    if (p < 0) throw new InternalError(`stress setup: alloc_unbound in domain ${dom} returned ${p}`);
+    if (x.evtchnSetPriority(dom, p, prio) !== 0) throw new InternalError(`stress setup: set_priority of port ${p} in domain ${dom} failed`);
     const v = vcpuOf(i);
-    if (v !== 0 && x.evtchnBindVcpu(dom, p, v) !== 0) throw new Error('bind_vcpu failed');
+    if (v !== 0 && x.evtchnBindVcpu(dom, p, v) !== 0) throw new InternalError(`stress setup: bind_vcpu of port ${p} in domain ${dom} to vCPU ${v} failed`);
     if (x.guestFifoUnmask(dom, gs, p) === 1) x.evtchnUnmask(dom, p);
     return p;
   });
@@ -199,7 +200,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       const b = boot([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 1 }], build);
       const bad = unboundPorts(b, 1, [7, 7, 7, 7]);
       const good = unboundPorts(b, 2, Array.from({ length: 16 }, (_, i) => [7, 3][i % 2]));
-      if (good.length > HAMMER_MAX_GOOD) throw new Error('too many good ports');
+      if (good.length > HAMMER_MAX_GOOD) throw new InternalError(`stress setup: ${good.length} good ports, more than HAMMER_MAX_GOOD`);
       const args = { ...common, bad: { dom: 1, gsGfn: b.layout.get(1)!.gsGfn, ports: bad }, good: { dom: 2, gsGfn: b.layout.get(2)!.gsGfn, ports: good } };
       return {
         machine: b.m, dump: dumpOf(b), stallPolicy: 'all', parties: [
@@ -390,13 +391,13 @@ export const SCENARIOS: readonly ScenarioDef[] = [
       for (let i = 0; i < 8; i++) {
         const t = x.evtchnAllocUnbound(3, DOMID_SELF, 1);
         const p = x.evtchnBindInterdomain(1, 3, t);
-        if (t < 0 || p < 0) throw new Error(`survivor channel ${i}: ${t}, ${p}`);
+        if (t < 0 || p < 0) throw new InternalError(`stress setup: survivor channel ${i}: alloc_unbound ${t}, bind_interdomain ${p}`);
         if (x.guestFifoUnmask(3, l3.gsGfn, t) === 1) x.evtchnUnmask(3, t);
         survivorPorts.push(p);
         survivorTargets.push(t);
       }
       const slot = x.xenConsumerRegister(0xde57, 1);
-      if (slot < 0) throw new Error('no consumer slot');
+      if (slot < 0) throw new InternalError('stress setup: no Xen consumer slot free on a fresh machine');
       const r = m.domain(D);
       const args: Omit<DestroyArgs, keyof StressArgs | 'scenario' | 'role' | 'roles'> = {
         dom: D, peer: 1, survivor: 3, vcpus: 2, maxPort: 1023,

@@ -9,7 +9,7 @@ import {
   planMemory, createSharedMemory, sizeDomain, domainBytes, type DomainConfig, type MemoryPlan, type DomainRegion,
 } from './memory-map.ts';
 import { RegionAllocator } from './region-allocator.ts';
-import { ConfigError, LayoutMismatchError } from '../errors.ts';
+import { ConfigError, LayoutMismatchError, DomainStateError } from '../errors.ts';
 import {
   LINK_TRIES_BUCKETS, LASTQ_VCPU_SHIFT, LASTQ_PRIO_MASK, CF_FIFO_PENDING, DF_CONTROL, PAGE_SIZE, G_VERSION,
 } from '../../assembly/shared/layout.ts';
@@ -256,7 +256,7 @@ export function createMachine(domains: readonly DomainConfig[], build: WasmBuild
       const i = find(domid);
       if (i < 0) throw new RangeError(`no domain ${domid} in this machine`);
       if (dp.x.domainExists(domid) !== 0 || dp.x.domainRefs(domid) !== 0) {
-        throw new Error(`domain ${domid} is still published or referenced: domainRelease must return 0 first (I27)`);
+        throw new DomainStateError(domid, 'in-use', `domain ${domid} is still published or referenced: kill it, destroy its event channels and wait until domainRelease returns 0 before releasing its regions (I27)`);
       }
       allocator.release(plan.domains[i].guestBase);
       plan.domains.splice(i, 1);
