@@ -21,9 +21,10 @@ import type { DmaGuestLayout as DmaLayout } from '../../src/dm/exerciser.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 
 const SEED = Number(process.env.WASMXEN_SEED ?? 12);
-const TRANSFERS = 3000;
 /** save attempts before the test gives up proving the quiesce had work to wait for */
 const ATTEMPTS = 1000;
+/** each failed attempt lets 4 more complete: the guest must not run out of transfers before the attempts do */
+const TRANSFERS = 100 + ATTEMPTS * 4 + 2000;
 
 /** Resolve once shared word `index` is at least `n` (the guest stores, then notifies), or fail at the deadline. */
 async function atLeast(s: DmaSharedViews, index: number, n: number, ms = 30_000): Promise<void> {
