@@ -92,11 +92,20 @@ export function formatRunReport(r: RunReport): string {
     `  latency one-way p50 ${us(r.latency_ns.p50)}  p90 ${us(r.latency_ns.p90)}  p99 ${us(r.latency_ns.p99)}  max ${us(r.latency_ns.max)}`,
     `  timer   ${n(r.timer_ticks)} VIRQ_TIMER ticks handled; spurious events ${r.spurious}; lost wake-ups ${r.late_wakeups}`,
     `  monitor ${n(r.monitor.requests)} requests from domain 1 answered in Xen (${n(r.monitor.answers)} answers received)`,
-    ...r.console.map((l) => `  console ${l}`),
+    ...consoleShown(r.console).map((l) => `  console ${l}`),
     ...(r.migration ? [formatMigration(r.migration, n)] : []),
     ...(r.save ? [`  save    domain 1 at ${r.save.at_s.toFixed(2)} s: ${n(r.save.bytes)} bytes, ${r.save.records} records in ${r.save.file} (paused ${r.save.downtime_ms.toFixed(1)} ms)`] : []),
     r.lost === 0 && r.duplicated === 0 ? '  every event delivered exactly once' : '  EVENTS LOST OR DUPLICATED',
   ].join('\n');
+}
+
+/** Console lines a terminal shows: all of a dozen, else the first and last few around a count (--json has them all). */
+const CONSOLE_SHOWN = 12;
+function consoleShown(lines: string[]): string[] {
+  if (lines.length <= CONSOLE_SHOWN) return lines;
+  const head = CONSOLE_SHOWN / 2;
+  const tail = CONSOLE_SHOWN - head - 1;
+  return [...lines.slice(0, head), `… ${lines.length - head - tail} more lines (--json has every line)`, ...lines.slice(-tail)];
 }
 
 function formatMigration(m: MigrationReport, n: (x: number) => number | string): string {
