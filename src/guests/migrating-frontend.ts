@@ -251,6 +251,9 @@ export function resume(gg: Guest): void {
   setup(gg);
   if (g.vcpu !== 0) {
     if (awaitWord(S_RESUMED) === 0) return;
+    // events on, as Linux's CPUs come out of stop_machine: the image carried this vCPU's
+    // evtchn_upcall_mask as the pause found it — set if inside a handler — and poll() honours it
+    g.irqEnable();
     if (g.vcpu === 1) fanin();
     return;
   }
@@ -287,6 +290,7 @@ export function resume(gg: Guest): void {
   if (ipis === 0) sendIpi(1);
   resumed = { ports: res.ports.size, renotified, ipiRestarted: ipis === 0 };
   pongs();
+  g.irqEnable();
 }
 
 export function report(): unknown {
