@@ -13,11 +13,11 @@ import { EINVAL, EBUSY, ENOENT, ESRCH } from '../../assembly/shared/errno.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 
-async function hv(stream?: PassThrough) {
+async function hv(stream?: PassThrough, abi: '2l' | 'fifo' = 'fifo') {
   return Hypervisor.create({
     domains: [{ id: 0, vcpus: 1 }, { id: 1, vcpus: 2 }],
     consumers: [{ name: 'monitor', module: 'monitor' }, { name: 'console', module: 'console' }],
-    consoleStream: stream,
+    consoleStream: stream, abi,
   });
 }
 
@@ -34,11 +34,11 @@ function consoleRingWith(h: Hypervisor, dom: number, gfn: number, text: string):
 }
 
 describe('attach: a consumer takes over a pre-bound toolstack port (I56)', () => {
-  it('the console keeps the ring\'s unconsumed bytes and collects them with the next ones', async () => {
+  for (const abi of ['fifo', '2l'] as const) it(`${abi}: the console keeps the ring's unconsumed bytes and collects them with the next ones`, async () => {
     const stream = new PassThrough();
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
-    const h = await hv(stream);
+    const h = await hv(stream, abi);
     try {
       const d1 = h.domain(1);
       const x = h.machine.dp.x;
