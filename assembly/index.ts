@@ -45,7 +45,7 @@ import {
 } from "./channel/ops-misc";
 import { raiseVirq as virqRaise } from "./channel/virq";
 import {
-  xenConsumerRegister as consumerRegister, evtchnAllocUnboundXen as allocUnboundXen,
+  xenConsumerRegister as consumerRegister, evtchnAllocUnboundXen as allocUnboundXen, evtchnAttachXen as attachXen,
   notifyViaXenEventChannel as notifyViaXen, addrInflight,
 } from "./channel/consumers";
 import { consumerCallField as callField, consumerCallDone as callDone } from "./channel/ops-misc";
@@ -158,6 +158,8 @@ export function evtchnSetPending(dom: u32, vcpu: u32, port: u32): u32 { return p
 export function xenConsumerRegister(id: u32, drain: u32): i32 { return consumerRegister(id, drain != 0); }
 /** alloc_unbound_xen: a Xen-owned port in `ld` for `remoteDom`, consumer `slot`, notifying `lvcpu`. */
 export function evtchnAllocUnboundXen(ld: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 { return allocUnboundXen(ld, lvcpu, remoteDom, slot); }
+/** Take over the restorer's pre-bound UNBOUND `port` of `ld` (for `remoteDom`) as consumer `slot`'s Xen-owned channel (I56). */
+export function evtchnAttachXen(ld: u32, port: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 { return attachXen(ld, port, lvcpu, remoteDom, slot); }
 /** free_xen_event_channel: close a Xen-owned port, waiting for callbacks in flight unless the consumer opted out. */
 export function evtchnFreeXen(ld: u32, port: u32): i32 {
   if (!rcuLock(ld)) return -ESRCH; // the domain was released: its ports went with it (I27)

@@ -17,7 +17,7 @@
 
 import { G_XEN_CONSUMERS, NR_XEN_CONSUMERS, G_CONSUMER_NODRAIN, CF_CONSUMER_SHIFT } from "../shared/layout";
 import { C_INFLIGHT } from "../shared/private-layout";
-import { ENOSPC, ENOENT, EINVAL, ESRCH } from "../shared/errno";
+import { ENOSPC, ENOENT, EINVAL, ESRCH, EBUSY } from "../shared/errno";
 import { ECS_UNBOUND, ECS_INTERDOMAIN } from "../shared/evtchn-abi";
 import {
   addrEventLock, loadNrVcpus, addrXenEvtchns, loadValidEvtchns,
@@ -27,9 +27,9 @@ import {
   loadState, loadRemoteDom, loadRemotePort, loadNotifyVcpu,
 } from "./record";
 import { writeLock, writeUnlock, readTryLock, readUnlock } from "../sync/lock";
-import { getFreePort } from "./alloc";
+import { getFreePort, portIsValid } from "./alloc";
 import { rcuLockDomain, rcuUnlockDomain } from "../domain/refs";
-import { portSetPending } from "./port-ops";
+import { portSetPending, loadConsumer } from "./port-ops";
 
 export const SEND_CALL_CONSUMER: i32 = 1;
 
@@ -95,6 +95,48 @@ function allocUnboundXenRef(ld: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32
   }
   writeUnlock(lock);
   return port;
+}
+
+/**
+ * Take over a restored domain's toolstack channel (I56): the UNBOUND port
+ * `port` of `ld` that the restorer pre-bound at the number its image records
+ * becomes consumer `slot`'s Xen-owned channel, notifying `lvcpu` — what
+ * xenconsoled does on the target when it binds the console port the
+ * toolstack allocated before the restore. Checked under the domain's event
+ * lock, so no bind or close of the port interleaves: -ESRCH no such domain;
+ * -ENOENT no such vCPU; -EINVAL an unregistered slot, a port beyond the
+ * domain's valid ports, or a port not UNBOUND for `remoteDom`; -EBUSY a port
+ * already Xen-owned. The channel keeps its port and remote domain.
+ */
+export function evtchnAttachXen(ld: u32, port: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 {
+  if (!rcuLockDomain(ld)) return -ESRCH;
+  let rc = attachXenRef(ld, port, lvcpu, remoteDom, slot);
+  rcuUnlockDomain(ld);
+  return rc;
+}
+
+function attachXenRef(ld: u32, port: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 {
+  if (lvcpu >= loadNrVcpus(ld)) return -ENOENT;
+  if (slot >= <u32>NR_XEN_CONSUMERS || atomic.load<u32>(<usize>G_XEN_CONSUMERS + (<usize>slot << 2)) == 0) return -EINVAL;
+  let lock = addrEventLock(ld);
+  writeLock(lock);
+  let rc: i32 = -EINVAL;
+  if (port != 0 && portIsValid(ld, port)) {
+    let cl = addrChannelLock(ld, port);
+    writeLock(cl);
+    if (loadConsumer(ld, port) != 0) {
+      rc = -EBUSY;
+    } else if (loadState(ld, port) == ECS_UNBOUND && loadRemoteDom(ld, port) == (remoteDom & 0xffff)) {
+      storeNotifyVcpu(ld, port, lvcpu);
+      atomic.store<i32>(addrInflight(ld, port), 0);
+      atomic.or<u32>(addrChannelFlags(ld, port), (slot + 1) << CF_CONSUMER_SHIFT);
+      atomic.add<u32>(addrXenEvtchns(ld), 1); // as alloc_unbound_xen: the port is counted in active_evtchns already
+      rc = <i32>port;
+    }
+    writeUnlock(cl);
+  }
+  writeUnlock(lock);
+  return rc;
 }
 
 /** Enter a callback on Xen-owned (dom, port); called with the sender's channel lock held. */

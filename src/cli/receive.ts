@@ -4,8 +4,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { createInterface } from 'node:readline';
 import { receive } from '../migrate/receiver.ts';
-import { runLiveTarget } from '../migrate/live-target.ts';
-import type { HostCounts } from '../scenarios/flow-sample.ts';
+import { runLiveTarget, type SourceFinal } from '../migrate/live-target.ts';
 import { injectionByName, INJECTIONS } from '../stress/inject.ts';
 import { VerdictError } from './exit.ts';
 import { buildForLayout } from '../wasm/private-layout.ts';
@@ -39,9 +38,9 @@ export function registerReceive(program: Command): void {
       if (opts.live) {
         if (opts.abi !== 'fifo' && opts.abi !== '2l') throw new Error(`--abi must be fifo or 2l, not '${opts.abi}'`);
         if (opts.inject || opts.count !== 1) throw new Error('--live serves one migration of the default scenario: drop --inject and --count');
-        const finish = new Promise<HostCounts | undefined>((resolve) => {
+        const finish = new Promise<SourceFinal | undefined>((resolve) => {
           const lines = createInterface({ input: process.stdin });
-          lines.on('line', (l) => { if (l.startsWith('finish ')) resolve((JSON.parse(l.slice(7)) as HostCounts | null) ?? undefined); });
+          lines.on('line', (l) => { if (l.startsWith('finish ')) resolve((JSON.parse(l.slice(7)) as SourceFinal | null) ?? undefined); });
           lines.on('close', () => resolve(undefined));
         });
         const r = await runLiveTarget({ port: opts.port, abi: opts.abi, timerHz: opts.timerHz, key: opts.key, maxVcpus: opts.maxVcpus, preemptEvery: opts.preemptEvery, layoutVersion: opts.layout },

@@ -25,24 +25,54 @@ export class ConsumerHost {
    * the callback. Returns the Xen port.
    */
   open(dom: number, ringGfn: number, opts: { vcpu?: number; remoteDom?: number } = {}): number {
-    const port = this.dp.x.evtchnAllocUnboundXen(dom, opts.vcpu ?? 0, opts.remoteDom ?? dom, this.slot);
-    if (port < 0) throw new EvtchnError(`alloc_unbound_xen(${this.name})`, -port, dom);
+    return this.track(dom, ringGfn, () => {
+      const port = this.dp.x.evtchnAllocUnboundXen(dom, opts.vcpu ?? 0, opts.remoteDom ?? dom, this.slot);
+      if (port < 0) throw new EvtchnError(`alloc_unbound_xen(${this.name})`, -port, dom);
+      return port;
+    });
+  }
+
+  /**
+   * Take over the toolstack channel of a restored domain (I56): `port` is the
+   * UNBOUND port the restorer pre-bound at the number the image recorded (for
+   * `remoteDom`, default `dom` itself), and becomes this consumer's Xen-owned
+   * channel for the ring at `ringGfn`. Throws EvtchnError with Xen's errno if
+   * the port is not such a port (EINVAL), is Xen-owned already (EBUSY), or the
+   * domain or vCPU does not exist (ESRCH, ENOENT).
+   */
+  attach(dom: number, ringGfn: number, port: number, opts: { vcpu?: number; remoteDom?: number } = {}): number {
+    return this.track(dom, ringGfn, () => {
+      const rc = this.dp.x.evtchnAttachXen(dom, port, opts.vcpu ?? 0, opts.remoteDom ?? dom, this.slot);
+      if (rc < 0) throw new EvtchnError(`attach_xen(${this.name})`, -rc, dom, port);
+      return rc;
+    });
+  }
+
+  /**
+   * Make a channel with `make` and record it for the callbacks, under the
+   * consumer's lock (taken before the event lock, as close does); a full
+   * table is refused before the channel is made.
+   */
+  private track(dom: number, ringGfn: number, make: () => number): number {
     lockWord(this.s, M_LOCK);
     try {
       let i = 0;
       const n = Atomics.load(this.s, M_COUNT);
       for (; i < n; i++) if (!(Atomics.load(this.s, M_ENTRIES + i * M_ENTRY_WORDS + 3) & ME_LIVE)) break;
-      if (i >= M_MAX_ENTRIES) throw new ConfigError(`${this.name}: at most ${M_MAX_ENTRIES} open channels: close one (a destroyed domain's close with it) before opening another`);
+      if (i >= M_MAX_ENTRIES) {
+        throw new ConfigError(`${this.name}: at most ${M_MAX_ENTRIES} open channels: close one (a destroyed domain's close with it) before opening another`);
+      }
+      const port = make();
       const b = M_ENTRIES + i * M_ENTRY_WORDS;
       Atomics.store(this.s, b, dom);
       Atomics.store(this.s, b + 1, port);
       Atomics.store(this.s, b + 2, ringGfn);
       Atomics.store(this.s, b + 3, ME_LIVE);
       if (i === n) Atomics.store(this.s, M_COUNT, n + 1);
+      return port;
     } finally {
       unlockWord(this.s, M_LOCK);
     }
-    return port;
   }
 
   /**
@@ -121,6 +151,15 @@ export class MonitorHost extends ConsumerHost {
     return this.open(dom, ringGfn, { vcpu });
   }
 
+  /**
+   * Take over a restored domain's monitor ring at the toolstack port the
+   * image recorded (attach, I56): the ring is not touched — requests posted
+   * before the move are in it and are answered at the next notification.
+   */
+  attachRing(dom: number, ringGfn: number, port: number, vcpu = 0): number {
+    return this.attach(dom, ringGfn, port, { vcpu });
+  }
+
   /** Close the channel, then free the ring: the page is poisoned (a late callback would notice). */
   closeRing(dom: number, port: number): void {
     const e = this.entry(dom, port);
@@ -152,6 +191,16 @@ export class ConsoleHost extends ConsumerHost {
     ring.fill(0);
     Atomics.store(ring, C_RING_MAGIC, CONSOLE_MAGIC);
     return this.open(dom, ringGfn);
+  }
+
+  /**
+   * Take over a restored domain's console ring at the toolstack port the
+   * image recorded, as xenconsoled does on the target (attach, I56): the ring
+   * is not touched — bytes written before the move and not yet consumed are
+   * in it and are collected at the next notification.
+   */
+  attachRing(dom: number, ringGfn: number, port: number): number {
+    return this.attach(dom, ringGfn, port);
   }
 
   /** Move the bytes the callbacks collected into `stream`; returns how many. */

@@ -27,7 +27,12 @@ export const F_PONG = 26;          // backend → frontend
 export const F_FANIN = 28;         // + 2 * i: fan-in port i
 export const F_IPI = 28 + 2 * FANIN_PORTS; // + 2 * (dom slot * 2 + vcpu)
 export const S_TICKS = F_IPI + 8;  // + dom slot * 2 + vcpu: timer VIRQs handled
-export const INT_WORDS = S_TICKS + 4;
+// --migrate-at's toolstack channels (src/scenarios/toolstack-channels.ts): what the
+// frontend did on this host, each counted before the send that makes it visible
+export const S_MON_POSTED = S_TICKS + 4;   // monitor requests posted
+export const S_MON_ANSWERED = S_TICKS + 5; // monitor answers read
+export const S_CON_LINES = S_TICKS + 6;    // console lines written
+export const INT_WORDS = S_TICKS + 7;
 // BigInt64 timestamps (process.hrtime, comparable across threads)
 export const T_PING = 0;
 export const T_PONG = 1;

@@ -19,6 +19,9 @@
 // path re-notifies every request still unconsumed (I50).
 // The frontend's own port numbers live here too: invalid after a move, they
 // are rewritten by its resume path with the ports bound on the target.
+// So do its toolstack channels' progress (I56): the console lines written and
+// the next monitor answer to read; the console and monitor rings themselves
+// are pages of their own, carried the same way.
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { FANIN_PORTS } from './demo-shared.ts';
@@ -34,7 +37,15 @@ export const RING_IPI_SEEN = 26;              // + to
 export const RING_PORT_PING = 28;             // the frontend's local ports
 export const RING_PORT_FANIN = 32;            // + i
 export const RING_PORT_IPI = 40;              // + to
+export const RING_MON_SEEN = 4;               // the next monitor answer to read (MonitorClient's cursor)
+export const RING_CON_LINES = 5;              // console lines written
+export const RING_PORT_CONSOLE = 44;          // the frontend's ends of its toolstack channels
+export const RING_PORT_MONITOR = 45;
 export const RING_INT_WORDS = 48;
+
+/** Pongs between two console lines, and between two monitor requests. */
+export const CONSOLE_EVERY = 512;
+export const MONITOR_EVERY = 256;
 // BigInt64 words from byte 512: send timestamps (monotonic ns, comparable across processes of one host)
 export const RING_T_BYTE = 512;
 export const RT_PING = 0;

@@ -12,6 +12,7 @@ import {
   REC_TYPE_EMULATOR_CONTEXT,
 } from './format.ts';
 import { ImageError } from './errors.ts';
+import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import { decodeEmulator, type EmulatorContext } from './emulator.ts';
 import type { ImageConfig, ImagePage, ImagePort, ImageVcpu } from './parse.ts';
 import { PAGE_SIZE, XEN_LEGACY_MAX_VCPUS, MAX_DOMAINS, P2M_RAM_RO, P2M_MMIO_DM } from '../../assembly/shared/layout.ts';
@@ -198,7 +199,7 @@ export function parseBody(type: number, body: Uint8Array, at: number, index: num
         const p = { port: v.getUint32(o, true), remoteDom: v.getUint32(o + 4, true), kind: v.getUint32(o + 8, true) };
         if (p.port < 1 || p.port > config!.maxEvtchnPort) throw bad(`port ${p.port} is outside the domain's 1..${config!.maxEvtchnPort}`);
         if (seen.has(p.port)) throw bad(`port ${p.port} is listed twice`);
-        if (p.remoteDom >= MAX_DOMAINS) throw bad(`remote domain ${p.remoteDom} is not a domain id`);
+        if (p.remoteDom >= MAX_DOMAINS && p.remoteDom !== DOMID_SELF) throw bad(`remote domain ${p.remoteDom} is neither a domain id nor DOMID_SELF`);
         if (p.kind < TP_KIND_CONSOLE || p.kind > TP_KIND_OTHER) throw bad(`port ${p.port} has unknown kind ${p.kind}`);
         if (v.getUint32(o + 12, true) !== 0) throw bad('reserved field is set', 'reserved');
         seen.add(p.port);

@@ -122,6 +122,9 @@ export const VC_REGS = 16;
 export const VC_F_CONTINUATION = 1;
 
 // TOOLSTACK_PORTS: count u32, reserved u32, then count × {port u32, remote dom u32, kind u32, reserved u32}.
+// The remote dom is the domain that binds the channel's other end, or
+// DOMID_SELF for a Xen-internal consumer's channel (the restored domain binds
+// it itself, whatever id it gets on the target; I56).
 export const TP_COUNT = 0;
 export const TP_ENTRIES = 8;
 export const TP_ENTRY_BYTES = 16;

@@ -2,7 +2,9 @@
 // on 127.0.0.1, takes one migration of the default scenario's frontend, and
 // runs it — Hypervisor.restore validates the image whole (I45), creates a
 // fresh backend domain 2 of this host beside it and restores the frontend as
-// domain 1, whose vCPU threads run its resume path
+// domain 1 with its toolstack channels pre-bound, this host's console and
+// monitor take over their rings at those ports (I56), and domain 1's vCPU
+// threads run its resume path
 // (src/guests/migrating-frontend.ts). Only once the frontend's resume path
 // has finished does it reply ok: the source then destroys its copy; a resume
 // that fails is answered like a refused image, and the source keeps running. A refused image is answered with
@@ -20,8 +22,12 @@ import { MigrationError } from '../errors.ts';
 import { readFrames, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END, FRAME_REPLY } from './transport.ts';
 import { unexpectedFrame, type Hello } from './receiver.ts';
 import type { ImageKey } from './writer.ts';
-import { SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_RESUMED, F_IPI } from '../guests/demo-shared.ts';
+import { SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_RESUMED, F_IPI, F_PONG } from '../guests/demo-shared.ts';
 import { FlowSample, sumCounts, type HostCounts } from '../scenarios/flow-sample.ts';
+import {
+  TOOLSTACK_CONSUMERS, attachToolstackChannels, channelCounts, channelsSettled, sumChannels, type ChannelCounts,
+} from '../scenarios/toolstack-channels.ts';
+import type { MigratingFrontendConfig } from '../guests/migrating-frontend.ts';
 
 /** The live target's answer to the source (FRAME_REPLY). */
 export type LiveReply = { ok: true } | { ok: false; fault?: string; error: string };
@@ -39,7 +45,14 @@ export interface LiveTargetReport {
   resumed?: { ports: number; renotified: number; ipiRestarted: boolean };
   /** set when a vCPU of this host crashed (e.g. the resume path failed) */
   crashed?: string;
+  /** what the moved frontend did with its toolstack channels here, and the monitor's callbacks here */
+  channels: ChannelCounts & { callbacks: number };
+  /** the bytes this host's console took from the moved ring (UTF-8): those the source had not taken, then the new ones */
+  console: string;
 }
+
+/** What the source hands the target at `finish`: its final flow counts and its toolstack channels' counts. */
+export type SourceFinal = HostCounts & { channels?: ChannelCounts };
 
 export interface LiveTargetOptions {
   port: number;
@@ -102,7 +115,7 @@ async function frontendResumed(hv: Hypervisor, i32: Int32Array): Promise<void> {
  * Resolves with this host's report, or the refusal it answered.
  */
 export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: number) => void,
-  finish: Promise<HostCounts | undefined>): Promise<LiveTargetReport | Extract<LiveReply, { ok: false }>> {
+  finish: Promise<SourceFinal | undefined>): Promise<LiveTargetReport | Extract<LiveReply, { ok: false }>> {
   const socket = await new Promise<Socket>((resolve, reject) => {
     const server = createServer({ allowHalfOpen: true }, (s) => { server.close(); resolve(s); });
     server.on('error', reject);
@@ -113,13 +126,18 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
   // from zero, before any vCPU runs: every count of this host is in the sample
   const flows = new FlowSample(v);
   let hv: Hypervisor | undefined;
+  const consoleText: Uint8Array[] = [];
   try {
     const { hello, image } = await readMigration(socket);
+    const config = hello.domains[0].config as MigratingFrontendConfig;
     ({ hv } = await Hypervisor.restore(image, {
       domains: [{ id: 2, vcpus: 2, guest: builtinGuest('migrating-backend') }],
       shared, abi: opts.abi, preemptEvery: opts.preemptEvery, build: buildForLayout(opts.layoutVersion),
-      restore: { id: 1, guest: builtinGuest('migrating-frontend'), config: hello.domains[0].config, key: opts.key, maxVcpus: opts.maxVcpus },
+      consumers: TOOLSTACK_CONSUMERS, consoleStream: { write: (c: Uint8Array) => consoleText.push(c) },
+      restore: { id: 1, guest: builtinGuest('migrating-frontend'), config, key: opts.key, maxVcpus: opts.maxVcpus },
     }));
+    // before any vCPU runs: the guest's resume path binds its ends to these ports (I56)
+    attachToolstackChannels(hv, 1, config);
     hv.start();
     hv.startTimer(opts.timerHz);
     await frontendResumed(hv, v.i32);
@@ -134,7 +152,7 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
   const target = hv!;
   socket.end();
   // sample at least once a second (WideCounter) until the source finishes
-  let source: HostCounts | undefined;
+  let source: SourceFinal | undefined;
   let finished = false;
   void finish.then((c) => { source = c; finished = true; });
   while (!finished) { flows.sample(); await sleep(50); }
@@ -151,11 +169,13 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
   for (;;) {
     const quiet = Atomics.load(v.i32, S_SENDING) === 0;
     const all = sumCounts(flows.sample(), source);
-    if (quiet && all.delivered.every((d, i) => d >= all.sent[i])) break;
+    const settled = channelsSettled(sumChannels(channelCounts(v), source?.channels), all.delivered[flows.flows.indexOf(F_PONG)]);
+    if (quiet && settled && all.delivered.every((d, i) => d >= all.sent[i])) break;
     if (Date.now() > limit) break; // the source's sums then show what was not delivered
     await sleep(20);
   }
   const layoutVersion = target.machine.dp.layout.LAYOUT_VERSION;
+  const monitorHost = target.monitor; // its counters are read after shutdown
   const r = await target.shutdown();
   flows.sample();
   const latency: string[] = [];
@@ -167,7 +187,11 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     if (g?.latency) latency.push(g.latency);
     if (x.dom === 1 && g?.resumed) resumed = g.resumed;
   }
-  return { ok: true, layoutVersion, counts: flows.last, latency, spurious, ...(resumed ? { resumed } : {}), ...(r.crashed.length ? { crashed: r.crashed[0].message } : {}) };
+  return {
+    ok: true, layoutVersion, counts: flows.last, latency, spurious, ...(resumed ? { resumed } : {}), ...(r.crashed.length ? { crashed: r.crashed[0].message } : {}),
+    channels: { ...channelCounts(v), callbacks: monitorHost.stats().calls },
+    console: Buffer.concat(consoleText).toString('utf8'),
+  };
 }
 
 /** Merge hdr histograms (compressed base64) into one. */

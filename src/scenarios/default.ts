@@ -9,7 +9,6 @@
 // `duplicated` count only what really was.
 import * as hdr from 'hdr-histogram-js';
 import { ConfigError } from '../errors.ts';
-import { TP_KIND_CONSOLE, TP_KIND_OTHER } from '../migrate/format.ts';
 import type { ImagePort } from '../migrate/parse.ts';
 import { Hypervisor } from '../hypervisor.ts';
 import { builtinGuest } from '../platform/host.ts';
@@ -22,6 +21,7 @@ import { FlowSample, flowTotals, exactlyOnce } from './flow-sample.ts';
 import { RunClock } from './run-clock.ts';
 import { allBooted, awaitBoot, quiesceAndDrain } from './run-phases.ts';
 import { latencyNs, rateBetween, type RunReport } from './run-report.ts';
+import { toolstackPorts } from './toolstack-channels.ts';
 
 /** Longest run: the wrapping counters are widened by sampling (src/util/wide-counter.ts), so only Node's timers bound it. */
 export const MAX_RUN_SECONDS = 30 * 24 * 3600;
@@ -99,10 +99,7 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
     hv.startTimer(opts.timerHz ?? 100);
     if (opts.save) {
       await clock.runUntil(() => progress('running'), Math.min(opts.save.at, opts.seconds));
-      saved = await saveImage(hv, opts.save, [
-        { port: frontend.console.xenPort, remoteDom: 0, kind: TP_KIND_CONSOLE },
-        { port: frontend.monitor.xenPort, remoteDom: 0, kind: TP_KIND_OTHER },
-      ]);
+      saved = await saveImage(hv, opts.save, toolstackPorts(frontend));
       saved.at_s = clock.now();
     }
     await clock.runUntil(() => progress('running'), opts.seconds);
@@ -148,7 +145,7 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
 }
 
 /** The console's bytes (UTF-8, in the order drained) as its non-empty lines. */
-function consoleLines(chunks: Uint8Array[]): string[] {
+export function consoleLines(chunks: Uint8Array[]): string[] {
   const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of chunks) { all.set(c, at); at += c.length; }

@@ -5,15 +5,19 @@
 // --live`, src/migrate/live-target.ts) over a TCP socket on 127.0.0.1:
 //   1. pause domain 1 (every vCPU parked at a boundary, I28);
 //   2. disconnect the source backend from its rings (I49);
-//   3. save domain 1 and stream the image; the target validates it whole,
-//      restores it beside a fresh backend of its own, starts it and answers
+//   3. save domain 1 — its console's and monitor's ports recorded as
+//      toolstack ports — and stream the image; the target validates it whole,
+//      restores it beside a fresh backend of its own, attaches its console and
+//      monitor to the moved rings at those ports (I56), starts it and answers
 //      once its resume path has finished;
 //   4. on the target's ok, destroy domain 1 here (its backend's channels
 //      turn unbound); on anything else reconnect the backend and unpause
 //      domain 1 — the source runs on as if nothing happened.
 // Each host counts what happened on it; at the end the source quiesces, hands
 // its final counts to the target, which quiesces and drains until every flow
-// summed over both hosts is delivered, and the report is the sum.
+// summed over both hosts is delivered (and every console line and monitor
+// answer the pongs call for is in), and the report is the sum — the console's
+// lines are the source's bytes followed by the target's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -24,14 +28,17 @@ import { projectRoot } from '../paths.ts';
 import { guestLayout } from '../guest/layout.ts';
 import { ConfigError, MigrationError } from '../errors.ts';
 import { sendDomains } from '../migrate/sender.ts';
-import { mergeLatency, type LiveReply, type LiveTargetReport } from '../migrate/live-target.ts';
+import { mergeLatency, type LiveReply, type LiveTargetReport, type SourceFinal } from '../migrate/live-target.ts';
 import type { MigratingFrontendConfig } from '../guests/migrating-frontend.ts';
-import { SHARED_BYTES, demoViews, S_DISCONNECT, S_BACK_BUSY, S_RESCAN, F_IPI, type DemoViews } from '../guests/demo-shared.ts';
-import { FlowSample, flowTotals, sumCounts, exactlyOnce, type HostCounts } from './flow-sample.ts';
+import { SHARED_BYTES, demoViews, S_DISCONNECT, S_BACK_BUSY, S_RESCAN, F_IPI, F_PONG, type DemoViews } from '../guests/demo-shared.ts';
+import { FlowSample, flowTotals, sumCounts, exactlyOnce } from './flow-sample.ts';
+import {
+  TOOLSTACK_CONSUMERS, openToolstackChannels, toolstackPorts, channelCounts, channelsSettled, sumChannels,
+} from './toolstack-channels.ts';
 import { RunClock } from './run-clock.ts';
 import { awaitBoot, quiesceAndDrain } from './run-phases.ts';
 import { latencyNs, rateBetween, type MigrationReport, type RunReport } from './run-report.ts';
-import type { RunProgress } from './default.ts';
+import { consoleLines, type RunProgress } from './default.ts';
 
 export interface MigratingScenarioOptions {
   seconds: number;
@@ -54,8 +61,10 @@ const TARGET_LIMIT_MS = 60_000;
 interface Target {
   port: number;
   /** hand it the source's final counts; resolves with what it counted */
-  finish(source: HostCounts | undefined): Promise<LiveTargetReport | undefined>;
+  finish(source: SourceFinal | undefined): Promise<LiveTargetReport | undefined>;
   kill(): void;
+  /** the last line the target printed on stderr ('' if none) */
+  lastError(): string;
 }
 
 async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: number, layout?: number): Promise<Target> {
@@ -93,6 +102,7 @@ async function startTarget(abi: '2l' | 'fifo', timerHz: number, maxVcpus?: numbe
       void exited.then(() => resolve(undefined));
     }),
     kill: () => { if (child.exitCode === null) child.kill(); },
+    lastError: () => stderr.trim().split('\n').pop() ?? '',
   };
 }
 
@@ -113,7 +123,7 @@ async function migrate(hv: Hypervisor, v: DemoViews, target: Target, config: Mig
   let figures = { bytes: 0, records: 0, pages: 0 };
   let reply: LiveReply;
   try {
-    figures = await hv.saveTo(1, (c) => chunks.push(c), { keepPaused: true });
+    figures = await hv.saveTo(1, (c) => chunks.push(c), { keepPaused: true, toolstackPorts: toolstackPorts(config) });
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       reply = (await Promise.race([
@@ -146,14 +156,19 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
   const timerHz = opts.timerHz ?? 100;
   const shared = new SharedArrayBuffer(SHARED_BYTES);
   const v = demoViews(shared);
-  const config: MigratingFrontendConfig = { ringGfn: guestLayout(2, 1023).freeGfn };
+  // the toolstack's plan: domain 1's split ring, monitor ring and console ring in its first free frames
+  const free = guestLayout(2, 1023).freeGfn;
+  const config: MigratingFrontendConfig = { ringGfn: free };
+  const consoleText: Uint8Array[] = [];
   const hv = await Hypervisor.create({
     domains: [
       { id: 1, vcpus: 2, guest: builtinGuest('migrating-frontend'), config },
       { id: 2, vcpus: 2, guest: builtinGuest('migrating-backend') },
     ],
-    shared, abi,
+    shared, abi, consumers: TOOLSTACK_CONSUMERS, consoleStream: { write: (c: Uint8Array) => consoleText.push(c) },
   });
+  const monitorHost = hv.monitor; // its counters are read after shutdown
+  openToolstackChannels(hv, config, free + 1);
   const flows = new FlowSample(v);
   const idx = (f: number) => flows.flows.indexOf(f);
   const clock = new RunClock();
@@ -187,12 +202,18 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     quiescedAt = clock.now();
     const local = migration.ok ? [2, 3].map((s) => idx(F_IPI + 2 * s)) : flows.flows.map((_, i) => i);
     await quiesceAndDrain(v, clock, () => progress('draining'), flows.flows, local);
+    // domain 1 still here (the move failed): its last console line and monitor answer too (bounded)
+    const pongs = () => flows.sample().delivered[idx(F_PONG)];
+    for (const until = clock.now() + 5; !migration.ok && !channelsSettled(channelCounts(v), pongs()) && clock.now() < until;) await sleep(5);
     elapsed = clock.now();
     flows.sample();
     if (!migration.ok) migration.pingpong_after_resume = flowTotals(flows.last).pingpong - pingpongAt;
     if (migration.ok) {
-      remote = await target.finish(flows.last);
-      if (!remote) throw new MigrationError('target', 'the target wasmxen process ended without a report: the counts of domain 1 after the move are lost; run again');
+      remote = await target.finish({ ...flows.last, channels: channelCounts(v) });
+      if (!remote) {
+        const why = target.lastError();
+        throw new MigrationError('target', `the target wasmxen process ended without a report${why ? ` (${why})` : ''}: the counts of domain 1 after the move are lost; run again`);
+      }
       if (remote.crashed) throw new MigrationError('target', `a vCPU crashed on the target host: ${remote.crashed}`);
     } else {
       await target.finish(undefined);
@@ -208,12 +229,14 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     ...(remote?.latency ?? []),
   ]);
   const counted = exactlyOnce(all);
+  const channels = sumChannels(channelCounts(v), remote?.channels);
   if (migration && remote) {
     const t = remote.counts;
     migration.target = {
       delivered: sum(t.delivered), ipis: t.delivered[idx(F_IPI)] + t.delivered[idx(F_IPI + 2)], timer_ticks: t.ticks[0] + t.ticks[1], spurious: remote.spurious,
       layout_version: remote.layoutVersion,
       ...(remote.resumed ? { resumed: remote.resumed } : {}),
+      console_bytes: new TextEncoder().encode(remote.console).length, monitor_requests: remote.channels.posted,
     };
   }
   return {
@@ -227,8 +250,8 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     timer_ticks: sum(all.ticks),
     spurious: report.vcpus.reduce((a, r) => a + r.spurious, 0) + (remote?.spurious ?? 0),
     late_wakeups: report.vcpus.reduce((a, r) => a + r.kernel.lateWakeups, 0),
-    monitor: { requests: 0, answers: 0, callbacks: 0 },
-    console: [],
+    monitor: { requests: channels.posted, answers: channels.answered, callbacks: monitorHost.stats().calls + (remote?.channels.callbacks ?? 0) },
+    console: consoleLines([...consoleText, ...(remote ? [new TextEncoder().encode(remote.console)] : [])]),
     migration,
   };
 }

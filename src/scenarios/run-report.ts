@@ -62,6 +62,9 @@ export interface MigrationReport {
     layout_version: number;
     /** the moved frontend's resume path: ports rebound, requests notified again, IPI chain restarted */
     resumed?: { ports: number; renotified: number; ipiRestarted: boolean };
+    /** console bytes the target's console took from the moved ring (those the source had not taken first), monitor requests posted there */
+    console_bytes: number;
+    monitor_requests: number;
   };
 }
 
@@ -90,17 +93,27 @@ export function formatRunReport(r: RunReport): string {
       : `  rate    n/a: the run stopped within ${MIN_RATE_S} s of the last vCPU's boot (run longer for a rate)`,
     `  latency one-way p50 ${us(r.latency_ns.p50)}  p90 ${us(r.latency_ns.p90)}  p99 ${us(r.latency_ns.p99)}  max ${us(r.latency_ns.max)}`,
     `  timer   ${n(r.timer_ticks)} VIRQ_TIMER ticks handled; spurious events ${r.spurious}; lost wake-ups ${r.late_wakeups}`,
-    ...(r.migration ? [] : [`  monitor ${n(r.monitor.requests)} requests from domain 1 answered in Xen (${n(r.monitor.answers)} answers received)`]),
-    ...r.console.map((l) => `  console ${l}`),
+    `  monitor ${n(r.monitor.requests)} requests from domain 1 answered in Xen (${n(r.monitor.answers)} answers received)`,
+    ...consoleShown(r.console).map((l) => `  console ${l}`),
     ...(r.migration ? [formatMigration(r.migration, n)] : []),
     ...(r.save ? [`  save    domain 1 at ${r.save.at_s.toFixed(2)} s: ${n(r.save.bytes)} bytes, ${r.save.records} records in ${r.save.file} (paused ${r.save.downtime_ms.toFixed(1)} ms)`] : []),
     r.lost === 0 && r.duplicated === 0 ? '  every event delivered exactly once' : '  EVENTS LOST OR DUPLICATED',
   ].join('\n');
 }
 
+/** Console lines a terminal shows: all of a dozen, else the first and last few around a count (--json has them all). */
+const CONSOLE_SHOWN = 12;
+function consoleShown(lines: string[]): string[] {
+  if (lines.length <= CONSOLE_SHOWN) return lines;
+  const head = CONSOLE_SHOWN / 2;
+  const tail = CONSOLE_SHOWN - head - 1;
+  return [...lines.slice(0, head), `… ${lines.length - head - tail} more lines (--json has every line)`, ...lines.slice(-tail)];
+}
+
 function formatMigration(m: MigrationReport, n: (x: number) => number | string): string {
   const head = `  migrate domain 1 at ${m.at_s.toFixed(2)} s to a second wasmxen process over 127.0.0.1: ${n(m.bytes)} bytes, ${m.records} records, paused ${m.downtime_ms.toFixed(1)} ms`;
   if (!m.ok) return `${head}\n          FAILED (${m.error}): domain 1 resumed on the source and ran on there`;
   const t = m.target;
-  return `${head}\n          source copy destroyed; on the target a fresh backend took over${t ? `: ${n(t.delivered)} events delivered there, ${n(t.ipis)} IPIs and ${n(t.timer_ticks)} timer ticks of domain 1 after the move` : ''}`;
+  return `${head}\n          source copy destroyed; on the target a fresh backend took over${t ? `: ${n(t.delivered)} events delivered there, ${n(t.ipis)} IPIs and ${n(t.timer_ticks)} timer ticks of domain 1 after the move` : ''}` +
+    (t ? `\n          its console and monitor carried on at the same ports: ${n(t.console_bytes)} console bytes and ${n(t.monitor_requests)} monitor requests there` : '');
 }

@@ -68,6 +68,7 @@ export interface DataPlaneExports {
   domainPause(dom: number): void;
   xenConsumerRegister(id: number, drain: number): number;
   evtchnAllocUnboundXen(ld: number, lvcpu: number, remoteDom: number, slot: number): number;
+  evtchnAttachXen(ld: number, port: number, lvcpu: number, remoteDom: number, slot: number): number;
   evtchnFreeXen(ld: number, port: number): number;
   evtchnFreeXenBegin(ld: number, port: number): number;
   evtchnFreeXenEnd(ld: number, port: number): void;
