@@ -22,6 +22,18 @@ export function ratio(r: number | undefined): string {
   return r >= 100 ? `${r.toFixed(0)}×` : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`;
 }
 
+/**
+ * A ratio judged by `ok` (a target): rounded as `ratio` does unless the
+ * rounded figure would be judged otherwise than the ratio itself (0.497×
+ * against ≥ 0.5 must not print 0.50×), then with as many digits as it takes.
+ */
+export function judgedRatio(r: number | undefined, ok: (x: number) => boolean): string {
+  const s = ratio(r);
+  if (r === undefined || !Number.isFinite(r) || ok(parseFloat(s)) === ok(r)) return s;
+  for (let d = 3; d <= 6; d++) if (ok(parseFloat(r.toFixed(d))) === ok(r)) return `${r.toFixed(d)}×`;
+  return `${r}×`;
+}
+
 export function percent(x: number | null): string {
   if (x === null || !Number.isFinite(x)) return 'n/a';
   return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;

@@ -3,7 +3,7 @@
 // the results table, the issue's targets checked against this run, and the
 // one-sentence summary. Same numbers and formatting as the terminal table.
 import type { BenchReport, BenchResult } from './bench.ts';
-import { rate, duration, ratio, percent, paramsLabel, coresBusy, referenceLabel } from './format.ts';
+import { rate, duration, ratio, judgedRatio, percent, paramsLabel, coresBusy, referenceLabel } from './format.ts';
 
 export function markdownTable(r: BenchReport): string {
   const rows = [
@@ -35,8 +35,8 @@ export function targetsTable(r: BenchReport): string {
   const t = ['| target | this run | |', '|---|---|---|'];
   const one = find(r, 'fifo-1to1', 'wasmxen');
   if (one) {
-    t.push(`| \`fifo-1to1\` ≥ 20× postMessage | ${ratio(one.vs.postmessage)} | ${met((one.vs.postmessage ?? 0) >= 20, one)} |`);
-    t.push(`| \`fifo-1to1\` ≥ 2× the JS reference | ${ratio(one.vs['js-reference'])} | ${met((one.vs['js-reference'] ?? 0) >= 2, one, find(r, 'fifo-1to1', 'js-reference'))} |`);
+    t.push(`| \`fifo-1to1\` ≥ 20× postMessage | ${judgedRatio(one.vs.postmessage, (x) => x >= 20)} | ${met((one.vs.postmessage ?? 0) >= 20, one)} |`);
+    t.push(`| \`fifo-1to1\` ≥ 2× the JS reference | ${judgedRatio(one.vs['js-reference'], (x) => x >= 2)} | ${met((one.vs['js-reference'] ?? 0) >= 2, one, find(r, 'fifo-1to1', 'js-reference'))} |`);
     t.push(`| \`fifo-1to1\` ≥ 15 M events/s | ${rate(one.events_per_s)}/s | ${met(one.events_per_s >= 15e6, one)} |`);
   }
   const pp = find(r, 'fifo-pingpong', 'wasmxen');
@@ -57,13 +57,13 @@ export function targetsTable(r: BenchReport): string {
     return x && key !== undefined ? { x, v } : undefined;
   };
   const gs = ref('guest-stream');
-  if (gs) t.push(`| \`guest-stream\` ≥ 0.5× \`fifo-1to1\` | ${rate(gs.x.events_per_s)} = ${ratio(gs.v)} | ${met(gs.v >= 0.5, one)} |`);
+  if (gs) t.push(`| \`guest-stream\` ≥ 0.5× \`fifo-1to1\` | ${rate(gs.x.events_per_s)} = ${judgedRatio(gs.v, (x) => x >= 0.5)} | ${met(gs.v >= 0.5, one)} |`);
   const gp = ref('guest-pingpong');
-  if (gp) t.push(`| \`guest-pingpong\` p50 ≤ 3× \`fifo-pingpong\`'s | ${duration(gp.x.latency_ns.p50)} = ${ratio(gp.v)} | ${met(gp.v <= 3, pp)} |`);
+  if (gp) t.push(`| \`guest-pingpong\` p50 ≤ 3× \`fifo-pingpong\`'s | ${duration(gp.x.latency_ns.p50)} = ${judgedRatio(gp.v, (x) => x <= 3)} | ${met(gp.v <= 3, pp)} |`);
   const ss = find(r, 'service-stream', 'wasmxen');
-  if (ss?.vs.postmessage !== undefined) t.push(`| \`service-stream\` ≥ 20× postMessage | ${rate(ss.events_per_s)} = ${ratio(ss.vs.postmessage)} | ${met(ss.vs.postmessage >= 20)} |`);
+  if (ss?.vs.postmessage !== undefined) t.push(`| \`service-stream\` ≥ 20× postMessage | ${rate(ss.events_per_s)} = ${judgedRatio(ss.vs.postmessage, (x) => x >= 20)} | ${met(ss.vs.postmessage >= 20)} |`);
   const os = ref('oversubscribed', { vcpus: 8 });
-  if (os) t.push(`| \`oversubscribed\` (8 vCPUs) ≥ 0.5× the same flows on 2 vCPUs | ${rate(os.x.events_per_s)} = ${ratio(os.v)} | ${met(os.v >= 0.5)} |`);
+  if (os) t.push(`| \`oversubscribed\` (8 vCPUs) ≥ 0.5× the same flows on 2 vCPUs | ${rate(os.x.events_per_s)} = ${judgedRatio(os.v, (x) => x >= 0.5)} | ${met(os.v >= 0.5)} |`);
   return t.join('\n');
 }
 

@@ -1,0 +1,20 @@
+// The bench's figure formatting: a ratio judged against a target never
+// prints a figure the target would judge otherwise.
+import { describe, it, expect } from 'vitest';
+import { ratio, judgedRatio } from '../../src/bench/format.ts';
+
+describe('judgedRatio', () => {
+  const atLeastHalf = (x: number) => x >= 0.5;
+  it('rounds as ratio does when the rounding keeps the judgement', () => {
+    expect(judgedRatio(0.4612, atLeastHalf)).toBe(ratio(0.4612));
+    expect(judgedRatio(0.5031, atLeastHalf)).toBe('0.50×');
+    expect(judgedRatio(22.14, (x) => x >= 20)).toBe('22.1×');
+    expect(judgedRatio(undefined, atLeastHalf)).toBe('–');
+  });
+  it('shows the digits that keep a missed target from reading as met, and the reverse', () => {
+    expect(judgedRatio(0.4967, atLeastHalf)).toBe('0.497×');
+    expect(judgedRatio(0.49996, atLeastHalf)).toBe('0.49996×');
+    expect(judgedRatio(19.96, (x) => x >= 20)).toBe('19.960×');
+    expect(judgedRatio(3.004, (x) => x <= 3)).toBe('3.004×');
+  });
+});
