@@ -40,7 +40,7 @@ async function atLeast(s: DmaSharedViews, index: number, n: number, ms = 30_000)
 }
 
 /** Restore `image` in a new Hypervisor (the guest after a larger domain 2: another address) with a DeviceModel made from its context; run it to the end. */
-async function runTarget(image: Uint8Array, o: { plan: DmaPlan; layout: DmaLayout; transfers: number; workers: number; unowned: [number, number][] }) {
+async function runTarget(image: Uint8Array, o: { plan: DmaPlan; layout: DmaLayout; transfers: number; workers: number; unowned: [number, number][]; maskedInHandler?: boolean }) {
   const { plan, layout } = o;
   const shared = new SharedArrayBuffer(DMA_SHARED_BYTES);
   const s2 = dmaSharedViews(shared);
@@ -61,6 +61,9 @@ async function runTarget(image: Uint8Array, o: { plan: DmaPlan; layout: DmaLayou
     });
     expect(Buffer.from(dm2.disk()).equals(Buffer.from(target.emulator!.disk))).toBe(true);
     const base = hv2.machine.dp.x.addrGuestBase(1) >>> 0;
+    // as if the pause had found vCPU 0 inside a handler: the image carries evtchn_upcall_mask set,
+    // and the resume path must turn events on or no completion is ever taken
+    if (o.maskedInHandler) hv2.machine.dp.x.guestIrqDisable(1, 0);
     hv2.start();
     expect(await waitForSharedWord(s2, S_GUEST_PORT, Date.now() + 30_000)).toBe(true);
     await dm2.connect(Atomics.load(s2.i32, S_GUEST_PORT));
@@ -157,8 +160,9 @@ describe('device-model state across a move', () => {
       const down = await hv.shutdown();
       expect(down.vcpus.find((v) => v.dom === 1)!.guest).toMatchObject({ issued: transfers, completed: transfers, checksumErrors: 0, patternErrors: 0, statusErrors: 0 });
       expect(sourceReport.dma.commands).toBe(transfers);
-      // the checkpoint, restored with a device model served on this thread's event loop, finishes from where it was
-      const { report } = await runTarget(image, { plan, layout, transfers, workers: 0, unowned });
+      // the checkpoint, restored with a device model served on this thread's event loop, finishes from where it was,
+      // also when vCPU 0 was paused inside a handler (its events masked in the image)
+      const { report } = await runTarget(image, { plan, layout, transfers, workers: 0, unowned, maskedInHandler: true });
       expect(report.dma.commands).toBeGreaterThan(0);
       expect(report.dma.commands).toBeLessThan(transfers);
     } finally {
