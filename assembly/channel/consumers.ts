@@ -75,9 +75,24 @@ export function evtchnAllocUnboundXen(ld: u32, lvcpu: u32, remoteDom: u32, slot:
   return rc;
 }
 
-function allocUnboundXenRef(ld: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 {
+/** The checks alloc_unbound_xen and the attach share: 0, -ENOENT (no such vCPU) or -EINVAL (an unregistered slot). */
+function checkXenOwner(ld: u32, lvcpu: u32, slot: u32): i32 {
   if (lvcpu >= loadNrVcpus(ld)) return -ENOENT;
   if (slot >= <u32>NR_XEN_CONSUMERS || atomic.load<u32>(<usize>G_XEN_CONSUMERS + (<usize>slot << 2)) == 0) return -EINVAL;
+  return 0;
+}
+
+/** Make port `p` of `ld` consumer `slot`'s, notifying `lvcpu`; under the event lock and the channel's write lock. */
+function makeXenOwned(ld: u32, p: u32, lvcpu: u32, slot: u32): void {
+  storeNotifyVcpu(ld, p, lvcpu);
+  atomic.or<u32>(addrChannelFlags(ld, p), (slot + 1) << CF_CONSUMER_SHIFT);
+  atomic.store<i32>(addrInflight(ld, p), 0);
+  atomic.add<u32>(addrXenEvtchns(ld), 1); // after active_evtchns (spec §12): the port is counted there already
+}
+
+function allocUnboundXenRef(ld: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 {
+  let bad = checkXenOwner(ld, lvcpu, slot);
+  if (bad != 0) return bad;
   let lock = addrEventLock(ld);
   writeLock(lock);
   let port = getFreePort(ld);
@@ -86,10 +101,7 @@ function allocUnboundXenRef(ld: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32
     let cl = addrChannelLock(ld, p);
     writeLock(cl);
     storeRemoteDom(ld, p, remoteDom & 0xffff);
-    storeNotifyVcpu(ld, p, lvcpu);
-    atomic.or<u32>(addrChannelFlags(ld, p), (slot + 1) << CF_CONSUMER_SHIFT);
-    atomic.store<i32>(addrInflight(ld, p), 0);
-    atomic.add<u32>(addrXenEvtchns(ld), 1); // after active_evtchns (spec §12)
+    makeXenOwned(ld, p, lvcpu, slot);
     storeState(ld, p, ECS_UNBOUND);
     writeUnlock(cl);
   }
@@ -116,8 +128,8 @@ export function evtchnAttachXen(ld: u32, port: u32, lvcpu: u32, remoteDom: u32, 
 }
 
 function attachXenRef(ld: u32, port: u32, lvcpu: u32, remoteDom: u32, slot: u32): i32 {
-  if (lvcpu >= loadNrVcpus(ld)) return -ENOENT;
-  if (slot >= <u32>NR_XEN_CONSUMERS || atomic.load<u32>(<usize>G_XEN_CONSUMERS + (<usize>slot << 2)) == 0) return -EINVAL;
+  let bad = checkXenOwner(ld, lvcpu, slot);
+  if (bad != 0) return bad;
   let lock = addrEventLock(ld);
   writeLock(lock);
   let rc: i32 = -EINVAL;
@@ -127,10 +139,7 @@ function attachXenRef(ld: u32, port: u32, lvcpu: u32, remoteDom: u32, slot: u32)
     if (loadConsumer(ld, port) != 0) {
       rc = -EBUSY;
     } else if (loadState(ld, port) == ECS_UNBOUND && loadRemoteDom(ld, port) == (remoteDom & 0xffff)) {
-      storeNotifyVcpu(ld, port, lvcpu);
-      atomic.store<i32>(addrInflight(ld, port), 0);
-      atomic.or<u32>(addrChannelFlags(ld, port), (slot + 1) << CF_CONSUMER_SHIFT);
-      atomic.add<u32>(addrXenEvtchns(ld), 1); // as alloc_unbound_xen: the port is counted in active_evtchns already
+      makeXenOwned(ld, port, lvcpu, slot);
       rc = <i32>port;
     }
     writeUnlock(cl);
