@@ -21,7 +21,7 @@ import { FlowSample, flowTotals, exactlyOnce } from './flow-sample.ts';
 import { RunClock } from './run-clock.ts';
 import { allBooted, awaitBoot, quiesceAndDrain } from './run-phases.ts';
 import { latencyNs, rateBetween, type RunReport } from './run-report.ts';
-import { toolstackPorts } from './toolstack-channels.ts';
+import { toolstackPorts, openToolstackChannels, TOOLSTACK_CONSUMERS } from './toolstack-channels.ts';
 
 /** Longest run: the wrapping counters are widened by sampling (src/util/wide-counter.ts), so only Node's timers bound it. */
 export const MAX_RUN_SECONDS = 30 * 24 * 3600;
@@ -69,12 +69,11 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
     ],
     shared,
     abi,
-    consumers: [{ name: 'monitor', module: 'monitor' }, { name: 'console', module: 'console' }],
+    consumers: TOOLSTACK_CONSUMERS,
     consoleStream: consoleOut,
   });
   const monitorHost = hv.monitor; // its counters are read after shutdown
-  frontend.monitor = { ringGfn: free, xenPort: monitorHost.openRing(1, free) };
-  frontend.console = { ringGfn: free + 1, xenPort: hv.console.openRing(1, free + 1) };
+  openToolstackChannels(hv, frontend, free);
   const flows = new FlowSample(v);
   const live = new LiveLatency(liveLatencyWords(shared)!);
   let report;

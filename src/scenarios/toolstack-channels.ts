@@ -27,7 +27,7 @@ export interface ChannelCounts {
 export const TOOLSTACK_CONSUMERS = [{ name: 'monitor', module: 'monitor' }, { name: 'console', module: 'console' }];
 
 /** Open domain 1's monitor and console rings at `firstGfn` and `firstGfn + 1`, and name them in its config. */
-export function openToolstackChannels(hv: Hypervisor, config: MigratingFrontendConfig, firstGfn: number): void {
+export function openToolstackChannels(hv: Hypervisor, config: Pick<FrontendConfig, 'monitor' | 'console'>, firstGfn: number): void {
   config.monitor = { ringGfn: firstGfn, xenPort: hv.monitor.openRing(1, firstGfn) };
   config.console = { ringGfn: firstGfn + 1, xenPort: hv.console.openRing(1, firstGfn + 1) };
 }

@@ -11,6 +11,7 @@ import { yieldToEventLoop } from '../../platform/host.ts';
 import { Guest } from '../../guest/guest.ts';
 import { guestLayout } from '../../guest/layout.ts';
 import { DrainWatch } from './drain.ts';
+import { receiveLoop } from './streams.ts';
 import { StreamWindow, publishDelivered } from './window.ts';
 import { settlePingPong } from './pingpong.ts';
 import { histogram, recorderOf, encode, DRAIN_LIMIT_NS, LostEventsError, type RoleContext, type RoleResult } from './context.ts';
@@ -96,28 +97,13 @@ function accountFor(win: StreamWindow, offset: number): (port: number) => void {
 
 /** A guest vCPU taking its streams' events in its handler, in the kernel's block-and-upcall loop. */
 export function guestReceiver(ctx: RoleContext, a: GuestReceiverArgs): RoleResult {
-  const { page, ctl } = ctx;
+  const { page } = ctx;
   const g = vcpuOf(ctx, a);
   onEvent = accountFor(new StreamWindow(page), a.offset ?? 0);
-  const h = histogram();
-  const record = recorderOf(h);
-  ctl.startBarrier(ctx.parties);
-  const tStart = nowNs();
-  const watch = new DrainWatch(page, ctl, a.streams, a.senders, tStart);
-  let tEnd = tStart;
-  for (;;) {
-    const n = g.kernel.blockAndRun(WAIT_MS);
-    const t = nowNs();
-    if (n > 0) {
-      tEnd = t;
-      publishMine(page.i32, a.streams);
-      for (const s of a.streams) ctl.collect(s, page.delivered(s), t, record);
-    }
-    if (watch.done(t)) break;
-  }
+  const r = receiveLoop(ctx, a.streams, a.senders, () => g.kernel.blockAndRun(WAIT_MS), () => publishMine(page.i32, a.streams));
   g.kernel.offline(); // a failed run's machine is discarded with its cell: only a finished run needs this
   publishMine(page.i32, a.streams);
-  return { tStart, tEnd, hist: encode(h) };
+  return r;
 }
 
 /**

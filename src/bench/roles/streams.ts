@@ -47,20 +47,31 @@ export interface ReceiverArgs {
 }
 
 export function streamReceiver(ctx: RoleContext, a: ReceiverArgs): RoleResult {
-  const { page, ctl } = ctx;
   const e = engine(ctx, a.engine);
+  return receiveLoop(ctx, a.streams, a.senders, () => e.receive(a.dom, a.gsGfn, a.vcpu, a.batch, a.spins, WAIT_NS, a.holdoff, a.holdoffSpins));
+}
+
+/**
+ * A receiver's measuring loop, after the start barrier: `take` a batch of
+ * events (returns how many), and after each non-empty one run `took` (e.g.
+ * publish what the handlers counted) and collect the streams' latencies;
+ * until the DrainWatch has seen every stream drained.
+ */
+export function receiveLoop(ctx: RoleContext, streams: number[], senders: number, take: () => number, took?: () => void): RoleResult {
+  const { page, ctl } = ctx;
   const h = histogram();
   const record = recorderOf(h);
   ctl.startBarrier(ctx.parties);
   const tStart = nowNs();
-  const watch = new DrainWatch(page, ctl, a.streams, a.senders, tStart);
+  const watch = new DrainWatch(page, ctl, streams, senders, tStart);
   let tEnd = tStart;
   for (;;) {
-    const n = e.receive(a.dom, a.gsGfn, a.vcpu, a.batch, a.spins, WAIT_NS, a.holdoff, a.holdoffSpins);
+    const n = take();
     const t = nowNs();
     if (n > 0) {
       tEnd = t;
-      for (const s of a.streams) ctl.collect(s, page.delivered(s), t, record);
+      took?.();
+      for (const s of streams) ctl.collect(s, page.delivered(s), t, record);
     }
     if (watch.done(t)) break;
   }
