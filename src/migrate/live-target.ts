@@ -28,6 +28,7 @@ import {
   TOOLSTACK_CONSUMERS, attachToolstackChannels, channelCounts, channelsSettled, sumChannels, type ChannelCounts,
 } from '../scenarios/toolstack-channels.ts';
 import type { MigratingFrontendConfig } from '../guests/migrating-frontend.ts';
+import { RunClock } from '../scenarios/run-clock.ts';
 
 /** The live target's answer to the source (FRAME_REPLY). */
 export type LiveReply = { ok: true } | { ok: false; fault?: string; error: string };
@@ -163,17 +164,16 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     const ipi = c.delivered[flows.flows.indexOf(F_IPI)] + c.delivered[flows.flows.indexOf(F_IPI + 2)];
     return c.ticks[0] > 0 && c.ticks[1] > 0 && ipi > 0;
   };
-  for (const until = Date.now() + RESUME_LIMIT_MS; !carriedOn() && Date.now() < until;) await sleep(10);
+  const clock = new RunClock();
+  await clock.waitUntil(carriedOn, RESUME_LIMIT_MS / 1000);
+  // quiesce (run-phases.ts: S_SENDING read before the sample); past the bound the source's sums show what was not delivered
   Atomics.store(v.i32, S_QUIESCE, 1);
-  const limit = Date.now() + (opts.drainMs ?? 20_000);
-  for (;;) {
+  await clock.waitUntil(() => {
     const quiet = Atomics.load(v.i32, S_SENDING) === 0;
     const all = sumCounts(flows.sample(), source);
     const settled = channelsSettled(sumChannels(channelCounts(v), source?.channels), all.delivered[flows.flows.indexOf(F_PONG)]);
-    if (quiet && settled && all.delivered.every((d, i) => d >= all.sent[i])) break;
-    if (Date.now() > limit) break; // the source's sums then show what was not delivered
-    await sleep(20);
-  }
+    return quiet && settled && all.delivered.every((d, i) => d >= all.sent[i]);
+  }, clock.now() + (opts.drainMs ?? 20_000) / 1000);
   const layoutVersion = target.machine.dp.layout.LAYOUT_VERSION;
   const monitorHost = target.monitor; // its counters are read after shutdown
   const r = await target.shutdown();
