@@ -66,9 +66,6 @@ export function resume(g: Guest): void {
       `(${r.dropped.length} channel(s) dropped): restore it beside a device model domain ${cfg.dmDom} that serves it`);
   }
   ex = exerciser(g, cfg, port, true);
-  // events on, as a Linux CPU leaving stop_machine: the image carried evtchn_upcall_mask as the
-  // pause found it — set if this vCPU was parked inside a handler — and poll()/block honour it
-  g.irqEnable();
   offer(s, port);
   if (!waitReady(g, s)) return;
   ex.onCompletion();

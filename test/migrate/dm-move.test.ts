@@ -70,6 +70,9 @@ async function runTarget(image: Uint8Array, o: { plan: DmaPlan; layout: DmaLayou
     Atomics.store(s2.i32, S_DM_READY, 1);
     Atomics.notify(s2.i32, S_DM_READY);
     expect(await waitForSharedWord(s2, S_GUEST_DONE, Date.now() + 60_000, () => dm2!.fatal() !== undefined)).toBe(true);
+    // events are on again: the guest kernel's first upcall after the resume ends with irqEnable (finishing alone
+    // would not show it: the exerciser also polls its completion ring)
+    if (o.maskedInHandler) expect(hv2.machine.dp.x.upcallMasked(1, 0)).toBe(0);
     const report = await dm2.stop();
     const down = await hv2.shutdown();
     const guest = down.vcpus.find((v) => v.dom === 1)!.guest as ExerciserReport;
