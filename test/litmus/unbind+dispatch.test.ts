@@ -2,7 +2,8 @@
 // device keeps raising; vCPU 1 keeps binding and unbinding its handler.
 // Never: a handler that starts, or still runs, after its unbind returned
 // (I18); a deadlock (watchdog). The race is proven: the unbinder goes on until
-// ten of its unbinds started while a handler was running.
+// ten of its unbinds cleared the entry while the handler ran (the handler
+// holds on every other call until that happens).
 import { describe, it, expect } from 'vitest';
 import { abiMachine, ABIS } from '../helpers/abi-machine.ts';
 import { runParties } from '../../src/harness/run.ts';
@@ -31,7 +32,7 @@ for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
         ],
       });
       expect(ctl.load(D_CALLS)).toBeGreaterThanOrEqual(200);
-      // the race happened: unbinds started while a handler ran (the unbinder goes on until 10 did; the watchdog bounds it)
+      // the race happened: unbinds released the entry under a running handler (the unbinder goes on until 10 did; the watchdog bounds it)
       expect(ctl.load(D_OVERLAPS), `the race never happened: ${ctl.load(D_OVERLAPS)} unbinds overlapped a handler in ${ctl.load(D_RETURNED)} rounds`).toBeGreaterThanOrEqual(10);
     });
   });

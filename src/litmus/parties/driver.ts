@@ -1,7 +1,9 @@
 // Parties of the guest-driver race "unbind while a handler runs": a vCPU
 // dispatches events of a port whose binding another vCPU keeps removing and
 // re-adding. Never: a handler that starts, or is still running, after the
-// unbind of its binding returned (I18).
+// unbind of its binding returned (I18). The race is forced, not hoped for:
+// every other handler call holds until the unbind of its binding has released
+// the entry, so that unbind is provably waiting on a running handler.
 import type { PartyContext } from '../registry.ts';
 import { GuestDriver } from '../../guest/driver.ts';
 import { guestLayout } from '../../guest/layout.ts';
@@ -12,9 +14,11 @@ export const D_ANNOUNCED = 7300; // generation of the binding that exists or is 
 export const D_RETURNED = 7301;  // generation whose unbind has returned
 export const D_DONE = 7302;      // the unbinder finished
 export const D_CALLS = 7303;     // handler calls
-export const D_RUNNING = 7304;   // 1 while a handler runs
-export const D_OVERLAPS = 7305;  // unbinds issued while a handler ran: the race I18 is about
+export const D_OVERLAPS = 7305;  // unbinds that released the entry while its handler ran: the race I18 is about
 export const DRIVER_CTL_WORDS = 7310;
+
+/** Bound of one held handler call (about a second of spinning): an unbinder descheduled that long costs one overlap, not a hang. */
+const HOLD_SPINS = 20_000_000;
 
 export interface DriverArgs extends GuestRef {
   dom: number;
@@ -26,7 +30,7 @@ export interface DriverArgs extends GuestRef {
   seed: number;
   /** unbinder: keep going past `rounds` until the handler has run this often (a slow start under load) */
   minCalls?: number;
-  /** the unbinder goes on until this many of its unbinds overlapped a running handler */
+  /** the unbinder goes on until this many of its unbinds released the entry under a running handler */
   minOverlaps?: number;
 }
 
@@ -40,9 +44,15 @@ export function driverVcpu(ctx: PartyContext): { calls: number } {
     h: () => {
       const gen = ctl.load(D_ANNOUNCED);
       if (ctl.load(D_RETURNED) >= gen) throw new Error(`handler started after unbind of binding #${gen} returned`);
-      ctl.store(D_RUNNING, 1);
-      for (let i = 0; i < 200; i++) ctl.load(D_CALLS); // stay a while: an unbind must wait for us
-      ctl.store(D_RUNNING, 0);
+      if ((calls & 1) === 1) {
+        // Hold until the unbind of binding #gen has cleared the entry. The entry
+        // cannot come back before that unbind returns, and it returns only
+        // after we do, so an empty entry here is an unbind waiting on us.
+        for (let spins = 0; driver.handlerOf(a.port) !== undefined && spins < HOLD_SPINS && !ctl.stopped; spins++);
+        if (driver.handlerOf(a.port) === undefined) ctl.add(D_OVERLAPS, 1);
+      } else {
+        for (let i = 0; i < 200; i++) ctl.load(D_CALLS); // stay a while: an unbind may start meanwhile
+      }
       if (ctl.load(D_RETURNED) >= gen) throw new Error(`unbind of binding #${gen} returned while its handler was running`);
       ctl.add(D_CALLS, 1);
       calls++;
@@ -70,7 +80,6 @@ export function driverUnbinder(ctx: PartyContext): { rounds: number } {
     ctl.store(D_ANNOUNCED, r); // before the entry exists: a handler seeing it is never early
     const b = driver.bind(a.port, 'h');
     for (let i = next() % 2000; i > 0; i--) ctl.load(D_CALLS);
-    if (ctl.load(D_RUNNING) !== 0) ctl.add(D_OVERLAPS, 1); // the unbind below starts while a handler runs
     if (!driver.unbind(b)) throw new Error(`round ${r}: unbind found the entry taken by another binding`);
     ctl.store(D_RETURNED, r);
     if ((r & 63) === 0) ctl.progress(ctx.index);
