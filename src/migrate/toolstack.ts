@@ -52,6 +52,12 @@ export interface HvRestoreOptions {
   config?: unknown;
   /** the most vCPUs this host gives a domain (default 32) */
   maxVcpus?: number;
+  /**
+   * Restore the domain paused, as Xen's toolstack does: its vCPU threads do
+   * not start (and no guest code runs) until `hv.unpauseDomain(id)`, so the
+   * toolstack can attach its consumers to the pre-bound ports first.
+   */
+  paused?: boolean;
 }
 
 /** Where our guest kernel keeps vCPU `v`'s hypercall register context (src/guest/layout.ts). */
