@@ -1,4 +1,5 @@
 // Shared setup for the real-thread race tests.
+import { expect } from 'vitest';
 import { runParties, type PartySpec } from '../../src/harness/run.ts';
 import { Ctl } from '../../src/harness/ctl.ts';
 import { FIFO_CTL_WORDS, F_DELIVERED_TOTAL, F_DROPPED, F_SENDERS_DONE } from '../../src/litmus/parties/fifo.ts';
@@ -77,5 +78,7 @@ export const MAX_RACE_RUNS = Math.ceil(50 * stressScale());
 export async function untilRaced<T>(run: (attempt: number) => Promise<T>, raced: (results: T[]) => boolean): Promise<T[]> {
   const out: T[] = [];
   while (out.length < MAX_RACE_RUNS && !(out.length > 0 && raced(out))) out.push(await run(out.length));
+  // the margin left to the bound, in the log: a race that needs many runs is one to make more likely
+  console.log(`race evidence: ${expect.getState().currentTestName}: ${raced(out) ? 'raced' : 'NOT raced'} after ${out.length} of ${MAX_RACE_RUNS} runs`);
   return out;
 }

@@ -49,5 +49,7 @@ export async function runUntilDecided(def: ScenarioDef, o: Omit<StressOptions, '
     verdict = verdictOf(def, acc);
   }
   acc.verdict = verdict;
+  // the margin left to the bound, in the log: a race that needs many chunks is one to make more likely
+  console.log(`race evidence: ${def.name} [${o.build ?? 'stress'}${o.inject ? `, ${o.inject}` : ''}]: ${verdict} after ${acc.chunks} of ${MAX_CHUNKS} chunks (${acc.iterations} iterations)`);
   return acc;
 }
