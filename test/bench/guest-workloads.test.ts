@@ -9,6 +9,8 @@ import { runBench, selectWorkloads, compare, type BenchResult } from '../../src/
 import { runCell, BenchCorrectnessError } from '../../src/bench/runner.ts';
 import { guestStreamCell, oversubscribedCell } from '../../src/bench/workloads/guests.ts';
 import { workload } from '../../src/bench/workloads/index.ts';
+import { tuning } from '../../src/bench/workloads/tuning.ts';
+import { streamCell } from '../../src/bench/workloads/streams.ts';
 import { DataPlane } from '../../src/wasm/data-plane.ts';
 import { guestLayout } from '../../src/guest/layout.ts';
 
@@ -82,6 +84,19 @@ describe('guest-path bench workloads', () => {
     // the next port arrives out of turn (an accounting violation), or the stream never completes (lost)
     await expect(runCell(spec, { seconds: 0.05, runs: 1, warmupSeconds: 0.05 })).rejects.toThrow(/accounting violation|sent \d+, delivered \d+/);
   }, 60_000);
+
+  it('the receiving guest moderates its interrupts as the data plane\'s receiver does in its reference (same tuning); the main thread does not spin', () => {
+    for (const ports of [64, 256]) {
+      const t = tuning(ports);
+      const fifo = streamCell('wasmxen', { senders: 1, streamsPerSender: 1, ports }).parties.find((p) => p.role === 'streamReceiver')!;
+      expect(fifo.args).toMatchObject({ holdoff: t.holdoff, holdoffSpins: t.holdoffSpins });
+      const guest = guestStreamCell('wasmxen', { senders: 1, ports }).parties.find((p) => p.role === 'guestReceiver')!;
+      expect(guest.args).toMatchObject({ holdoff: t.holdoff, holdoffSpins: t.holdoffSpins });
+      expect(t.holdoff).toBeGreaterThan(0);
+    }
+    const service = guestStreamCell('wasmxen', { senders: 1, ports: 256, service: true });
+    expect(service.host!.party.args.holdoff).toBeUndefined();
+  });
 
   it('selects a workload\'s reference with it and computes the ratio only against wasmxen results of the same run', () => {
     expect(selectWorkloads(['guest-pingpong']).map((w) => w.name)).toEqual(['fifo-pingpong', 'guest-pingpong']);

@@ -15,7 +15,7 @@ import { receiveLoop } from './streams.ts';
 import { StreamWindow, publishDelivered } from './window.ts';
 import { settlePingPong } from './pingpong.ts';
 import { histogram, recorderOf, encode, DRAIN_LIMIT_NS, LostEventsError, type RoleContext, type RoleResult } from './context.ts';
-import { BP_STREAMS, BP_STREAM_BYTES, SR_COUNT, SP_DELIVERED } from '../../../assembly/bench/layout.ts';
+import { BP_STREAMS, BP_STREAM_BYTES, SR_COUNT, SP_DELIVERED, SQ_SENT } from '../../../assembly/bench/layout.ts';
 
 /** The handler name every receiving port of a guest cell is bound to in its domain's driver table. */
 export const GUEST_HANDLER = 'event';
@@ -88,19 +88,64 @@ export function guestSender(ctx: RoleContext, a: GuestSenderArgs): RoleResult {
   return { tStart, tEnd: t };
 }
 
-export interface GuestReceiverArgs extends VcpuArgs { streams: number[]; senders: number }
+export interface GuestReceiverArgs extends VcpuArgs {
+  streams: number[]; senders: number;
+  /** interrupt moderation, as the data plane's receiver has it (tuning.ts): events to let gather before an upcall is taken, 0 for none */
+  holdoff?: number;
+  holdoffSpins?: number;
+}
+
+const sentWord = (s: number) => (BP_STREAMS + s * BP_STREAM_BYTES + SQ_SENT) >> 2;
+
+/**
+ * Interrupt moderation of a receiving guest vCPU (assembly/bench/stream.ts
+ * benchReceive does the same for the data plane's receiver): before taking
+ * the next upcall, wait until the senders' published counts show `holdoff`
+ * events queued on its streams, or `spins` rounds pass. Without it a
+ * receiver faster than its sender takes each event as soon as it is linked
+ * and both fight over the same event-word cache lines.
+ */
+function holdOff(p: Int32Array, streams: number[], holdoff: number, spins: number): void {
+  for (let i = 0; i < spins; i++) {
+    let backlog = 0;
+    for (const s of streams) backlog += Atomics.load(p, sentWord(s)) - p[countWord(s)];
+    if (backlog >= holdoff) return;
+  }
+}
 
 /** The handler's accounting: one event of the page's stream `port + offset` (a violation is recorded on the page). */
 function accountFor(win: StreamWindow, offset: number): (port: number) => void {
   return (port) => { win.account(port + offset); };
 }
 
-/** A guest vCPU taking its streams' events in its handler, in the kernel's block-and-upcall loop. */
+/** Handled events between two latency collections from inside the handler. */
+const COLLECT_EVERY = 256;
+
+/**
+ * A guest vCPU taking its streams' events in its handler, in the kernel's
+ * block-and-upcall loop. One upcall drains until the queues are empty, which
+ * under a steady stream can be thousands of events: the handler collects the
+ * latency samples every COLLECT_EVERY events, as the data plane's receiver
+ * returns to collect every recvBatch, so a sample is timed when its event is
+ * handled, not when the upcall ends.
+ */
 export function guestReceiver(ctx: RoleContext, a: GuestReceiverArgs): RoleResult {
-  const { page } = ctx;
+  const { page, ctl } = ctx;
   const g = vcpuOf(ctx, a);
-  onEvent = accountFor(new StreamWindow(page), a.offset ?? 0);
-  const r = receiveLoop(ctx, a.streams, a.senders, () => g.kernel.blockAndRun(WAIT_MS), () => publishMine(page.i32, a.streams));
+  const win = new StreamWindow(page);
+  const offset = a.offset ?? 0;
+  const h = histogram();
+  const record = recorderOf(h);
+  let handled = 0;
+  onEvent = (port) => {
+    const s = win.account(port + offset);
+    if (++handled % COLLECT_EVERY === 0 && s >= 0) ctl.collect(s, page.delivered(s), nowNs(), record);
+  };
+  const holdoff = a.holdoff ?? 0;
+  const spins = a.holdoffSpins ?? 0;
+  const take = holdoff === 0 ? () => g.kernel.blockAndRun(WAIT_MS)
+    : () => { holdOff(page.i32, a.streams, holdoff, spins); return g.kernel.blockAndRun(WAIT_MS); };
+  const r = receiveLoop(ctx, a.streams, a.senders, take, () => publishMine(page.i32, a.streams), h);
   g.kernel.offline(); // a failed run's machine is discarded with its cell: only a finished run needs this
   publishMine(page.i32, a.streams);
   return r;

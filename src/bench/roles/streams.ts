@@ -54,12 +54,13 @@ export function streamReceiver(ctx: RoleContext, a: ReceiverArgs): RoleResult {
 /**
  * A receiver's measuring loop, after the start barrier: `take` a batch of
  * events (returns how many), and after each non-empty one run `took` (e.g.
- * publish what the handlers counted) and collect the streams' latencies;
- * until the DrainWatch has seen every stream drained.
+ * publish what the handlers counted) and collect the streams' latencies
+ * into `h` (a caller whose handlers also collect passes theirs); until the
+ * DrainWatch has seen every stream drained.
  */
-export function receiveLoop(ctx: RoleContext, streams: number[], senders: number, take: () => number, took?: () => void): RoleResult {
+export function receiveLoop(ctx: RoleContext, streams: number[], senders: number, take: () => number, took?: () => void,
+  h = histogram()): RoleResult {
   const { page, ctl } = ctx;
-  const h = histogram();
   const record = recorderOf(h);
   ctl.startBarrier(ctx.parties);
   const tStart = nowNs();

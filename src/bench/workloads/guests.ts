@@ -63,7 +63,11 @@ export function guestStreamCell(impl: ImplName, shape: GuestStreamShape): CellSp
   }));
   const receiver: PartySpec = {
     role: shape.service ? 'guestServiceReceiver' : 'guestReceiver',
-    args: { dom: RECV_DOM, vcpu: 0, vcpus: 1, maxPort, streams: all, senders: shape.senders },
+    args: {
+      dom: RECV_DOM, vcpu: 0, vcpus: 1, maxPort, streams: all, senders: shape.senders,
+      // the data plane's receiver moderates its interrupts (fifo-1to1, tuning.ts): so does this one; not the main thread
+      ...(shape.service ? {} : { holdoff: t.holdoff, holdoffSpins: t.holdoffSpins }),
+    },
   };
   return {
     attach: { module: bm.m.module, memory: bm.m.memory, pageAddr: bm.pageAddr }, page: bm.page,
