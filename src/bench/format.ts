@@ -34,6 +34,17 @@ export function judgedRatio(r: number | undefined, ok: (x: number) => boolean): 
   return `${r}×`;
 }
 
+/** A rate judged by `ok` (a target), with the digits that keep it from reading as the other verdict (14.96 M against ≥ 15 M must not print 15.0 M). */
+export function judgedRate(n: number, ok: (x: number) => boolean): string {
+  const s = rate(n);
+  if (!Number.isFinite(n) || n < 1e6 || ok(parseFloat(s) * 1e6) === ok(n)) return s;
+  for (let d = 2; d <= 6; d++) {
+    const t = (n / 1e6).toFixed(d);
+    if (ok(parseFloat(t) * 1e6) === ok(n)) return `${t} M`;
+  }
+  return String(n);
+}
+
 export function percent(x: number | null): string {
   if (x === null || !Number.isFinite(x)) return 'n/a';
   return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;

@@ -1,7 +1,7 @@
 // The bench's figure formatting: a ratio judged against a target never
 // prints a figure the target would judge otherwise.
 import { describe, it, expect } from 'vitest';
-import { ratio, judgedRatio } from '../../src/bench/format.ts';
+import { ratio, rate, judgedRatio, judgedRate } from '../../src/bench/format.ts';
 
 describe('judgedRatio', () => {
   const atLeastHalf = (x: number) => x >= 0.5;
@@ -16,5 +16,18 @@ describe('judgedRatio', () => {
     expect(judgedRatio(0.49996, atLeastHalf)).toBe('0.49996×');
     expect(judgedRatio(19.96, (x) => x >= 20)).toBe('19.960×');
     expect(judgedRatio(3.004, (x) => x <= 3)).toBe('3.004×');
+  });
+});
+
+describe('judgedRate', () => {
+  const atLeast15M = (x: number) => x >= 15e6;
+  it('rounds as rate does when the rounding keeps the judgement', () => {
+    expect(judgedRate(14.2e6, atLeast15M)).toBe(rate(14.2e6));
+    expect(judgedRate(15.04e6, atLeast15M)).toBe('15.0 M');
+    expect(judgedRate(980e3, atLeast15M)).toBe(rate(980e3));
+  });
+  it('shows the digits that keep a missed target from reading as met', () => {
+    expect(judgedRate(14.962e6, atLeast15M)).toBe('14.96 M');
+    expect(judgedRate(14.9996e6, atLeast15M)).toBe('14.9996 M');
   });
 });
