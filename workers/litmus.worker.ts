@@ -7,15 +7,19 @@ import { PARTIES } from '../src/litmus/registry.ts';
 
 const { data, endpoint } = await workerStart<{
   module: WebAssembly.Module; memory: WebAssembly.Memory; ctl: SharedArrayBuffer;
-  party: string; args: unknown; index: number; seed: number;
+  party: string; args: unknown; index: number; seed: number; holdStart?: SharedArrayBuffer;
 }>();
-const { module, memory, ctl, party, args, index, seed } = data;
+const { module, memory, ctl, party, args, index, seed, holdStart } = data;
 
 try {
   const fn = PARTIES[party];
   if (!fn) throw new Error(`unknown party '${party}'`);
   const dp = DataPlane.attach(module, memory);
   dp.x.stressSeed((Math.imul(seed, 0x9e3779b1) + index + 1) >>> 0); // this thread's noise stream
+  if (holdStart) { // a test staging a slow start (PartySpec.holdStart)
+    const w = new Int32Array(holdStart);
+    while (Atomics.load(w, 0) === 0) Atomics.wait(w, 0, 0, 100);
+  }
   endpoint.postMessage({ started: true, ok: true }); // the watchdog's stall clock starts when every party has
   const result = await fn({ dp, ctl: new Ctl(ctl), args, index });
   endpoint.postMessage({ ok: true, result });

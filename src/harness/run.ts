@@ -37,6 +37,12 @@ export interface PartySpec {
   args: unknown;
   /** Background parties (hammers, changers) run until the others finish; their progress does not count against a stall. */
   background?: boolean;
+  /**
+   * Tests of the start phase: the party's worker reports itself started only
+   * once word 0 of this buffer is non-zero (a slow start, staged).
+   * @internal
+   */
+  holdStart?: SharedArrayBuffer;
 }
 
 /** A harness run: the machine, the control block, the parties and the watchdog limits. */
@@ -59,6 +65,8 @@ export interface RunSpec {
   dump: () => string;
   /** Seed of the parties' noise streams (stress build): same seed, same noise decisions per thread. */
   seed?: number;
+  /** How long every party may take to start (default START_LIMIT_MS, at most timeoutMs). */
+  startLimitMs?: number;
 }
 
 /** A harness run that failed: a party threw, or the watchdog found a party stuck (with a dump). */
@@ -100,6 +108,7 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
       const lastMove = spec.parties.map(() => Date.now());
       let lastChange = Date.now();
       const started = Date.now();
+      const startLimit = Math.min(spec.startLimitMs ?? START_LIMIT_MS, spec.timeoutMs);
       const partyStarted = spec.parties.map(() => false);
       let allStarted = false;
 
@@ -121,9 +130,9 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
       const timer = setInterval(() => {
         const now = Date.now();
         if (!allStarted) {
-          if (now - started > Math.min(START_LIMIT_MS, spec.timeoutMs)) {
+          if (now - started > startLimit) {
             const late = spec.parties.map((p, i) => (partyStarted[i] ? '' : `${p.party}#${i}`)).filter(Boolean).join(', ');
-            finish(new LitmusFailure(`watchdog: ${late} did not start within ${Math.min(START_LIMIT_MS, spec.timeoutMs)} ms`, 'watchdog', spec.dump(),
+            finish(new LitmusFailure(`watchdog: ${late} did not start within ${startLimit} ms`, 'watchdog', spec.dump(),
               spec.parties.map((_, i) => (partyStarted[i] ? -1 : i)).filter((i) => i >= 0)));
           }
           return;
@@ -154,7 +163,7 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
       spec.parties.forEach((p, index) => {
         const w = spawnWorker('litmus', {
           module: spec.module, memory: spec.memory, ctl: spec.ctl.sab, party: p.party, args: p.args, index,
-          seed: spec.seed ?? 1,
+          seed: spec.seed ?? 1, ...(p.holdStart ? { holdStart: p.holdStart } : {}),
         });
         workers.push(w);
         exited.push(new Promise((r) => w.onExit(r)));
