@@ -2,14 +2,24 @@
 // model's address space, read and write through the window, translate and
 // unmap. For a Node service acting as a backend on its own thread; the
 // device-model workers call the same wasm functions directly.
+import { WasmxenError } from '../errors.ts';
 import { DmRegion, dmErrorName, type MapCacheStats, type McCheckName } from './region.ts';
 import { MCA_LOCKED } from '../../assembly/shared/dm-layout.ts';
 
-/** A mapcache operation failed; `code` is the negative -errno / -MC_E_* value. */
-export class MapCacheError extends Error {
+/**
+ * A mapcache operation failed: `.op` names it, `.rc` is what the mapcache
+ * returned (a negative Xen errno such as -EFAULT, or one of its own -MC_E_*
+ * faults), `.reason` that value in words.
+ */
+export class MapCacheError extends WasmxenError {
   override name = 'MapCacheError';
-  constructor(readonly op: string, readonly code: number) {
-    super(`${op} failed: ${dmErrorName(code)}`);
+  override readonly code = 'WASMXEN_MAPCACHE';
+  /** the value in words, e.g. '-EFAULT (bad address)' or 'window not locked' */
+  readonly reason: string;
+  constructor(readonly op: string, readonly rc: number) {
+    const reason = dmErrorName(rc);
+    super(`${op} failed: ${reason}`);
+    this.reason = reason;
   }
 }
 

@@ -13,7 +13,7 @@ import { EFAULT, EINVAL, ENOENT, ENOMEM, ENOSPC } from '../../assembly/shared/er
 
 const entryOf = (vaddr: number) => vaddr >>> MC_WINDOW_SHIFT;
 const codeOf = (f: () => unknown): number => {
-  try { f(); } catch (e) { if (e instanceof MapCacheError) return e.code; throw e; }
+  try { f(); } catch (e) { if (e instanceof MapCacheError) return e.rc; throw e; }
   return 0;
 };
 
@@ -249,7 +249,7 @@ describe('mapcache: invariants', () => {
           held.push({ m, stamp });
         } catch (e) {
           expect(e).toBeInstanceOf(MapCacheError);
-          expect([-EFAULT, -ENOSPC, -ENOMEM]).toContain((e as MapCacheError).code);
+          expect([-EFAULT, -ENOSPC, -ENOMEM]).toContain((e as MapCacheError).rc);
           refused++;
         }
       } else if (r < 60) {

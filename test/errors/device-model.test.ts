@@ -3,10 +3,11 @@
 // guest, is 'stuck', names the guest, and says what to do; an abandoned
 // quiesce leaves the engine serving the guest again.
 import { describe, it, expect } from 'vitest';
-import { DeviceModel, DeviceModelError } from '../../src/dm/index.ts';
+import { DeviceModel, DeviceModelError, MapCacheError } from '../../src/dm/index.ts';
+import { EFAULT } from '../../assembly/shared/errno.ts';
 import { dmaMachine } from '../dm/library-machine.ts';
 import { DMA_OP_WRITE, CP_SQ_PROD, CP_SQ_RING, CP_DESC, DESC_BYTES, DD_OP, DD_TAG, DD_GPA_LO, DD_LEN, DD_LBA, DD_STATUS } from '../../assembly/shared/dm-layout.ts';
-import { expectTyped, rejected } from './expect-typed.ts';
+import { expectTyped, rejected, thrown } from './expect-typed.ts';
 
 /** The machine with a device model served on this thread, its guest not started (the test plays the guest). */
 async function setup() {
@@ -63,6 +64,21 @@ describe('DeviceModelError', () => {
       expect(e.fault).toBe('stuck');
       dm.mapcache.unmap(m);
       await expect(dm.releaseGuest(1000)).resolves.toBeUndefined();
+    } finally {
+      await dm.stop();
+      await hv.shutdown();
+    }
+  });
+
+  it('MapCacheError: a mapping beyond the guest\'s memory is a typed error with the mapcache\'s errno, and the mapcache stays usable', async () => {
+    const { hv, dm, layout } = await setup();
+    try {
+      const beyond = layout.frames * 4096;
+      const e = expectTyped(thrown(() => dm.mapcache.map(beyond, 4096)), MapCacheError, 'WASMXEN_MAPCACHE', /^map\(gpa 0x[0-9a-f]+, 4096 bytes\) failed: -EFAULT/);
+      expect(e.rc).toBe(-EFAULT);
+      expect(e.reason).toMatch(/^-EFAULT/);
+      const m = dm.mapcache.map(layout.bufGpa, 4096);
+      dm.mapcache.unmap(m);
     } finally {
       await dm.stop();
       await hv.shutdown();
