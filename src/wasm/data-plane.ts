@@ -167,6 +167,8 @@ export class DataPlane {
   linkTries(dom: number, attempts: number): number { return this.domainField(dom, this.layout.D_STAT_LINK_TRIES + 4 * attempts); }
   /** setLink calls that reached the bound and gave up (spec §9.6). */
   linkGaveUp(dom: number): number { return this.domainField(dom, this.layout.D_STAT_LINK_GAVE_UP); }
+  /** FIFO raises dropped after SET_PENDING_LOCK_ATTEMPTS queue changes inside them (Xen's lock_old_queue, spec §9.5). */
+  lockGaveUp(dom: number): number { return this.domainField(dom, this.layout.D_STAT_LOCK_GAVE_UP); }
 
   stats(dom: number): DomainStats {
     const L = this.layout;
@@ -175,7 +177,7 @@ export class DataPlane {
     return {
       linkTries,
       linkGaveUp: this.linkGaveUp(dom),
-      lockGaveUp: this.domainField(dom, L.D_STAT_LOCK_GAVE_UP),
+      lockGaveUp: this.lockGaveUp(dom),
       noControlBlock: this.domainField(dom, L.D_STAT_NO_CONTROL_BLOCK),
       upcalls: this.domainField(dom, L.D_STAT_UPCALLS),
       kicks: this.domainField(dom, L.D_STAT_KICKS),
