@@ -23,7 +23,7 @@ import { markEventsPending } from "../upcall";
 import { checkPollers } from "../channel/pollers";
 import {
   noise, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY, NP_RAISE_BEFORE_HEAD,
-  NP_UNMASK_BEFORE_RELINK, injected, INJ_READY_BEFORE_HEAD, INJ_IGNORE_OLD_QUEUE, INJ_XEN_UNMASK,
+  NP_UNMASK_BEFORE_RELINK, NP_RAISE_QUEUES_READ, injected, INJ_READY_BEFORE_HEAD, INJ_IGNORE_OLD_QUEUE, INJ_XEN_UNMASK,
 } from "../stress/noise";
 
 @inline export function packLastq(prio: u32, vcpu: u32): u32 { return prio | (vcpu << LASTQ_VCPU_SHIFT); }
@@ -100,6 +100,7 @@ export function fifoSetPending(dom: u32, vcpu: u32, port: u32, relink: bool = fa
     target = addrQueue(dom, vcpu, prio);
     previous = addrQueue(dom, lastqVcpu(last), lastqPrio(last));
     if (injected(INJ_IGNORE_OLD_QUEUE)) previous = target; // stress build: re-injected bug (no old-queue handling)
+    noise(NP_RAISE_QUEUES_READ);
     lockQueuePair(target, previous);
     let last2 = loadLastq(dom, port);
     if ((loadPriority(dom, port) & (<u32>EVTCHN_FIFO_MAX_QUEUES - 1)) == prio && last2 == last) break;
