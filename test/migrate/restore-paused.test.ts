@@ -30,10 +30,12 @@ async function image(): Promise<{ image: Uint8Array; conPort: number; conGfn: nu
   }
 }
 
-async function target(shared: SharedArrayBuffer): Promise<Hypervisor> {
+/** A target hypervisor with room for the image's domain; `s` is what the guest's vCPUs count their resumes in. */
+async function target(): Promise<{ hv: Hypervisor; s: Int32Array }> {
+  const shared = new SharedArrayBuffer(64);
   const hv = await Hypervisor.create({ shared, domains: [{ id: 0, vcpus: 1 }], consumers, spareKiB: 1024 });
   open.push(hv);
-  return hv;
+  return { hv, s: new Int32Array(shared) };
 }
 
 /** Wait until word i is at least `value`, or fail naming it (the watchdog). */
@@ -49,9 +51,7 @@ async function waitWord(s: Int32Array, i: number, value: number, what: string, m
 describe('restoreDomain { paused: true }', () => {
   it('into a running hypervisor: no vCPU thread until unpause; the console attaches at its pre-bound port first', async () => {
     const { image: img, conPort, conGfn } = await image();
-    const shared = new SharedArrayBuffer(64);
-    const s = new Int32Array(shared);
-    const hv = await target(shared);
+    const { hv, s } = await target();
     hv.start();
     await hv.restoreDomain(img, { id: 1, guest: GUEST, paused: true });
     expect(hv.isPaused(1)).toBe(true);
@@ -72,9 +72,7 @@ describe('restoreDomain { paused: true }', () => {
 
   it('before start(): start() leaves the held domain alone; unpause then starts it', async () => {
     const { image: img } = await image();
-    const shared = new SharedArrayBuffer(64);
-    const s = new Int32Array(shared);
-    const hv = await target(shared);
+    const { hv, s } = await target();
     await hv.restoreDomain(img, { id: 2, guest: GUEST, paused: true });
     hv.start();
     expect(hv.vcpuThreads).toBe(0);
@@ -85,9 +83,7 @@ describe('restoreDomain { paused: true }', () => {
 
   it('unpaused before start(): its threads start with the others at start()', async () => {
     const { image: img } = await image();
-    const shared = new SharedArrayBuffer(64);
-    const s = new Int32Array(shared);
-    const hv = await target(shared);
+    const { hv, s } = await target();
     await hv.restoreDomain(img, { id: 1, guest: GUEST, paused: true });
     hv.unpauseDomain(1);
     expect(hv.vcpuThreads).toBe(0);
@@ -98,9 +94,7 @@ describe('restoreDomain { paused: true }', () => {
 
   it('a held domain saves without starting, and is destroyed without ever running', async () => {
     const { image: img } = await image();
-    const shared = new SharedArrayBuffer(64);
-    const s = new Int32Array(shared);
-    const hv = await target(shared);
+    const { hv, s } = await target();
     hv.start();
     await hv.restoreDomain(img, { id: 1, guest: GUEST, paused: true });
     const again = await hv.save(1);
