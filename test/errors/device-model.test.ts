@@ -31,57 +31,52 @@ async function setup() {
   return { ...m, dm, submit };
 }
 
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+/** Run `body` on a fresh setup; the device model and the hypervisor are stopped whatever happens. */
+async function withSetup(body: (s: Setup) => Promise<void> | void): Promise<void> {
+  const s = await setup();
+  try {
+    await body(s);
+  } finally {
+    await s.dm.stop();
+    await s.hv.shutdown();
+  }
+}
+
 describe('DeviceModelError', () => {
-  it('quiesce: a command started and never finished is stuck; the save is abandoned and the engine takes commands again', async () => {
-    const { hv, dm, submit } = await setup();
-    try {
-      const { x, addr } = dm.region;
-      x.dmaSetReady(addr, 1); // as connect() opens the engine
-      submit(0);
-      expect(x.dmaClaim(addr)).toBe(0);
-      expect(x.dmaStart(addr, 0, 0)).toBe(1); // a "worker" holds it: in flight until dmaFinish
-      const e = expectTyped(await rejected(dm.quiesce(30)), DeviceModelError, 'WASMXEN_DEVICE_MODEL',
-        /DMA for domain 1 still in flight after 30 ms of quiescing/, /nothing was saved and the engine serves again; retry the save with a longer timeout/);
-      expect(e.fault).toBe('stuck');
-      expect(e.domain).toBe(1);
-      submit(1);
-      expect(x.dmaPending(addr)).toBe(1); // not quiesced any more: the new request is there to take
-      x.dmaFinish(addr, 0, 0);
-      await expect(dm.quiesce(1000)).resolves.toMatchObject({ inFlight: 0 });
-      dm.unquiesce();
-    } finally {
-      await dm.stop();
-      await hv.shutdown();
-    }
-  });
+  it('quiesce: a command started and never finished is stuck; the save is abandoned and the engine takes commands again', () => withSetup(async ({ dm, submit }) => {
+    const { x, addr } = dm.region;
+    x.dmaSetReady(addr, 1); // as connect() opens the engine
+    submit(0);
+    expect(x.dmaClaim(addr)).toBe(0);
+    expect(x.dmaStart(addr, 0, 0)).toBe(1); // a "worker" holds it: in flight until dmaFinish
+    const e = expectTyped(await rejected(dm.quiesce(30)), DeviceModelError, 'WASMXEN_DEVICE_MODEL',
+      /DMA for domain 1 still in flight after 30 ms of quiescing/, /nothing was saved and the engine serves again; retry the save with a longer timeout/);
+    expect(e.fault).toBe('stuck');
+    expect(e.domain).toBe(1);
+    submit(1);
+    expect(x.dmaPending(addr)).toBe(1); // not quiesced any more: the new request is there to take
+    x.dmaFinish(addr, 0, 0);
+    await expect(dm.quiesce(1000)).resolves.toMatchObject({ inFlight: 0 });
+    dm.unquiesce();
+  }));
 
-  it('releaseGuest: a mapping still locked past the bound is stuck, and the release can be retried once it is let go', async () => {
-    const { hv, dm, layout } = await setup();
-    try {
-      const m = dm.mapcache.map(layout.bufGpa, 4096);
-      const e = expectTyped(await rejected(dm.releaseGuest(30)), DeviceModelError, 'WASMXEN_DEVICE_MODEL',
-        /DMA for domain 1 still in flight 30 ms after it was told the guest is gone/, /call releaseGuest again, or give a longer timeout/);
-      expect(e.fault).toBe('stuck');
-      dm.mapcache.unmap(m);
-      await expect(dm.releaseGuest(1000)).resolves.toBeUndefined();
-    } finally {
-      await dm.stop();
-      await hv.shutdown();
-    }
-  });
+  it('releaseGuest: a mapping still locked past the bound is stuck, and the release can be retried once it is let go', () => withSetup(async ({ dm, layout }) => {
+    const m = dm.mapcache.map(layout.bufGpa, 4096);
+    const e = expectTyped(await rejected(dm.releaseGuest(30)), DeviceModelError, 'WASMXEN_DEVICE_MODEL',
+      /DMA for domain 1 still in flight 30 ms after it was told the guest is gone/, /call releaseGuest again, or give a longer timeout/);
+    expect(e.fault).toBe('stuck');
+    dm.mapcache.unmap(m);
+    await expect(dm.releaseGuest(1000)).resolves.toBeUndefined();
+  }));
 
-  it('MapCacheError: a mapping beyond the guest\'s memory is a typed error with the mapcache\'s errno, and the mapcache stays usable', async () => {
-    const { hv, dm, layout } = await setup();
-    try {
-      const beyond = layout.frames * 4096;
-      const e = expectTyped(thrown(() => dm.mapcache.map(beyond, 4096)), MapCacheError, 'WASMXEN_MAPCACHE', /^map\(gpa 0x[0-9a-f]+, 4096 bytes\) failed: -EFAULT/);
-      expect(e.rc).toBe(-EFAULT);
-      expect(e.reason).toMatch(/^-EFAULT/);
-      const m = dm.mapcache.map(layout.bufGpa, 4096);
-      dm.mapcache.unmap(m);
-    } finally {
-      await dm.stop();
-      await hv.shutdown();
-    }
-  });
+  it('MapCacheError: a mapping beyond the guest\'s memory is a typed error with the mapcache\'s errno, and the mapcache stays usable', () => withSetup(async ({ dm, layout }) => {
+    const beyond = layout.frames * 4096;
+    const e = expectTyped(thrown(() => dm.mapcache.map(beyond, 4096)), MapCacheError, 'WASMXEN_MAPCACHE', /^map\(gpa 0x[0-9a-f]+, 4096 bytes\) failed: -EFAULT/);
+    expect(e.rc).toBe(-EFAULT);
+    expect(e.reason).toMatch(/^-EFAULT/);
+    const m = dm.mapcache.map(layout.bufGpa, 4096);
+    dm.mapcache.unmap(m);
+  }));
 });
