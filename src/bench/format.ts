@@ -23,26 +23,30 @@ export function ratio(r: number | undefined): string {
 }
 
 /**
- * A ratio judged by `ok` (a target): rounded as `ratio` does unless the
- * rounded figure would be judged otherwise than the ratio itself (0.497×
- * against ≥ 0.5 must not print 0.50×), then with as many digits as it takes.
+ * `shown` (the rounded figure of `value` ÷ `scale`, e.g. "0.50×" or "15.0 M")
+ * unless a target `ok` would judge it otherwise than `value` itself (0.497×
+ * against ≥ 0.5 must not print 0.50×; 14.96 M against ≥ 15 M not 15.0 M):
+ * then with as many digits, from `digits` up, as it takes.
  */
-export function judgedRatio(r: number | undefined, ok: (x: number) => boolean): string {
-  const s = ratio(r);
-  if (r === undefined || !Number.isFinite(r) || ok(parseFloat(s)) === ok(r)) return s;
-  for (let d = 3; d <= 6; d++) if (ok(parseFloat(r.toFixed(d))) === ok(r)) return `${r.toFixed(d)}×`;
-  return `${r}×`;
+function judged(value: number, shown: string, scale: number, unit: string, digits: number, ok: (x: number) => boolean): string {
+  if (ok(parseFloat(shown) * scale) === ok(value)) return shown;
+  for (let d = digits; d <= 6; d++) {
+    const t = (value / scale).toFixed(d);
+    if (ok(parseFloat(t) * scale) === ok(value)) return `${t}${unit}`;
+  }
+  return `${value / scale}${unit}`;
 }
 
-/** A rate judged by `ok` (a target), with the digits that keep it from reading as the other verdict (14.96 M against ≥ 15 M must not print 15.0 M). */
+/** A ratio judged by `ok` (a target): see judged(). */
+export function judgedRatio(r: number | undefined, ok: (x: number) => boolean): string {
+  const s = ratio(r);
+  return r === undefined || !Number.isFinite(r) ? s : judged(r, s, 1, '×', 3, ok);
+}
+
+/** A rate judged by `ok` (a target), in M when it is one: see judged(). */
 export function judgedRate(n: number, ok: (x: number) => boolean): string {
   const s = rate(n);
-  if (!Number.isFinite(n) || n < 1e6 || ok(parseFloat(s) * 1e6) === ok(n)) return s;
-  for (let d = 2; d <= 6; d++) {
-    const t = (n / 1e6).toFixed(d);
-    if (ok(parseFloat(t) * 1e6) === ok(n)) return `${t} M`;
-  }
-  return String(n);
+  return !Number.isFinite(n) || n < 1e6 ? s : judged(n, s, 1e6, ' M', 2, ok);
 }
 
 export function percent(x: number | null): string {
