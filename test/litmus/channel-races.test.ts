@@ -20,7 +20,7 @@ import { runParties, type PartySpec } from '../../src/harness/run.ts';
 import { Ctl } from '../../src/harness/ctl.ts';
 import { dumpFifoQueues } from '../../src/wasm/decode.ts';
 import { CHANNEL_CTL_WORDS, C_CLOSE_OVERLAPS, C_CHURN_PORT, C_RESULTS, C_REBINDS, type ChurnArgs, type ChurnSenderArgs, type CloseBothArgs, type IpiVcpuArgs } from '../../src/litmus/parties/channels.ts';
-import { F_DELIVERED_TOTAL, F_DROPPED, type ReceiverArgs, type SenderArgs, type ChangerArgs } from '../../src/litmus/parties/fifo.ts';
+import { F_DELIVERED_TOTAL, type ReceiverArgs, type SenderArgs, type ChangerArgs } from '../../src/litmus/parties/fifo.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 
 const run = (m: AbiMachine, ctl: Ctl, parties: PartySpec[]) => runParties({
@@ -81,7 +81,6 @@ for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
       // a send whose raise the queue-lock loop gave up on (three queue changes inside it, spec §9.5:
       // Xen loses that event too) was sent again; those were the only give-ups of domain 2
       expect(m.dp.lockGaveUp(2)).toBe((results[2] as { dropped: number }).dropped);
-      expect(ctl.load(F_DROPPED)).toBe((results[2] as { dropped: number }).dropped);
       expect((results[3] as { rebinds: number }).rebinds).toBeGreaterThan(0);
       // churned sends are not required per run: the evidence (a send finding its port closed) implies them over the runs
       for (const p of stable) expect(m.dp.channel(2, p).state).toBe(3); // still INTERDOMAIN

@@ -66,10 +66,10 @@ export interface SenderGroup {
    * 'send': EVTCHNOP_send from `dom` (the receiver is the peer, whose port
    * must have the same number for the accounting). The send returns 0 even
    * when the peer's set_pending dropped the event after three queue changes
-   * inside it (spec §9.5): the sender takes a move of the peer's lockGaveUp
-   * counter across its send as its own drop and sends again. Only for peers
-   * where nothing else can drop meanwhile (a wrong attribution shows as a
-   * duplicated delivery, never as a pass).
+   * inside it (spec §9.5): an exact sender takes a move of the peer's
+   * lockGaveUp counter across its send as its own drop — checking that its
+   * event was neither set nor delivered — and sends again (a wrong
+   * attribution fails, at once or as a duplicated delivery, never passes).
    */
   via?: 'raise' | 'send';
 }
@@ -109,6 +109,8 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
   const after: number[] = [];
   const beginRaise = (dom: number) => { ctl.store(F_RAISE_DOM + me, dom); ctl.add(F_RAISE_SEQ + me, 1); raiseSeqs(ctl, before); };
   const endRaise = () => { raiseSeqs(ctl, after); ctl.add(F_RAISE_SEQ + me, 1); if (overlappedRaise(before, after, me)) ctl.add(F_RAISE_IN_RAISE, 1); };
+  // 'send' groups: the receiving domain of each port (whose give-up counter tells a dropped raise), read once
+  const peers = new Map(args.groups.map((g) => [g, new Map(g.via === 'send' ? g.ports.map((q) => [q, dp.channel(g.dom, q).remoteDom]) : [])]));
   for (let r = 0; r < maxRounds; r++) {
     if (r >= args.rounds && (!args.untilLinkRetried || retried())) break;
     if (args.untilLinkGaveUp && dp.stats(args.groups[0].dom).linkGaveUp > 0) break;
@@ -134,7 +136,7 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
           ctl.add(F_SENT_TOTAL + g.slot, 1);
         }
         if (g.via === 'send') {
-          const peer = dp.channel(g.dom, p).remoteDom;
+          const peer = peers.get(g)!.get(p)!;
           for (let tries = 0; ; tries++) {
             const gaveUp = dp.lockGaveUp(peer);
             beginRaise(g.dom);
@@ -142,7 +144,12 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
             endRaise();
             if (rc !== 0) throw new Error(`EVTCHNOP_send(domain ${g.dom}, port ${p}) returned ${rc} on a port that stays bound`);
             raises++;
-            if (dp.lockGaveUp(peer) === gaveUp) break;
+            if (!g.exact || dp.lockGaveUp(peer) === gaveUp) break;
+            // the give-up must be this send's: its event was never set (a give-up that was
+            // another raise's, with ours set and since taken, shows later as a duplicated delivery)
+            if (((dp.eventWord(peer, p) ?? 0) & EVTCHN_FIFO_PENDING) !== 0 || ctl.load(F_DELIV + idx) !== ctl.load(F_SENT + idx) - 1) {
+              throw new Error(`port ${p}: domain ${peer}'s queue-lock give-up came during this send, but the send's event was set`);
+            }
             dropped++;
             ctl.add(F_DROPPED, 1);
             if (tries > MAX_DROP_RETRIES) throw new Error(`port ${p}: send dropped ${tries} times in a row`);
