@@ -155,14 +155,10 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     }
   }
 
-  /** Let a paused domain's vCPUs run again (a domain restored paused: start them, once the hypervisor is started). */
+  /** Let a paused domain's vCPUs run again. */
   unpauseDomain(id: number): void {
     const d = this.live(id, 'unpauseDomain');
     if (!this.domains.markUnpaused(id)) return;
-    if (this.domains.release(id)) {
-      if (this.started) this.spawnVcpus(this.domains.spec(id));
-      return;
-    }
     d.unparkIdle();
     this.machine.dp.x.domainUnpause(id);
   }
@@ -213,7 +209,8 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
    * is validated whole, and against this host, before anything is created
    * (ImageError otherwise, nothing changed). The domain starts in 2-level with
    * only its toolstack channels bound; its guest rebinds the rest (spec §8).
-   * With `paused`, its vCPU threads start at `unpauseDomain(id)`, not before.
+   * With `paused`, it is restored paused (I28): its vCPUs park at their first
+   * boundary and run no guest code until `unpauseDomain(id)`.
    */
   async restoreDomain(image: Uint8Array | AsyncIterable<Uint8Array>, opts: HvRestoreOptions): Promise<Domain> {
     this.open('restoreDomain');
@@ -233,8 +230,13 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     };
     const d = new Domain(this.machine.dp, region, guestLayout(spec.vcpus, img.config.maxEvtchnPort), spec.guest, this.consumers.registry, this.failures.sink);
     this.domains.add(spec, d, true);
-    if (opts.paused === true) this.domains.hold(opts.id);
-    else if (this.started) this.spawnVcpus(spec);
+    if (opts.paused === true) {
+      // paused before any vCPU exists: each parks at its first boundary, before the guest's resume()
+      this.domains.markPaused(opts.id);
+      this.machine.dp.x.domainPause(opts.id);
+      d.parkIdle();
+    }
+    if (this.started) this.spawnVcpus(spec);
     return d;
   }
 
@@ -316,15 +318,15 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   get vcpuThreads(): number { return this.pool.size; }
 
   /**
-   * Start the vCPU threads of every domain that runs a guest module, except
-   * one restored paused (once; later calls do nothing). A vCPU whose module fails to load, whose main()
+   * Start the vCPU threads of every domain that runs a guest module (once;
+   * later calls do nothing); those of a paused domain park before its guest code. A vCPU whose module fails to load, whose main()
    * throws or whose thread exits is reported at once (see `closed`).
    */
   start(): void {
     this.open('start');
     if (this.started) return;
     this.started = true;
-    for (const [id, spec] of this.domains.specEntries()) if (!this.domains.isHeld(id)) this.spawnVcpus(spec);
+    for (const [, spec] of this.domains.specEntries()) this.spawnVcpus(spec);
     if (this.consumers.drainsConsole) this.timers.push(setInterval(() => this.consumers.drainConsole(), 20));
   }
 

@@ -33,6 +33,7 @@ const api: VcpuApi = {
     let destroyed = false;
     try {
       guest.kernel.online(); // among the running vCPU threads, which decide whether a blocking vCPU spins (I51)
+      gate.check(); // a domain created or restored paused runs no guest code before its unpause
       // a domain restored here resumes (its guest state is in its memory, src/guest/resume.ts)
       await (d.resume ? gm.resume : gm.main)?.(guest);
       let since = Date.now();

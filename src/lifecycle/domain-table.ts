@@ -1,8 +1,8 @@
 // The hypervisor's table of domains and where each stands in its lifecycle:
 // live (with the spec it was created from), paused, dying (destroyDomain has
 // begun: no new operation may start on it), destroyed (its id may be used
-// again), whether it was restored from an image (its vCPUs resume instead
-// of booting), and held: restored paused, its vCPU threads not started yet. Hooks run when a domain is destroyed (a device model
+// again), and whether it was restored from an image (its vCPUs resume
+// instead of booting). Hooks run when a domain is destroyed (a device model
 // lets go of its memory).
 import { DomainStateError, NoSuchDomainError } from '../errors.ts';
 import type { Domain } from '../domain.ts';
@@ -16,7 +16,6 @@ export class DomainTable {
   private readonly destroyed = new Set<number>();
   private readonly hooks = new Map<number, Set<DestroyHook>>();
   private readonly restored = new Set<number>();
-  private readonly held = new Set<number>();
 
   /** Domain `id`; NoSuchDomainError, or DomainStateError for one that was destroyed. */
   get(id: number): Domain {
@@ -43,12 +42,6 @@ export class DomainTable {
   }
 
   ids(): number[] { return [...this.domains.keys()]; }
-  /** The spec domain `id` was created or restored from. */
-  spec(id: number): DomainSpec {
-    const spec = this.specs.get(id);
-    if (!spec) throw new NoSuchDomainError(id, [...this.domains.keys()]);
-    return spec;
-  }
   all(): Domain[] { return [...this.domains.values()]; }
   /** The specs of the domains there are, by id. */
   specEntries(): IterableIterator<[number, DomainSpec]> { return this.specs.entries(); }
@@ -61,12 +54,6 @@ export class DomainTable {
   }
 
   isRestored(id: number): boolean { return this.restored.has(id); }
-
-  /** Paused with no vCPU thread started yet (a paused restore): unpause starts them. */
-  hold(id: number): void { this.held.add(id); this.paused.add(id); }
-  isHeld(id: number): boolean { return this.held.has(id); }
-  /** No longer held; false if it was not. */
-  release(id: number): boolean { return this.held.delete(id); }
 
   isPaused(id: number): boolean { return this.paused.has(id); }
   /** Mark paused; false if it already was. */
@@ -101,7 +88,6 @@ export class DomainTable {
     this.domains.delete(id);
     this.specs.delete(id);
     this.paused.delete(id);
-    this.held.delete(id);
     this.dying.delete(id);
     this.destroyed.add(id);
   }

@@ -53,9 +53,9 @@ export interface HvRestoreOptions {
   /** the most vCPUs this host gives a domain (default 32) */
   maxVcpus?: number;
   /**
-   * Restore the domain paused, as Xen's toolstack does: its vCPU threads do
-   * not start (and no guest code runs) until `hv.unpauseDomain(id)`, so the
-   * toolstack can attach its consumers to the pre-bound ports first.
+   * Restore the domain paused, as Xen's toolstack does: its vCPUs park before
+   * any guest code runs until `hv.unpauseDomain(id)`, so the toolstack can
+   * attach its consumers to the pre-bound ports first.
    */
   paused?: boolean;
 }

@@ -9,6 +9,7 @@ import { Hypervisor, VIRQ_DOM_EXC } from '../../src/hypervisor.ts';
 import { DomainStateError, PauseTimeoutError, EvtchnError } from '../../src/errors.ts';
 import { ECS_UNBOUND } from '../../assembly/shared/evtchn-abi.ts';
 import { ESRCH } from '../../assembly/shared/errno.ts';
+import { waitWord } from '../helpers/wait-word.ts';
 
 const GUEST = fileURLToPath(new URL('./guests/lifecycle-guest.mjs', import.meta.url));
 const READY = 0, WORK = 1, GATE = 2, STALLED = 3, PORTS = 16, RECV = 64;
@@ -17,16 +18,6 @@ const N = 8;
 let hv: Hypervisor | undefined;
 afterEach(async () => { await hv?.shutdown(); hv = undefined; });
 
-/** Wait until word i reaches `value` (counters only grow; flags are 0/1), or fail with `what` (the watchdog). */
-async function waitWord(s: Int32Array, i: number, value: number, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  const reached = (v: number) => (value === 0 ? v === 0 : v >= value);
-  for (let v = Atomics.load(s, i); !reached(v); v = Atomics.load(s, i)) {
-    if (Date.now() > deadline) throw new Error(`watchdog: ${what} (word ${i} = ${v}, want ${value})`);
-    const w = Atomics.waitAsync(s, i, v, 100);
-    if (w.async) await w.value;
-  }
-}
 
 async function boot(config: { stallVcpu?: number } = {}) {
   const shared = new SharedArrayBuffer(4096);

@@ -1,14 +1,16 @@
 // hv.restoreDomain(image, { paused: true }), as Xen's toolstack restores a
-// domain: created paused, its vCPU threads not started — no guest code runs —
-// until hv.unpauseDomain, so the toolstack attaches its consumers to the
-// pre-bound ports first (I56). Also: a held domain is not started by
-// hv.start(), saves without starting, and is destroyed without ever running.
+// domain: created paused (I28), its vCPUs park at their first boundary and
+// run no guest code until hv.unpauseDomain, so the toolstack attaches its
+// consumers to the pre-bound ports first (I56). Also: restored paused before
+// hv.start(), a paused domain saves and stays paused, and is destroyed
+// without ever having run guest code.
 import { describe, it, expect, afterEach } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { Hypervisor } from '../../src/hypervisor.ts';
 import { parseImage } from '../../src/migrate/parse.ts';
 import { TP_KIND_CONSOLE } from '../../src/migrate/format.ts';
 import { DOMID_SELF, ECS_UNBOUND } from '../../assembly/shared/evtchn-abi.ts';
+import { waitWord } from '../helpers/wait-word.ts';
 
 const GUEST = fileURLToPath(new URL('./guests/resume-counter.mjs', import.meta.url));
 const consumers = [{ name: 'console', module: 'console' }];
@@ -38,77 +40,66 @@ async function target(): Promise<{ hv: Hypervisor; s: Int32Array }> {
   return { hv, s: new Int32Array(shared) };
 }
 
-/** Wait until word i is at least `value`, or fail naming it (the watchdog). */
-async function waitWord(s: Int32Array, i: number, value: number, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (let v = Atomics.load(s, i); v < value; v = Atomics.load(s, i)) {
-    if (Date.now() > deadline) throw new Error(`watchdog: ${what} (word ${i} = ${v}, want ${value})`);
-    const w = Atomics.waitAsync(s, i, v, 100);
-    if (w.async) await w.value;
-  }
-}
 
 describe('restoreDomain { paused: true }', () => {
-  it('into a running hypervisor: no vCPU thread until unpause; the console attaches at its pre-bound port first', async () => {
+  /** Every vCPU of `id` parked at its first boundary (I28): from here on nothing it does is still to come. */
+  const parked = (hv: Hypervisor, id: number) => waitWord(new Int32Array(hv.machine.dp.memory.buffer), hv.machine.dp.parkedMaskIndex(id), 0b11, `domain ${id}'s vCPUs park`);
+
+  it('into a running hypervisor: its vCPUs park before any guest code until unpause; the console attaches at its pre-bound port first', async () => {
     const { image: img, conPort, conGfn } = await image();
     const { hv, s } = await target();
     hv.start();
     await hv.restoreDomain(img, { id: 1, guest: GUEST, paused: true });
     expect(hv.isPaused(1)).toBe(true);
-    expect(hv.vcpuThreads).toBe(0);
+    await parked(hv, 1);
+    expect(Atomics.load(s, RESUMED)).toBe(0);
     // the toolstack's turn: the port is pre-bound for the domain itself, the console takes it over
     expect(hv.machine.dp.channel(1, conPort)).toMatchObject({ state: ECS_UNBOUND, remoteDom: 1 });
     expect(hv.console.attachRing(1, conGfn, conPort)).toBe(conPort);
-    await hv.pauseDomain(1); // already paused: nothing to do, still held
-    expect(hv.vcpuThreads).toBe(0);
-    expect(Atomics.load(s, RESUMED)).toBe(0);
+    await hv.pauseDomain(1); // already paused: nothing to do
     hv.unpauseDomain(1);
     expect(hv.isPaused(1)).toBe(false);
-    expect(hv.vcpuThreads).toBe(2);
     await waitWord(s, RESUMED, 2, 'both vCPUs run their resume path');
-    hv.unpauseDomain(1); // not paused: nothing to do, no second set of threads
     expect(hv.vcpuThreads).toBe(2);
   });
 
-  it('before start(): start() leaves the held domain alone; unpause then starts it', async () => {
+  it('before start(): start() brings its vCPUs up parked; unpause lets them resume', async () => {
     const { image: img } = await image();
     const { hv, s } = await target();
     await hv.restoreDomain(img, { id: 2, guest: GUEST, paused: true });
     hv.start();
-    expect(hv.vcpuThreads).toBe(0);
+    await parked(hv, 2);
+    expect(Atomics.load(s, RESUMED)).toBe(0);
     hv.unpauseDomain(2);
-    expect(hv.vcpuThreads).toBe(2);
     await waitWord(s, RESUMED, 2, 'both vCPUs run their resume path');
   });
 
-  it('unpaused before start(): its threads start with the others at start()', async () => {
+  it('unpaused before start(): its vCPUs resume at start()', async () => {
     const { image: img } = await image();
     const { hv, s } = await target();
     await hv.restoreDomain(img, { id: 1, guest: GUEST, paused: true });
     hv.unpauseDomain(1);
     expect(hv.vcpuThreads).toBe(0);
     hv.start();
-    expect(hv.vcpuThreads).toBe(2);
     await waitWord(s, RESUMED, 2, 'both vCPUs run their resume path');
   });
 
-  it('a held domain saves without starting, and is destroyed without ever running', async () => {
+  it('a paused domain saves and stays paused, and is destroyed without ever having run guest code', async () => {
     const { image: img } = await image();
     const { hv, s } = await target();
     hv.start();
     await hv.restoreDomain(img, { id: 1, guest: GUEST, paused: true });
+    await parked(hv, 1);
     const again = await hv.save(1);
     const { vcpus, frames, maxPages } = parseImage(img).config;
     expect(parseImage(again).config).toMatchObject({ vcpus, frames, maxPages });
     expect(hv.isPaused(1)).toBe(true); // a save leaves a paused domain paused
-    expect(hv.vcpuThreads).toBe(0);
     const r = await hv.destroyDomain(1);
-    expect(r.vcpus).toEqual([]);
+    expect(r.vcpus.map((v) => v.destroyed)).toEqual([true, true]); // left from their park, not from guest code
     expect(hv.domainIds).toEqual([0]);
     expect(Atomics.load(s, RESUMED)).toBe(0);
-    // the id is free again, and a restore without `paused` starts at once
+    // the id is free again, and a restore without `paused` resumes at once
     await hv.restoreDomain(img, { id: 1, guest: GUEST });
-    expect(hv.vcpuThreads).toBe(2);
     await waitWord(s, RESUMED, 2, 'both vCPUs run their resume path');
   });
 });
