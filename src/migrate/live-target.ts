@@ -23,7 +23,7 @@ import { readFrames, writeJson, FRAME_HELLO, FRAME_IMAGE_CHUNK, FRAME_IMAGE_END,
 import { unexpectedFrame, type Hello } from './receiver.ts';
 import type { ImageKey } from './writer.ts';
 import { SHARED_BYTES, demoViews, S_QUIESCE, S_SENDING, S_RESUMED, F_IPI, F_PONG } from '../guests/demo-shared.ts';
-import { FlowSample, sumCounts, type HostCounts } from '../scenarios/flow-sample.ts';
+import { FlowSample, sumCounts, sum, type HostCounts } from '../scenarios/flow-sample.ts';
 import {
   TOOLSTACK_CONSUMERS, attachToolstackChannels, channelCounts, channelsSettled, sumChannels, type ChannelCounts,
 } from '../scenarios/toolstack-channels.ts';
@@ -39,6 +39,8 @@ export interface LiveTargetReport {
   /** the private-region layout version of the target hypervisor that ran the moved domain */
   layoutVersion: number;
   counts: HostCounts;
+  /** events delivered here when the source's finish arrived: what the run's rate counts (the source stopped sending then) */
+  deliveredAtFinish: number;
   /** one-way latency histograms of this host's vCPUs (hdr, compressed base64) */
   latency: string[];
   spurious: number;
@@ -155,7 +157,8 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
   // sample at least once a second (WideCounter) until the source finishes
   let source: SourceFinal | undefined;
   let finished = false;
-  void finish.then((c) => { source = c; finished = true; });
+  let deliveredAtFinish = 0;
+  void finish.then((c) => { source = c; finished = true; deliveredAtFinish = sum(flows.sample().delivered); });
   while (!finished) { flows.sample(); await sleep(50); }
   // however early the source finishes, the moved guest first shows it carries on here: a timer
   // tick on each of its vCPUs and an IPI taken (bounded; the report shows what it did not do)
@@ -188,7 +191,7 @@ export async function runLiveTarget(opts: LiveTargetOptions, ready: (port: numbe
     if (x.dom === 1 && g?.resumed) resumed = g.resumed;
   }
   return {
-    ok: true, layoutVersion, counts: flows.last, latency, spurious, ...(resumed ? { resumed } : {}), ...(r.crashed.length ? { crashed: r.crashed[0].message } : {}),
+    ok: true, layoutVersion, counts: flows.last, deliveredAtFinish, latency, spurious, ...(resumed ? { resumed } : {}), ...(r.crashed.length ? { crashed: r.crashed[0].message } : {}),
     channels: { ...channelCounts(v), callbacks: monitorHost.stats().calls },
     console: Buffer.concat(consoleText).toString('utf8'),
   };

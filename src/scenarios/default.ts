@@ -17,7 +17,7 @@ import { guestLayout } from '../guest/layout.ts';
 import type { FrontendConfig } from '../guests/frontend.ts';
 import { demoViews } from '../guests/demo-shared.ts';
 import { LiveLatency, liveLatencyWords, DEMO_SHARED_BYTES_WITH_LIVE, type LivePercentiles } from '../guests/demo-live-latency.ts';
-import { FlowSample, flowTotals, exactlyOnce } from './flow-sample.ts';
+import { FlowSample, flowTotals, exactlyOnce, sum } from './flow-sample.ts';
 import { RunClock } from './run-clock.ts';
 import { allBooted, awaitBoot, quiesceAndDrain } from './run-phases.ts';
 import { latencyNs, rateBetween, type RunReport } from './run-report.ts';
@@ -50,7 +50,6 @@ export interface DefaultScenarioOptions {
   save?: { at: number; file: string; write: (chunks: Uint8Array[]) => Promise<void> };
 }
 
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
 export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<RunReport> {
   if (!(opts.seconds > 0 && opts.seconds <= MAX_RUN_SECONDS)) throw new ConfigError(`a run of ${opts.seconds} s: give seconds in (0, ${MAX_RUN_SECONDS}]`);

@@ -54,6 +54,11 @@ export function exactlyOnce(c: HostCounts): { sent: number; delivered: number; l
   };
 }
 
+/** The sum of a list of counts (e.g. every flow's deliveries). */
+export function sum(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
+}
+
 /** Two hosts' counts summed flow by flow. */
 export function sumCounts(a: HostCounts, b?: HostCounts): HostCounts {
   if (!b) return a;

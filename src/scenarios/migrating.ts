@@ -26,12 +26,12 @@ import { builtinGuest } from '../platform/host.ts';
 import { monotonicNs } from '../platform/clock.ts';
 import { projectRoot } from '../paths.ts';
 import { guestLayout } from '../guest/layout.ts';
-import { ConfigError, MigrationError } from '../errors.ts';
+import { ConfigError, MigrationError, StuckVcpuError } from '../errors.ts';
 import { sendDomains } from '../migrate/sender.ts';
 import { mergeLatency, type LiveReply, type LiveTargetReport, type SourceFinal } from '../migrate/live-target.ts';
 import type { MigratingFrontendConfig } from '../guests/migrating-frontend.ts';
 import { SHARED_BYTES, demoViews, S_DISCONNECT, S_BACK_BUSY, S_RESCAN, F_IPI, F_PONG, type DemoViews } from '../guests/demo-shared.ts';
-import { FlowSample, flowTotals, sumCounts, exactlyOnce } from './flow-sample.ts';
+import { FlowSample, flowTotals, sumCounts, exactlyOnce, sum } from './flow-sample.ts';
 import {
   TOOLSTACK_CONSUMERS, openToolstackChannels, toolstackPorts, channelCounts, channelsSettled, sumChannels,
 } from './toolstack-channels.ts';
@@ -54,6 +54,8 @@ export interface MigratingScenarioOptions {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** How long a frontend the move left on the source has, after the drain, to finish its console line and monitor request. */
+const CHANNELS_LIMIT_S = 5;
 /** Bound on the target process's start and on its reply to a migration. */
 const TARGET_LIMIT_MS = 60_000;
 
@@ -172,7 +174,6 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
   const flows = new FlowSample(v);
   const idx = (f: number) => flows.flows.indexOf(f);
   const clock = new RunClock();
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const progress = (phase: RunProgress['phase']) => {
     const c = flows.sample();
     opts.onProgress?.({ phase, elapsed: clock.now(), seconds: opts.seconds, sent: sum(c.sent), delivered: sum(c.delivered), flows: flowTotals(c) });
@@ -185,7 +186,8 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
   // the rate: from every vCPU booted to the quiesce (the downtime of the move included); the
   // events delivered while draining, a handful in flight, are counted with it
   let steady: { t: number; delivered: number } | undefined;
-  let quiescedAt = 0;
+  let quiescedAt: { t: number; delivered: number } | undefined;
+  let finishAt: { t: number; delivered: number } | undefined;
   let report;
   try {
     target = await startTarget(abi, timerHz, opts.targetMaxVcpus, opts.targetLayout);
@@ -199,16 +201,20 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     const pingpongAt = flowTotals(flows.sample()).pingpong;
     await clock.runUntil(() => progress('running'), Math.max(opts.seconds, clock.now()));
     // quiesce this host; what it still owes is delivered here (its own flows) or on the target
-    quiescedAt = clock.now();
+    quiescedAt = { t: clock.now(), delivered: sum(flows.sample().delivered) };
     const local = migration.ok ? [2, 3].map((s) => idx(F_IPI + 2 * s)) : flows.flows.map((_, i) => i);
     await quiesceAndDrain(v, clock, () => progress('draining'), flows.flows, local);
     // domain 1 still here (the move failed): its last console line and monitor answer too (bounded)
     const pongs = () => flows.sample().delivered[idx(F_PONG)];
-    for (const until = clock.now() + 5; !migration.ok && !channelsSettled(channelCounts(v), pongs()) && clock.now() < until;) await sleep(5);
+    if (!migration.ok && !await clock.waitUntil(() => channelsSettled(channelCounts(v), pongs()), clock.now() + CHANNELS_LIMIT_S)) {
+      throw new StuckVcpuError(`domain 1 vCPU 0 did not finish its console line or monitor request within ${CHANNELS_LIMIT_S} s of the end`, [[1, 0]]);
+    }
     elapsed = clock.now();
     flows.sample();
     if (!migration.ok) migration.pingpong_after_resume = flowTotals(flows.last).pingpong - pingpongAt;
     if (migration.ok) {
+      // the target sends until this finish reaches it: the rate counts both hosts up to here
+      finishAt = { t: clock.now(), delivered: sum(flows.last.delivered) };
       remote = await target.finish({ ...flows.last, channels: channelCounts(v) });
       if (!remote) {
         const why = target.lastError();
@@ -244,7 +250,7 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     abi,
     seconds: elapsed,
     ...counted,
-    events_per_s: rateBetween(steady, { t: quiescedAt, delivered: counted.delivered }),
+    events_per_s: rateBetween(steady, remote && finishAt ? { t: finishAt.t, delivered: finishAt.delivered + remote.deliveredAtFinish } : quiescedAt),
     latency_ns: latencyNs(latency),
     flows: flowTotals(all),
     timer_ticks: sum(all.ticks),
