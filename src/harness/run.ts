@@ -67,6 +67,8 @@ export interface RunSpec {
   seed?: number;
   /** How long every party may take to start (default START_LIMIT_MS, at most timeoutMs). */
   startLimitMs?: number;
+  /** Called once every party has started (its worker attached and about to run): where a timed run's clock starts. */
+  onStarted?: () => void;
 }
 
 /** A harness run that failed: a party threw, or the watchdog found a party stuck (with a dump). */
@@ -173,6 +175,7 @@ export async function runParties(spec: RunSpec): Promise<unknown[]> {
             partyStarted[index] = true;
             if (!allStarted && partyStarted.every(Boolean)) {
               allStarted = true;
+              spec.onStarted?.();
               const now = Date.now();
               lastMove.fill(now);
               lastChange = now;

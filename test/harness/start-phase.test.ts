@@ -29,11 +29,14 @@ describe('runParties start phase', () => {
     // the other party finishes at once; with a stall clock from the spawn, nothing would move for 3 × STALL_MS
     const release = setTimeout(() => { Atomics.store(gate, 0, 1); Atomics.notify(gate, 0); }, 3 * STALL_MS);
     try {
+      const startedWithGate: number[] = [];
       const results = await runParties({
         module: m.module, memory: m.memory, ctl, timeoutMs: 30_000, stallMs: STALL_MS, dump: () => 'dump',
+        onStarted: () => startedWithGate.push(Atomics.load(gate, 0)),
         parties: [{ party: 'driverRaiser', args }, { party: 'driverRaiser', args, holdStart: hold }],
       });
       expect(results).toEqual([{ raises: 0 }, { raises: 0 }]);
+      expect(startedWithGate).toEqual([1]); // onStarted: once, and only after the late party started
       expect(Atomics.load(gate, 0)).toBe(1); // the held party really waited for the release
     } finally {
       clearTimeout(release);
