@@ -4,18 +4,17 @@
 // the protocol.
 import {
   BH_STOP, BH_PORTS, BH_STREAMS, BH_PUBLISH, BH_SEND_FIRST, BH_RECV_FIRST, BH_VIRQ, BH_LATE, BH_PROGRESS,
-  BH_WAITERS, BH_ECHOES, BP_STREAMS, BP_STREAM_BYTES, SS_SENT, SS_CURSOR, SS_SEEN, SR_EXPECT, SR_COUNT,
+  BH_WAITERS, BH_ECHOES, SS_SENT, SS_CURSOR, SS_SEEN, SR_EXPECT, SR_COUNT,
   SP_DELIVERED, SQ_SENT, BENCH_MODE_VIRQ,
 } from '../../../assembly/bench/layout.ts';
 import { EVTCHNOP_send } from '../../../assembly/shared/evtchn-abi.ts';
 import { EPORT_PORT } from '../../../assembly/shared/evtchn-structs.ts';
 import type { BenchPage } from '../page.ts';
-import { publishAllDelivered, publishDelivered } from '../roles/window.ts';
+import { publishAllDelivered, publishDelivered, backlog, sw } from '../roles/window.ts';
 import type { JsXen } from './xen.ts';
 import { type JsGuest, VB_IDLE, VB_LATE } from './guest.ts';
 
 const W = (byte: number) => byte >> 2;
-const sw = (s: number, f: number) => W(BP_STREAMS + s * BP_STREAM_BYTES + f);
 
 export class JsBenchLoops {
   private readonly p: Int32Array;
@@ -96,12 +95,12 @@ export class JsBenchLoops {
     publishAllDelivered(this.p);
   }
 
+  private everyStream: number[] | undefined;
+
+  /** The backlog over every stream of the page (this receiver takes them all). */
   private backlog(): number {
-    const p = this.p;
-    const streams = p[W(BH_STREAMS)];
-    let b = 0;
-    for (let s = 0; s < streams; s++) b += Atomics.load(p, sw(s, SQ_SENT)) - p[sw(s, SR_COUNT)];
-    return b;
+    this.everyStream ??= Array.from({ length: this.p[W(BH_STREAMS)] }, (_, s) => s);
+    return backlog(this.p, this.everyStream);
   }
 
   private account(port: number, n: number, mask: number): void {

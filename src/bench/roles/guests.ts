@@ -12,10 +12,10 @@ import { Guest } from '../../guest/guest.ts';
 import { guestLayout } from '../../guest/layout.ts';
 import { DrainWatch } from './drain.ts';
 import { receiveLoop } from './streams.ts';
-import { StreamWindow, publishDelivered } from './window.ts';
+import { StreamWindow, publishDelivered, backlog, sw } from './window.ts';
 import { settlePingPong } from './pingpong.ts';
 import { histogram, recorderOf, encode, DRAIN_LIMIT_NS, LostEventsError, type RoleContext, type RoleResult } from './context.ts';
-import { BP_STREAMS, BP_STREAM_BYTES, SR_COUNT, SP_DELIVERED, SQ_SENT } from '../../../assembly/bench/layout.ts';
+import { SR_COUNT, SP_DELIVERED } from '../../../assembly/bench/layout.ts';
 
 /** The handler name every receiving port of a guest cell is bound to in its domain's driver table. */
 export const GUEST_HANDLER = 'event';
@@ -42,14 +42,12 @@ function vcpuOf(ctx: RoleContext, a: VcpuArgs): Guest {
   return guest;
 }
 
-const countWord = (s: number) => (BP_STREAMS + s * BP_STREAM_BYTES + SR_COUNT) >> 2;
-const publishedWord = (s: number) => (BP_STREAMS + s * BP_STREAM_BYTES + SP_DELIVERED) >> 2;
 
 /** Publish the delivered counts of this receiver's streams that moved since their last publish. */
 function publishMine(p: Int32Array, streams: number[]): void {
   for (const s of streams) {
-    const c = Atomics.load(p, countWord(s));
-    if (Atomics.load(p, publishedWord(s)) !== c) publishDelivered(p, s, c);
+    const c = Atomics.load(p, sw(s, SR_COUNT));
+    if (Atomics.load(p, sw(s, SP_DELIVERED)) !== c) publishDelivered(p, s, c);
   }
 }
 
@@ -95,22 +93,16 @@ export interface GuestReceiverArgs extends VcpuArgs {
   holdoffSpins?: number;
 }
 
-const sentWord = (s: number) => (BP_STREAMS + s * BP_STREAM_BYTES + SQ_SENT) >> 2;
-
 /**
  * Interrupt moderation of a receiving guest vCPU (assembly/bench/stream.ts
  * benchReceive does the same for the data plane's receiver): before taking
- * the next upcall, wait until the senders' published counts show `holdoff`
- * events queued on its streams, or `spins` rounds pass. Without it a
- * receiver faster than its sender takes each event as soon as it is linked
- * and both fight over the same event-word cache lines.
+ * the next upcall, wait until `holdoff` events are queued on its streams, or
+ * `spins` rounds pass. Without it a receiver faster than its sender takes
+ * each event as soon as it is linked and both fight over the same event-word
+ * cache lines.
  */
 function holdOff(p: Int32Array, streams: number[], holdoff: number, spins: number): void {
-  for (let i = 0; i < spins; i++) {
-    let backlog = 0;
-    for (const s of streams) backlog += Atomics.load(p, sentWord(s)) - p[countWord(s)];
-    if (backlog >= holdoff) return;
-  }
+  for (let i = 0; i < spins && backlog(p, streams) < holdoff; i++);
 }
 
 /** The handler's accounting: one event of the page's stream `port + offset` (a violation is recorded on the page). */

@@ -9,7 +9,18 @@ import {
 import type { BenchPage } from '../page.ts';
 
 const W = (byte: number) => byte >> 2;
-const sw = (s: number, f: number) => W(BP_STREAMS + s * BP_STREAM_BYTES + f);
+/** The word index of field `f` of stream `s` on the page. */
+export const sw = (s: number, f: number) => W(BP_STREAMS + s * BP_STREAM_BYTES + f);
+
+/**
+ * Interrupt moderation's measure: the events the senders have published as
+ * sent on `streams` that this receiver has not yet counted.
+ */
+export function backlog(p: Int32Array, streams: readonly number[]): number {
+  let b = 0;
+  for (const s of streams) b += Atomics.load(p, sw(s, SQ_SENT)) - p[sw(s, SR_COUNT)];
+  return b;
+}
 
 /** Receiver side: make stream `s`'s delivered count `c` visible and wake any sender parked on progress. */
 export function publishDelivered(p: Int32Array, s: number, c: number): void {
