@@ -111,4 +111,4 @@ export const C_PRIORITY = L2 ? 16 : 12;          // u32 0..15
 export const C_FIFO_LASTQ = L2 ? 20 : 16;        // u32 prio | vcpu << 8, read and written as one unit
 export const C_REMOTE_DOM = L2 ? 24 : 20;        // u32
 export const C_REMOTE_PORT = L2 ? 28 : 24;       // u32 (interdomain peer port, or VIRQ number)
-export const C_INFLIGHT = L2 ? 32 : 32;          // i32 Xen-consumer callbacks in flight on this (Xen-owned) channel; bit 31: a closer waits (I23)
+export const C_INFLIGHT = 32;                    // (both layouts) i32 Xen-consumer callbacks in flight on this (Xen-owned) channel; bit 31: a closer waits (I23)

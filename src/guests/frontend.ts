@@ -6,9 +6,9 @@ import type { Guest } from '../guest/guest.ts';
 import { MonitorClient, ConsoleClient } from '../consumers/clients.ts';
 import { DemoGuest, VIRQ_TIMER } from './demo-common.ts';
 import { FANIN_PORTS, S_PING_PORT, S_FANIN_PORT, F_PING, F_PONG, T_PING, T_PONG, F_FANIN, T_FANIN } from './demo-shared.ts';
+import { MONITOR_EVERY } from './demo-split-ring.ts';
 
 const BACKEND = 2;
-const MONITOR_EVERY = 256; // pongs between two monitor requests
 let d: DemoGuest;
 let pingPort = 0;
 let bindRaisePending = false;

@@ -164,7 +164,9 @@ export class DataPlane {
   fifoNumEvtchns(dom: number): number { return this.domainField(dom, this.layout.D_FIFO_NUM_EVTCHNS); }
 
   /** setLink calls that made `attempts` cmpxchg attempts (bucket LINK_TRIES_BUCKETS - 1: that many or more), I10. */
-  linkTries(dom: number, attempts: number): number { return this.domainField(dom, this.layout.D_STAT_LINK_TRIES + 4 * attempts); }
+  linkTries(dom: number, attempts: number): number {
+    return this.domainField(dom, this.layout.D_STAT_LINK_TRIES + 4 * Math.min(Math.max(0, attempts), LINK_TRIES_BUCKETS - 1));
+  }
   /** setLink calls that reached the bound and gave up (spec §9.6). */
   linkGaveUp(dom: number): number { return this.domainField(dom, this.layout.D_STAT_LINK_GAVE_UP); }
   /** FIFO raises dropped after SET_PENDING_LOCK_ATTEMPTS queue changes inside them (Xen's lock_old_queue, spec §9.5). */

@@ -92,7 +92,7 @@ export function sizeDomain(d: DomainConfig, layout: PrivateLayout): DomainSizes 
  * Validate one domain's configuration and fill in its defaults (ConfigError
  * naming the bad value). Needs no wasm module: the reference model uses it.
  */
-export function domainSettings(d: DomainConfig): DomainSettings {
+function domainSettings(d: DomainConfig): DomainSettings {
   if (!isInt(d.domid) || d.domid < 0 || d.domid >= MAX_DOMAINS) {
     throw new ConfigError(`domain id ${d.domid} is out of range: use an integer 0..${MAX_DOMAINS - 1}`);
   }
