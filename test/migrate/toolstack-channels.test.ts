@@ -15,6 +15,7 @@ import { R_REQ_PROD, R_REQS, RING_SLOTS } from '../../src/consumers/monitor-ring
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import { EINVAL } from '../../assembly/shared/errno.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
+import { thrown } from '../errors/expect-typed.ts';
 
 const consumers = [{ name: 'monitor', module: 'monitor' }, { name: 'console', module: 'console' }];
 
@@ -114,8 +115,9 @@ describe('toolstack channels across save and restore (I56)', () => {
     try {
       const ring = new Uint32Array(hv.machine.dp.memory.buffer, hv.machine.dp.x.addrGfn(1, s.conGfn) >>> 0, 3);
       const before = ring.slice();
-      expect(() => hv.console.attachRing(1, s.conGfn, s.conPort)).toThrow(EvtchnError);
-      try { hv.console.attachRing(1, s.conGfn, s.conPort); } catch (e) { expect((e as EvtchnError).errno).toBe(EINVAL); }
+      const e = thrown(() => hv.console.attachRing(1, s.conGfn, s.conPort));
+      expect(e).toBeInstanceOf(EvtchnError);
+      expect((e as EvtchnError).errno).toBe(EINVAL);
       expect(ring.slice()).toEqual(before);
       expect(hv.domain(1).status(s.conPort).status).toBe('closed');
     } finally {
