@@ -2,6 +2,8 @@
 // prints a figure the target would judge otherwise.
 import { describe, it, expect } from 'vitest';
 import { ratio, rate, judgedRatio, judgedRate } from '../../src/bench/format.ts';
+import { targetsTable } from '../../src/bench/markdown.ts';
+import type { BenchReport, BenchResult } from '../../src/bench/bench.ts';
 
 describe('judgedRatio', () => {
   const atLeastHalf = (x: number) => x >= 0.5;
@@ -29,5 +31,15 @@ describe('judgedRate', () => {
   it('shows the digits that keep a missed target from reading as met', () => {
     expect(judgedRate(14.962e6, atLeast15M)).toBe('14.96 M');
     expect(judgedRate(14.9996e6, atLeast15M)).toBe('14.9996 M');
+  });
+});
+
+describe('targetsTable', () => {
+  it('a target whose baseline was not measured says so, never "missed"', () => {
+    const one = { workload: 'fifo-1to1', impl: 'wasmxen', params: {}, events_per_s: 16e6, vs: {}, contended: false } as unknown as BenchResult;
+    const t = targetsTable({ results: [one] } as unknown as BenchReport);
+    expect(t).toContain('| `fifo-1to1` ≥ 20× postMessage | – | not measured |');
+    expect(t).toContain('| `fifo-1to1` ≥ 2× the JS reference | – | not measured |');
+    expect(t).toContain('| `fifo-1to1` ≥ 15 M events/s | 16.0 M/s | met |');
   });
 });
