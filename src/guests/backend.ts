@@ -13,7 +13,7 @@ const faninIndex = new Map<number, number>();
 export const handlers = (_g: Guest) => ({
   ping: () => {
     d.delivered(F_PING, T_PING);
-    d.send(F_PONG, T_PONG, pingPort);
+    d.send(F_PONG, pingPort, T_PONG);
   },
   fanin: (port: number) => {
     const i = faninIndex.get(port);

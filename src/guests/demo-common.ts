@@ -47,12 +47,12 @@ export class DemoGuest {
   /**
    * Unless the run is quiescing: stamp the send time in `tIndex` (if ≥ 0) or
    * `produce` (a request put in a ring), count one event of `flow` sent, and
-   * send on `port` (a port, or a reader of the ring word that holds it).
+   * send on `port`.
    * S_SENDING brackets the quiesce check and the send (the scenario's Dekker
    * pair with S_QUIESCE), so the main thread knows when no send can start any
    * more. Returns false when quiescing (nothing produced, nothing sent).
    */
-  sendCounted(flow: number, port: number | (() => number), tIndex: number, produce?: () => void): boolean {
+  sendCounted(flow: number, port: number, tIndex: number, produce?: () => void): boolean {
     const i32 = this.v.i32;
     Atomics.add(i32, S_SENDING, 1);
     try {
@@ -60,7 +60,7 @@ export class DemoGuest {
       if (tIndex >= 0) Atomics.store(this.v.t, tIndex, monotonicNs());
       produce?.();
       Atomics.add(i32, sentOf(flow), 1);
-      this.g.send(typeof port === 'number' ? port : port());
+      this.g.send(port);
       return true;
     } finally {
       Atomics.sub(i32, S_SENDING, 1);
@@ -68,7 +68,7 @@ export class DemoGuest {
   }
 
   /** Send on `port` as an event of `flow` stamped in `tIndex` (sendCounted); false when quiescing. */
-  send(flow: number, tIndex: number, port: number): boolean {
+  send(flow: number, port: number, tIndex: number): boolean {
     return this.sendCounted(flow, port, tIndex);
   }
 
@@ -123,7 +123,7 @@ export class DemoGuest {
 
   sendIpi(toVcpu: number): void {
     const to = this.slot * 2 + toVcpu;
-    this.send(F_IPI + 2 * to, T_IPI + to, Atomics.load(this.v.i32, S_IPI_PORT + to));
+    this.send(F_IPI + 2 * to, Atomics.load(this.v.i32, S_IPI_PORT + to), T_IPI + to);
   }
 
   onIpi(): void {

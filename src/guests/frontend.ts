@@ -24,7 +24,7 @@ export interface FrontendConfig {
 }
 
 function ping(): void {
-  d.send(F_PING, T_PING, pingPort);
+  d.send(F_PING, pingPort, T_PING);
 }
 
 export const handlers = (_g: Guest) => ({
@@ -72,7 +72,7 @@ export function main(g: Guest): void {
       ports.push(g.hc.bindInterdomain(BACKEND, remote)); // left masked: we only send on them
     }
     d.booted();
-    d.streamFanin((i) => !d.outstanding(F_FANIN + 2 * i) && d.send(F_FANIN + 2 * i, T_FANIN + i, ports[i]));
+    d.streamFanin((i) => !d.outstanding(F_FANIN + 2 * i) && d.send(F_FANIN + 2 * i, ports[i], T_FANIN + i));
   }
 }
 
