@@ -20,7 +20,7 @@ import { LiveLatency, liveLatencyWords, DEMO_SHARED_BYTES_WITH_LIVE, type LivePe
 import { FlowSample, flowTotals, exactlyOnce, sum } from './flow-sample.ts';
 import { RunClock } from './run-clock.ts';
 import { allBooted, awaitBoot, quiesceAndDrain } from './run-phases.ts';
-import { latencyNs, rateBetween, type RunReport } from './run-report.ts';
+import { latencyNs, rateBetween, consoleLines, type RunReport } from './run-report.ts';
 import { toolstackPorts, openToolstackChannels, TOOLSTACK_CONSUMERS } from './toolstack-channels.ts';
 
 /** Longest run: the wrapping counters are widened by sampling (src/util/wide-counter.ts), so only Node's timers bound it. */
@@ -140,14 +140,6 @@ export async function runDefaultScenario(opts: DefaultScenarioOptions): Promise<
     console: consoleLines(consoleText),
     ...(saved ? { save: saved } : {}),
   };
-}
-
-/** The console's bytes (UTF-8, in the order drained) as its non-empty lines. */
-export function consoleLines(chunks: Uint8Array[]): string[] {
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) { all.set(c, at); at += c.length; }
-  return new TextDecoder().decode(all).split('\n').filter((l) => l.length > 0);
 }
 
 /** hv.saveTo domain 1 and hand the image to `save.write`: paused only while the image is copied out of its memory. */

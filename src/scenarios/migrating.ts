@@ -37,8 +37,8 @@ import {
 } from './toolstack-channels.ts';
 import { RunClock } from './run-clock.ts';
 import { awaitBoot, quiesceAndDrain } from './run-phases.ts';
-import { latencyNs, rateBetween, type MigrationReport, type RunReport } from './run-report.ts';
-import { consoleLines, type RunProgress } from './default.ts';
+import { latencyNs, rateBetween, consoleLines, type MigrationReport, type RunReport } from './run-report.ts';
+import type { RunProgress } from './default.ts';
 
 export interface MigratingScenarioOptions {
   seconds: number;

@@ -117,3 +117,11 @@ function formatMigration(m: MigrationReport, n: (x: number) => number | string):
   return `${head}\n          source copy destroyed; on the target a fresh backend took over${t ? `: ${n(t.delivered)} events delivered there, ${n(t.ipis)} IPIs and ${n(t.timer_ticks)} timer ticks of domain 1 after the move` : ''}` +
     (t ? `\n          its console and monitor carried on at the same ports: ${n(t.console_bytes)} console bytes and ${n(t.monitor_requests)} monitor requests there` : '');
 }
+
+/** The console's bytes (UTF-8, in the order drained) as its non-empty lines. */
+export function consoleLines(chunks: Uint8Array[]): string[] {
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) { all.set(c, at); at += c.length; }
+  return new TextDecoder().decode(all).split('\n').filter((l) => l.length > 0);
+}
