@@ -5,7 +5,7 @@
 import type { DataPlane } from '../wasm/data-plane.ts';
 import { ConfigError, EvtchnError } from '../errors.ts';
 import {
-  RING_MAGIC, RING_POISON, R_MAGIC, M_LOCK, M_COUNT, M_ENTRIES, M_ENTRY_WORDS,
+  RING_MAGIC, RING_POISON, R_MAGIC, M_LOCK, M_COUNT, entryBase, findEntry, ME_DOM, ME_PORT, ME_GFN, ME_FLAGS,
   M_MAX_ENTRIES, ME_LIVE, ME_CLOSED, M_CALLS, M_ANSWERED, M_LATE_STARTS, M_POISON_HITS, lockWord, unlockWord,
 } from './monitor-ring.ts';
 import { CONSOLE_MAGIC, C_RING_MAGIC, CS_OUT_W, CS_OUT_R, CS_OUT_DATA, CS_OUT_BYTES } from './console-ring.ts';
@@ -50,7 +50,8 @@ export class ConsumerHost {
 
   /**
    * Make a channel with `make` and record it for the callbacks, under the
-   * consumer's lock (taken before the event lock, as close does); a full
+   * consumer's lock (taken before the event lock, as close does: I23's lock
+   * order); a full
    * table is refused before the channel is made.
    */
   private track(dom: number, ringGfn: number, make: () => number): number {
@@ -58,16 +59,16 @@ export class ConsumerHost {
     try {
       let i = 0;
       const n = Atomics.load(this.s, M_COUNT);
-      for (; i < n; i++) if (!(Atomics.load(this.s, M_ENTRIES + i * M_ENTRY_WORDS + 3) & ME_LIVE)) break;
+      for (; i < n; i++) if (!(Atomics.load(this.s, entryBase(i) + ME_FLAGS) & ME_LIVE)) break;
       if (i >= M_MAX_ENTRIES) {
         throw new ConfigError(`${this.name}: at most ${M_MAX_ENTRIES} open channels: close one (a destroyed domain's close with it) before opening another`);
       }
       const port = make();
-      const b = M_ENTRIES + i * M_ENTRY_WORDS;
-      Atomics.store(this.s, b, dom);
-      Atomics.store(this.s, b + 1, port);
-      Atomics.store(this.s, b + 2, ringGfn);
-      Atomics.store(this.s, b + 3, ME_LIVE);
+      const b = entryBase(i);
+      Atomics.store(this.s, b + ME_DOM, dom);
+      Atomics.store(this.s, b + ME_PORT, port);
+      Atomics.store(this.s, b + ME_GFN, ringGfn);
+      Atomics.store(this.s, b + ME_FLAGS, ME_LIVE);
       if (i === n) Atomics.store(this.s, M_COUNT, n + 1);
       return port;
     } finally {
@@ -92,7 +93,7 @@ export class ConsumerHost {
     }
     if (rc < 0) throw new EvtchnError(`free_xen_event_channel(${this.name})`, -rc, dom, port);
     this.dp.x.evtchnFreeXenEnd(dom, port);
-    if (e >= 0) Atomics.store(this.s, e + 3, ME_CLOSED);
+    if (e >= 0) Atomics.store(this.s, e + ME_FLAGS, ME_CLOSED);
   }
 
   /**
@@ -106,9 +107,9 @@ export class ConsumerHost {
     lockWord(this.s, M_LOCK);
     try {
       for (let i = 0, n = Atomics.load(this.s, M_COUNT); i < n; i++) {
-        const b = M_ENTRIES + i * M_ENTRY_WORDS;
-        if (Atomics.load(this.s, b) === dom && (Atomics.load(this.s, b + 3) & ME_LIVE)) {
-          Atomics.store(this.s, b + 3, ME_CLOSED);
+        const b = entryBase(i);
+        if (Atomics.load(this.s, b + ME_DOM) === dom && (Atomics.load(this.s, b + ME_FLAGS) & ME_LIVE)) {
+          Atomics.store(this.s, b + ME_FLAGS, ME_CLOSED);
           dropped++;
         }
       }
@@ -119,11 +120,7 @@ export class ConsumerHost {
   }
 
   protected entry(dom: number, port: number): number {
-    for (let i = 0, n = Atomics.load(this.s, M_COUNT); i < n; i++) {
-      const b = M_ENTRIES + i * M_ENTRY_WORDS;
-      if (Atomics.load(this.s, b) === dom && Atomics.load(this.s, b + 1) === port && (Atomics.load(this.s, b + 3) & ME_LIVE)) return b;
-    }
-    return -1;
+    return findEntry(this.s, dom, port, ME_LIVE);
   }
 
   protected ringOf(dom: number, ringGfn: number, words = PAGE_SIZE / 4): Uint32Array {
@@ -163,7 +160,7 @@ export class MonitorHost extends ConsumerHost {
   /** Close the channel, then free the ring: the page is poisoned (a late callback would notice). */
   closeRing(dom: number, port: number): void {
     const e = this.entry(dom, port);
-    const ringGfn = e >= 0 ? Atomics.load(this.s, e + 2) : -1;
+    const ringGfn = e >= 0 ? Atomics.load(this.s, e + ME_GFN) : -1;
     this.close(dom, port);
     if (ringGfn >= 0) this.ringOf(dom, ringGfn).fill(RING_POISON);
   }

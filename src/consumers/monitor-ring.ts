@@ -23,6 +23,24 @@ export const M_ENTRY_WORDS = 4;
 export const M_MAX_ENTRIES = 16;
 export const ME_LIVE = 1;       // entry flags: channel open
 export const ME_CLOSED = 2;     //   close (with its drain) has returned
+// the words of an entry (the channel table at M_ENTRIES, M_ENTRY_WORDS each)
+export const ME_DOM = 0;
+export const ME_PORT = 1;
+export const ME_GFN = 2;        // the ring's gfn in the domain
+export const ME_FLAGS = 3;
+
+/** The base word of entry `i` of the channel table (add ME_*). */
+export const entryBase = (i: number) => M_ENTRIES + i * M_ENTRY_WORDS;
+
+/** The base word of the first entry for (dom, port) whose flags have a bit of `flags` (0: any flags); -1 if none. */
+export function findEntry(s: Int32Array, dom: number, port: number, flags = 0): number {
+  for (let i = 0, n = Atomics.load(s, M_COUNT); i < n; i++) {
+    const b = entryBase(i);
+    if (Atomics.load(s, b + ME_DOM) === dom && Atomics.load(s, b + ME_PORT) === port
+      && (flags === 0 || (Atomics.load(s, b + ME_FLAGS) & flags) !== 0)) return b;
+  }
+  return -1;
+}
 export const M_CALLS = 70;        // callbacks run
 export const M_ANSWERED = 71;     // requests answered
 export const M_LATE_STARTS = 72;  // callbacks that started after their channel's close returned (must stay 0)

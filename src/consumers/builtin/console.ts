@@ -3,7 +3,7 @@
 // Bytes that do not fit in the host ring are dropped (counted by the shell
 // as the gap between the positions): a console never blocks a vCPU.
 import type { XenConsumer } from '../types.ts';
-import { M_LOCK, M_COUNT, M_ENTRIES, M_ENTRY_WORDS, lockWord, unlockWord } from '../monitor-ring.ts';
+import { M_LOCK, findEntry, ME_GFN, lockWord, unlockWord } from '../monitor-ring.ts';
 import {
   CONSOLE_MAGIC, C_RING_MAGIC, C_RING_PROD, C_RING_CONS, C_RING_DATA, CONSOLE_DATA_BYTES, CS_OUT_W, CS_OUT_R,
   CS_OUT_DATA, CS_OUT_BYTES, CONSOLE_STATE_BYTES,
@@ -15,13 +15,9 @@ const consoleConsumer: XenConsumer = {
   notify(ctx, call) {
     const s = new Int32Array(ctx.state, 0, 128);
     const out = new Uint8Array(ctx.state, CS_OUT_DATA, CS_OUT_BYTES);
-    let e = -1;
-    for (let i = 0, n = Atomics.load(s, M_COUNT); i < n; i++) {
-      const b = M_ENTRIES + i * M_ENTRY_WORDS;
-      if (Atomics.load(s, b) === call.dom && Atomics.load(s, b + 1) === call.port) { e = b; break; }
-    }
+    const e = findEntry(s, call.dom, call.port);
     if (e < 0) return;
-    const base = ctx.dp.x.addrGfn(call.dom, Atomics.load(s, e + 2)) >>> 0;
+    const base = ctx.dp.x.addrGfn(call.dom, Atomics.load(s, e + ME_GFN)) >>> 0;
     const ring = new Uint32Array(ctx.dp.memory.buffer, base, 3);
     const data = new Uint8Array(ctx.dp.memory.buffer, base + C_RING_DATA, CONSOLE_DATA_BYTES);
     lockWord(s, M_LOCK);

@@ -4,8 +4,8 @@
 // callback starting after close returned or finding its ring freed.
 import type { XenConsumer } from '../types.ts';
 import {
-  RING_MAGIC, R_MAGIC, R_REQ_PROD, R_REQ_CONS, R_RSP_PROD, R_REQS, R_RSPS, RING_SLOTS, M_LOCK, M_COUNT,
-  M_ENTRIES, M_ENTRY_WORDS, ME_CLOSED, M_CALLS, M_ANSWERED, M_LATE_STARTS, M_POISON_HITS, MONITOR_STATE_WORDS,
+  RING_MAGIC, R_MAGIC, R_REQ_PROD, R_REQ_CONS, R_RSP_PROD, R_REQS, R_RSPS, RING_SLOTS, M_LOCK,
+  findEntry, ME_GFN, ME_FLAGS, ME_CLOSED, M_CALLS, M_ANSWERED, M_LATE_STARTS, M_POISON_HITS, MONITOR_STATE_WORDS,
   monitorAnswer, lockWord, unlockWord,
 } from '../monitor-ring.ts';
 
@@ -15,14 +15,10 @@ const monitor: XenConsumer = {
   notify(ctx, call) {
     const s = new Int32Array(ctx.state);
     Atomics.add(s, M_CALLS, 1);
-    let e = -1;
-    for (let i = 0, n = Atomics.load(s, M_COUNT); i < n; i++) {
-      const b = M_ENTRIES + i * M_ENTRY_WORDS;
-      if (Atomics.load(s, b) === call.dom && Atomics.load(s, b + 1) === call.port) { e = b; break; }
-    }
+    const e = findEntry(s, call.dom, call.port);
     if (e < 0) return; // not ours (never opened): nothing to touch
-    if (Atomics.load(s, e + 3) & ME_CLOSED) Atomics.add(s, M_LATE_STARTS, 1);
-    const ring = new Uint32Array(ctx.dp.memory.buffer, ctx.dp.x.addrGfn(call.dom, Atomics.load(s, e + 2)) >>> 0, 1024);
+    if (Atomics.load(s, e + ME_FLAGS) & ME_CLOSED) Atomics.add(s, M_LATE_STARTS, 1);
+    const ring = new Uint32Array(ctx.dp.memory.buffer, ctx.dp.x.addrGfn(call.dom, Atomics.load(s, e + ME_GFN)) >>> 0, 1024);
     lockWord(s, M_LOCK);
     try {
       if (Atomics.load(ring, R_MAGIC) !== RING_MAGIC) {
