@@ -117,6 +117,17 @@ export class DataPlane {
     return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + this.layout.V_KICK);
   }
 
+  /** Int32 index of vCPU `vcpu`'s V_BLOCKED word (tests that stage a sleep, I3). */
+  vcpuBlockedIndex(dom: number, vcpu: number): number { return ((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + this.layout.V_BLOCKED) >> 2; }
+  /** Int32 index of vCPU `vcpu`'s V_NOTIFIED word: the kick its last raiser notified (I3). */
+  vcpuNotifiedIndex(dom: number, vcpu: number): number { return ((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + this.layout.V_NOTIFIED) >> 2; }
+
+  /** Channel `port`'s lock word (I4: diagnostics). */
+  channelLockWord(dom: number, port: number): number { return this.load32((this.x.addrChannelRecord(dom, port) >>> 0) + this.layout.C_LOCK); }
+  /** The domain's event lock and ABI lock words (diagnostics). */
+  eventLockWord(dom: number): number { return this.domainField(dom, this.layout.D_EVENT_LOCK); }
+  abiLockWord(dom: number): number { return this.domainField(dom, this.layout.D_ABI_LOCK); }
+
   notifyVcpu(dom: number, port: number): number {
     return this.load32((this.x.addrChannelRecord(dom, port) >>> 0) + this.layout.C_NOTIFY_VCPU);
   }
@@ -138,7 +149,7 @@ export class DataPlane {
 
   // ------------------------------------------------------------ domain views
   /** The domain header word at `off`, an offset of this build's layout (`dp.layout.D_*`). */
-  domainField(dom: number, off: number): number {
+  private domainField(dom: number, off: number): number {
     return this.load32((this.x.addrDomainPriv(dom) >>> 0) + off);
   }
 
@@ -153,7 +164,7 @@ export class DataPlane {
   /** Bit v: vCPU v is blocked in SCHEDOP_poll (D_POLL_MASK). */
   pollMask(dom: number): number { return this.domainField(dom, this.layout.D_POLL_MASK); }
   /** Int32Array index of a domain header word (`dp.layout.D_*`), for Atomics.wait / waitAsync on it. */
-  domainWordIndex(dom: number, off: number): number { return ((this.x.addrDomainPriv(dom) >>> 0) + off) >> 2; }
+  private domainWordIndex(dom: number, off: number): number { return ((this.x.addrDomainPriv(dom) >>> 0) + off) >> 2; }
   /** Int32Array index of D_FLAGS, the futex parked vCPUs sleep on (I28). */
   domainFlagsIndex(dom: number): number { return this.domainWordIndex(dom, this.layout.D_FLAGS); }
   /** Int32Array index of D_PARKED, for waiting until a vCPU parks (I28). */

@@ -15,9 +15,7 @@ const LATE = 0, LOST = 2;
 function setup() {
   const m = fifoMachine({ domains: [{ domid: 1, vcpus: 1, maxPort: 1023 }] });
   const { x } = m.dp;
-  const rec = x.addrVcpuRecord(1, 0) >>> 0;
-  const word = (off: number) => (rec + off) >> 2;
-  return { m, x, i32: m.dp.i32, kick: (x.addrVcpuKick(1, 0) >>> 0) >> 2, notified: word(m.dp.layout.V_NOTIFIED), blocked: word(m.dp.layout.V_BLOCKED) };
+  return { m, x, i32: m.dp.i32, kick: (x.addrVcpuKick(1, 0) >>> 0) >> 2, notified: m.dp.vcpuNotifiedIndex(1, 0), blocked: m.dp.vcpuBlockedIndex(1, 0) };
 }
 
 describe('lost wake-up judgement (VB_LATE, I3)', () => {

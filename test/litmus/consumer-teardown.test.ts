@@ -30,8 +30,8 @@ async function teardown(build: WasmBuild, cycles: number, inject = 0, noise = fa
   const results = await runParties({
     module: m.module, memory: m.memory, ctl, timeoutMs: 60_000 * stressScale(), stallMs: 5_000,
     dump: () => `cycles ${ctl.load(X_CYCLES)} calls ${s[M_CALLS]} late starts ${s[M_LATE_STARTS]} poison hits ${s[M_POISON_HITS]} `
-      + `port ${ctl.load(X_PORT)}; channels: ${[1, 2, 3, 4].map((p) => JSON.stringify({ p, ...m.dp.channel(1, p), inflight: m.dp.load32((m.dp.x.addrChannelInflight(1, p) >>> 0)), lock: (m.dp.load32((m.dp.x.addrChannelRecord(1, p) >>> 0) + m.dp.layout.C_LOCK) >>> 0).toString(16) })).join(' ')}`
-      + ` event lock ${(m.dp.load32((m.dp.x.addrDomainPriv(1) >>> 0) + m.dp.layout.D_EVENT_LOCK) >>> 0).toString(16)} abi lock ${(m.dp.load32((m.dp.x.addrDomainPriv(1) >>> 0) + m.dp.layout.D_ABI_LOCK) >>> 0).toString(16)}`
+      + `port ${ctl.load(X_PORT)}; channels: ${[1, 2, 3, 4].map((p) => JSON.stringify({ p, ...m.dp.channel(1, p), inflight: m.dp.load32((m.dp.x.addrChannelInflight(1, p) >>> 0)), lock: (m.dp.channelLockWord(1, p) >>> 0).toString(16) })).join(' ')}`
+      + ` event lock ${(m.dp.eventLockWord(1) >>> 0).toString(16)} abi lock ${(m.dp.abiLockWord(1) >>> 0).toString(16)}`
       + ` monitor lock ${s[0]}`,
     parties: [
       { party: 'consumerCloser', args },
