@@ -16,6 +16,9 @@
 // (upstream Xen's model: callbacks validate their own state).
 
 import { G_XEN_CONSUMERS, NR_XEN_CONSUMERS, G_CONSUMER_NODRAIN, CF_CONSUMER_SHIFT } from "../shared/layout";
+
+/** The registration word of consumer slot `slot` (< NR_XEN_CONSUMERS): its id, 0 when free. */
+@inline function addrConsumerSlot(slot: u32): usize { return <usize>G_XEN_CONSUMERS + (<usize>slot << 2); }
 import { C_INFLIGHT } from "../shared/private-layout";
 import { ENOSPC, ENOENT, EINVAL, ESRCH, EBUSY } from "../shared/errno";
 import { ECS_UNBOUND, ECS_INTERDOMAIN } from "../shared/evtchn-abi";
@@ -47,7 +50,7 @@ const DRAIN_SPINS = 2000;
 export function xenConsumerRegister(id: u32, drain: bool): i32 {
   if (id == 0) return -EINVAL;
   for (let s: u32 = 0; s < <u32>NR_XEN_CONSUMERS; s++) {
-    let a = <usize>G_XEN_CONSUMERS + (<usize>s << 2);
+    let a = addrConsumerSlot(s);
     let cur = atomic.load<u32>(a);
     if (cur == 0) cur = atomic.cmpxchg<u32>(a, 0, id);
     if (cur == 0 || cur == id) {
@@ -78,7 +81,7 @@ export function evtchnAllocUnboundXen(ld: u32, lvcpu: u32, remoteDom: u32, slot:
 /** The checks alloc_unbound_xen and the attach share: 0, -ENOENT (no such vCPU) or -EINVAL (an unregistered slot). */
 function checkXenOwner(ld: u32, lvcpu: u32, slot: u32): i32 {
   if (lvcpu >= loadNrVcpus(ld)) return -ENOENT;
-  if (slot >= <u32>NR_XEN_CONSUMERS || atomic.load<u32>(<usize>G_XEN_CONSUMERS + (<usize>slot << 2)) == 0) return -EINVAL;
+  if (slot >= <u32>NR_XEN_CONSUMERS || atomic.load<u32>(addrConsumerSlot(slot)) == 0) return -EINVAL;
   return 0;
 }
 
