@@ -81,10 +81,14 @@ export type DomainSettings = Omit<DomainSizes, 'privBytes'>;
 
 /** Validate one domain's configuration and size its two regions for `layout` (ConfigError naming the bad value). */
 export function sizeDomain(d: DomainConfig, layout: PrivateLayout): DomainSizes {
-  const s = domainSettings(d);
+  return sizeSettings(domainSettings(d), layout);
+}
+
+/** Size a validated domain's two regions for `layout`. */
+function sizeSettings(s: DomainSettings, layout: PrivateLayout): DomainSizes {
   // channel table, then the p2m table (a byte per frame, 4-aligned) and the log-dirty bitmap
   // (a bit per frame, u32 words): assembly/mm/p2m.ts (p2mInit) places them the same way
-  const p2mBytes = roundUp(d.frames, 4) + Math.ceil(d.frames / 32) * 4;
+  const p2mBytes = roundUp(s.frames, 4) + Math.ceil(s.frames / 32) * 4;
   return { ...s, privBytes: roundUp(layout.D_CHANNELS + s.channelCapacity * layout.CHANNEL_BYTES + p2mBytes, PAGE_SIZE) };
 }
 
@@ -140,14 +144,15 @@ export function domainBytes(s: Pick<DomainSizes, 'frames' | 'privBytes'>): numbe
  * allocator, src/wasm/region-allocator.ts, hands out and takes back space).
  * The private regions are sized for `layout` (default: the release build's).
  */
-export function planMemory(domains: readonly DomainConfig[], spareBytes = 0, layout: PrivateLayout = defaultLayout()): MemoryPlan {
-  checkDomains(domains);
+export function planMemory(domains: readonly DomainConfig[], spareBytes = 0, layoutOf?: PrivateLayout): MemoryPlan {
+  const settings = checkDomains(domains); // validated once, before any wasm is compiled for the default layout
+  const layout = layoutOf ?? defaultLayout();
   let cursor = GLOBAL_BYTES;
   const regions: DomainRegion[] = [];
-  for (const d of domains) {
-    const sizes = sizeDomain(d, layout);
+  for (const s of settings) {
+    const sizes = sizeSettings(s, layout);
     const guestBase = cursor;
-    const privBase = guestBase + d.frames * PAGE_SIZE;
+    const privBase = guestBase + s.frames * PAGE_SIZE;
     cursor += domainBytes(sizes);
     regions.push({ ...sizes, guestBase, privBase });
   }
