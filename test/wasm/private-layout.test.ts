@@ -38,6 +38,9 @@ describe('the private-layout table (I54)', () => {
     const defined = [...readFileSync(join(root, 'assembly/shared/private-layout.ts'), 'utf8').matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
     expect([...PRIVATE_LAYOUT_NAMES].sort()).toEqual(defined.sort());
     for (const build of ['release', 'debug', 'stress', 'layout2'] as const) {
+      // the module's exported globals are exactly the table: nothing private is exported unnamed
+      const globals = WebAssembly.Module.exports(compileDataPlane(build)).filter((e) => e.kind === 'global').map((e) => e.name);
+      expect(globals.sort(), build).toEqual([...PRIVATE_LAYOUT_NAMES].sort());
       const L = layoutOf(build);
       for (const n of PRIVATE_LAYOUT_NAMES) expect(Number.isInteger(L[n]), `${build} ${n}`).toBe(true);
       expect(L.LAYOUT_VERSION, build).toBe(build === 'layout2' ? 2 : 1);
