@@ -163,6 +163,22 @@ const { Hypervisor, NoSuchDomainError, WasmxenError } = require('wasmxen');
       '[{"dom":3,"vcpu":0},{"dom":3,"vcpu":1}] 0\n');
   });
 
+  it('the layout-2 build loads from the installed package: a layout-1 image restores on it', () => {
+    writeFileSync(join(consumer, 'layout2.mjs'), `
+import { Hypervisor } from 'wasmxen';
+const src = await Hypervisor.create({ domains: [{ id: 1, vcpus: 1 }] });
+const image = await src.save(1);
+await src.shutdown();
+const { hv, domain } = await Hypervisor.restore(image, { build: 'layout2', domains: [{ id: 0, vcpus: 1 }], restore: { id: 1 } });
+console.log(src.machine.dp.layout.LAYOUT_VERSION, hv.machine.dp.layout.LAYOUT_VERSION, domain.id);
+await hv.shutdown();
+`);
+    const r = run(process.execPath, ['layout2.mjs'], consumer, 30_000);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('1 2 1\n');
+  });
+
   const consumerTs = `
 import { Hypervisor, HandlerError, VcpuCrashError, HypervisorClosedError, EvtchnError, EVTCHN_FIFO_MAX_QUEUES, type DomainSpec, type Binding } from 'wasmxen';
 import { runBench, type BenchReport } from 'wasmxen/bench';
