@@ -192,6 +192,7 @@ export const UNMASK_TAIL_OUTCOMES: OutcomeDef[] = [
   { id: 'link-unbounded', kind: 'forbidden', text: 'a LINK update made more than 1 + 4 cmpxchg attempts (I10)' },
 ];
 const UT_DONE = 0;
+const UT_FLIPPING = 1; // round + 1 once the guest has flipped the tail this round
 
 interface UnmaskTailState { link: LinkStats; before: number[]; tailPending: boolean; flips: number; hypercalls: number; tally: Map<number, number> }
 
@@ -222,6 +223,10 @@ export const unmaskTail: RoundDef<UnmaskTailArgs, UnmaskTailState> = {
     const a = env.args;
     const [q, p] = a.pairs[env.round % a.pairs.length];
     if (env.role === 1) {
+      // The raise starts only once the guest is flipping: the barrier releases
+      // a sleeping party late on a loaded machine, and a raise that finished
+      // before the guest's first flip races nothing (CI saw 0 busy-retry in 75k rounds).
+      while (!untilDone(env, UT_FLIPPING, env.round + 1) && !env.ctl.stopped) { /* the guest's first flip is a few µs away */ }
       raise(env, a.dom, 0, p, wordAddr(env, a.dom, p));
       env.ctl.store(sw(UT_DONE), env.round + 1);
       return;
@@ -230,7 +235,7 @@ export const unmaskTail: RoundDef<UnmaskTailArgs, UnmaskTailState> = {
     do {
       mask(env, a.dom, a.gsGfn, q, qw);
       if (unmask(env, a.dom, a.gsGfn, q, qw)) st.hypercalls++;
-      st.flips++;
+      if (st.flips++ === 0) env.ctl.store(sw(UT_FLIPPING), env.round + 1);
     } while (!untilDone(env, UT_DONE, env.round + 1) && !env.ctl.stopped && st.flips < 100_000);
   },
   check(st, env) {
