@@ -6,9 +6,8 @@
 // by chunks and iterations, never by the clock.
 import { describe, it, expect } from 'vitest';
 import { scenarioByName } from '../../src/stress/scenarios.ts';
-import { runScenario } from '../../src/stress/runner.ts';
 import { stressScale } from '../helpers/litmus.ts';
-import { SAFETY_SECONDS, SEED, summary, runUntilDecided } from './helpers.ts';
+import { SEED, summary, runUntilDecided, runUntilDetected } from './helpers.ts';
 
 describe(`wasmxen stress --scenario destroy (seed ${SEED}; WASMXEN_SEED overrides)`, () => {
   it('the interesting outcomes occur: a send raced the destroy and got the peer-closed result; DMA raced the device model letting go', async () => {
@@ -21,7 +20,7 @@ describe(`wasmxen stress --scenario destroy (seed ${SEED}; WASMXEN_SEED override
 
   it('no-drain (a Xen-owned channel freed without waiting for its callbacks) is caught here too', async () => {
     const bound = Math.round(20_000 * stressScale());
-    const r = await runScenario(scenarioByName('destroy')!, { seconds: SAFETY_SECONDS, iterations: bound, seed: SEED, inject: 'no-drain' });
+    const r = await runUntilDetected(scenarioByName('destroy')!, { inject: 'no-drain' }, bound);
     expect(r.failure?.outcome, `not detected within ${r.iterations} iterations: ${summary(r)}`).toBe('callback-after-destroy');
   }, 300_000);
 });

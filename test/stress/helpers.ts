@@ -53,3 +53,37 @@ export async function runUntilDecided(def: ScenarioDef, o: Omit<StressOptions, '
   console.log(`race evidence: ${def.name} [${o.build ?? 'stress'}${o.inject ? `, ${o.inject}` : ''}]: ${verdict} after ${acc.chunks} of ${MAX_CHUNKS} chunks (${acc.iterations} iterations)`);
   return acc;
 }
+
+/** Chunks a detection run is split into: each starts fresh worker threads. */
+export const DETECT_CHUNKS = 10;
+
+/**
+ * Run `def` with a bug injected until the first forbidden outcome or watchdog
+ * hit, at most `bound` iterations in all, in up to DETECT_CHUNKS runs of fresh
+ * workers (seed SEED + chunk). One long run keeps the threads where the OS
+ * first put them: on a loaded machine both parties can share one core for the
+ * whole run and never overlap (CI once ran 100,001 rounds of unmask-tail that
+ * way); each chunk is placed anew. Returns the summed counts, the failure of
+ * the chunk that detected it, and the chunks run.
+ */
+export async function runUntilDetected(def: ScenarioDef, o: Omit<StressOptions, 'seconds' | 'seed' | 'iterations'>, bound: number): Promise<Accumulated> {
+  const acc: Accumulated = {
+    name: def.name, iterations: 0, outcomes: Object.fromEntries(def.outcomes.map((d) => [d.id, 0])), forbidden: 0, watchdog: 0,
+    seconds: 0, rate: 0, verdict: 'inconclusive', chunks: 0,
+  };
+  const per = Math.max(1, Math.ceil(bound / DETECT_CHUNKS));
+  while (acc.iterations < bound && acc.forbidden + acc.watchdog === 0) {
+    const r = await runScenario(def, { ...o, seconds: SAFETY_SECONDS, iterations: Math.min(per, bound - acc.iterations), seed: (SEED + acc.chunks) >>> 0 });
+    acc.chunks++;
+    acc.iterations += r.iterations;
+    acc.forbidden += r.forbidden;
+    acc.watchdog += r.watchdog;
+    acc.seconds += r.seconds;
+    for (const [k, v] of Object.entries(r.outcomes)) acc.outcomes[k] += v;
+    if (r.failure) acc.failure = r.failure;
+    if (r.iterations === 0 && !r.failure) break; // nothing ran: reported below, not looped on
+  }
+  acc.verdict = verdictOf(def, acc);
+  console.log(`race evidence: ${def.name} [${o.build ?? 'stress'}${o.inject ? `, ${o.inject}` : ''}]: ${acc.verdict} after ${acc.chunks} chunks of ${per} iterations (${acc.iterations} of ${bound})`);
+  return acc;
+}

@@ -1,7 +1,8 @@
 // wasmxen stress, proof part 2: every re-injected bug is caught. For each
 // injection its matching scenario runs on the stress build until the first
 // forbidden outcome or watchdog hit, bounded by a number of iterations
-// (DETECT_ITERATIONS; wall time only as a safety net) — never by seconds;
+// (DETECT_ITERATIONS, in chunks of fresh workers; wall time only as a safety
+// net) — never by seconds;
 // then the correct build runs the same scenario clean, until its race has
 // happened and for at least 10× the iterations detection took.
 import { describe, it, expect } from 'vitest';
@@ -12,7 +13,7 @@ import { createMachine } from '../../src/wasm/data-plane.ts';
 import { guestLayout } from '../../src/guest/layout.ts';
 import { bootGuest } from '../../src/guest/kernel.ts';
 import { stressScale } from '../helpers/litmus.ts';
-import { SEED, SAFETY_SECONDS, summary, runUntilDecided } from './helpers.ts';
+import { SEED, SAFETY_SECONDS, summary, runUntilDecided, runUntilDetected } from './helpers.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import type { WasmBuild } from '../../src/wasm/exports.ts';
 
@@ -30,7 +31,7 @@ describe(`wasmxen stress --inject (seed ${SEED}; WASMXEN_SEED overrides): each r
     it(`${inj.name}: ${inj.scenario} reports it within ${detectBound(inj.scenario)} iterations; clean without it`, async () => {
       const def = scenarioByName(inj.scenario)!;
       const bound = detectBound(inj.scenario);
-      const bad = await runScenario(def, { seconds: SAFETY_SECONDS, iterations: bound, seed: SEED, inject: inj.name });
+      const bad = await runUntilDetected(def, { inject: inj.name }, bound);
       expect(bad.forbidden + bad.watchdog, `not detected within ${bad.iterations} iterations: ${summary(bad)}`).toBeGreaterThan(0);
       expect(bad.verdict).toBe('forbidden');
       expect(bad.failure, summary(bad)).toBeDefined();
@@ -43,12 +44,12 @@ describe(`wasmxen stress --inject (seed ${SEED}; WASMXEN_SEED overrides): each r
   }
 
   it('guest-clears-tail-mask is also caught by mask-unmask: a masked raise left on no queue', async () => {
-    const r = await runScenario(scenarioByName('mask-unmask')!, { seconds: SAFETY_SECONDS, iterations: detectBound('mask-unmask'), seed: SEED, inject: 'guest-clears-tail-mask' });
+    const r = await runUntilDetected(scenarioByName('mask-unmask')!, { inject: 'guest-clears-tail-mask' }, detectBound('mask-unmask'));
     expect(r.failure?.outcome, summary(r)).toBe('lost');
   }, 300_000);
 
   it('ignore-old-queue is also caught by priority-change: a LINK written into another queue loses an event', async () => {
-    const r = await runScenario(scenarioByName('priority-change')!, { seconds: SAFETY_SECONDS, iterations: detectBound('priority-change'), seed: SEED, inject: 'ignore-old-queue' });
+    const r = await runUntilDetected(scenarioByName('priority-change')!, { inject: 'ignore-old-queue' }, detectBound('priority-change'));
     expect(r.failure?.kind, summary(r)).toBe('forbidden');
   }, 300_000);
 
