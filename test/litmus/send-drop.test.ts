@@ -25,8 +25,8 @@ const PORTS = 8;
 async function once(): Promise<number> {
   const m = abiMachine('fifo', [{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 2 }], 'stress');
   const x = m.dp.x;
-  const noise = { rate: 40000, spins: 3000, yieldLog2: 0, points: [NP_RAISE_QUEUES_READ] };
-  x.stressConfigure(noiseRateWord(noise), noiseSpinsWord(noise), 0, 0);
+  const noise = { rate: 40000, spins: 3000, yieldLog2: 2, points: [NP_RAISE_QUEUES_READ] };
+  x.stressConfigure(noiseRateWord(noise), noiseSpinsWord(noise), noise.yieldLog2, 0);
   const ports: number[] = [];
   for (let i = 0; i < PORTS; i++) {
     const p2 = x.evtchnAllocUnbound(2, DOMID_SELF, 1);

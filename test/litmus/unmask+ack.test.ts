@@ -30,8 +30,8 @@ async function runUntil(inject: number, enough: (t: Tally) => boolean): Promise<
   while (t.runs < MAX_RUNS && !enough(t)) {
     const m = abiMachine('fifo', [{ domid: 1, vcpus: 1 }], 'stress');
     const x = m.dp.x;
-    const noise = { rate: 30000, spins: 3000, yieldLog2: 0, points: [NP_UNMASK_BEFORE_RELINK, NP_GUEST_HEAD] };
-    x.stressConfigure(noiseRateWord(noise), noiseSpinsWord(noise), 0, inject);
+    const noise = { rate: 30000, spins: 3000, yieldLog2: 2, points: [NP_UNMASK_BEFORE_RELINK, NP_GUEST_HEAD] };
+    x.stressConfigure(noiseRateWord(noise), noiseSpinsWord(noise), noise.yieldLog2, inject);
     const port = x.evtchnAllocUnbound(1, DOMID_SELF, 1);
     expect(port).toBeGreaterThan(0);
     m.listen(1, port);
