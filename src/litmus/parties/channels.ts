@@ -76,7 +76,18 @@ export interface ChurnSenderArgs {
   senders: number;
 }
 
-/** Sends on the churned ports as fast as it can: each send returns 0 or -EINVAL (port closed meanwhile), nothing else. */
+/** Sends between which the churn sender stalls once between reading a port and sending on it. */
+const CHURN_STALL_EVERY = 64;
+/** How long that stall lasts (ms): a guest vCPU preempted between its port table and the hypercall. */
+const CHURN_STALL_MS = 0.05;
+
+/**
+ * Sends on the churned ports as fast as it can: each send returns 0 or
+ * -EINVAL (port closed meanwhile), nothing else. Once in CHURN_STALL_EVERY
+ * sends it stalls between reading the port and sending: the churner then
+ * closes it meanwhile often enough, even where both share one core and the
+ * read-to-send gap is otherwise a few instructions.
+ */
 export function churnSender(ctx: PartyContext): { sends: number; invalid: number } {
   const { dp, ctl } = ctx;
   const a = ctx.args as ChurnSenderArgs;
@@ -86,6 +97,7 @@ export function churnSender(ctx: PartyContext): { sends: number; invalid: number
     for (let i = 0; i < a.pairs; i++) {
       const p = ctl.load(C_CHURN_PORT + i);
       if (p === 0) continue;
+      if (sends % CHURN_STALL_EVERY === CHURN_STALL_EVERY - 1) ctl.waitWhile(C_REBINDS, ctl.load(C_REBINDS), CHURN_STALL_MS);
       const rc = dp.x.evtchnSend(a.from, p);
       if (rc === -EINVAL) invalid++;
       else if (rc !== 0) throw new Error(`EVTCHNOP_send(${a.from}, ${p}) racing close returned ${rc}`);
