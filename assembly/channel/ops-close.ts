@@ -16,7 +16,7 @@ import { channelLockPair, channelUnlockPair } from "./locks";
 import { portClearPending, loadConsumer } from "./port-ops";
 import { virqType, VIRQ_PER_VCPU, addrVirqLock, storeVirqPort, loadVirqPort } from "./virq";
 import { consumerDrains, consumerDrain } from "./consumers";
-import { injected } from "../stress/noise";
+import { injected, noise, NP_CLOSE_LOCKED } from "../stress/noise";
 import { INJ_NO_DRAIN, INJ_DESTROY_NO_PEER_LOCK } from "../stress/inject";
 
 // this thread is closing ports for evtchn_destroy (only INJ_DESTROY_NO_PEER_LOCK looks)
@@ -80,6 +80,7 @@ function closeLocked(dom: u32, port: u32, guest: bool, detach: bool): i32 {
   if (!portIsValid(dom, port)) return -EINVAL;
   let lock = addrEventLock(dom);
   writeLock(lock);
+  noise(NP_CLOSE_LOCKED); // stress build: a peer's close (or send) meets this one holding the lock
   let rc: i32 = -EINVAL; // also the answer if the channel keeps changing under us
   // at most two passes: the second after re-taking the locks in domid order
   for (let pass = 0; pass < 2; pass++) {

@@ -15,3 +15,4 @@ export const NP_BLOCK_BEFORE_WAIT = 10;  // vcpuBlock: blocked = 1 and kick read
 export const NP_UPCALL_BEFORE_KICK = 11; // markEventsPending: flag set, before the kick (I3)
 export const NP_UNMASK_BEFORE_RELINK = 12; // EVTCHNOP_unmask (FIFO): PENDING seen, before the relink (I26)
 export const NP_RAISE_QUEUES_READ = 13;  // set_pending: lastq and priority read, before the queue pair is locked and they are re-checked (I12)
+export const NP_CLOSE_LOCKED = 14;       // EVTCHNOP_close: the closer's event lock held, before the channel's state is read (I17)

@@ -27,6 +27,7 @@ import { MC_FIXED_BYTES } from '../../assembly/shared/dm-layout.ts';
 import {
   NP_LINK_BEFORE_CAS, NP_RAISE_AFTER_PENDING, NP_RAISE_AFTER_LINKED, NP_RAISE_BEFORE_READY, NP_GUEST_CLEAR_LINKED,
   NP_GUEST_UNMASK, NP_GUEST_HEAD, NP_RAISE_ABI, NP_RAISE_BEFORE_HEAD, NP_BLOCK_BEFORE_WAIT, NP_UPCALL_BEFORE_KICK,
+  NP_CLOSE_LOCKED,
 } from '../../assembly/stress/points.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import type { Evidence } from './verdict.ts';
@@ -275,7 +276,8 @@ export const SCENARIOS: readonly ScenarioDef[] = [
     never: 'a close failing, an end left bound, unbalanced channel counts, a deadlock (I17)',
     outcomes: CLOSE_BOTH_OUTCOMES,
     evidence: { outcomes: ['overlapped'], text: 'the two closes running at the same time (overlapped)' },
-    noise: { rate: 0, spins: 0, yieldLog2: 0 },
+    // a close holding its event lock now and then sleeps: the other end's close then starts, even on a shared core
+    noise: { rate: 8000, spins: 1000, yieldLog2: 2, points: [NP_CLOSE_LOCKED] },
     setup({ build, common }) {
       const b = boot([{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 1 }], build);
       const peers = { a: { dom: 1, gsGfn: b.layout.get(1)!.gsGfn }, b: { dom: 2, gsGfn: b.layout.get(2)!.gsGfn, vcpus: 1 } };
