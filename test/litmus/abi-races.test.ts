@@ -116,7 +116,7 @@ for (const cfg of LITMUS_CONFIGS) {
         const rounds = Math.ceil(150 * stressScale());
         const fifo = abi === 'fifo' ? { gsGfn: l.gsGfn, cbGfn: l.cbGfn(0), arrayGfns: l.arrayGfns } : undefined;
         await run(m, ctl, [
-          { party: 'resetter', args: { dom: 1, rounds, fifo } satisfies ResetterArgs },
+          { party: 'resetter', args: { dom: 1, rounds, fifo, awaitPeers: true } satisfies ResetterArgs },
           { party: 'resetter', background: true, args: { dom: 1, rounds, untilDone: true } satisfies ResetterArgs },
           { party: 'resetVictim', background: true, args: { dom: 1, seed: 4 } satisfies OpsArgs },
         ]);

@@ -21,6 +21,7 @@ export const A_OPS_IN_RESET = 7408;     // victim operations that overlapped a r
 export const A_RESETS_OVERLAPPED = 7409; // resets that overlapped the other resetter's
 export const A_POLL_WOKEN = 7410;       // SCHEDOP_poll sleeps ended by a kick (an event arrived while the poller slept)
 export const A_SCRIBBLE_IN_RAISE = 7411; // 2-level scribbles made inside one raise on the scribbler's domain
+export const A_VICTIM_STARTED = 7412;   // the reset victim has finished its first operation
 export const ABI_CTL_WORDS = 7420;
 
 export interface SwitchArgs {
@@ -87,6 +88,12 @@ export interface ResetterArgs {
   fifo?: { gsGfn: number; cbGfn: number; arrayGfns: number[] };
   /** run until the other party's rounds are done instead (a second resetter) */
   untilDone?: boolean;
+  /**
+   * Begin only once the second resetter has begun its first reset and the
+   * victim has finished its first operation: worker start-up skew otherwise
+   * lets every round end before either starts (seen in most runs).
+   */
+  awaitPeers?: boolean;
 }
 
 /** Resets its own domain over and over: every call ends 0, -EAGAIN or -EBUSY (continuations followed). */
@@ -96,6 +103,7 @@ export function resetter(ctx: PartyContext): { resets: number } {
   const x = dp.x;
   let resets = 0;
   const me = a.untilDone ? 1 : 0;
+  while (a.awaitPeers && (ctl.load(A_RESET_SEQ + 1) === 0 || ctl.load(A_VICTIM_STARTED) === 0) && !ctl.stopped) ctl.waitWhile(A_VICTIM_STARTED, 0, 1);
   for (let r = 0; a.untilDone ? ctl.load(F_SENDERS_DONE) === 0 : r < a.rounds; r++) {
     if (ctl.stopped) break;
     ctl.add(A_RESET_SEQ + me, 1);
@@ -158,6 +166,7 @@ export function resetVictim(ctx: PartyContext): { ops: number } {
     ok(x.evtchnClose(a.dom, 1 + (next() % 200)), [0, -EINVAL], 'close');
     const u = x.evtchnAllocUnbound(a.dom, DOMID_SELF, DOMID_SELF);
     ok(u < 0 ? u : 0, [0, -ENOSPC], 'alloc_unbound');
+    if (ops === 0) ctl.store(A_VICTIM_STARTED, 1);
     if ((++ops & 31) === 0) ctl.progress(ctx.index);
   }
   return { ops };
