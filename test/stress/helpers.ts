@@ -26,26 +26,35 @@ export interface Accumulated extends ScenarioResult {
   chunks: number;
 }
 
+function emptyAccumulated(def: ScenarioDef): Accumulated {
+  return {
+    name: def.name, iterations: 0, outcomes: Object.fromEntries(def.outcomes.map((d) => [d.id, 0])), forbidden: 0, watchdog: 0,
+    seconds: 0, rate: 0, verdict: 'inconclusive', chunks: 0,
+  };
+}
+
+/** Adds one chunk's counts (and its failure, if any) to `acc`. */
+function accumulate(acc: Accumulated, r: ScenarioResult): void {
+  acc.chunks++;
+  acc.iterations += r.iterations;
+  acc.forbidden += r.forbidden;
+  acc.watchdog += r.watchdog;
+  acc.seconds += r.seconds;
+  for (const [k, v] of Object.entries(r.outcomes)) acc.outcomes[k] += v;
+  if (r.failure) acc.failure = r.failure;
+}
+
 /**
  * Run `def` in chunks (seed SEED + chunk) until its summed counts give a
  * verdict other than inconclusive — the race happened (clean) or something
  * forbidden was seen — and at least `minIterations` ran; or until MAX_CHUNKS.
  */
 export async function runUntilDecided(def: ScenarioDef, o: Omit<StressOptions, 'seconds' | 'seed'>, minIterations = 1): Promise<Accumulated> {
-  const acc: Accumulated = {
-    name: def.name, iterations: 0, outcomes: Object.fromEntries(def.outcomes.map((d) => [d.id, 0])), forbidden: 0, watchdog: 0,
-    seconds: 0, rate: 0, verdict: 'inconclusive', chunks: 0,
-  };
+  const acc = emptyAccumulated(def);
   let verdict: Verdict = 'inconclusive';
   while (acc.chunks < MAX_CHUNKS && (verdict === 'inconclusive' || (verdict === 'clean' && acc.iterations < minIterations))) {
     const r = await runScenario(def, { ...o, seconds: CHUNK_SECONDS, seed: (SEED + acc.chunks) >>> 0 });
-    acc.chunks++;
-    acc.iterations += r.iterations;
-    acc.forbidden += r.forbidden;
-    acc.watchdog += r.watchdog;
-    acc.seconds += r.seconds;
-    for (const [k, v] of Object.entries(r.outcomes)) acc.outcomes[k] += v;
-    if (r.failure) acc.failure = r.failure;
+    accumulate(acc, r);
     verdict = verdictOf(def, acc);
   }
   acc.verdict = verdict;
@@ -67,20 +76,11 @@ export const DETECT_CHUNKS = 10;
  * the chunk that detected it, and the chunks run.
  */
 export async function runUntilDetected(def: ScenarioDef, o: Omit<StressOptions, 'seconds' | 'seed' | 'iterations'>, bound: number): Promise<Accumulated> {
-  const acc: Accumulated = {
-    name: def.name, iterations: 0, outcomes: Object.fromEntries(def.outcomes.map((d) => [d.id, 0])), forbidden: 0, watchdog: 0,
-    seconds: 0, rate: 0, verdict: 'inconclusive', chunks: 0,
-  };
+  const acc = emptyAccumulated(def);
   const per = Math.max(1, Math.ceil(bound / DETECT_CHUNKS));
   while (acc.iterations < bound && acc.forbidden + acc.watchdog === 0) {
     const r = await runScenario(def, { ...o, seconds: SAFETY_SECONDS, iterations: Math.min(per, bound - acc.iterations), seed: (SEED + acc.chunks) >>> 0 });
-    acc.chunks++;
-    acc.iterations += r.iterations;
-    acc.forbidden += r.forbidden;
-    acc.watchdog += r.watchdog;
-    acc.seconds += r.seconds;
-    for (const [k, v] of Object.entries(r.outcomes)) acc.outcomes[k] += v;
-    if (r.failure) acc.failure = r.failure;
+    accumulate(acc, r);
     if (r.iterations === 0 && !r.failure) break; // nothing ran: reported below, not looped on
   }
   acc.verdict = verdictOf(def, acc);
