@@ -16,9 +16,6 @@
 // (upstream Xen's model: callbacks validate their own state).
 
 import { G_XEN_CONSUMERS, NR_XEN_CONSUMERS, G_CONSUMER_NODRAIN, CF_CONSUMER_SHIFT } from "../shared/layout";
-
-/** The registration word of consumer slot `slot` (< NR_XEN_CONSUMERS): its id, 0 when free. */
-@inline function addrConsumerSlot(slot: u32): usize { return <usize>G_XEN_CONSUMERS + (<usize>slot << 2); }
 import { C_INFLIGHT } from "../shared/private-layout";
 import { ENOSPC, ENOENT, EINVAL, ESRCH, EBUSY } from "../shared/errno";
 import { ECS_UNBOUND, ECS_INTERDOMAIN } from "../shared/evtchn-abi";
@@ -35,6 +32,9 @@ import { rcuLockDomain, rcuUnlockDomain } from "../domain/refs";
 import { portSetPending, loadConsumer } from "./port-ops";
 
 export const SEND_CALL_CONSUMER: i32 = 1;
+
+/** The registration word of consumer slot `slot` (< NR_XEN_CONSUMERS): its id, 0 when free. */
+@inline function addrConsumerSlot(slot: u32): usize { return <usize>G_XEN_CONSUMERS + (<usize>slot << 2); }
 
 const INFLIGHT_WAITING: u32 = 0x80000000;
 const INFLIGHT_COUNT: u32 = 0x7fffffff;

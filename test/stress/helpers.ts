@@ -26,6 +26,7 @@ export interface Accumulated extends ScenarioResult {
   chunks: number;
 }
 
+/** No chunk run yet: zero counts for every outcome of `def`, inconclusive. */
 function emptyAccumulated(def: ScenarioDef): Accumulated {
   return {
     name: def.name, iterations: 0, outcomes: Object.fromEntries(def.outcomes.map((d) => [d.id, 0])), forbidden: 0, watchdog: 0,
