@@ -11,7 +11,7 @@ import {
 } from '../litmus/parties/stress-core.ts';
 import type { WasmBuild } from '../wasm/exports.ts';
 import { ConfigError, InternalError } from '../errors.ts';
-import { SCENARIOS, scenarioByName, noiseRateWord, noiseSpinsWord, type ScenarioDef } from './scenarios.ts';
+import { SCENARIOS, scenarioByName, configureNoise, type ScenarioDef } from './scenarios.ts';
 import { injectionByName, INJECTIONS } from './inject.ts';
 import { createTraceBuffer, chromeTrace, TRACE_ENTRIES, type TraceEvent } from './trace.ts';
 import type { StressExports } from './exports.ts';
@@ -140,7 +140,7 @@ export async function runScenario(def: ScenarioDef, o: StressOptions): Promise<S
   const x = built.machine.dp.x as unknown as StressExports;
   if (build === 'stress') {
     const n = o.noise === false ? { rate: 0, spins: 0, yieldLog2: 0 } : def.noise;
-    x.stressConfigure(noiseRateWord(n), noiseSpinsWord(n), n.yieldLog2, inj && inj.target !== 'device-model' ? inj.bit : 0);
+    configureNoise(x, n, inj && inj.target !== 'device-model' ? inj.bit : 0);
   }
   const ctl = Ctl.create(STRESS_CTL_WORDS);
   const nowUs = () => (performance.timeOrigin + performance.now() - epochMs) * 1000;

@@ -446,14 +446,18 @@ export function scenarioByName(name: string): ScenarioDef | undefined {
 }
 
 /** The noise word of stressConfigure: rate in the low 16 bits, the point mask in the high 16. */
-export function noiseRateWord(n: NoiseSpec): number {
+function noiseRateWord(n: NoiseSpec): number {
   let mask = 0;
   for (const p of n.points ?? []) mask |= 1 << p;
   return ((mask << 16) | Math.min(n.rate, 0xffff)) >>> 0;
 }
 
-
 /** The spins word of stressConfigure: the random part in the low 16 bits, the minimum in the high 16. */
-export function noiseSpinsWord(n: NoiseSpec): number {
+function noiseSpinsWord(n: NoiseSpec): number {
   return (((Math.min(n.minSpins ?? 0, 0xffff)) << 16) | Math.min(n.spins, 0xffff)) >>> 0;
+}
+
+/** Set the stress build's noise to `n` and its injected-bug bits to `inject` (stressConfigure's words). */
+export function configureNoise(x: { stressConfigure(rate: number, spins: number, yieldLog2: number, inject: number): void }, n: NoiseSpec, inject = 0): void {
+  x.stressConfigure(noiseRateWord(n), noiseSpinsWord(n), n.yieldLog2, inject);
 }

@@ -17,7 +17,7 @@ import { dumpFifoQueues } from '../../src/wasm/decode.ts';
 import { FIFO_CTL_WORDS, F_DELIVERED_TOTAL, F_DROPPED, type ReceiverArgs, type SenderArgs, type ChangerArgs } from '../../src/litmus/parties/fifo.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import { NP_RAISE_QUEUES_READ } from '../../assembly/stress/points.ts';
-import { noiseRateWord, noiseSpinsWord } from '../../src/stress/scenarios.ts';
+import { configureNoise } from '../../src/stress/scenarios.ts';
 
 const PORTS = 8;
 
@@ -26,7 +26,7 @@ async function once(): Promise<number> {
   const m = abiMachine('fifo', [{ domid: 1, vcpus: 1 }, { domid: 2, vcpus: 2 }], 'stress');
   const x = m.dp.x;
   const noise = { rate: 40000, spins: 3000, yieldLog2: 2, points: [NP_RAISE_QUEUES_READ] };
-  x.stressConfigure(noiseRateWord(noise), noiseSpinsWord(noise), noise.yieldLog2, 0);
+  configureNoise(x, noise);
   const ports: number[] = [];
   for (let i = 0; i < PORTS; i++) {
     const p2 = x.evtchnAllocUnbound(2, DOMID_SELF, 1);

@@ -15,7 +15,7 @@ import type { UnmaskAckArgs, UnmaskAckResult } from '../../src/litmus/parties/un
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
 import { INJ_XEN_UNMASK } from '../../assembly/stress/inject.ts';
 import { NP_UNMASK_BEFORE_RELINK, NP_GUEST_HEAD } from '../../assembly/stress/points.ts';
-import { noiseRateWord, noiseSpinsWord } from '../../src/stress/scenarios.ts';
+import { configureNoise } from '../../src/stress/scenarios.ts';
 
 const SEED = Number(process.env.WASMXEN_SEED ?? 20261206) >>> 0;
 const ROUNDS_PER_RUN = 2000;
@@ -31,7 +31,7 @@ async function runUntil(inject: number, enough: (t: Tally) => boolean): Promise<
     const m = abiMachine('fifo', [{ domid: 1, vcpus: 1 }], 'stress');
     const x = m.dp.x;
     const noise = { rate: 30000, spins: 3000, yieldLog2: 2, points: [NP_UNMASK_BEFORE_RELINK, NP_GUEST_HEAD] };
-    x.stressConfigure(noiseRateWord(noise), noiseSpinsWord(noise), noise.yieldLog2, inject);
+    configureNoise(x, noise, inject);
     const port = x.evtchnAllocUnbound(1, DOMID_SELF, 1);
     expect(port).toBeGreaterThan(0);
     m.listen(1, port);
