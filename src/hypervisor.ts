@@ -18,7 +18,7 @@ import { bootGuest } from './guest/kernel.ts';
 import { Domain } from './domain.ts';
 import { VcpuPool } from './vcpu/pool.ts';
 import { ConfigError, InternalError, HypervisorClosedError, InvalidArgumentError } from './errors.ts';
-import { pauseAndWait, destroyEvtchns, releaseWhenUnreferenced, destroyUnstarted } from './lifecycle/toolstack.ts';
+import { pauseAndWait, waitParked, destroyEvtchns, releaseWhenUnreferenced, destroyUnstarted } from './lifecycle/toolstack.ts';
 import { Failures } from './lifecycle/failures.ts';
 import { checkGuestModule, planDomain, machineConfig } from './lifecycle/domain-spec.ts';
 import { DomainTable } from './lifecycle/domain-table.ts';
@@ -146,9 +146,15 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
   }
 
   private async pause(d: Domain, id: number, opts: PauseOptions): Promise<void> {
-    if (!this.domains.markPaused(id)) return;
+    const timeoutMs = opts.timeoutMs ?? 2000;
+    if (!this.domains.markPaused(id)) {
+      // paused already (an earlier call still waiting, or restored paused): resolve as that pause does,
+      // once every vCPU has parked — vCPUs not started yet run no guest code and cannot park
+      if (this.started) await waitParked(this.machine.dp, id, d.vcpus, timeoutMs);
+      return;
+    }
     try {
-      await pauseAndWait(this.machine.dp, id, d.vcpus, opts.timeoutMs ?? 2000, () => d.parkIdle(), () => d.unparkIdle());
+      await pauseAndWait(this.machine.dp, id, d.vcpus, timeoutMs, () => d.parkIdle(), () => d.unparkIdle());
     } catch (e) {
       this.domains.markUnpaused(id);
       throw e;

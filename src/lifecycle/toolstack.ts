@@ -21,24 +21,47 @@ export function allVcpus(n: number): number {
  */
 export async function pauseAndWait(dp: DataPlane, dom: number, vcpus: number, timeoutMs: number,
   onRequested?: () => void, onWithdrawn?: () => void): Promise<void> {
-  if (!(timeoutMs > 0)) throw new ConfigError(`pause bound ${timeoutMs} ms: give timeoutMs a positive number of milliseconds`);
+  checkPauseBound(timeoutMs);
   const x = dp.x;
   x.domainPause(dom);
   onRequested?.();
   for (let v = 0; v < vcpus; v++) x.kickVcpu(dom, v); // a blocked vCPU reaches its boundary now
+  const missing = await parkedOrMissing(dp, dom, vcpus, timeoutMs);
+  if (missing.length === 0) return;
+  x.domainUnpause(dom);
+  onWithdrawn?.();
+  throw new PauseTimeoutError(dom, missing[0], missing, timeoutMs);
+}
+
+/**
+ * A domain paused already (by an earlier request, or restored paused):
+ * resolve once all `vcpus` have parked, as the request that paused it does.
+ * After `timeoutMs`, PauseTimeoutError names the vCPUs that did not park; the
+ * pause stays (it is not this caller's to withdraw).
+ */
+export async function waitParked(dp: DataPlane, dom: number, vcpus: number, timeoutMs: number): Promise<void> {
+  checkPauseBound(timeoutMs);
+  const missing = await parkedOrMissing(dp, dom, vcpus, timeoutMs);
+  if (missing.length > 0) throw new PauseTimeoutError(dom, missing[0], missing, timeoutMs);
+}
+
+function checkPauseBound(timeoutMs: number): void {
+  if (!(timeoutMs > 0)) throw new ConfigError(`pause bound ${timeoutMs} ms: give timeoutMs a positive number of milliseconds`);
+}
+
+/** Wait until every one of `vcpus` has parked (D_PARKED), at most `timeoutMs`: [] then, else the vCPUs still running. */
+async function parkedOrMissing(dp: DataPlane, dom: number, vcpus: number, timeoutMs: number): Promise<number[]> {
   const all = allVcpus(vcpus);
   const idx = dp.parkedMaskIndex(dom);
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const parked = Atomics.load(dp.i32, idx);
-    if (((parked >>> 0) & all) === all) return;
+    if (((parked >>> 0) & all) === all) return [];
     const left = deadline - performance.now();
     if (left <= 0) {
-      x.domainUnpause(dom);
-      onWithdrawn?.();
       const missing: number[] = [];
       for (let v = 0; v < vcpus; v++) if (((parked >>> v) & 1) === 0) missing.push(v);
-      throw new PauseTimeoutError(dom, missing[0], missing, timeoutMs);
+      return missing;
     }
     // vcpuParkEnter notifies this word after setting its bit
     const w = Atomics.waitAsync(dp.i32, idx, parked, left);

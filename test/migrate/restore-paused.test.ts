@@ -10,7 +10,7 @@ import { Hypervisor } from '../../src/hypervisor.ts';
 import { parseImage } from '../../src/migrate/parse.ts';
 import { TP_KIND_CONSOLE } from '../../src/migrate/format.ts';
 import { DOMID_SELF, ECS_UNBOUND } from '../../assembly/shared/evtchn-abi.ts';
-import { waitWord } from '../helpers/wait-word.ts';
+import { waitWord, waitBits } from '../helpers/wait-word.ts';
 
 const GUEST = fileURLToPath(new URL('./guests/resume-counter.mjs', import.meta.url));
 const consumers = [{ name: 'console', module: 'console' }];
@@ -43,7 +43,8 @@ async function target(): Promise<{ hv: Hypervisor; s: Int32Array }> {
 
 describe('restoreDomain { paused: true }', () => {
   /** Every vCPU of `id` parked at its first boundary (I28): from here on nothing it does is still to come. */
-  const parked = (hv: Hypervisor, id: number) => waitWord(new Int32Array(hv.machine.dp.memory.buffer), hv.machine.dp.parkedMaskIndex(id), 0b11, `domain ${id}'s vCPUs park`);
+  const parked = (hv: Hypervisor, id: number) => waitBits(hv.machine.dp.i32, hv.machine.dp.parkedMaskIndex(id), 0b11, `domain ${id}'s vCPUs park`);
+  const parkedNow = (hv: Hypervisor, id: number) => (Atomics.load(hv.machine.dp.i32, hv.machine.dp.parkedMaskIndex(id)) & 0b11) === 0b11;
 
   it('into a running hypervisor: its vCPUs park before any guest code until unpause; the console attaches at its pre-bound port first', async () => {
     const { image: img, conPort, conGfn } = await image();
@@ -56,11 +57,23 @@ describe('restoreDomain { paused: true }', () => {
     // the toolstack's turn: the port is pre-bound for the domain itself, the console takes it over
     expect(hv.machine.dp.channel(1, conPort)).toMatchObject({ state: ECS_UNBOUND, remoteDom: 1 });
     expect(hv.console.attachRing(1, conGfn, conPort)).toBe(conPort);
-    await hv.pauseDomain(1); // already paused: nothing to do
+    await hv.pauseDomain(1); // already paused and parked: resolves at once
     hv.unpauseDomain(1);
     expect(hv.isPaused(1)).toBe(false);
     await waitWord(s, RESUMED, 2, 'both vCPUs run their resume path');
     expect(hv.vcpuThreads).toBe(2);
+  });
+
+  it('pauseDomain right after the restore resolves only once its vCPUs have parked, as a first pause does (I28)', async () => {
+    const { image: img } = await image();
+    const { hv, s } = await target();
+    hv.start();
+    await hv.restoreDomain(img, { id: 1, guest: GUEST, paused: true });
+    await hv.pauseDomain(1); // the threads are still starting: marked paused is not parked yet
+    expect(parkedNow(hv, 1)).toBe(true);
+    expect(Atomics.load(s, RESUMED)).toBe(0);
+    hv.unpauseDomain(1);
+    await waitWord(s, RESUMED, 2, 'both vCPUs run their resume path');
   });
 
   it('before start(): start() brings its vCPUs up parked; unpause lets them resume', async () => {
