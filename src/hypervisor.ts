@@ -18,7 +18,7 @@ import { bootGuest } from './guest/kernel.ts';
 import { Domain } from './domain.ts';
 import { VcpuPool } from './vcpu/pool.ts';
 import { ConfigError, InternalError, HypervisorClosedError, InvalidArgumentError } from './errors.ts';
-import { pauseAndWait, waitParked, destroyEvtchns, releaseWhenUnreferenced, destroyUnstarted } from './lifecycle/toolstack.ts';
+import { pauseAndWait, requestPause, waitParked, destroyEvtchns, releaseWhenUnreferenced, destroyUnstarted } from './lifecycle/toolstack.ts';
 import { Failures } from './lifecycle/failures.ts';
 import { checkGuestModule, planDomain, machineConfig } from './lifecycle/domain-spec.ts';
 import { DomainTable } from './lifecycle/domain-table.ts';
@@ -239,8 +239,7 @@ export class Hypervisor extends EventEmitter<HypervisorEvents> {
     if (opts.paused === true) {
       // paused before any vCPU exists: each parks at its first boundary, before the guest's resume()
       this.domains.markPaused(opts.id);
-      this.machine.dp.x.domainPause(opts.id);
-      d.parkIdle();
+      requestPause(this.machine.dp, opts.id, spec.vcpus, () => d.parkIdle());
     }
     if (this.started) this.spawnVcpus(spec);
     return d;

@@ -33,16 +33,20 @@ const api: VcpuApi = {
     let destroyed = false;
     try {
       guest.kernel.online(); // among the running vCPU threads, which decide whether a blocking vCPU spins (I51)
-      gate.check(); // a domain created or restored paused runs no guest code before its unpause
-      // a domain restored here resumes (its guest state is in its memory, src/guest/resume.ts)
-      await (d.resume ? gm.resume : gm.main)?.(guest);
-      let since = Date.now();
-      while (!stopping()) {
-        guest.block(50); // the upcall boundary (gate.check), then block and run the upcall
-        // let control messages through now and then (comlink runs on this event loop)
-        if (Date.now() - since > 50) { await yieldToEventLoop(); since = Date.now(); }
+      // a domain created or restored paused runs no guest code before its unpause, nor at all if the
+      // hypervisor shuts down first (the park is left on a stop, still paused)
+      const stoppedInPark = gate.check() && stopping();
+      if (!stoppedInPark) {
+        // a domain restored here resumes (its guest state is in its memory, src/guest/resume.ts)
+        await (d.resume ? gm.resume : gm.main)?.(guest);
+        let since = Date.now();
+        while (!stopping()) {
+          guest.block(50); // the upcall boundary (gate.check), then block and run the upcall
+          // let control messages through now and then (comlink runs on this event loop)
+          if (Date.now() - since > 50) { await yieldToEventLoop(); since = Date.now(); }
+        }
+        guest.poll(); // a last boundary, and what is pending
       }
-      guest.poll(); // a last boundary, and what is pending
     } catch (e) {
       // the domain is being destroyed: this vCPU runs no more guest code (not even report())
       if (!(e instanceof DomainDyingExit)) throw e;

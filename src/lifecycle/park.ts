@@ -31,10 +31,14 @@ export class ParkGate {
     return Atomics.load(this.dp.i32, this.flags);
   }
 
-  /** A boundary on a thread that may block (a vCPU worker): park while paused; throw if dying. */
-  check(): void {
+  /**
+   * A boundary on a thread that may block (a vCPU worker): park while paused;
+   * throw if dying. Returns whether it parked (it also leaves a park when the
+   * thread is being stopped, still paused).
+   */
+  check(): boolean {
     let f = this.state();
-    if ((f & (DF_PAUSED | DF_DYING)) === 0) return;
+    if ((f & (DF_PAUSED | DF_DYING)) === 0) return false;
     if ((f & DF_DYING) !== 0) throw new DomainDyingExit(this.dom, this.vcpu);
     this.dp.x.vcpuParkEnter(this.dom, this.vcpu);
     // unpause (clear + notify) and kill (set + notify) both change the word, so a wait
@@ -44,6 +48,7 @@ export class ParkGate {
     }
     if ((f & DF_DYING) !== 0) throw new DomainDyingExit(this.dom, this.vcpu); // stays parked for good
     this.dp.x.vcpuParkLeave(this.dom, this.vcpu);
+    return true;
   }
 
   /** The same on a thread that must not block (a service domain's vCPU on the event loop). */

@@ -22,15 +22,23 @@ export function allVcpus(n: number): number {
 export async function pauseAndWait(dp: DataPlane, dom: number, vcpus: number, timeoutMs: number,
   onRequested?: () => void, onWithdrawn?: () => void): Promise<void> {
   checkPauseBound(timeoutMs);
-  const x = dp.x;
-  x.domainPause(dom);
-  onRequested?.();
-  for (let v = 0; v < vcpus; v++) x.kickVcpu(dom, v); // a blocked vCPU reaches its boundary now
+  requestPause(dp, dom, vcpus, onRequested);
   const missing = await parkedOrMissing(dp, dom, vcpus, timeoutMs);
   if (missing.length === 0) return;
-  x.domainUnpause(dom);
+  dp.x.domainUnpause(dom);
   onWithdrawn?.();
   throw new PauseTimeoutError(dom, missing[0], missing, timeoutMs);
+}
+
+/**
+ * Set `dom`'s pause request (I28) and wake its `vcpus` so each reaches a
+ * boundary and parks; `onRequested` runs once the request is set (a service
+ * domain parks its idle vCPUs). Does not wait: pauseAndWait does.
+ */
+export function requestPause(dp: DataPlane, dom: number, vcpus: number, onRequested?: () => void): void {
+  dp.x.domainPause(dom);
+  onRequested?.();
+  for (let v = 0; v < vcpus; v++) dp.x.kickVcpu(dom, v); // a blocked vCPU reaches its boundary now
 }
 
 /**

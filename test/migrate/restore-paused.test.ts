@@ -76,6 +76,18 @@ describe('restoreDomain { paused: true }', () => {
     await waitWord(s, RESUMED, 2, 'both vCPUs run their resume path');
   });
 
+  it('a shutdown while it is still paused runs none of its guest code: no resume path, no crash', async () => {
+    const { image: img } = await image();
+    const { hv, s } = await target();
+    hv.start();
+    await hv.restoreDomain(img, { id: 1, guest: GUEST, paused: true });
+    await parked(hv, 1);
+    const r = await open.pop()!.shutdown();
+    expect(r.crashed).toEqual([]);
+    expect(r.vcpus.filter((v) => v.dom === 1)).toHaveLength(2);
+    expect(Atomics.load(s, RESUMED)).toBe(0);
+  });
+
   it('before start(): start() brings its vCPUs up parked; unpause lets them resume', async () => {
     const { image: img } = await image();
     const { hv, s } = await target();
