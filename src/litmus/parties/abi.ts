@@ -103,7 +103,12 @@ export function resetter(ctx: PartyContext): { resets: number } {
   const x = dp.x;
   let resets = 0;
   const me = a.untilDone ? 1 : 0;
-  while (a.awaitPeers && (ctl.load(A_RESET_SEQ + 1) === 0 || ctl.load(A_VICTIM_STARTED) === 0) && !ctl.stopped) ctl.waitWhile(A_VICTIM_STARTED, 0, 1);
+  // sleeps on whichever peer word is still 0 (nobody notifies: the 1 ms slice bounds each look)
+  while (a.awaitPeers && !ctl.stopped) {
+    const waitOn = ctl.load(A_VICTIM_STARTED) === 0 ? A_VICTIM_STARTED : ctl.load(A_RESET_SEQ + 1) === 0 ? A_RESET_SEQ + 1 : -1;
+    if (waitOn < 0) break;
+    ctl.waitWhile(waitOn, 0, 1);
+  }
   for (let r = 0; a.untilDone ? ctl.load(F_SENDERS_DONE) === 0 : r < a.rounds; r++) {
     if (ctl.stopped) break;
     ctl.add(A_RESET_SEQ + me, 1);

@@ -16,6 +16,7 @@ import {
 import {
   EVTCHN_FIFO_MASKED, EVTCHN_FIFO_PENDING, EVTCHN_FIFO_LINKED, EVTCHN_FIFO_LINK_MASK,
 } from '../../../assembly/shared/fifo-abi.ts';
+import { ECS_INTERDOMAIN } from '../../../assembly/shared/evtchn-abi.ts';
 
 export const PORTS_PER_SLOT = 1024;
 export const SLOTS = 2;
@@ -70,6 +71,8 @@ export interface SenderGroup {
    * lockGaveUp counter across its send as its own drop — checking that its
    * event was neither set nor delivered — and sends again (a wrong
    * attribution fails, at once or as a duplicated delivery, never passes).
+   * So an exact 'send' sender must be the only raiser on the receiving
+   * domain whose raises can meet queue changes.
    */
   via?: 'raise' | 'send';
 }
@@ -109,8 +112,10 @@ export function fifoSender(ctx: PartyContext): { raises: number; dropped: number
   const after: number[] = [];
   const beginRaise = (dom: number) => { ctl.store(F_RAISE_DOM + me, dom); ctl.add(F_RAISE_SEQ + me, 1); raiseSeqs(ctl, before); };
   const endRaise = () => { raiseSeqs(ctl, after); ctl.add(F_RAISE_SEQ + me, 1); if (overlappedRaise(before, after, me)) ctl.add(F_RAISE_IN_RAISE, 1); };
-  // 'send' groups: the receiving domain of each port (whose give-up counter tells a dropped raise), read once
-  const peers = new Map(args.groups.map((g) => [g, new Map(g.via === 'send' ? g.ports.map((q) => [q, dp.channel(g.dom, q).remoteDom]) : [])]));
+  // 'send' groups: the receiving domain of each port (whose give-up counter tells a dropped raise), read
+  // once: the peer of an interdomain port, the sender's own domain for an IPI (no remote domain)
+  const receiverOf = (dom: number, q: number) => { const c = dp.channel(dom, q); return c.state === ECS_INTERDOMAIN ? c.remoteDom : dom; };
+  const peers = new Map(args.groups.map((g) => [g, new Map(g.via === 'send' ? g.ports.map((q) => [q, receiverOf(g.dom, q)]) : [])]));
   for (let r = 0; r < maxRounds; r++) {
     if (r >= args.rounds && (!args.untilLinkRetried || retried())) break;
     if (args.untilLinkGaveUp && dp.stats(args.groups[0].dom).linkGaveUp > 0) break;
