@@ -166,8 +166,10 @@ export const CLOSE_BOTH_OUTCOMES: OutcomeDef[] = [
 ];
 const CB_PA = 0;
 const CB_PB = 1;
-const CB_T = 2; // [2] a0 [3] a1 [4] b0 [5] b1, µs
-const CB_RC = 6; // [6] A's rc [7] B's rc
+const CB_SEQ = 2;    // + role: odd while that role's close runs (a seqlock: 0, 1, 2 per round)
+const CB_SAW = 4;    // + role: 1 if the other's close was running when this one began, or began or ended meanwhile
+const CB_OTHER0 = 6; // + role: the other's CB_SEQ when this close began
+const CB_RC = 8;     // + role: the close's return code
 
 /** close-both-ends: both ends of an interdomain channel closed at once (EVTCHNOP_close from A and from B). */
 export const closeBothEnds: RoundDef<PeerArgs, { pa: number; pb: number }> = {
@@ -177,17 +179,22 @@ export const closeBothEnds: RoundDef<PeerArgs, { pa: number; pb: number }> = {
     ({ pa: st.pa, pb: st.pb } = bindPair(env));
     env.ctl.store(sw(CB_PA), st.pa);
     env.ctl.store(sw(CB_PB), st.pb);
+    for (const w of [CB_SEQ, CB_SEQ + 1]) env.ctl.store(sw(w), 0);
   },
   act(_st, env) {
     const { a, b } = env.args;
-    const dom = env.role === 0 ? a.dom : b.dom;
-    const port = env.ctl.load(sw(env.role === 0 ? CB_PA : CB_PB));
-    const t0 = env.nowUs();
+    const me = env.role;
+    const dom = me === 0 ? a.dom : b.dom;
+    const port = env.ctl.load(sw(me === 0 ? CB_PA : CB_PB));
+    env.ctl.store(sw(CB_SEQ + me), 1);
+    const other0 = env.ctl.load(sw(CB_SEQ + 1 - me));
     const rc = step(env, 'close', port, 0, () => env.x.evtchnClose(dom, port), dom);
-    const t1 = env.nowUs();
-    env.ctl.store(sw(CB_T + 2 * env.role), Math.floor(t0) | 0);
-    env.ctl.store(sw(CB_T + 2 * env.role + 1), Math.ceil(t1) | 0);
-    env.ctl.store(sw(CB_RC + env.role), rc);
+    const other1 = env.ctl.load(sw(CB_SEQ + 1 - me));
+    env.ctl.store(sw(CB_SEQ + me), 2);
+    // sequentially consistent words: closes that overlapped in time make at least one of them see it
+    env.ctl.store(sw(CB_SAW + me), (other0 & 1) !== 0 || other1 !== other0 ? 1 : 0);
+    env.ctl.store(sw(CB_OTHER0 + me), other0);
+    env.ctl.store(sw(CB_RC + me), rc);
   },
   check(st, env) {
     const { a, b } = env.args;
@@ -203,10 +210,9 @@ export const closeBothEnds: RoundDef<PeerArgs, { pa: number; pb: number }> = {
     }
     // consume B's leftovers (nothing was sent, but keep the queues clean)
     drainFifo(env, b.dom, b.gsGfn, 0, () => {});
-    const [a0, a1, b0, b1] = [0, 1, 2, 3].map((i) => env.ctl.load(sw(CB_T + i)));
-    if (a1 < b0) return 0;
-    if (b1 < a0) return 1;
-    return 2;
+    if (env.ctl.load(sw(CB_SAW)) !== 0 || env.ctl.load(sw(CB_SAW + 1)) !== 0) return 2;
+    // one after the other: B had finished when A began (b-first), or else A came first
+    return env.ctl.load(sw(CB_OTHER0)) === 2 ? 1 : 0;
   },
 };
 
