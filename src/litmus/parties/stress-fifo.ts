@@ -193,6 +193,7 @@ export const UNMASK_TAIL_OUTCOMES: OutcomeDef[] = [
 ];
 const UT_DONE = 0;
 const UT_FLIPPING = 1; // round + 1 once the guest has flipped the tail this round
+const UT_SPIN_LOOKS = 2000; // the sender's looks at UT_FLIPPING before it sleeps between them
 
 interface UnmaskTailState { link: LinkStats; before: number[]; tailPending: boolean; flips: number; hypercalls: number; tally: Map<number, number> }
 
@@ -226,7 +227,10 @@ export const unmaskTail: RoundDef<UnmaskTailArgs, UnmaskTailState> = {
       // The raise starts only once the guest is flipping: the barrier releases
       // a sleeping party late on a loaded machine, and a raise that finished
       // before the guest's first flip races nothing (CI saw 0 busy-retry in 75k rounds).
-      while (!untilDone(env, UT_FLIPPING, env.round + 1) && !env.ctl.stopped) { /* the guest's first flip is a few µs away */ }
+      // (a few looks, then short sleeps: on a shared core the guest flips only while the sender sleeps)
+      for (let looks = 0; !untilDone(env, UT_FLIPPING, env.round + 1) && !env.ctl.stopped; looks++) {
+        if (looks >= UT_SPIN_LOOKS) env.ctl.waitWhile(sw(UT_FLIPPING), env.round, 0.01);
+      }
       raise(env, a.dom, 0, p, wordAddr(env, a.dom, p));
       env.ctl.store(sw(UT_DONE), env.round + 1);
       return;
