@@ -11,7 +11,7 @@ import { yieldToEventLoop } from '../../platform/host.ts';
 import { Guest } from '../../guest/guest.ts';
 import { guestLayout } from '../../guest/layout.ts';
 import { DrainWatch } from './drain.ts';
-import { receiveLoop } from './streams.ts';
+import { receiveLoop, type ReceiverArgs } from './streams.ts';
 import { StreamWindow, publishDelivered, backlog, sw } from './window.ts';
 import { settlePingPong } from './pingpong.ts';
 import { histogram, recorderOf, encode, DRAIN_LIMIT_NS, LostEventsError, type RoleContext, type RoleResult } from './context.ts';
@@ -86,11 +86,9 @@ export function guestSender(ctx: RoleContext, a: GuestSenderArgs): RoleResult {
   return { tStart, tEnd: t };
 }
 
-export interface GuestReceiverArgs extends VcpuArgs {
+/** A guest receiver; interrupt moderation as the data plane's receiver has it (tuning.ts), none if left out. */
+export interface GuestReceiverArgs extends VcpuArgs, Partial<Pick<ReceiverArgs, 'holdoff' | 'holdoffSpins'>> {
   streams: number[]; senders: number;
-  /** interrupt moderation, as the data plane's receiver has it (tuning.ts): events to let gather before an upcall is taken, 0 for none */
-  holdoff?: number;
-  holdoffSpins?: number;
 }
 
 /**
@@ -130,8 +128,11 @@ export function guestReceiver(ctx: RoleContext, a: GuestReceiverArgs): RoleResul
   const record = recorderOf(h);
   let handled = 0;
   onEvent = (port) => {
-    const s = win.account(port + offset);
-    if (++handled % COLLECT_EVERY === 0 && s >= 0) ctl.collect(s, page.delivered(s), nowNs(), record);
+    win.account(port + offset);
+    if (++handled % COLLECT_EVERY === 0) {
+      const now = nowNs();
+      for (const t of a.streams) ctl.collect(t, page.delivered(t), now, record); // every stream, as receiveLoop does
+    }
   };
   const holdoff = a.holdoff ?? 0;
   const spins = a.holdoffSpins ?? 0;
