@@ -179,7 +179,7 @@ export class GuestHypercalls {
     if (rc < 0) throw new EvtchnError('SCHEDOP_poll', -rc, this.dom);
     if (rc === 0) return;
     const kick = x.schedPollKick();
-    Atomics.wait(this.dp.i32, (x.addrVcpuKick(this.dom, this.vcpu) >>> 0) >> 2, kick, timeoutMs ?? Infinity);
+    Atomics.wait(this.dp.i32, this.dp.vcpuKickIndex(this.dom, this.vcpu), kick, timeoutMs ?? Infinity);
     x.schedPollFinish(this.dom, this.vcpu);
   }
 

@@ -72,7 +72,7 @@ export class GuestKernel {
 
   constructor(readonly dp: DataPlane, readonly dom: number, readonly vcpu: number,
     readonly layout: GuestLayout, readonly driver: GuestDriver) {
-    this.kickIndex = (dp.x.addrVcpuKick(dom, vcpu) >>> 0) >> 2;
+    this.kickIndex = dp.vcpuKickIndex(dom, vcpu);
     this.abiWord = kernelAbiView(dp, dom, layout);
   }
 

@@ -183,8 +183,9 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
   let migration: MigrationReport | undefined;
   let remote: LiveTargetReport | undefined;
   let elapsed = 0;
-  // the rate: from every vCPU booted to the quiesce (the downtime of the move included); the
-  // events delivered while draining, a handful in flight, are counted with it
+  // the rate: from every vCPU booted (the downtime of the move included) to the finish when the move
+  // succeeded — both hosts' deliveries up to there (the target samples its count when the finish
+  // arrives, a frame's transit later) — or to the quiesce when it failed, draining excluded
   let steady: { t: number; delivered: number } | undefined;
   let quiescedAt: { t: number; delivered: number } | undefined;
   let finishAt: { t: number; delivered: number } | undefined;
@@ -207,7 +208,7 @@ export async function runMigratingScenario(opts: MigratingScenarioOptions): Prom
     // domain 1 still here (the move failed): its last console line and monitor answer too (bounded)
     const pongs = () => flows.sample().delivered[idx(F_PONG)];
     if (!migration.ok && !await clock.waitUntil(() => channelsSettled(channelCounts(v), pongs()), clock.now() + CHANNELS_LIMIT_S)) {
-      throw new StuckVcpuError(`domain 1 vCPU 0 did not finish its console line or monitor request within ${CHANNELS_LIMIT_S} s of the end`, [[1, 0]]);
+      throw new StuckVcpuError(`domain 1's console line or monitor request did not settle within ${CHANNELS_LIMIT_S} s of the end (the frontend, left on this host after the failed move)`, [[1, 0]]);
     }
     elapsed = clock.now();
     flows.sample();

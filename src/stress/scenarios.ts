@@ -448,7 +448,11 @@ export function scenarioByName(name: string): ScenarioDef | undefined {
 /** The noise word of stressConfigure: rate in the low 16 bits, the point mask in the high 16. */
 function noiseRateWord(n: NoiseSpec): number {
   let mask = 0;
-  for (const p of n.points ?? []) mask |= 1 << p;
+  for (const p of n.points ?? []) {
+    // points 1..15 fit the mask (assembly/stress/noise.ts); a wider one would silently mean "all points"
+    if (!Number.isInteger(p) || p < 1 || p > 15) throw new InternalError(`noise point ${p} is outside 1..15, the points G_NOISE_RATE's mask can name`);
+    mask |= 1 << p;
+  }
   return ((mask << 16) | Math.min(n.rate, 0xffff)) >>> 0;
 }
 

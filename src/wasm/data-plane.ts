@@ -109,18 +109,23 @@ export class DataPlane {
     return this.x.upcallPending(dom, vcpu);
   }
 
+  /** Int32 index of the vCPU record word at `off` (`this.layout.V_*`). */
+  private vcpuWordIndex(dom: number, vcpu: number, off: number): number { return ((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + off) >> 2; }
+
   vcpuBlocked(dom: number, vcpu: number): number {
-    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + this.layout.V_BLOCKED);
+    return Atomics.load(this.i32, this.vcpuBlockedIndex(dom, vcpu));
   }
 
   vcpuKicks(dom: number, vcpu: number): number {
-    return this.load32((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + this.layout.V_KICK);
+    return Atomics.load(this.i32, this.vcpuKickIndex(dom, vcpu));
   }
 
   /** Int32 index of vCPU `vcpu`'s V_BLOCKED word (tests that stage a sleep, I3). */
-  vcpuBlockedIndex(dom: number, vcpu: number): number { return ((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + this.layout.V_BLOCKED) >> 2; }
+  vcpuBlockedIndex(dom: number, vcpu: number): number { return this.vcpuWordIndex(dom, vcpu, this.layout.V_BLOCKED); }
   /** Int32 index of vCPU `vcpu`'s V_NOTIFIED word: the kick its last raiser notified (I3). */
-  vcpuNotifiedIndex(dom: number, vcpu: number): number { return ((this.x.addrVcpuRecord(dom, vcpu) >>> 0) + this.layout.V_NOTIFIED) >> 2; }
+  vcpuNotifiedIndex(dom: number, vcpu: number): number { return this.vcpuWordIndex(dom, vcpu, this.layout.V_NOTIFIED); }
+  /** Int32 index of vCPU `vcpu`'s V_KICK word, the futex a blocked vCPU sleeps on (I3). */
+  vcpuKickIndex(dom: number, vcpu: number): number { return this.vcpuWordIndex(dom, vcpu, this.layout.V_KICK); }
 
   /** Channel `port`'s lock word (I4: diagnostics). */
   channelLockWord(dom: number, port: number): number { return this.load32((this.x.addrChannelRecord(dom, port) >>> 0) + this.layout.C_LOCK); }

@@ -94,7 +94,8 @@ function sizeSettings(s: DomainSettings, layout: PrivateLayout): DomainSizes {
 
 /**
  * Validate one domain's configuration and fill in its defaults (ConfigError
- * naming the bad value). Needs no wasm module: the reference model uses it.
+ * naming the bad value). Needs no wasm module (checkDomains, which the
+ * reference model uses, runs it for each domain).
  */
 function domainSettings(d: DomainConfig): DomainSettings {
   if (!isInt(d.domid) || d.domid < 0 || d.domid >= MAX_DOMAINS) {

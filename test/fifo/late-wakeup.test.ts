@@ -15,7 +15,7 @@ const LATE = 0, LOST = 2;
 function setup() {
   const m = fifoMachine({ domains: [{ domid: 1, vcpus: 1, maxPort: 1023 }] });
   const { x } = m.dp;
-  return { m, x, i32: m.dp.i32, kick: (x.addrVcpuKick(1, 0) >>> 0) >> 2, notified: m.dp.vcpuNotifiedIndex(1, 0), blocked: m.dp.vcpuBlockedIndex(1, 0) };
+  return { m, x, i32: m.dp.i32, kick: m.dp.vcpuKickIndex(1, 0), notified: m.dp.vcpuNotifiedIndex(1, 0), blocked: m.dp.vcpuBlockedIndex(1, 0) };
 }
 
 describe('lost wake-up judgement (VB_LATE, I3)', () => {

@@ -198,7 +198,7 @@ export function poller(ctx: PartyContext): { polls: number; spurious: number } {
   const { dp, ctl } = ctx;
   const a = ctx.args as PollArgs;
   const x = dp.x;
-  const kick = (x.addrVcpuKick(a.dom, a.vcpu) >>> 0) >> 2;
+  const kick = dp.vcpuKickIndex(a.dom, a.vcpu);
   const fifoWord = a.abi === 'fifo' ? (x.guestEventWordAddr(a.dom, a.gsGfn, a.port) >>> 0) >> 2 : 0;
   const pendWord = ((x.addrGfn(a.dom, 0) >>> 0) + SI_EVTCHN_PENDING + ((a.port >> 5) << 2)) >> 2;
   const bit = 1 << (a.port & 31);
