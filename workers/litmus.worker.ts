@@ -16,8 +16,10 @@ try {
   if (!fn) throw new Error(`unknown party '${party}'`);
   const dp = DataPlane.attach(module, memory);
   dp.x.stressSeed((Math.imul(seed, 0x9e3779b1) + index + 1) >>> 0); // this thread's noise stream
-  if (holdStart) { // a test staging a slow start (PartySpec.holdStart)
+  if (holdStart) { // a test staging a slow start (PartySpec.holdStart): word 1 says the hold began, word 0 ends it
     const w = new Int32Array(holdStart);
+    Atomics.store(w, 1, 1);
+    Atomics.notify(w, 1);
     while (Atomics.load(w, 0) === 0) Atomics.wait(w, 0, 0, 100);
   }
   endpoint.postMessage({ started: true, ok: true }); // the watchdog's stall clock starts when every party has

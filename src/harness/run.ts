@@ -38,8 +38,9 @@ export interface PartySpec {
   /** Background parties (hammers, changers) run until the others finish; their progress does not count against a stall. */
   background?: boolean;
   /**
-   * Tests of the start phase: the party's worker reports itself started only
-   * once word 0 of this buffer is non-zero (a slow start, staged).
+   * Tests of the start phase: the party's worker sets word 1 of this buffer
+   * (8 bytes) when it begins to hold, and reports itself started only once
+   * word 0 is non-zero (a slow start, staged).
    * @internal
    */
   holdStart?: SharedArrayBuffer;

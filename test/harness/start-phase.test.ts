@@ -9,6 +9,7 @@ import { runParties, LitmusFailure } from '../../src/harness/run.ts';
 import { Ctl } from '../../src/harness/ctl.ts';
 import { createMachine } from '../../src/wasm/data-plane.ts';
 import { DRIVER_CTL_WORDS, D_DONE } from '../../src/litmus/parties/driver.ts';
+import { waitWord } from '../helpers/wait-word.ts';
 
 const STALL_MS = 300;
 
@@ -24,17 +25,21 @@ function setup() {
 describe('runParties start phase', () => {
   it('a party that starts long after the others (3× the stall limit) is not a stall: the run succeeds', async () => {
     const { m, ctl, args } = setup();
-    const hold = new SharedArrayBuffer(4);
+    const hold = new SharedArrayBuffer(8);
     const gate = new Int32Array(hold);
-    // the other party finishes at once; with a stall clock from the spawn, nothing would move for 3 × STALL_MS
-    const release = setTimeout(() => { Atomics.store(gate, 0, 1); Atomics.notify(gate, 0); }, 3 * STALL_MS);
+    let release: ReturnType<typeof setTimeout> | undefined;
     try {
       const startedWithGate: number[] = [];
-      const results = await runParties({
+      const run = runParties({
         module: m.module, memory: m.memory, ctl, timeoutMs: 30_000, stallMs: STALL_MS, dump: () => 'dump',
         onStarted: () => startedWithGate.push(Atomics.load(gate, 0)),
         parties: [{ party: 'driverRaiser', args }, { party: 'driverRaiser', args, holdStart: hold }],
       });
+      // the hold has begun (its worker is up): from here it lasts 3 × STALL_MS, in which the other
+      // party, finished at once, moves nothing — with a stall clock from the spawn, a stall
+      await waitWord(gate, 1, 1, 'the held party begins its hold');
+      release = setTimeout(() => { Atomics.store(gate, 0, 1); Atomics.notify(gate, 0); }, 3 * STALL_MS);
+      const results = await run;
       expect(results).toEqual([{ raises: 0 }, { raises: 0 }]);
       expect(startedWithGate).toEqual([1]); // onStarted: once, and only after the late party started
       expect(Atomics.load(gate, 0)).toBe(1); // the held party really waited for the release
@@ -45,7 +50,7 @@ describe('runParties start phase', () => {
 
   it('a party that never starts is a watchdog hit naming it, after the start limit, and its worker is terminated', async () => {
     const { m, ctl, args } = setup();
-    const hold = new SharedArrayBuffer(4); // never released
+    const hold = new SharedArrayBuffer(8); // never released
     const err = await runParties({
       module: m.module, memory: m.memory, ctl, timeoutMs: 30_000, stallMs: STALL_MS, startLimitMs: 10 * STALL_MS, dump: () => 'dump',
       parties: [{ party: 'driverRaiser', args }, { party: 'driverRaiser', args, holdStart: hold }],
