@@ -4,6 +4,8 @@ import { runParties, type PartySpec } from '../../src/harness/run.ts';
 import { Ctl } from '../../src/harness/ctl.ts';
 import { FIFO_CTL_WORDS, F_DELIVERED_TOTAL, F_DROPPED, F_SENDERS_DONE } from '../../src/litmus/parties/fifo.ts';
 import type { FifoMachine } from './fifo-machine.ts';
+import type { AbiMachine } from './abi-machine.ts';
+import { dumpFifoQueues } from '../../src/wasm/decode.ts';
 import type { WasmBuild } from '../../src/wasm/exports.ts';
 
 /** Multiplier for iteration counts: WASMXEN_STRESS_SCALE=10 runs ten times longer. */
@@ -81,4 +83,16 @@ export async function untilRaced<T>(run: (attempt: number) => Promise<T>, raced:
   // the margin left to the bound, in the log: a race that needs many runs is one to make more likely
   console.log(`race evidence: ${expect.getState().currentTestName}: ${raced(out) ? 'raced' : 'NOT raced'} after ${out.length} of ${MAX_RACE_RUNS} runs`);
   return out;
+}
+
+/**
+ * A race run on an abiMachine: the watchdog's budget, the parties' noise
+ * seeded with LITMUS_SEED (what every race-test file prints), and a dump of
+ * every domain's queues plus `extra` when it fires.
+ */
+export async function runAbiParties(m: AbiMachine, ctl: Ctl, parties: PartySpec[], extra?: () => string): Promise<unknown[]> {
+  return runParties({
+    module: m.module, memory: m.memory, ctl, parties, timeoutMs: RUN_BUDGET_MS * stressScale(), stallMs: 10_000, seed: LITMUS_SEED,
+    dump: () => [...m.plan.domains.map((d) => dumpFifoQueues(m.dp, d.domid, d.vcpus)), ...(extra ? [extra()] : [])].join('\n'),
+  });
 }

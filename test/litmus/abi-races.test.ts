@@ -16,11 +16,9 @@
 // the two resets overlapped, (3) a send woke the poller from its sleep,
 // (4) a scribble landed inside a raise on the scribbling domain.
 import { describe, it, expect } from 'vitest';
-import { abiMachine, ABIS, type AbiMachine } from '../helpers/abi-machine.ts';
-import { stressScale, LITMUS_CONFIGS, RUN_BUDGET_MS, untilRaced, MAX_RACE_RUNS } from '../helpers/litmus.ts';
-import { runParties, type PartySpec } from '../../src/harness/run.ts';
+import { abiMachine, ABIS } from '../helpers/abi-machine.ts';
+import { stressScale, LITMUS_CONFIGS, untilRaced, MAX_RACE_RUNS, runAbiParties } from '../helpers/litmus.ts';
 import { Ctl } from '../../src/harness/ctl.ts';
-import { dumpFifoQueues } from '../../src/wasm/decode.ts';
 import { F_DELIVERED_TOTAL, type SenderArgs, type ReceiverArgs } from '../../src/litmus/parties/fifo.ts';
 import {
   ABI_CTL_WORDS, A_RESET_RCS, A_SWITCHED, A_SWITCH_RACED, A_OPS_IN_RESET, A_RESETS_OVERLAPPED, A_POLL_WOKEN, A_SCRIBBLE_IN_RAISE, type SwitchArgs, type ResetterArgs, type OpsArgs, type PollArgs,
@@ -28,11 +26,6 @@ import {
 } from '../../src/litmus/parties/abi.ts';
 import { DOMID_SELF, EVTCHNOP_reset } from '../../assembly/shared/evtchn-abi.ts';
 import { PAGE_SIZE, SI_EVTCHN_PENDING } from '../../assembly/shared/layout.ts';
-
-const run = (m: AbiMachine, ctl: Ctl, parties: PartySpec[]) => runParties({
-  module: m.module, memory: m.memory, ctl, parties, timeoutMs: RUN_BUDGET_MS * stressScale(), stallMs: 10_000,
-  dump: () => m.plan.domains.map((d) => dumpFifoQueues(m.dp, d.domid, d.vcpus)).join('\n'),
-});
 
 for (const cfg of LITMUS_CONFIGS) {
   const machine = (abi: '2l' | 'fifo', domains: { domid: number; vcpus: number }[]) => {
@@ -74,7 +67,7 @@ for (const cfg of LITMUS_CONFIGS) {
       const sender = (s: number): SenderArgs => ({
         sender: s, rounds, groups: [{ dom: 2, slot: 0, ports: ports.filter((_, i) => i % 2 === s), vcpu: 0, exact: true, via: 'send' }],
       });
-      const results = await run(m, ctl, [
+      const results = await runAbiParties(m, ctl, [
         { party: 'switchingReceiver', args: { dom: 1, gsGfn: l.gsGfn, gs2Gfn: l.twoLevelGfn, cbGfn: l.cbGfn(0), arrayGfns: l.arrayGfns, ports: [...ports, ...fire], expected, switchAfter: Math.floor(expected / 3), exactBelow: fire[0] } satisfies SwitchArgs },
         { party: 'fifoSender', args: sender(0) },
         { party: 'fifoSender', args: sender(1) },
@@ -115,7 +108,7 @@ for (const cfg of LITMUS_CONFIGS) {
         const ctl = Ctl.create(ABI_CTL_WORDS);
         const rounds = Math.ceil(150 * stressScale());
         const fifo = abi === 'fifo' ? { gsGfn: l.gsGfn, cbGfn: l.cbGfn(0), arrayGfns: l.arrayGfns } : undefined;
-        await run(m, ctl, [
+        await runAbiParties(m, ctl, [
           { party: 'resetter', args: { dom: 1, rounds, fifo, awaitPeers: true } satisfies ResetterArgs },
           { party: 'resetter', background: true, args: { dom: 1, rounds, untilDone: true } satisfies ResetterArgs },
           { party: 'resetVictim', background: true, args: { dom: 1, seed: 4 } satisfies OpsArgs },
@@ -151,7 +144,7 @@ for (const cfg of LITMUS_CONFIGS) {
         const rounds = Math.ceil(3000 * stressScale());
         const ctl = Ctl.create(ABI_CTL_WORDS);
         const g = { gsGfn: l.gsGfn, gs2Gfn: l.twoLevelGfn, abi };
-        const results = await run(m, ctl, [
+        const results = await runAbiParties(m, ctl, [
           { party: 'poller', args: { dom: 1, vcpu: 0, port, portsGpa, rounds, ...g } satisfies PollArgs },
           { party: 'fifoSender', args: { sender: 0, rounds, groups: [{ dom: 1, slot: 0, ports: [port], vcpu: 0, exact: true, via: 'send' }] } satisfies SenderArgs },
           { party: 'masker', background: true, args: { dom: 1, port, vcpu: 0, untilDelivered: rounds, ...g } satisfies MaskerArgs },
@@ -179,7 +172,7 @@ for (const cfg of LITMUS_CONFIGS) {
       for (let i = 0; i < 16; i++) { const p = x.evtchnBindIpi(2, 0); m.listen(2, p, 0); good.push(p); }
       const rounds = Math.ceil(400 * stressScale());
       const ctl = Ctl.create(ABI_CTL_WORDS);
-      const results = await run(m, ctl, [
+      const results = await runAbiParties(m, ctl, [
         { party: 'fifoSender', args: { sender: 0, rounds, groups: [
           { dom: 1, slot: 1, ports: bad, vcpu: 0, exact: false, via: 'send' },
           { dom: 2, slot: 0, ports: good, vcpu: 0, exact: true, via: 'send' },

@@ -13,20 +13,14 @@
 // (2) the two closes overlapped, (3) a vCPU consumed while another's IPI to
 // it was in flight.
 import { describe, it, expect } from 'vitest';
-import { abiMachine, ABIS, type AbiMachine } from '../helpers/abi-machine.ts';
-import { stressScale, LITMUS_CONFIGS, RUN_BUDGET_MS, untilRaced, MAX_RACE_RUNS } from '../helpers/litmus.ts';
+import { abiMachine, ABIS } from '../helpers/abi-machine.ts';
+import { stressScale, LITMUS_CONFIGS, untilRaced, MAX_RACE_RUNS, runAbiParties } from '../helpers/litmus.ts';
 import { F_DRAIN_IN_RAISE } from '../../src/litmus/parties/race-evidence.ts';
-import { runParties, type PartySpec } from '../../src/harness/run.ts';
+import type { PartySpec } from '../../src/harness/run.ts';
 import { Ctl } from '../../src/harness/ctl.ts';
-import { dumpFifoQueues } from '../../src/wasm/decode.ts';
 import { CHANNEL_CTL_WORDS, C_CLOSE_OVERLAPS, C_CHURN_PORT, C_RESULTS, C_REBINDS, type ChurnArgs, type ChurnSenderArgs, type CloseBothArgs, type IpiVcpuArgs } from '../../src/litmus/parties/channels.ts';
 import { F_DELIVERED_TOTAL, type ReceiverArgs, type SenderArgs, type ChangerArgs } from '../../src/litmus/parties/fifo.ts';
 import { DOMID_SELF } from '../../assembly/shared/evtchn-abi.ts';
-
-const run = (m: AbiMachine, ctl: Ctl, parties: PartySpec[]) => runParties({
-  module: m.module, memory: m.memory, ctl, parties, timeoutMs: RUN_BUDGET_MS * stressScale(), stallMs: 10_000,
-  dump: () => m.plan.domains.map((d) => `${dumpFifoQueues(m.dp, d.domid, d.vcpus)}`).join('\n'),
-});
 
 for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
   describe(`litmus [${cfg.name}, ${abi}]: channel-layer races`, () => {
@@ -76,7 +70,7 @@ for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
       if (abi === 'fifo') {
         parties.push({ party: 'queueChanger', background: true, args: { dom: 2, ports: stable, seed: 12, senders: 1, what: 'priority', vcpus: 2, hypercall: true } satisfies ChangerArgs });
       }
-      const results = await run(m, ctl, parties);
+      const results = await runAbiParties(m, ctl, parties);
       expect(ctl.load(F_DELIVERED_TOTAL)).toBe(expected);
       // a send whose raise the queue-lock loop gave up on (three queue changes inside it, spec §9.5:
       // Xen loses that event too) was sent again; those were the only give-ups of domain 2
@@ -100,7 +94,7 @@ for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
       const ctl = Ctl.create(CHANNEL_CTL_WORDS);
       const rounds = Math.ceil(1500 * stressScale());
       const base = { domA: 1, domB: 2, guestA: { dom: 1, ...m.guestArgs(1) }, rounds };
-      await run(m, ctl, [
+      await runAbiParties(m, ctl, [
         { party: 'closeBothEnds', args: { ...base, role: 'a' } satisfies CloseBothArgs },
         { party: 'closeBothEnds', args: { ...base, role: 'b' } satisfies CloseBothArgs },
       ]);
@@ -135,7 +129,7 @@ for (const cfg of LITMUS_CONFIGS) for (const abi of ABIS) {
       }
       const rounds = Math.ceil(800 * stressScale());
       const ctl = Ctl.create(CHANNEL_CTL_WORDS);
-      const results = await run(m, ctl, Array.from({ length: V }, (_, v) => ({
+      const results = await runAbiParties(m, ctl, Array.from({ length: V }, (_, v) => ({
         party: 'ipiVcpu', args: { dom: 1, ...m.guestArgs(1), vcpu: v, vcpus: V, out: out[v], inPorts: inPorts[v], rounds } satisfies IpiVcpuArgs,
       })));
       expect(ctl.load(F_DELIVERED_TOTAL)).toBe(rounds * V * (V - 1));
