@@ -19,6 +19,7 @@ import { dmaMachine, startAndConnect, MAX_PORT } from '../dm/library-machine.ts'
 import type { DeviceModelPlan as DmaPlan } from '../../src/dm/plan.ts';
 import type { DmaGuestLayout as DmaLayout } from '../../src/dm/exerciser.ts';
 import { PAGE_SIZE } from '../../assembly/shared/layout.ts';
+import { waitWord } from '../helpers/wait-word.ts';
 
 const SEED = Number(process.env.WASMXEN_SEED ?? 12);
 /** save attempts before the test gives up proving the quiesce had work to wait for */
@@ -26,18 +27,8 @@ const ATTEMPTS = 1000;
 /** each failed attempt lets 4 more complete: the guest must not run out of transfers before the attempts do */
 const TRANSFERS = 100 + ATTEMPTS * 4 + 2000;
 
-/** Resolve once shared word `index` is at least `n` (the guest stores, then notifies), or fail at the deadline. */
-async function atLeast(s: DmaSharedViews, index: number, n: number, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = Atomics.load(s.i32, index);
-    if (v >= n) return;
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`shared word ${index} stayed at ${v}, below ${n}, for ${ms} ms`);
-    const w = Atomics.waitAsync(s.i32, index, v, Math.min(left, 1000));
-    if (w.async) await w.value;
-  }
-}
+/** Resolve once the guest's shared word `index` is at least `n` (it stores, then notifies), or fail at the watchdog. */
+const atLeast = (s: DmaSharedViews, index: number, n: number) => waitWord(s.i32, index, n, `shared word ${index} reaches ${n}`, 30_000);
 
 /** Restore `image` in a new Hypervisor (the guest after a larger domain 2: another address) with a DeviceModel made from its context; run it to the end. */
 async function runTarget(image: Uint8Array, o: { plan: DmaPlan; layout: DmaLayout; transfers: number; workers: number; unowned: [number, number][]; maskedInHandler?: boolean }) {

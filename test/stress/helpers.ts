@@ -17,13 +17,19 @@ export const SEED = Number(process.env.WASMXEN_SEED ?? 20261122) >>> 0;
 export const SAFETY_SECONDS = 600;
 
 /** The outcome histogram in one line, for failure messages. */
-export function summary(r: ScenarioResult): string {
-  return `${r.name}: ${r.iterations} iterations, ${JSON.stringify(r.outcomes)}, forbidden ${r.forbidden}, watchdog ${r.watchdog}, verdict ${r.verdict}`
+export function summary(r: ScenarioResult | Accumulated): string {
+  const chunks = 'chunks' in r ? ` in ${r.chunks} chunks (seeds ${SEED}..${SEED + r.chunks - 1})` : '';
+  return `${r.name}: ${r.iterations} iterations${chunks}, ${JSON.stringify(r.outcomes)}, forbidden ${r.forbidden}, watchdog ${r.watchdog}, verdict ${r.verdict}`
     + (r.failure ? `\n${r.failure.kind} ${r.failure.outcome}: ${r.failure.detail}` : '');
 }
 
 export interface Accumulated extends ScenarioResult {
   chunks: number;
+}
+
+/** A run's name in the race-evidence log: scenario, build (the runner's default: stress) and injected bug. */
+function label(def: ScenarioDef, o: Pick<StressOptions, 'build' | 'inject'>): string {
+  return `${def.name} [${o.build ?? 'stress'}${o.inject ? `, ${o.inject}` : ''}]`;
 }
 
 /** No chunk run yet: zero counts for every outcome of `def`, inconclusive. */
@@ -60,7 +66,7 @@ export async function runUntilDecided(def: ScenarioDef, o: Omit<StressOptions, '
   }
   acc.verdict = verdict;
   // the margin left to the bound, in the log: a race that needs many chunks is one to make more likely
-  console.log(`race evidence: ${def.name} [${o.build ?? 'stress'}${o.inject ? `, ${o.inject}` : ''}]: ${verdict} after ${acc.chunks} of ${MAX_CHUNKS} chunks (${acc.iterations} iterations)`);
+  console.log(`race evidence: ${label(def, o)}: ${verdict} after ${acc.chunks} of ${MAX_CHUNKS} chunks (${acc.iterations} iterations, seeds ${SEED}..${SEED + acc.chunks - 1})`);
   return acc;
 }
 
@@ -79,12 +85,13 @@ export const DETECT_CHUNKS = 10;
 export async function runUntilDetected(def: ScenarioDef, o: Omit<StressOptions, 'seconds' | 'seed' | 'iterations'>, bound: number): Promise<Accumulated> {
   const acc = emptyAccumulated(def);
   const per = Math.max(1, Math.ceil(bound / DETECT_CHUNKS));
-  while (acc.iterations < bound && acc.forbidden + acc.watchdog === 0) {
+  while (acc.chunks < DETECT_CHUNKS && acc.iterations < bound && acc.forbidden + acc.watchdog === 0) {
     const r = await runScenario(def, { ...o, seconds: SAFETY_SECONDS, iterations: Math.min(per, bound - acc.iterations), seed: (SEED + acc.chunks) >>> 0 });
     accumulate(acc, r);
     if (r.iterations === 0 && !r.failure) break; // nothing ran: reported below, not looped on
   }
   acc.verdict = verdictOf(def, acc);
-  console.log(`race evidence: ${def.name} [${o.build ?? 'stress'}${o.inject ? `, ${o.inject}` : ''}]: ${acc.verdict} after ${acc.chunks} chunks of ${per} iterations (${acc.iterations} of ${bound})`);
+  // the detecting chunk's seed reproduces it: wasmxen stress --scenario NAME --inject BUG --seed S
+  console.log(`race evidence: ${label(def, o)}: ${acc.verdict} after ${acc.chunks} of ${DETECT_CHUNKS} chunks (${acc.iterations} of ${bound} iterations, last seed ${SEED + acc.chunks - 1})`);
   return acc;
 }
