@@ -183,7 +183,7 @@ await hv.shutdown();
 import { Hypervisor, HandlerError, VcpuCrashError, HypervisorClosedError, EvtchnError, EVTCHN_FIFO_MAX_QUEUES, type DomainSpec, type Binding } from 'wasmxen';
 import { runBench, type BenchReport } from 'wasmxen/bench';
 import { runStress, SCENARIOS } from 'wasmxen/stress';
-import { planDeviceModel } from 'wasmxen/dm';
+import { planDeviceModel, MapCacheError } from 'wasmxen/dm';
 import { ReferenceModel } from 'wasmxen/model';
 
 const domains: DomainSpec[] = [{ id: 1, vcpus: 1 }, { id: 2, vcpus: 1 }];
@@ -200,7 +200,11 @@ export async function main(): Promise<number> {
   const later = (): void => { try { hv.start(); } catch (e) { if (e instanceof HypervisorClosedError) console.log(e.code); } };
   later();
   const report: BenchReport | undefined = undefined;
-  void [runBench, runStress, SCENARIOS.length, planDeviceModel, ReferenceModel, report, b.port, EVTCHN_FIFO_MAX_QUEUES];
+  // the surface of the last changes: a paused restore, and the mapcache's errno on .rc (its .code is a string now)
+  const restorePaused = async (img: Uint8Array) => { await hv.restoreDomain(img, { id: 3, paused: true }); hv.unpauseDomain(3); };
+  const mapcacheRc = (e: unknown): number | undefined => (e instanceof MapCacheError ? e.rc : undefined);
+  const mapcacheCode = (e: MapCacheError): 'WASMXEN_MAPCACHE' => e.code;
+  void [runBench, runStress, SCENARIOS.length, planDeviceModel, ReferenceModel, report, b.port, EVTCHN_FIFO_MAX_QUEUES, restorePaused, mapcacheRc, mapcacheCode];
   return (await hv.shutdown()).vcpus.length;
 }
 `;
