@@ -52,7 +52,7 @@ export class DemoGuest {
    * pair with S_QUIESCE), so the main thread knows when no send can start any
    * more. Returns false when quiescing (nothing produced, nothing sent).
    */
-  sendCounted(flow: number, port: number, tIndex: number, produce?: () => void): boolean {
+  send(flow: number, port: number, tIndex: number, produce?: () => void): boolean {
     const i32 = this.v.i32;
     Atomics.add(i32, S_SENDING, 1);
     try {
@@ -65,11 +65,6 @@ export class DemoGuest {
     } finally {
       Atomics.sub(i32, S_SENDING, 1);
     }
-  }
-
-  /** Send on `port` as an event of `flow` stamped in `tIndex` (sendCounted); false when quiescing. */
-  send(flow: number, port: number, tIndex: number): boolean {
-    return this.sendCounted(flow, port, tIndex);
   }
 
   /**

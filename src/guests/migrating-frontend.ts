@@ -62,7 +62,7 @@ const behind = (prod: number, cons: number) => ((ld(prod) - ld(cons)) | 0) > 0;
  * (the resume path then notifies it).
  */
 function request(produce: () => void, flow: number, port: number): boolean {
-  return d.sendCounted(flow, ld(port), -1, produce); // the port word changes only on a resume, never inside this call
+  return d.send(flow, ld(port), -1, produce); // the port word changes only on a resume, never inside this call
 }
 
 /** A ping, unless one is in flight (produced and its response not yet consumed). */
